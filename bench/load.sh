@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Load test of the counter's increment endpoint, three versions in one run:
+#   (a) dstar   (b) axum + datastar 0.4.1   (c) precomputed bytes (the ceiling)
+# Needs wrk (Debian: apt-get install wrk). Talks only to 127.0.0.1 and stops by itself.
+#
+#   bash bench/load.sh            # 3 rounds x 10 s per version
+#   ROUNDS=5 DURATION=20s bash bench/load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-1}
+CONNECTIONS=${CONNECTIONS:-64}
+ADDR=${LOAD_ADDR:-127.0.0.1:3999}
+
+command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
+cargo build --release --example load-server -q
+DSTAR_ADDR=$ADDR ./target/release/examples/load-server >/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/${ADDR%:*}/${ADDR#*:}") 2>/dev/null && break; sleep 0.1; done
+
+lua=$(mktemp)
+cat >"$lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"count":41}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Datastar-Request"] = "true"
+LUA
+
+declare -A results
+for round in $(seq "$ROUNDS"); do
+  # interleave the versions so drift on a shared machine hits all three alike
+  for v in dstar sdk ceiling; do
+    rps=$(taskset -c 1 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$lua" "http://$ADDR/$v/increment" 2>/dev/null |
+      awk '/Requests\/sec/ {print $2}')
+    results[$v]="${results[$v]:-} $rps"
+    echo "round $round  $v: $rps req/s"
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+a=$(echo "${results[dstar]}" | median)
+b=$(echo "${results[sdk]}" | median)
+c=$(echo "${results[ceiling]}" | median)
+echo
+echo "median req/s over $ROUNDS rounds of $DURATION, $CONNECTIONS connections:"
+printf '  (a) dstar            %10.0f   %.3f x ceiling\n' "$a" "$(echo "$a / $c" | bc -l)"
+printf '  (b) axum + datastar  %10.0f   %.3f x ceiling\n' "$b" "$(echo "$b / $c" | bc -l)"
+printf '  (c) precomputed      %10.0f   1.000 x ceiling\n' "$c"
+rm -f "$lua"

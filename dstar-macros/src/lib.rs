@@ -1,0 +1,1 @@
+//! Procedural macros for `dstar`. Use them through the `dstar` crate.

@@ -1,0 +1,334 @@
+//! Datastar action expressions (`@post('/url', {…})`) for templates.
+//!
+//! Use them as attribute values: `button data-on:click=(dstar::actions::post("/counter/increment"))`.
+//! Handler modules (components) get stable, readable URL names from [`encode_module`].
+
+use crate::Error;
+use std::fmt::{self, Write as _};
+
+/// An HTTP verb of a Datastar action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verb {
+    /// `@get`
+    Get,
+    /// `@post`
+    Post,
+    /// `@put`
+    Put,
+    /// `@patch`
+    Patch,
+    /// `@delete`
+    Delete,
+}
+
+impl Verb {
+    /// The action name without `@`.
+    ///
+    /// ```
+    /// assert_eq!(dstar::actions::Verb::Delete.as_str(), "delete");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "get",
+            Verb::Post => "post",
+            Verb::Put => "put",
+            Verb::Patch => "patch",
+            Verb::Delete => "delete",
+        }
+    }
+}
+
+/// The default base path of the component dispatch route.
+pub const DEFAULT_DISPATCH_BASE: &str = "/ds";
+
+/// A Datastar action expression. Render it with `Display` or directly in a maud template.
+///
+/// ```
+/// use dstar::actions::{post, Action, Verb};
+/// assert_eq!(post("/ticker").options("{retryMaxCount: Infinity}").to_string(),
+///            "@post('/ticker', {retryMaxCount: Infinity})");
+/// let markup = maud::html! { button data-on:click=(post("/counter/increment")) { "+1" } };
+/// assert_eq!(markup.into_string(),
+///            r#"<button data-on:click="@post('/counter/increment')">+1</button>"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    verb: Verb,
+    /// A JS expression that evaluates to the URL.
+    url_js: String,
+    options: Option<String>,
+}
+
+impl Action {
+    /// An action to a fixed URL.
+    ///
+    /// ```
+    /// let a = dstar::actions::Action::new(dstar::actions::Verb::Put, "/items/1");
+    /// assert_eq!(a.to_string(), "@put('/items/1')");
+    /// ```
+    pub fn new(verb: Verb, url: &str) -> Self {
+        Action {
+            verb,
+            url_js: js_single_quoted(url),
+            options: None,
+        }
+    }
+
+    /// An action whose URL is a JavaScript expression evaluated in the browser, e.g.
+    /// `location.pathname + '/_event/x'`. The expression is inserted as it is: never build it from
+    /// user input.
+    ///
+    /// ```
+    /// let a = dstar::actions::Action::from_js(dstar::actions::Verb::Post, "location.pathname");
+    /// assert_eq!(a.to_string(), "@post(location.pathname)");
+    /// ```
+    pub fn from_js(verb: Verb, url_expression: impl Into<String>) -> Self {
+        Action {
+            verb,
+            url_js: url_expression.into(),
+            options: None,
+        }
+    }
+
+    /// An action to a handler module's event, `{prefix}/ds/{module}/{event}`. `module` is a Rust
+    /// type path such as `my_app::widgets::Drawer`.
+    ///
+    /// ```
+    /// use dstar::actions::{Action, Verb};
+    /// let a = Action::for_module(Verb::Post, "my_app::counter::CounterHandler", "increment")?;
+    /// assert_eq!(a.to_string(), "@post('/ds/my_app-counter-CounterHandler/increment')");
+    /// let a = Action::for_module(Verb::Delete, "app::Todo", "remove")?.prefix("/admin");
+    /// assert_eq!(a.to_string(), "@delete('/admin/ds/app-Todo/remove')");
+    /// # Ok::<(), dstar::Error>(())
+    /// ```
+    pub fn for_module(verb: Verb, module: &str, event: &str) -> Result<Self, Error> {
+        let url = format!(
+            "{DEFAULT_DISPATCH_BASE}/{}/{}",
+            encode_module(module),
+            encode_segment(event)?
+        );
+        Ok(Action::new(verb, &url))
+    }
+
+    /// Puts a URL prefix (an app mounted under a path) before a fixed URL.
+    ///
+    /// ```
+    /// assert_eq!(dstar::actions::get("/search").prefix("/app/").to_string(), "@get('/app/search')");
+    /// ```
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        let prefix = prefix.trim_end_matches('/');
+        if prefix.is_empty() {
+            return self;
+        }
+        let p = js_single_quoted(prefix);
+        if let (Some(p), Some(u)) = (p.strip_suffix('\''), self.url_js.strip_prefix('\'')) {
+            self.url_js = format!("{p}{u}");
+        } else {
+            self.url_js = format!("{p} + {}", self.url_js);
+        }
+        self
+    }
+
+    /// Adds a Datastar options object, a JS object literal such as
+    /// `{retryMaxCount: Infinity}` or `{contentType: 'form'}`.
+    ///
+    /// ```
+    /// let a = dstar::actions::post("/f").options("{contentType: 'form'}");
+    /// assert_eq!(a.to_string(), "@post('/f', {contentType: 'form'})");
+    /// ```
+    pub fn options(mut self, options: impl Into<String>) -> Self {
+        self.options = Some(options.into());
+        self
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "@{}({}", self.verb.as_str(), self.url_js)?;
+        if let Some(options) = &self.options {
+            write!(f, ", {options}")?;
+        }
+        f.write_char(')')
+    }
+}
+
+impl maud::Render for Action {
+    fn render_to(&self, buffer: &mut String) {
+        let mut escaper = maud::Escaper::new(buffer);
+        let _ = write!(escaper, "{self}");
+    }
+}
+
+/// `@get('url')`.
+///
+/// ```
+/// assert_eq!(dstar::actions::get("/a").to_string(), "@get('/a')");
+/// ```
+pub fn get(url: &str) -> Action {
+    Action::new(Verb::Get, url)
+}
+/// `@post('url')`.
+///
+/// ```
+/// assert_eq!(dstar::actions::post("/a").to_string(), "@post('/a')");
+/// ```
+pub fn post(url: &str) -> Action {
+    Action::new(Verb::Post, url)
+}
+/// `@put('url')`.
+///
+/// ```
+/// assert_eq!(dstar::actions::put("/a").to_string(), "@put('/a')");
+/// ```
+pub fn put(url: &str) -> Action {
+    Action::new(Verb::Put, url)
+}
+/// `@patch('url')`.
+///
+/// ```
+/// assert_eq!(dstar::actions::patch("/a").to_string(), "@patch('/a')");
+/// ```
+pub fn patch(url: &str) -> Action {
+    Action::new(Verb::Patch, url)
+}
+/// `@delete('url')`.
+///
+/// ```
+/// assert_eq!(dstar::actions::delete("/a").to_string(), "@delete('/a')");
+/// ```
+pub fn delete(url: &str) -> Action {
+    Action::new(Verb::Delete, url)
+}
+
+/// Encodes a Rust type path as a URL segment: `::` becomes `-`, identifiers are kept as they are
+/// (`r#` is dropped), and any non-ASCII byte is percent-encoded. `-` never occurs in an identifier,
+/// so [`decode_module`] gives the exact path back.
+///
+/// ```
+/// use dstar::actions::{decode_module, encode_module};
+/// assert_eq!(encode_module("my_app::web::CounterHandler"), "my_app-web-CounterHandler");
+/// assert_eq!(decode_module("my_app-web-CounterHandler").as_deref(), Some("my_app::web::CounterHandler"));
+/// ```
+pub fn encode_module(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for (i, seg) in path.split("::").map(str::trim).enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        let seg = seg.strip_prefix("r#").unwrap_or(seg);
+        for b in seg.bytes() {
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                out.push(b as char);
+            } else {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
+/// Decodes [`encode_module`]'s output back to a type path, or `None` when it is not a valid
+/// encoding of identifiers. Dispatch never uses this to find code: the registry is the allowlist.
+///
+/// ```
+/// assert_eq!(dstar::actions::decode_module("a-B").as_deref(), Some("a::B"));
+/// assert_eq!(dstar::actions::decode_module("a--B"), None);
+/// assert_eq!(dstar::actions::decode_module("a-1x"), None);
+/// assert_eq!(dstar::actions::decode_module("caf%C3%A9-Menu").as_deref(), Some("café::Menu"));
+/// ```
+pub fn decode_module(encoded: &str) -> Option<String> {
+    let mut out = String::with_capacity(encoded.len() + 8);
+    for (i, seg) in encoded.split('-').enumerate() {
+        let bytes = seg.as_bytes();
+        let mut raw = Vec::with_capacity(bytes.len());
+        let mut j = 0;
+        while j < bytes.len() {
+            match bytes[j] {
+                b'%' => {
+                    let hex = std::str::from_utf8(bytes.get(j + 1..j + 3)?).ok()?;
+                    let byte = u8::from_str_radix(hex, 16).ok()?;
+                    // Only non-ASCII bytes are ever escaped, and with upper-case hex.
+                    if byte < 0x80 || hex.bytes().any(|b| b.is_ascii_lowercase()) {
+                        return None;
+                    }
+                    raw.push(byte);
+                    j += 3;
+                }
+                b if b.is_ascii_alphanumeric() || b == b'_' => {
+                    raw.push(b);
+                    j += 1;
+                }
+                _ => return None,
+            }
+        }
+        let ident = String::from_utf8(raw).ok()?;
+        if !is_identifier(&ident) {
+            return None;
+        }
+        if i > 0 {
+            out.push_str("::");
+        }
+        out.push_str(&ident);
+    }
+    Some(out)
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if c == '_' || c.is_alphabetic() => {}
+        _ => return false,
+    }
+    s != "_" && chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+/// Percent-encodes a path segment (an event name): every byte except `A-Z a-z 0-9 - _ ~`.
+/// `""`, `.` and `..` are refused, since they would change the path.
+///
+/// ```
+/// assert_eq!(dstar::actions::encode_segment("toggle:123")?, "toggle%3A123");
+/// assert!(dstar::actions::encode_segment("..").is_err());
+/// # Ok::<(), dstar::Error>(())
+/// ```
+pub fn encode_segment(name: &str) -> Result<String, Error> {
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(Error::InvalidEventName(name.to_owned()));
+    }
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    Ok(out)
+}
+
+/// A single-quoted JS string literal that is also safe inside an HTML attribute and a `<script>`.
+///
+/// ```
+/// assert_eq!(dstar::actions::js_single_quoted("/it's"), r"'/it\x27s'");
+/// ```
+pub fn js_single_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("\\x27"),
+            '\\' => out.push_str("\\\\"),
+            '<' => out.push_str("\\x3c"),
+            '>' => out.push_str("\\x3e"),
+            '&' => out.push_str("\\x26"),
+            '"' => out.push_str("\\x22"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}

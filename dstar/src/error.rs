@@ -1,0 +1,77 @@
+//! The one error type of the functional core.
+
+use std::fmt;
+
+/// Why an event could not be built. Nothing is written to the response when this is returned.
+///
+/// ```
+/// let mut sse = dstar::Sse::new();
+/// let err = sse.remove_signals("user..name").unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid signal path `user..name`: it contains an empty segment (`..`)"
+/// );
+/// assert!(sse.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A `remove_signals` path was empty or had a leading, trailing or doubled dot.
+    InvalidSignalPath {
+        /// The path as given.
+        path: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Signals did not serialize to a JSON object (a merge patch must be an object).
+    SignalsNotObject,
+    /// Signals failed to serialize.
+    Serialize(String),
+    /// The element patch mode needs a selector (the 1.0.x client throws without one).
+    MissingSelector {
+        /// The mode that was asked for.
+        mode: &'static str,
+    },
+    /// A script attribute name that is not `[A-Za-z0-9_:.-]+`.
+    InvalidAttributeName(String),
+    /// A redirect target that is not allowed.
+    UnsafeRedirect {
+        /// The URL as given.
+        url: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// An event name that cannot be put in a URL (`""`, `.` or `..`).
+    InvalidEventName(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidSignalPath { path, reason } => {
+                write!(f, "invalid signal path `{path}`: {reason}")
+            }
+            Error::SignalsNotObject => f.write_str(
+                "signals must serialize to a JSON object (a merge patch), e.g. `json!({\"count\": 1})`",
+            ),
+            Error::Serialize(e) => write!(f, "signals could not be serialized: {e}"),
+            Error::MissingSelector { mode } => write!(
+                f,
+                "patch mode `{mode}` needs a selector: only `outer` and `replace` can target elements by id"
+            ),
+            Error::InvalidAttributeName(name) => write!(
+                f,
+                "invalid script attribute name `{name}`: use only ASCII letters, digits, `_`, `:`, `.` and `-`"
+            ),
+            Error::UnsafeRedirect { url, reason } => {
+                write!(f, "refused redirect to `{}`: {reason}", url.escape_debug())
+            }
+            Error::InvalidEventName(name) => write!(
+                f,
+                "invalid event name `{name}`: it must not be empty, `.` or `..`"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,274 @@
+use axum::extract::{FromRequest, Request};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// The default largest signals payload: 1 MiB.
+pub const DEFAULT_SIGNALS_LIMIT: usize = 1 << 20;
+
+/// Settings for reading signals. Add it as a request extension to change the limit.
+///
+/// ```
+/// use dstar::signals::SignalsConfig;
+/// let app: axum::Router = axum::Router::new()
+///     .layer(axum::Extension(SignalsConfig::default().limit(64 * 1024)));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SignalsConfig {
+    limit: usize,
+}
+
+impl Default for SignalsConfig {
+    fn default() -> Self {
+        SignalsConfig {
+            limit: DEFAULT_SIGNALS_LIMIT,
+        }
+    }
+}
+
+impl SignalsConfig {
+    /// The largest accepted payload in bytes; bigger ones get a 413.
+    ///
+    /// ```
+    /// assert_eq!(dstar::signals::SignalsConfig::default().limit(10).max_bytes(), 10);
+    /// ```
+    pub fn limit(mut self, bytes: usize) -> Self {
+        self.limit = bytes;
+        self
+    }
+
+    /// The configured limit.
+    ///
+    /// ```
+    /// assert_eq!(dstar::signals::SignalsConfig::default().max_bytes(), 1 << 20);
+    /// ```
+    pub fn max_bytes(&self) -> usize {
+        self.limit
+    }
+}
+
+/// The axum extractor for Datastar signals, typed (`Signals<MyStruct>`) or untyped (`Signals`,
+/// a JSON object map).
+///
+/// - `GET`, `HEAD` and `DELETE` read the `datastar` query parameter (missing means `{}`);
+/// - every other method (`POST`, `PUT`, `PATCH`, Datastar 1.0.4's `QUERY`) reads the JSON body
+///   (empty means `{}`).
+///
+/// Bad input is a [`SignalsRejection`]: `400` with a message naming the field
+/// (`signals.count: invalid type: string "x", expected i64`), or `413` past the limit
+/// ([`SignalsConfig`], 1 MiB by default). Never a 500.
+///
+/// ```
+/// use dstar::prelude::*;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Counter { count: i64 }
+///
+/// async fn typed(Signals(s): Signals<Counter>) -> String { s.count.to_string() }
+/// async fn untyped(Signals(map): Signals) -> String { format!("{} signals", map.len()) }
+///
+/// let app: axum::Router = axum::Router::new()
+///     .route("/typed", axum::routing::post(typed))
+///     .route("/untyped", axum::routing::get(untyped));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Signals<T = Map<String, Value>>(pub T);
+
+impl<T, S> FromRequest<S> for Signals<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = SignalsRejection;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        read_signals(req).await.map(Signals)
+    }
+}
+
+/// Reads signals from a request by the rules of [`Signals`], as a plain function.
+///
+/// ```
+/// # tokio_test_block(async {
+/// let req = axum::http::Request::post("/x")
+///     .body(axum::body::Body::from(r#"{"count":41}"#))
+///     .unwrap();
+/// let v: serde_json::Value = dstar::signals::read_signals(req).await.unwrap();
+/// assert_eq!(v["count"], 41);
+/// # });
+/// # fn tokio_test_block(f: impl std::future::Future<Output = ()>) {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
+pub async fn read_signals<T: DeserializeOwned>(req: Request) -> Result<T, SignalsRejection> {
+    let (parts, body) = req.into_parts();
+    let limit = parts
+        .extensions
+        .get::<SignalsConfig>()
+        .map_or(DEFAULT_SIGNALS_LIMIT, |c| c.limit);
+    if reads_query(&parts.method) {
+        let raw = query_param(parts.uri.query().unwrap_or(""), "datastar")?;
+        return match raw {
+            None => parse(b"{}"),
+            Some(bytes) if bytes.is_empty() => Err(SignalsRejection::Malformed(
+                "the `datastar` query parameter is empty; expected a JSON object".into(),
+            )),
+            Some(bytes) if bytes.len() > limit => Err(SignalsRejection::TooLarge { limit }),
+            Some(bytes) => parse(&bytes),
+        };
+    }
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(SignalsRejection::TooLarge { limit });
+    }
+    let bytes = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => return Err(SignalsRejection::TooLarge { limit }),
+        Err(e) => {
+            return Err(SignalsRejection::Malformed(format!(
+                "could not read the request body: {e}"
+            )));
+        }
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return parse(b"{}");
+    }
+    parse(&bytes)
+}
+
+fn reads_query(method: &Method) -> bool {
+    *method == Method::GET || *method == Method::HEAD || *method == Method::DELETE
+}
+
+/// Finds `name` in a query string and percent-decodes it (`+` is a space), keeping raw bytes so
+/// invalid UTF-8 is reported rather than replaced.
+fn query_param(query: &str, name: &str) -> Result<Option<Vec<u8>>, SignalsRejection> {
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key == name {
+            return percent_decode(value.as_bytes()).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+fn percent_decode(input: &[u8]) -> Result<Vec<u8>, SignalsRejection> {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let pair = input
+                    .get(i + 1..i + 3)
+                    .and_then(|p| Some(hex(p[0])? << 4 | hex(p[1])?));
+                match pair {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => {
+                        return Err(SignalsRejection::Malformed(
+                            "the `datastar` query parameter has a bad percent-escape".into(),
+                        ));
+                    }
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SignalsRejection> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = describe(&inner);
+        let at = if path == "." || path.is_empty() {
+            "signals".to_owned()
+        } else {
+            format!("signals.{path}")
+        };
+        SignalsRejection::Malformed(format!("{at}: {message}"))
+    })?;
+    de.end()
+        .map_err(|e| SignalsRejection::Malformed(format!("signals: {}", describe(&e))))?;
+    Ok(value)
+}
+
+/// serde_json's message; the position is kept only for syntax errors, where it helps.
+fn describe(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if e.is_data() {
+        if let Some(at) = text.rfind(" at line ") {
+            return text[..at].to_owned();
+        }
+    }
+    text
+}
+
+/// Why signals could not be read. Its response is a plain-text `400` or `413`.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// let r = dstar::signals::SignalsRejection::TooLarge { limit: 10 }.into_response();
+/// assert_eq!(r.status(), 413);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignalsRejection {
+    /// Not valid JSON, not an object, invalid UTF-8 or the wrong types: `400 Bad Request`.
+    Malformed(String),
+    /// Bigger than the limit: `413 Payload Too Large`.
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
+
+impl SignalsRejection {
+    /// The status this rejection answers with.
+    ///
+    /// ```
+    /// let r = dstar::signals::SignalsRejection::Malformed("x".into());
+    /// assert_eq!(r.status(), axum::http::StatusCode::BAD_REQUEST);
+    /// ```
+    pub fn status(&self) -> StatusCode {
+        match self {
+            SignalsRejection::Malformed(_) => StatusCode::BAD_REQUEST,
+            SignalsRejection::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+}
+
+impl fmt::Display for SignalsRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignalsRejection::Malformed(m) => write!(f, "invalid signals: {m}"),
+            SignalsRejection::TooLarge { limit } => {
+                write!(f, "signals payload too large: the limit is {limit} bytes")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SignalsRejection {}
+
+impl IntoResponse for SignalsRejection {
+    fn into_response(self) -> Response {
+        (self.status(), self.to_string()).into_response()
+    }
+}

@@ -1,0 +1,350 @@
+//! The long-lived SSE response: a body that drives the writer's future itself.
+//!
+//! There is no spawned task. The response body owns your future and a bounded buffer; hyper polls
+//! the body when the socket can take more bytes, and polling the body polls your future. So:
+//! - each event is flushed as soon as it is written (hyper writes every frame it gets);
+//! - when the client goes away hyper drops the body, which drops your future at its current
+//!   `.await`: subscriptions and other state are released by `Drop`, nothing leaks;
+//! - a slow reader applies back-pressure: see [`StreamConfig::buffer`].
+
+use super::{DatastarEvent, Sse, sse_headers};
+use crate::Error;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use http_body::{Body, Frame, SizeHint};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::mpsc;
+
+/// The client is gone: the response body was dropped, so nothing more can be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disconnected;
+
+impl fmt::Display for Disconnected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the SSE client disconnected")
+    }
+}
+
+impl std::error::Error for Disconnected {}
+
+/// Settings of a long-lived stream.
+///
+/// ```
+/// let config = dstar::sse::StreamConfig::default().buffer(8);
+/// assert_eq!(config.buffer_len(), 8);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct StreamConfig {
+    buffer: usize,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        StreamConfig { buffer: 16 }
+    }
+}
+
+impl StreamConfig {
+    /// How many written-but-unsent writes a stream holds (default 16).
+    ///
+    /// **Slow-reader policy: wait for capacity.** When the client reads slower than the server
+    /// writes, the buffer fills and the next [`SseStream::send`] waits until the client has taken
+    /// a write. Memory per stream is therefore bounded by `buffer` writes plus the socket buffers;
+    /// a stream fed by a broadcast (such as dstar's PubSub) skips messages instead of blocking
+    /// the publisher.
+    pub fn buffer(mut self, writes: usize) -> Self {
+        self.buffer = writes.max(1);
+        self
+    }
+
+    /// The configured buffer length.
+    ///
+    /// ```
+    /// assert_eq!(dstar::sse::StreamConfig::default().buffer_len(), 16);
+    /// ```
+    pub fn buffer_len(&self) -> usize {
+        self.buffer
+    }
+}
+
+/// The writing end of a long-lived SSE response.
+///
+/// Cloneable: clones write to the same response (e.g. from a task you spawn yourself). Every
+/// method fails with [`Disconnected`] once the client is gone.
+///
+/// ```
+/// use dstar::prelude::*;
+/// use std::time::Duration;
+///
+/// async fn ticker() -> impl axum::response::IntoResponse {
+///     dstar::sse::stream(|sse| async move {
+///         for tick in 0.. {
+///             if sse.patch_signals(json!({ "tick": tick })).await.is_err() {
+///                 break; // client gone
+///             }
+///             tokio::time::sleep(Duration::from_secs(1)).await;
+///         }
+///     })
+/// }
+/// let app: axum::Router = axum::Router::new().route("/ticker", axum::routing::post(ticker));
+/// ```
+#[derive(Debug, Clone)]
+pub struct SseStream {
+    tx: mpsc::Sender<Bytes>,
+}
+
+impl SseStream {
+    /// Sends one event, or a whole [`Sse`] batch, and flushes it.
+    ///
+    /// Waits while the buffer is full (see [`StreamConfig::buffer`]). An invalid event is an
+    /// [`SendError::Invalid`] and sends nothing.
+    ///
+    /// ```
+    /// # async fn f(sse: dstar::sse::SseStream) -> Result<(), dstar::sse::SendError> {
+    /// use dstar::elements::PatchElements;
+    /// sse.send(PatchElements::new("<p id=\"status\">online</p>")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(&self, events: impl IntoEvents) -> Result<(), SendError> {
+        let bytes = events.into_events().map_err(SendError::Invalid)?;
+        self.send_bytes(bytes)
+            .await
+            .map_err(|_| SendError::Disconnected)
+    }
+
+    async fn send_bytes(&self, bytes: Bytes) -> Result<(), Disconnected> {
+        self.tx.send(bytes).await.map_err(|_| Disconnected)
+    }
+
+    /// Sends a patch-signals event (see [`Sse::patch_signals`]).
+    ///
+    /// ```
+    /// # async fn f(sse: dstar::sse::SseStream) -> Result<(), dstar::sse::Disconnected> {
+    /// sse.patch_signals(serde_json::json!({ "online": true })).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn patch_signals(&self, signals: impl serde::Serialize) -> Result<(), Disconnected> {
+        let mut sse = Sse::new();
+        sse.patch_signals(signals);
+        self.send_bytes(sse.into_bytes()).await
+    }
+
+    /// Sends a patch-elements event (see [`Sse::patch_elements`]).
+    ///
+    /// ```
+    /// # async fn f(sse: dstar::sse::SseStream) -> Result<(), dstar::sse::Disconnected> {
+    /// sse.patch_elements(maud::html! { p #clock { "12:00" } }).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn patch_elements(
+        &self,
+        html: impl crate::elements::Html,
+    ) -> Result<(), Disconnected> {
+        let mut sse = Sse::new();
+        sse.patch_elements(html);
+        self.send_bytes(sse.into_bytes()).await
+    }
+
+    /// Liveness check: writes an SSE comment (`: \n\n`), which the client ignores.
+    ///
+    /// Returns [`Disconnected`] when the client is gone. A write into a connection whose peer
+    /// vanished fails at the socket, hyper then drops the body, and this (or the next) call
+    /// reports it.
+    ///
+    /// ```
+    /// # async fn f(sse: dstar::sse::SseStream) {
+    /// if sse.check_connection().await.is_err() {
+    ///     return; // clean up
+    /// }
+    /// # }
+    /// ```
+    pub async fn check_connection(&self) -> Result<(), Disconnected> {
+        if self.tx.is_closed() {
+            return Err(Disconnected);
+        }
+        self.send_bytes(Bytes::from_static(b": \n\n")).await
+    }
+
+    /// True once the client is gone.
+    ///
+    /// ```
+    /// # fn f(sse: dstar::sse::SseStream) {
+    /// if sse.is_closed() { /* stop work */ }
+    /// # }
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// Resolves when the client disconnects: race it against your own waits with `tokio::select!`.
+    ///
+    /// ```
+    /// # async fn f(sse: dstar::sse::SseStream) {
+    /// tokio::select! {
+    ///     _ = sse.closed() => { /* client gone */ }
+    ///     _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+    /// }
+    /// # }
+    /// ```
+    pub async fn closed(&self) {
+        self.tx.closed().await
+    }
+}
+
+/// Why [`SseStream::send`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The event was invalid; nothing was sent.
+    Invalid(Error),
+    /// The client is gone.
+    Disconnected,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Invalid(e) => e.fmt(f),
+            SendError::Disconnected => Disconnected.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+impl From<Disconnected> for SendError {
+    fn from(_: Disconnected) -> Self {
+        SendError::Disconnected
+    }
+}
+
+/// Things [`SseStream::send`] accepts: a single event, or a whole [`Sse`] batch.
+pub trait IntoEvents {
+    /// The formatted bytes.
+    fn into_events(self) -> Result<Bytes, Error>;
+}
+
+impl IntoEvents for Sse {
+    fn into_events(self) -> Result<Bytes, Error> {
+        Ok(self.into_bytes())
+    }
+}
+
+impl<E: DatastarEvent> IntoEvents for E {
+    fn into_events(self) -> Result<Bytes, Error> {
+        let mut out = BytesMut::new();
+        self.write_to(&mut out)?;
+        Ok(out.freeze())
+    }
+}
+
+/// Starts a long-lived SSE response driven by `f` (the default [`StreamConfig`]).
+///
+/// The response is returned at once; `f`'s future runs as the client reads the body and is dropped
+/// when the client goes away. See [`crate::sse`].
+///
+/// ```
+/// use dstar::prelude::*;
+/// async fn clock() -> impl axum::response::IntoResponse {
+///     dstar::sse::stream(|sse| async move {
+///         let _ = sse.patch_signals(json!({ "time": "12:00" })).await;
+///     })
+/// }
+/// ```
+pub fn stream<F, Fut>(f: F) -> StreamResponse
+where
+    F: FnOnce(SseStream) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    stream_with(StreamConfig::default(), f)
+}
+
+/// [`stream`] with explicit settings.
+///
+/// ```
+/// use dstar::sse::{stream_with, StreamConfig};
+/// let response = stream_with(StreamConfig::default().buffer(4), |sse| async move {
+///     let _ = sse.check_connection().await;
+/// });
+/// ```
+pub fn stream_with<F, Fut>(config: StreamConfig, f: F) -> StreamResponse
+where
+    F: FnOnce(SseStream) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(config.buffer);
+    let fut = f(SseStream { tx });
+    StreamResponse {
+        body: StreamBody {
+            driver: Some(Box::pin(fut)),
+            rx,
+        },
+    }
+}
+
+type Driver = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The response [`stream`] returns: `200 text/event-stream` with `X-Accel-Buffering: no`.
+pub struct StreamResponse {
+    body: StreamBody,
+}
+
+impl fmt::Debug for StreamResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamResponse").finish_non_exhaustive()
+    }
+}
+
+impl IntoResponse for StreamResponse {
+    fn into_response(self) -> Response {
+        let mut response = axum::body::Body::new(self.body).into_response();
+        sse_headers(&mut response);
+        response
+            .headers_mut()
+            .insert("x-accel-buffering", HeaderValue::from_static("no"));
+        response
+    }
+}
+
+struct StreamBody {
+    driver: Option<Driver>,
+    rx: mpsc::Receiver<Bytes>,
+}
+
+impl Body for StreamBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        // Already-written events go out first, so a finished driver still flushes its tail.
+        if let Poll::Ready(Some(bytes)) = this.rx.poll_recv(cx) {
+            return Poll::Ready(Some(Ok(Frame::data(bytes))));
+        }
+        if let Some(driver) = this.driver.as_mut() {
+            if driver.as_mut().poll(cx).is_ready() {
+                this.driver = None;
+            }
+        }
+        match this.rx.poll_recv(cx) {
+            Poll::Ready(Some(bytes)) => Poll::Ready(Some(Ok(Frame::data(bytes)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            // The driver is done but a clone of the sender lives elsewhere: keep waiting on it.
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        false
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}

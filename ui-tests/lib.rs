@@ -1,0 +1,1 @@
+//! Compile-error snapshots for dstar live in `tests/ui/`.
