@@ -35,3 +35,9 @@ pub fn client_src() -> String {
         "https://cdn.jsdelivr.net/gh/starfederation/datastar@v1.0.0/bundles/datastar.js".into()
     })
 }
+
+/// Serves every registered page, listing the routes of `app` first.
+pub async fn serve_app(app: dstar::App, default_addr: &str) {
+    let routes: Vec<(&str, &str)> = app.routes().iter().map(|r| (r.method, r.path)).collect();
+    serve(app.build(), default_addr, &routes).await;
+}

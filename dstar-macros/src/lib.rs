@@ -1,1 +1,18 @@
-//! Procedural macros for `dstar`. Use them through the `dstar` crate.
+//! Procedural macros for `dstar`. Use them through the `dstar` crate: `#[dstar::page("/path")]`.
+//!
+//! Each macro works in three phases, one module each: parse into a model that keeps the syn nodes
+//! for their spans, validate while collecting every error, expand. On error the user's item is
+//! emitted unchanged next to the `compile_error!`s, so rust-analyzer keeps working.
+
+use proc_macro::TokenStream;
+
+mod ctxt;
+mod page;
+mod rewrite;
+mod suggest;
+
+/// Turns an impl block into a Datastar page. See the `dstar` crate docs.
+#[proc_macro_attribute]
+pub fn page(args: TokenStream, item: TokenStream) -> TokenStream {
+    page::expand(args.into(), item.into()).into()
+}

@@ -38,6 +38,10 @@ impl Verb {
     }
 }
 
+/// The browser-side expression for the current path with leading slashes collapsed and trailing
+/// slashes trimmed.
+const PAGE_PATH_JS: &str = r"location.pathname.replace(/^\/+/, '/').replace(/\/+$/, '')";
+
 /// The default base path of the component dispatch route.
 pub const DEFAULT_DISPATCH_BASE: &str = "/ds";
 
@@ -108,6 +112,64 @@ impl Action {
             encode_segment(event)?
         );
         Ok(Action::new(verb, &url))
+    }
+
+    /// The action for a page event: the current path (leading slashes collapsed, trailing ones
+    /// trimmed) plus `/_event/{name}`, resolved in the browser. The name is percent-encoded.
+    /// `#[dstar::page]` checks names at compile time; this is the unchecked building block.
+    ///
+    /// ```
+    /// use dstar::actions::{Action, Verb};
+    /// assert_eq!(
+    ///     Action::page_event(Verb::Post, "toggle:1").to_string(),
+    ///     "@post(location.pathname.replace(/^\\/+/, '/').replace(/\\/+$/, '') + '/_event/toggle%3A1')"
+    /// );
+    /// ```
+    pub fn page_event(verb: Verb, name: &str) -> Self {
+        let segment = encode_segment(name).unwrap_or_else(|_| "_invalid".to_owned());
+        Action::from_js(
+            verb,
+            format!(
+                "{PAGE_PATH_JS} + {}",
+                js_single_quoted(&format!("/_event/{segment}"))
+            ),
+        )
+    }
+
+    /// The action for the page's own path (a page stream): leading slashes collapsed, trailing
+    /// ones trimmed, resolved in the browser.
+    ///
+    /// ```
+    /// use dstar::actions::{Action, Verb};
+    /// assert_eq!(
+    ///     Action::current_path(Verb::Post).to_string(),
+    ///     "@post(location.pathname.replace(/^\\/+/, '/').replace(/\\/+$/, ''))"
+    /// );
+    /// ```
+    pub fn current_path(verb: Verb) -> Self {
+        Action::from_js(verb, PAGE_PATH_JS)
+    }
+
+    /// Appends the page's query string (`location.search`) to the URL.
+    ///
+    /// ```
+    /// let a = dstar::actions::post("/search").with_search();
+    /// assert_eq!(a.to_string(), "@post('/search' + location.search)");
+    /// ```
+    pub fn with_search(mut self) -> Self {
+        self.url_js.push_str(" + location.search");
+        self
+    }
+
+    /// Changes the HTTP verb.
+    ///
+    /// ```
+    /// use dstar::actions::{post, Verb};
+    /// assert_eq!(post("/x").verb(Verb::Get).to_string(), "@get('/x')");
+    /// ```
+    pub fn verb(mut self, verb: Verb) -> Self {
+        self.verb = verb;
+        self
     }
 
     /// Puts a URL prefix (an app mounted under a path) before a fixed URL.

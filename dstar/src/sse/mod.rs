@@ -18,7 +18,8 @@ mod stream;
 
 pub use format::{EventMeta, EventType};
 pub use stream::{
-    Disconnected, IntoEvents, SendError, SseStream, StreamConfig, StreamResponse, stream, stream_with,
+    Disconnected, IntoEvents, SendError, SseStream, StreamConfig, StreamResponse, stream,
+    stream_with,
 };
 
 pub(crate) use format::EventWriter;

@@ -1,0 +1,341 @@
+//! Phase 3: generate the event enum, the axum handlers, the routes and the registration.
+
+use super::model::{Arg, Event, Handler, Page};
+use crate::rewrite::{Call, rewrite};
+use crate::suggest::closest;
+use proc_macro2::TokenStream;
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+pub(crate) fn expand(page: &Page) -> syn::Result<TokenStream> {
+    let ident = &page.ident;
+    let enum_ident = format_ident!("{}Event", ident);
+    let state = page
+        .args
+        .state
+        .as_ref()
+        .map_or_else(|| quote!(()), ToTokens::to_token_stream);
+    let path = page.args.path.value();
+    let base = if path == "/" { "" } else { path.as_str() };
+
+    let user_impl = rewrite_event_calls(page, &enum_ident);
+    let event_enum = event_enum(page, &enum_ident);
+
+    let event_handlers = page
+        .events
+        .iter()
+        .map(|e| event_handler(page, e, &enum_ident, &state));
+    let get_handler = get_handler(page, &state);
+
+    let event_routes = page.events.iter().map(|e| {
+        let route = format!("{base}/_event/{}", e.name);
+        let fn_ident = format_ident!("__dstar_event_{}", e.handler.ident);
+        let method = format_ident!("{}", e.method.to_ascii_lowercase());
+        quote!(.route(#route, ::dstar::__private::axum::routing::#method(Self::#fn_ident)))
+    });
+    let unknown_route = format!("{base}/_event/{{*__dstar_unknown}}");
+    let route_infos =
+        std::iter::once(quote!(::dstar::page::RouteInfo { method: "GET", path: #path }))
+            .chain(page.events.iter().map(|e| {
+                let route = format!("{base}/_event/{}", e.name);
+                let method = e.method;
+                quote!(::dstar::page::RouteInfo { method: #method, path: #route })
+            }))
+            .collect::<Vec<_>>();
+    let name = ident.to_string();
+    let reg_ident = format_ident!("__DSTAR_PAGE_{}", name.to_uppercase());
+
+    Ok(quote! {
+        #user_impl
+
+        #event_enum
+
+        #[doc(hidden)]
+        impl #ident {
+            #get_handler
+            #(#event_handlers)*
+        }
+
+        impl ::dstar::page::Page for #ident {
+            type State = #state;
+            type Event = #enum_ident;
+            const NAME: &'static str = #name;
+            const PATH: &'static str = #path;
+            fn routes() -> ::dstar::__private::axum::Router<#state> {
+                ::dstar::__private::axum::Router::new()
+                    .route(#path, ::dstar::__private::axum::routing::get(Self::__dstar_get))
+                    #(#event_routes)*
+                    .route(#unknown_route, ::dstar::__private::axum::routing::any(::dstar::page::unknown_event::<Self>))
+            }
+        }
+
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        static #reg_ident: ::dstar::page::PageRegistration = ::dstar::page::PageRegistration::new(
+            #name,
+            &[#(#route_infos),*],
+            ::dstar::page::build_page::<#ident>,
+        );
+
+        impl ::dstar::page::Registered for #ident {
+            fn registration() -> &'static ::dstar::page::PageRegistration {
+                &#reg_ident
+            }
+        }
+
+        ::dstar::__private::inventory::submit! {
+            ::dstar::page::PageRegistration::new(
+                #name,
+                &[#(#route_infos),*],
+                ::dstar::page::build_page::<#ident>,
+            )
+        }
+    })
+}
+
+/// The user's impl block with every `event("…")` checked and replaced.
+fn rewrite_event_calls(page: &Page, enum_ident: &syn::Ident) -> TokenStream {
+    let names: Vec<&str> = page.events.iter().map(|e| e.name.as_str()).collect();
+    let mut replace = |call: Call| -> TokenStream {
+        let span = call.span;
+        if !call.rest.is_empty() {
+            return quote_spanned!(span=> ::dstar::__private::core::compile_error!(
+                "page events take no arguments: `event(\"name\")`; chain `.with_search()` or `.options(…)` for more"
+            ));
+        }
+        match page.events.iter().find(|e| e.name == call.name) {
+            Some(e) => {
+                let variant = syn::Ident::new(&e.variant.to_string(), span);
+                quote_spanned!(span=> ::dstar::page::event_action(#enum_ident::#variant))
+            }
+            None => {
+                let msg = unknown_event_message(&call.name, &page.ident.to_string(), &names);
+                quote_spanned!(span=> ::dstar::__private::core::compile_error!(#msg))
+            }
+        }
+    };
+    rewrite(page.item.to_token_stream(), "event", &mut replace)
+}
+
+pub(crate) fn unknown_event_message(name: &str, owner: &str, names: &[&str]) -> String {
+    let mut msg = format!("unknown event `{name}` on page `{owner}`");
+    if let Some(best) = closest(name, names.iter().copied()) {
+        msg.push_str(&format!("; did you mean `{best}`?"));
+    }
+    if names.is_empty() {
+        msg.push_str("; this page has no `#[event]` handlers");
+    } else {
+        msg.push_str(&format!("; events here: {}", names.join(", ")));
+    }
+    msg
+}
+
+fn event_enum(page: &Page, enum_ident: &syn::Ident) -> TokenStream {
+    let variants: Vec<_> = page.events.iter().map(|e| &e.variant).collect();
+    let names: Vec<_> = page.events.iter().map(|e| &e.name).collect();
+    let verbs: Vec<_> = page
+        .events
+        .iter()
+        .map(|e| {
+            let v = format_ident!("{}", capitalize(e.method));
+            quote!(::dstar::actions::Verb::#v)
+        })
+        .collect();
+    let docs: Vec<_> = page
+        .events
+        .iter()
+        .map(|e| {
+            format!(
+                "`{} {}/_event/{}`",
+                e.method,
+                page.args.path.value().trim_end_matches('/'),
+                e.name
+            )
+        })
+        .collect();
+    let page_name = page.ident.to_string();
+    let doc = format!("The events of page [`{page_name}`], generated by `#[dstar::page]`.");
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum #enum_ident {
+            #(#[doc = #docs] #variants,)*
+        }
+
+        impl #enum_ident {
+            /// The browser-side action for this event.
+            pub fn action(self) -> ::dstar::actions::Action {
+                ::dstar::page::event_action(self)
+            }
+        }
+
+        impl ::dstar::page::PageEvent for #enum_ident {
+            const ALL: &'static [Self] = &[#(Self::#variants),*];
+            fn name(self) -> &'static str {
+                match self { #(Self::#variants => #names,)* }
+            }
+            fn verb(self) -> ::dstar::actions::Verb {
+                match self { #(Self::#variants => #verbs,)* }
+            }
+        }
+
+        impl ::dstar::__private::core::fmt::Display for #enum_ident {
+            fn fmt(&self, f: &mut ::dstar::__private::core::fmt::Formatter<'_>) -> ::dstar::__private::core::fmt::Result {
+                f.write_str(<Self as ::dstar::page::PageEvent>::name(*self))
+            }
+        }
+
+        impl ::dstar::__private::core::str::FromStr for #enum_ident {
+            type Err = ::dstar::page::UnknownEvent;
+            fn from_str(s: &str) -> ::dstar::__private::core::result::Result<Self, Self::Err> {
+                match s {
+                    #(#names => ::dstar::__private::core::result::Result::Ok(Self::#variants),)*
+                    _ => ::dstar::__private::core::result::Result::Err(::dstar::page::UnknownEvent::new(#page_name, s)),
+                }
+            }
+        }
+    }
+}
+
+fn capitalize(method: &str) -> String {
+    let lower = method.to_ascii_lowercase();
+    let mut c = lower.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Extracts every argument of `handler` from `__parts`/`__body`, in order, into `__a{i}`, and
+/// returns the expressions to call it with. The extraction is spanned at each argument's type, so
+/// an argument that is not an extractor is reported right there.
+fn extract_args(handler: &Handler, state: &TokenStream) -> (TokenStream, Vec<TokenStream>) {
+    let last_extract = handler
+        .args
+        .iter()
+        .rposition(|a| matches!(a, Arg::Extract(_)));
+    let mut body = TokenStream::new();
+    let mut call = Vec::new();
+    for (i, arg) in handler.args.iter().enumerate() {
+        match arg {
+            Arg::Sse => call.push(quote!(&mut __sse)),
+            Arg::Extract(ty) => {
+                let var = format_ident!("__a{}", i);
+                let span = ty.span();
+                let extract = if Some(i) == last_extract {
+                    quote_spanned! {span=>
+                        let __req = ::dstar::__private::axum::extract::Request::from_parts(__parts, __body);
+                        let #var = match <#ty as ::dstar::page::BodyArg<#state, _>>::extract(__req, &__state).await {
+                            ::dstar::__private::core::result::Result::Ok(v) => v,
+                            ::dstar::__private::core::result::Result::Err(r) => return r,
+                        };
+                    }
+                } else {
+                    quote_spanned! {span=>
+                        let #var = match <#ty as ::dstar::page::PartsArg<#state>>::extract(&mut __parts, &__state).await {
+                            ::dstar::__private::core::result::Result::Ok(v) => v,
+                            ::dstar::__private::core::result::Result::Err(r) => return r,
+                        };
+                    }
+                };
+                body.extend(extract);
+                call.push(quote!(#var));
+            }
+        }
+    }
+    if last_extract.is_none() {
+        body.extend(quote!(let _ = (&mut __parts, __body);));
+    }
+    (body, call)
+}
+
+fn handler_signature(fn_ident: &syn::Ident, state: &TokenStream) -> TokenStream {
+    quote! {
+        async fn #fn_ident(
+            ::dstar::__private::axum::extract::State(__state): ::dstar::__private::axum::extract::State<#state>,
+            __req: ::dstar::__private::axum::extract::Request,
+        ) -> ::dstar::__private::axum::response::Response
+    }
+}
+
+fn event_handler(
+    page: &Page,
+    event: &Event,
+    enum_ident: &syn::Ident,
+    state: &TokenStream,
+) -> TokenStream {
+    let fn_ident = format_ident!("__dstar_event_{}", event.handler.ident);
+    let signature = handler_signature(&fn_ident, state);
+    let (extract, call_args) = extract_args(&event.handler, state);
+    let user_fn = &event.handler.ident;
+    let await_ = event.handler.is_async.then(|| quote!(.await));
+    let variant = &event.variant;
+    let authorize = page.authorize_async.map(|is_async| {
+        let await_ = is_async.then(|| quote!(.await));
+        quote! {
+            let __head = ::dstar::page::RequestHead::from_parts(&__parts);
+            if let ::dstar::__private::core::result::Result::Err(r) = ::dstar::page::AuthorizeOutcome::into_result(
+                Self::authorize(&__head, ::dstar::page::Access::Event(#enum_ident::#variant)) #await_
+            ) {
+                return r;
+            }
+        }
+    });
+    let page_name = page.ident.to_string();
+    let event_name = &event.name;
+    quote! {
+        #[allow(unused_mut, unused_variables, clippy::let_unit_value)]
+        #signature {
+            let (mut __parts, __body) = __req.into_parts();
+            #authorize
+            #extract
+            let mut __sse = ::dstar::Sse::new();
+            let __outcome = Self::#user_fn(#(#call_args),*) #await_;
+            ::dstar::page::finish_event(__sse, #page_name, #event_name, __outcome)
+        }
+    }
+}
+
+fn get_handler(page: &Page, state: &TokenStream) -> TokenStream {
+    let signature = handler_signature(&format_ident!("__dstar_get"), state);
+    let (extract, page_expr) = match &page.mount {
+        Some((handler, direct)) => {
+            let (extract, call_args) = extract_args(handler, state);
+            let await_ = handler.is_async.then(|| quote!(.await));
+            let call = quote!(Self::mount(#(#call_args),*) #await_);
+            let expr = if *direct {
+                call
+            } else {
+                quote! {
+                    match ::dstar::page::MountOutcome::<Self>::into_page(#call) {
+                        ::dstar::__private::core::result::Result::Ok(p) => p,
+                        ::dstar::__private::core::result::Result::Err(r) => return r,
+                    }
+                }
+            };
+            (extract, expr)
+        }
+        None => (
+            quote!(let _ = (&mut __parts, __body);),
+            quote!(<Self as ::dstar::__private::core::default::Default>::default()),
+        ),
+    };
+    let layout = page.args.layout.as_ref().map_or_else(
+        || quote!(::dstar::page::default_layout),
+        ToTokens::to_token_stream,
+    );
+    let title = page
+        .args
+        .title
+        .as_ref()
+        .map_or_else(|| page.ident.to_string(), syn::LitStr::value);
+    quote! {
+        #[allow(unused_mut, unused_variables)]
+        #signature {
+            let (mut __parts, __body) = __req.into_parts();
+            #extract
+            let __page: Self = #page_expr;
+            let __markup = Self::render(&__page);
+            ::dstar::page::render_document(#layout, #title, __markup)
+        }
+    }
+}

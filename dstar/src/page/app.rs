@@ -1,0 +1,215 @@
+use super::client::client_script_route;
+use axum::Router;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// One route of a registered page, for start-up listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// `GET`, `POST`, ….
+    pub method: &'static str,
+    /// The route path.
+    pub path: &'static str,
+}
+
+type Build = fn(&States) -> Result<Router, String>;
+
+/// A page (or component) as `#[dstar::page]` registers it with `inventory`.
+pub struct PageRegistration {
+    /// The type name.
+    pub name: &'static str,
+    /// Its routes.
+    pub routes: &'static [RouteInfo],
+    build: Build,
+}
+
+impl PageRegistration {
+    #[doc(hidden)]
+    pub const fn new(name: &'static str, routes: &'static [RouteInfo], build: Build) -> Self {
+        PageRegistration {
+            name,
+            routes,
+            build,
+        }
+    }
+}
+
+impl fmt::Debug for PageRegistration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PageRegistration")
+            .field("name", &self.name)
+            .field("routes", &self.routes)
+            .finish()
+    }
+}
+
+inventory::collect!(PageRegistration);
+
+/// Router states by type, for pages declared with `state = T`.
+#[doc(hidden)]
+#[derive(Default, Clone)]
+pub struct States(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
+
+impl States {
+    #[doc(hidden)]
+    pub fn get<S: Clone + 'static>(&self, page: &str) -> Result<S, String> {
+        self.0
+            .get(&TypeId::of::<S>())
+            .and_then(|s| s.downcast_ref::<S>())
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "page `{page}` needs state `{}`: build the app with `.state(value)` or `dstar::app!(value)`",
+                    std::any::type_name::<S>()
+                )
+            })
+    }
+}
+
+impl fmt::Debug for States {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "States({} types)", self.0.len())
+    }
+}
+
+/// Builds the router for a set of pages: every page in the binary (`App::new()`, what
+/// `dstar::app!()` uses), or the ones you list (`App::empty().page::<Counter>()`), for targets
+/// where link-time collection is unavailable.
+///
+/// ```
+/// let app = dstar::App::empty();
+/// assert!(app.routes().is_empty());
+/// let router: axum::Router = app.build();
+/// ```
+#[derive(Debug)]
+pub struct App {
+    pages: Vec<&'static PageRegistration>,
+    states: States,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        App::new()
+    }
+}
+
+impl App {
+    /// Every `#[dstar::page]` linked into the binary, collected through `inventory`.
+    ///
+    /// ```
+    /// let router: axum::Router = dstar::App::new().build();
+    /// ```
+    pub fn new() -> Self {
+        let mut pages: Vec<_> = inventory::iter::<PageRegistration>().collect();
+        pages.sort_by_key(|p| (p.routes.first().map(|r| r.path), p.name));
+        App {
+            pages,
+            states: States::default(),
+        }
+    }
+
+    /// No pages: add them with [`page`](App::page).
+    ///
+    /// ```
+    /// assert!(dstar::App::empty().routes().is_empty());
+    /// ```
+    pub fn empty() -> Self {
+        App {
+            pages: Vec::new(),
+            states: States::default(),
+        }
+    }
+
+    /// Adds one page explicitly.
+    pub fn page<P: super::Page + Registered>(mut self) -> Self {
+        let reg = P::registration();
+        if !self.pages.iter().any(|p| std::ptr::eq(*p, reg)) {
+            self.pages.push(reg);
+        }
+        self
+    }
+
+    /// Provides a router state for the pages declared with `state = T`.
+    ///
+    /// ```
+    /// #[derive(Clone)] struct Db;
+    /// let app = dstar::App::empty().state(Db);
+    /// ```
+    pub fn state<S: Clone + Send + Sync + 'static>(mut self, state: S) -> Self {
+        self.states.0.insert(TypeId::of::<S>(), Arc::new(state));
+        self
+    }
+
+    /// Every route, `(method, path)`, for start-up listings.
+    ///
+    /// ```
+    /// for route in dstar::App::new().routes() {
+    ///     println!("{:<6} {}", route.method, route.path);
+    /// }
+    /// ```
+    pub fn routes(&self) -> Vec<RouteInfo> {
+        let mut routes: Vec<RouteInfo> = self
+            .pages
+            .iter()
+            .flat_map(|p| p.routes.iter().copied())
+            .collect();
+        if std::env::var_os("DSTAR_CLIENT_FILE").is_some() {
+            routes.push(RouteInfo {
+                method: "GET",
+                path: super::CLIENT_PATH,
+            });
+        }
+        routes
+    }
+
+    /// Builds the router. Fails when a page's state was not provided.
+    ///
+    /// ```
+    /// let router = dstar::App::new().try_build().expect("all states provided");
+    /// ```
+    pub fn try_build(self) -> Result<Router, String> {
+        let mut router = client_script_route();
+        for page in &self.pages {
+            router = router.merge((page.build)(&self.states)?);
+        }
+        Ok(router)
+    }
+
+    /// Builds the router.
+    ///
+    /// # Panics
+    ///
+    /// At start-up, when a page declared with `state = T` was given no `T` (see
+    /// [`try_build`](App::try_build)).
+    pub fn build(self) -> Router {
+        match self.try_build() {
+            Ok(router) => router,
+            Err(e) => panic!("dstar: {e}"),
+        }
+    }
+}
+
+/// Implemented by `#[dstar::page]`: the page's static registration.
+pub trait Registered {
+    /// The registration `inventory` holds.
+    fn registration() -> &'static PageRegistration;
+}
+
+/// Builds a page's router from the states (used by generated code).
+#[doc(hidden)]
+pub fn build_page<P: super::Page>(states: &States) -> Result<Router, String> {
+    let state: P::State = states_or_unit::<P::State>(states, P::NAME)?;
+    Ok(P::routes().with_state(state))
+}
+
+fn states_or_unit<S: Clone + Send + Sync + 'static>(
+    states: &States,
+    page: &str,
+) -> Result<S, String> {
+    if let Some(unit) = (&() as &dyn Any).downcast_ref::<S>() {
+        return Ok(unit.clone());
+    }
+    states.get::<S>(page)
+}

@@ -1,0 +1,67 @@
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use std::future::Future;
+
+/// A handler argument that is not the last one: any axum `FromRequestParts` extractor.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a dstar handler argument",
+    label = "not an axum extractor",
+    note = "handler arguments are axum extractors (`State`, `Path`, `HeaderMap`, …), `Signals<T>` (last), or `&mut Sse`",
+    note = "only the last argument may read the request body (e.g. `Signals<T>`)"
+)]
+pub trait PartsArg<S>: Sized {
+    /// Runs the extractor; a rejection becomes its response.
+    fn extract(parts: &mut Parts, state: &S)
+    -> impl Future<Output = Result<Self, Response>> + Send;
+}
+
+impl<S: Send + Sync, T: FromRequestParts<S>> PartsArg<S> for T {
+    async fn extract(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        T::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// The last handler argument: any axum `FromRequest` extractor, such as `Signals<T>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a dstar handler argument",
+    label = "not an axum extractor or signals type",
+    note = "handler arguments are axum extractors (`State`, `Path`, `HeaderMap`, …), `Signals<T>` for signals, or `&mut Sse`",
+    note = "for typed signals write `Signals(s): Signals<{Self}>` and derive `serde::Deserialize`"
+)]
+pub trait BodyArg<S, M>: Sized {
+    /// Runs the extractor; a rejection becomes its response.
+    fn extract(req: Request, state: &S) -> impl Future<Output = Result<Self, Response>> + Send;
+}
+
+impl<S: Send + Sync, M, T: FromRequest<S, M>> BodyArg<S, M> for T {
+    async fn extract(req: Request, state: &S) -> Result<Self, Response> {
+        T::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// The request line and headers, for `authorize` hooks.
+#[derive(Debug)]
+pub struct RequestHead {
+    /// The method.
+    pub method: axum::http::Method,
+    /// The URI.
+    pub uri: axum::http::Uri,
+    /// The headers.
+    pub headers: axum::http::HeaderMap,
+}
+
+impl RequestHead {
+    #[doc(hidden)]
+    pub fn from_parts(parts: &Parts) -> Self {
+        RequestHead {
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+        }
+    }
+}

@@ -1,0 +1,67 @@
+use maud::{DOCTYPE, Markup, html};
+
+/// What a layout gets besides the page body.
+#[derive(Debug, Clone, Copy)]
+pub struct PageContext<'a> {
+    /// The page title.
+    pub title: &'a str,
+    /// The Datastar client script URL (see [`client_src`](super::client_src)).
+    pub client_src: &'a str,
+}
+
+/// A root layout: wraps a page body into a whole document. Replace the default with
+/// `#[dstar::page("/path", layout = my_layout)]`.
+///
+/// ```
+/// use dstar::prelude::*;
+/// fn my_layout(ctx: &dstar::page::PageContext, body: Markup) -> Markup {
+///     html! {
+///         (DOCTYPE)
+///         html { head { title { (ctx.title) } script type="module" src=(ctx.client_src) {} }
+///                body.app { (body) } }
+///     }
+/// }
+/// let _: dstar::page::Layout = my_layout;
+/// ```
+pub type Layout = fn(&PageContext<'_>, Markup) -> Markup;
+
+/// The default layout: a UTF-8 HTML5 document with the title, the Datastar client script, and a
+/// `tabId` signal on `<body>` (see [`tab_id_signal`]).
+///
+/// ```
+/// let page = dstar::page::default_layout(
+///     &dstar::page::PageContext { title: "Counter", client_src: "/datastar.js" },
+///     maud::html! { p { "hi" } },
+/// ).into_string();
+/// assert!(page.starts_with("<!DOCTYPE html>"));
+/// assert!(page.contains("<title>Counter</title>"));
+/// assert!(page.contains(r#"<script type="module" src="/datastar.js"></script>"#));
+/// ```
+pub fn default_layout(ctx: &PageContext<'_>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (ctx.title) }
+                script type="module" src=(ctx.client_src) {}
+            }
+            body data-signals:tab-id=(tab_id_signal()) {
+                (body)
+            }
+        }
+    }
+}
+
+/// The expression for a per-tab id kept in `sessionStorage`, for `data-signals:tab-id` on
+/// `<body>`. It reaches the server as the `tabId` signal (no `_` prefix, so Datastar sends it),
+/// and keys per-tab stream deduplication.
+///
+/// ```
+/// assert!(dstar::page::tab_id_signal().contains("sessionStorage"));
+/// ```
+pub fn tab_id_signal() -> &'static str {
+    "sessionStorage.getItem('_ds_tab') || (() => { const id = crypto.randomUUID(); \
+     sessionStorage.setItem('_ds_tab', id); return id; })()"
+}

@@ -1,0 +1,208 @@
+//! The page layer: what `#[dstar::page]` expands to, built only from the functional core.
+//!
+//! A page is one impl block:
+//!
+//! - `mount` (optional) takes axum extractors and returns `Self`, or `Result<Self, impl
+//!   IntoResponse>` to answer with a redirect or a 404 instead of rendering;
+//! - `render(&self) -> Markup` is wrapped in the [layout](Layout);
+//! - every `#[event] fn` becomes `POST {path}/_event/{name}`: it takes `&mut Sse` and axum
+//!   extractors, and returns `()` or `Result<(), E: Display>`;
+//! - `authorize` (optional) runs before every event and may refuse with any response.
+//!
+//! Inside the impl block `event("name")` is checked at compile time and becomes the browser-side
+//! action. See the crate README for a whole page.
+
+// `Result<_, Response>` is the axum idiom for "or answer with this": boxing it would only cost.
+#![allow(clippy::result_large_err)]
+
+mod app;
+mod args;
+mod client;
+mod layout;
+
+pub use app::{App, PageRegistration, Registered, RouteInfo, States, build_page};
+pub use args::{BodyArg, PartsArg, RequestHead};
+pub use client::{CLIENT_PATH, DEFAULT_CLIENT_SRC, client_script_route, client_src};
+pub use layout::{Layout, PageContext, default_layout, tab_id_signal};
+
+use crate::Sse;
+use crate::actions::{Action, Verb};
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use std::fmt;
+
+/// Implemented by `#[dstar::page]` for each page type.
+pub trait Page: Sized + Send + 'static {
+    /// The router state the page's extractors need (`()` unless `state = T` is given).
+    type State: Clone + Send + Sync + 'static;
+    /// The generated event enum, e.g. `CounterEvent`.
+    type Event: PageEvent;
+    /// The type's name, e.g. `"Counter"`.
+    const NAME: &'static str;
+    /// The path the page is served at, e.g. `"/counter"`.
+    const PATH: &'static str;
+    /// The page's routes: `GET {path}` and one route per event.
+    fn routes() -> Router<Self::State>;
+}
+
+/// Implemented by the generated event enums.
+pub trait PageEvent: Copy + fmt::Display + fmt::Debug + Send + Sync + 'static {
+    /// Every event, in declaration order.
+    const ALL: &'static [Self];
+    /// The wire name (the URL segment).
+    fn name(self) -> &'static str;
+    /// The HTTP method the event's route accepts.
+    fn verb(self) -> Verb;
+}
+
+/// What is being authorized: an event or (with streams) the page's stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access<E> {
+    /// `{path}/_event/{name}`.
+    Event(E),
+    /// `POST {path}`, the page's stream.
+    Stream,
+}
+
+/// The action for a page event: `@post(<current path> + '/_event/<name>')`, resolved in the browser
+/// so path parameters need no server-side plumbing. Chain `.with_search()` or `.options(…)`.
+///
+/// ```
+/// # #[derive(Debug, Clone, Copy)] enum E { Go }
+/// # impl std::fmt::Display for E { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("go") } }
+/// # impl dstar::page::PageEvent for E { const ALL: &'static [Self] = &[E::Go];
+/// #   fn name(self) -> &'static str { "go" } fn verb(self) -> dstar::actions::Verb { dstar::actions::Verb::Post } }
+/// assert_eq!(
+///     dstar::page::event_action(E::Go).to_string(),
+///     "@post(location.pathname.replace(/^\\/+/, '/').replace(/\\/+$/, '') + '/_event/go')"
+/// );
+/// ```
+pub fn event_action<E: PageEvent>(event: E) -> Action {
+    Action::page_event(event.verb(), event.name())
+}
+
+/// The result of an event handler: `()` or `Result<(), E>` where `E: Display`.
+pub trait EventOutcome {
+    /// `Err` with the error's text.
+    fn into_error(self) -> Option<String>;
+}
+
+impl EventOutcome for () {
+    fn into_error(self) -> Option<String> {
+        None
+    }
+}
+
+impl<E: fmt::Display> EventOutcome for Result<(), E> {
+    fn into_error(self) -> Option<String> {
+        self.err().map(|e| e.to_string())
+    }
+}
+
+/// Turns a handler's events and outcome into the response. An error keeps the events written
+/// before it, is logged, and in debug builds is also sent to the browser as `console.error`.
+#[doc(hidden)]
+pub fn finish_event(mut sse: Sse, page: &str, event: &str, outcome: impl EventOutcome) -> Response {
+    if let Some(error) = outcome.into_error() {
+        tracing::error!(page, event, %error, "dstar event handler failed");
+        sse.report_error(&format_args!("{page}/{event}: {error}"));
+    }
+    sse.into_response()
+}
+
+/// The result of `mount`: the page, or a response to send instead (a redirect, a 404, …).
+pub trait MountOutcome<P> {
+    /// The page or the response.
+    fn into_page(self) -> Result<P, Response>;
+}
+
+impl<P, E: IntoResponse> MountOutcome<P> for Result<P, E> {
+    fn into_page(self) -> Result<P, Response> {
+        self.map_err(IntoResponse::into_response)
+    }
+}
+
+/// The result of `authorize`: `Ok(())`, or any response to refuse with (e.g. a 403).
+pub trait AuthorizeOutcome {
+    /// `Err` to refuse.
+    fn into_result(self) -> Result<(), Response>;
+}
+
+impl<E: IntoResponse> AuthorizeOutcome for Result<(), E> {
+    fn into_result(self) -> Result<(), Response> {
+        self.map_err(IntoResponse::into_response)
+    }
+}
+
+impl AuthorizeOutcome for bool {
+    fn into_result(self) -> Result<(), Response> {
+        if self {
+            Ok(())
+        } else {
+            Err((StatusCode::FORBIDDEN, "forbidden").into_response())
+        }
+    }
+}
+
+/// `404` for an event name the page does not have, listing the ones it has.
+#[doc(hidden)]
+pub async fn unknown_event<P: Page>(uri: axum::http::Uri) -> Response {
+    let name = uri.path().rsplit("/_event/").next().unwrap_or("");
+    let known: Vec<&str> = P::Event::ALL.iter().map(|e| e.name()).collect();
+    let message = format!(
+        "unknown event `{name}` on page `{}`; events here: {}",
+        P::NAME,
+        if known.is_empty() {
+            "(none)".to_owned()
+        } else {
+            known.join(", ")
+        }
+    );
+    (StatusCode::NOT_FOUND, message).into_response()
+}
+
+/// Renders the page document with the page's layout.
+#[doc(hidden)]
+pub fn render_document(layout: Layout, title: &str, body: maud::Markup) -> Response {
+    let ctx = PageContext {
+        title,
+        client_src: client_src(),
+    };
+    let mut response = layout(&ctx, body).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    );
+    response
+}
+
+/// `FromStr` error of the generated event enums: the name is not one of the page's events.
+///
+/// ```
+/// let e = dstar::page::UnknownEvent::new("Counter", "incremnt");
+/// assert_eq!(e.to_string(), "unknown event `incremnt` on page `Counter`");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownEvent {
+    page: &'static str,
+    name: String,
+}
+
+impl UnknownEvent {
+    /// An unknown `name` on `page`.
+    pub fn new(page: &'static str, name: &str) -> Self {
+        UnknownEvent {
+            page,
+            name: name.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for UnknownEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown event `{}` on page `{}`", self.name, self.page)
+    }
+}
+
+impl std::error::Error for UnknownEvent {}
