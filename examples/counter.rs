@@ -1,8 +1,5 @@
 //! The Quick Start: a counter page in one impl block.
-//!
-//! ```text
-//! cargo run --example counter      # then open http://127.0.0.1:3000/counter
-//! ```
+//! Run `cargo run --example counter`, then open http://127.0.0.1:3000/counter.
 
 use dstar::prelude::*;
 
@@ -58,6 +55,6 @@ fn history(last: &str) -> Markup {
 }
 
 #[tokio::main]
-async fn main() {
-    dstar_examples::serve_app(dstar::App::new(), "127.0.0.1:3000").await;
+async fn main() -> std::io::Result<()> {
+    dstar::serve(dstar::App::new()).await
 }

@@ -71,11 +71,21 @@ pub fn app() -> Router {
 }
 
 #[tokio::main]
-async fn main() {
-    let routes = [
-        ("POST", "/dstar/increment"),
-        ("POST", "/sdk/increment"),
-        ("POST", "/ceiling/increment"),
+async fn main() -> std::io::Result<()> {
+    use dstar::page::RouteInfo;
+    let routes = vec![
+        RouteInfo {
+            method: "POST",
+            path: "/dstar/increment",
+        },
+        RouteInfo {
+            method: "POST",
+            path: "/sdk/increment",
+        },
+        RouteInfo {
+            method: "POST",
+            path: "/ceiling/increment",
+        },
     ];
-    dstar_examples::serve(app(), "127.0.0.1:3000", &routes).await;
+    dstar::Server::from_router(app(), routes).run().await
 }

@@ -25,7 +25,7 @@ async fn page() -> Markup {
         html {
             head {
                 title { "dstar without dispatch" }
-                script type="module" src=(dstar_examples::client_src()) {}
+                script type="module" src=(dstar::page::client_src()) {}
             }
             body {
                 div data-signals:count="0" {
@@ -91,7 +91,7 @@ pub fn app(ticks: broadcast::Sender<u64>) -> Router {
 }
 
 #[tokio::main]
-async fn main() {
+async fn main() -> std::io::Result<()> {
     let (ticks, _) = broadcast::channel(16);
     let publisher = ticks.clone();
     tokio::spawn(async move {
@@ -100,10 +100,20 @@ async fn main() {
             let _ = publisher.send(n);
         }
     });
-    let routes = [
-        ("GET", "/"),
-        ("POST", "/counter/increment"),
-        ("POST", "/ticker/stream"),
+    use dstar::page::RouteInfo;
+    let routes = vec![
+        RouteInfo {
+            method: "GET",
+            path: "/",
+        },
+        RouteInfo {
+            method: "POST",
+            path: "/counter/increment",
+        },
+        RouteInfo {
+            method: "POST",
+            path: "/ticker/stream",
+        },
     ];
-    dstar_examples::serve(app(ticks), "127.0.0.1:3000", &routes).await;
+    dstar::Server::from_router(app(ticks), routes).run().await
 }

@@ -232,11 +232,20 @@ pub fn app() -> Router {
 }
 
 #[tokio::main]
-async fn main() {
-    dstar_examples::serve(
-        app(),
-        "127.0.0.1:7331",
-        &[("GET", "/test"), ("POST", "/test")],
-    )
-    .await;
+async fn main() -> std::io::Result<()> {
+    use dstar::page::RouteInfo;
+    let routes = vec![
+        RouteInfo {
+            method: "GET",
+            path: "/test",
+        },
+        RouteInfo {
+            method: "POST",
+            path: "/test",
+        },
+    ];
+    dstar::Server::from_router(app(), routes)
+        .default_addr("127.0.0.1:7331")
+        .run()
+        .await
 }

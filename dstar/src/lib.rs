@@ -6,6 +6,7 @@ pub mod elements;
 mod error;
 pub mod page;
 pub mod scripts;
+mod serve;
 pub mod signals;
 pub mod sse;
 #[cfg(feature = "test")]
@@ -14,6 +15,7 @@ pub mod test;
 pub use dstar_macros::page;
 pub use error::Error;
 pub use page::App;
+pub use serve::{DEFAULT_ADDR, Server, serve};
 
 /// An axum `Router` holding every `#[dstar::page]` in the binary (collected through
 /// `inventory`, no list to keep). `dstar::app!(state)` provides a router state for pages declared

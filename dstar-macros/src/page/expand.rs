@@ -119,13 +119,14 @@ fn rewrite_event_calls(page: &Page, enum_ident: &syn::Ident) -> TokenStream {
 
 pub(crate) fn unknown_event_message(name: &str, owner: &str, names: &[&str]) -> String {
     let mut msg = format!("unknown event `{name}` on page `{owner}`");
-    if let Some(best) = closest(name, names.iter().copied()) {
-        msg.push_str(&format!("; did you mean `{best}`?"));
+    match closest(name, names.iter().copied()) {
+        Some(best) => msg.push_str(&format!("; did you mean `{best}`? ")),
+        None => msg.push_str("; "),
     }
     if names.is_empty() {
-        msg.push_str("; this page has no `#[event]` handlers");
+        msg.push_str("this page has no `#[event]` handlers");
     } else {
-        msg.push_str(&format!("; events here: {}", names.join(", ")));
+        msg.push_str(&format!("events here: {}", names.join(", ")));
     }
     msg
 }

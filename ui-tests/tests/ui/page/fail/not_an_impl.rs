@@ -1,0 +1,6 @@
+#[dstar::page("/counter")]
+struct Counter {
+    count: i64,
+}
+
+fn main() {}
