@@ -16,7 +16,8 @@ ADDR=${LOAD_ADDR:-127.0.0.1:3999}
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 cargo build --release --example load-server -q
-DSTAR_ADDR=$ADDR ./target/release/examples/load-server >/dev/null &
+# server on core 0, wrk on core 1: they do not compete for a core
+DSTAR_ADDR=$ADDR taskset -c 0 ./target/release/examples/load-server >/dev/null &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/${ADDR%:*}/${ADDR#*:}") 2>/dev/null && break; sleep 0.1; done

@@ -1,6 +1,8 @@
 use axum::extract::{FromRequest, Request};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use http_body::Body as _;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -128,19 +130,42 @@ pub async fn read_signals<T: DeserializeOwned>(req: Request) -> Result<T, Signal
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(SignalsRejection::TooLarge { limit });
     }
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<LengthLimitError>() => return Err(SignalsRejection::TooLarge { limit }),
-        Err(e) => {
-            return Err(SignalsRejection::Malformed(format!(
-                "could not read the request body: {e}"
-            )));
-        }
-    };
+    let bytes = read_body(body, limit).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return parse(b"{}");
     }
     parse(&bytes)
+}
+
+/// Reads the body up to `limit` bytes. A body that arrives in one frame (the common case for small
+/// JSON) is used as it is, without copying.
+async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, SignalsRejection> {
+    let read_error = |e: &dyn fmt::Display| {
+        SignalsRejection::Malformed(format!("could not read the request body: {e}"))
+    };
+    let mut body = Limited::new(body, limit);
+    let first = match body.frame().await {
+        None => return Ok(Bytes::new()),
+        Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
+        Some(Err(e)) if e.is::<LengthLimitError>() => {
+            return Err(SignalsRejection::TooLarge { limit });
+        }
+        Some(Err(e)) => return Err(read_error(&e)),
+    };
+    if body.is_end_stream() {
+        return Ok(first);
+    }
+    match body.collect().await {
+        Ok(rest) => {
+            let rest = rest.to_bytes();
+            let mut all = BytesMut::with_capacity(first.len() + rest.len());
+            all.extend_from_slice(&first);
+            all.extend_from_slice(&rest);
+            Ok(all.freeze())
+        }
+        Err(e) if e.is::<LengthLimitError>() => Err(SignalsRejection::TooLarge { limit }),
+        Err(e) => Err(read_error(&e)),
+    }
 }
 
 fn reads_query(method: &Method) -> bool {
@@ -192,6 +217,14 @@ fn percent_decode(input: &[u8]) -> Result<Vec<u8>, SignalsRejection> {
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SignalsRejection> {
+    // The fast path; errors are rare, so only they pay for tracking the field path.
+    match serde_json::from_slice(bytes) {
+        Ok(value) => Ok(value),
+        Err(_) => parse_with_path(bytes),
+    }
+}
+
+fn parse_with_path<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SignalsRejection> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
