@@ -7,6 +7,11 @@ use crate::Error;
 use std::fmt::{self, Write as _};
 
 /// An HTTP verb of a Datastar action.
+///
+/// ```
+/// use dstar::actions::{post, Verb};
+/// assert_eq!(post("/x").verb(Verb::Put).to_string(), "@put('/x')");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verb {
     /// `@get`
@@ -43,6 +48,10 @@ impl Verb {
 const PAGE_PATH_JS: &str = r"location.pathname.replace(/^\/+/, '/').replace(/\/+$/, '')";
 
 /// The default base path of the component dispatch route.
+///
+/// ```
+/// assert_eq!(dstar::actions::DEFAULT_DISPATCH_BASE, "/ds");
+/// ```
 pub const DEFAULT_DISPATCH_BASE: &str = "/ds";
 
 /// A Datastar action expression. Render it with `Display` or directly in a maud template.

@@ -45,6 +45,12 @@ impl<H: Html + ?Sized> Html for &H {
 }
 
 /// How patched elements are applied. The default is [`Mode::Outer`].
+///
+/// ```
+/// use dstar::elements::{Mode, PatchElements};
+/// let e = PatchElements::new("<li>x</li>").selector("#list").mode(Mode::Prepend);
+/// assert!(dstar::sse::format_event(&e).is_ok());
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Mode {
     /// Morph the element in place (the default; targets by id without a selector).
@@ -118,6 +124,12 @@ impl Mode {
 }
 
 /// The namespace new elements are created in. The default is [`Namespace::Html`].
+///
+/// ```
+/// use dstar::elements::{Namespace, PatchElements};
+/// let e = PatchElements::new("<rect/>").selector("#svg").namespace(Namespace::Svg);
+/// assert!(dstar::sse::format_event(&e).is_ok());
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Namespace {
     /// HTML (the default).

@@ -183,6 +183,11 @@ impl DatastarEvent for ExecuteScript<'_> {
 }
 
 /// A browser console level for [`ConsoleLog`].
+///
+/// ```
+/// let mut sse = dstar::Sse::new();
+/// sse.console(dstar::scripts::LogLevel::Error, "boom");
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LogLevel {
     /// `console.log` (the default)

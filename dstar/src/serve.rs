@@ -6,6 +6,10 @@ use axum::Router;
 use std::io;
 
 /// The address used when `DSTAR_ADDR` is not set.
+///
+/// ```
+/// assert_eq!(dstar::DEFAULT_ADDR, "127.0.0.1:3000");
+/// ```
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 
 /// A configured server. [`serve`] is the one-line form.
@@ -62,6 +66,12 @@ impl Server {
 
     /// Binds, prints the address and the routes, and serves until SIGINT or SIGTERM. In-flight
     /// responses complete; open streams end cleanly.
+    ///
+    /// ```no_run
+    /// # async fn f() -> std::io::Result<()> {
+    /// dstar::Server::new(dstar::App::new()).run().await
+    /// # }
+    /// ```
     pub async fn run(self) -> io::Result<()> {
         let addr = std::env::var("DSTAR_ADDR").unwrap_or(self.default_addr);
         let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {

@@ -6,6 +6,11 @@ use std::fmt;
 use std::sync::Arc;
 
 /// One route of a registered page, for start-up listings.
+///
+/// ```
+/// let route = dstar::page::RouteInfo { method: "GET", path: "/counter" };
+/// assert_eq!(format!("{} {}", route.method, route.path), "GET /counter");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RouteInfo {
     /// `GET`, `POST`, ….
@@ -17,6 +22,12 @@ pub struct RouteInfo {
 type Build = fn(&States) -> Result<Router, String>;
 
 /// A page (or component) as `#[dstar::page]` registers it with `inventory`.
+///
+/// ```
+/// for page in dstar::App::new().routes() {
+///     println!("{} {}", page.method, page.path);
+/// }
+/// ```
 pub struct PageRegistration {
     /// The type name.
     pub name: &'static str,
@@ -123,6 +134,16 @@ impl App {
     }
 
     /// Adds one page explicitly.
+    ///
+    /// ```
+    /// #[derive(Default)]
+    /// struct Home;
+    /// #[dstar::page("/")]
+    /// impl Home {
+    ///     fn render(&self) -> maud::Markup { maud::html! { "home" } }
+    /// }
+    /// let router: axum::Router = dstar::App::empty().page::<Home>().build();
+    /// ```
     pub fn page<P: super::Page + Registered>(mut self) -> Self {
         let reg = P::registration();
         if !self.pages.iter().any(|p| std::ptr::eq(*p, reg)) {
@@ -183,6 +204,10 @@ impl App {
     ///
     /// At start-up, when a page declared with `state = T` was given no `T` (see
     /// [`try_build`](App::try_build)).
+    ///
+    /// ```
+    /// let router: axum::Router = dstar::App::new().build();
+    /// ```
     pub fn build(self) -> Router {
         match self.try_build() {
             Ok(router) => router,
@@ -192,6 +217,17 @@ impl App {
 }
 
 /// Implemented by `#[dstar::page]`: the page's static registration.
+///
+/// ```
+/// #[derive(Default)]
+/// struct Home;
+/// #[dstar::page("/")]
+/// impl Home {
+///     fn render(&self) -> maud::Markup { maud::html! { "home" } }
+/// }
+/// use dstar::page::Registered;
+/// assert_eq!(Home::registration().name, "Home");
+/// ```
 pub trait Registered {
     /// The registration `inventory` holds.
     fn registration() -> &'static PageRegistration;

@@ -10,6 +10,11 @@ use std::future::Future;
     note = "handler arguments are axum extractors (`State`, `Path`, `HeaderMap`, …), `Signals<T>` (last), or `&mut Sse`",
     note = "only the last argument may read the request body (e.g. `Signals<T>`)"
 )]
+///
+/// ```
+/// fn is_arg<T: dstar::page::PartsArg<()>>() {}
+/// is_arg::<axum::http::HeaderMap>();
+/// ```
 pub trait PartsArg<S>: Sized {
     /// Runs the extractor; a rejection becomes its response.
     fn extract(parts: &mut Parts, state: &S)
@@ -31,6 +36,11 @@ impl<S: Send + Sync, T: FromRequestParts<S>> PartsArg<S> for T {
     note = "handler arguments are axum extractors (`State`, `Path`, `HeaderMap`, …), `Signals<T>` for signals, or `&mut Sse`",
     note = "for typed signals write `Signals(s): Signals<{Self}>` and derive `serde::Deserialize`"
 )]
+///
+/// ```
+/// fn is_last_arg<T: dstar::page::BodyArg<(), M>, M>() {}
+/// is_last_arg::<dstar::Signals, _>();
+/// ```
 pub trait BodyArg<S, M>: Sized {
     /// Runs the extractor; a rejection becomes its response.
     fn extract(req: Request, state: &S) -> impl Future<Output = Result<Self, Response>> + Send;
@@ -45,6 +55,14 @@ impl<S: Send + Sync, M, T: FromRequest<S, M>> BodyArg<S, M> for T {
 }
 
 /// The request line and headers, for `authorize` hooks.
+///
+/// ```
+/// use dstar::page::{Access, RequestHead};
+/// #[derive(Clone, Copy, Debug, PartialEq)] enum Ev { Go }
+/// fn authorize(head: &RequestHead, _access: Access<Ev>) -> bool {
+///     head.headers.contains_key("x-user")
+/// }
+/// ```
 #[derive(Debug)]
 pub struct RequestHead {
     /// The method.

@@ -4,10 +4,18 @@ use axum::response::IntoResponse;
 use std::sync::OnceLock;
 
 /// The Datastar client the default layout loads: the v1.0.0 bundle from its CDN.
+///
+/// ```
+/// assert!(dstar::page::DEFAULT_CLIENT_SRC.ends_with("/datastar.js"));
+/// ```
 pub const DEFAULT_CLIENT_SRC: &str =
     "https://cdn.jsdelivr.net/gh/starfederation/datastar@v1.0.0/bundles/datastar.js";
 
 /// Where dstar serves the client when `DSTAR_CLIENT_FILE` is set.
+///
+/// ```
+/// assert_eq!(dstar::page::CLIENT_PATH, "/_dstar/datastar.js");
+/// ```
 pub const CLIENT_PATH: &str = "/_dstar/datastar.js";
 
 /// The client script URL: [`CLIENT_PATH`] when `DSTAR_CLIENT_FILE` is set, else

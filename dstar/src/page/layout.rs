@@ -1,6 +1,12 @@
 use maud::{DOCTYPE, Markup, html};
 
 /// What a layout gets besides the page body.
+///
+/// ```
+/// let ctx = dstar::page::PageContext { title: "Home", client_src: "/datastar.js" };
+/// let html = dstar::page::default_layout(&ctx, maud::html! {}).into_string();
+/// assert!(html.contains("<title>Home</title>"));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct PageContext<'a> {
     /// The page title.

@@ -33,6 +33,18 @@ use axum::response::{IntoResponse, Response};
 use std::fmt;
 
 /// Implemented by `#[dstar::page]` for each page type.
+///
+/// ```
+/// #[derive(Default)]
+/// struct Home;
+/// #[dstar::page("/home")]
+/// impl Home {
+///     fn render(&self) -> maud::Markup { maud::html! { "home" } }
+/// }
+/// use dstar::page::Page;
+/// assert_eq!((Home::NAME, Home::PATH), ("Home", "/home"));
+/// let router: axum::Router = Home::routes();
+/// ```
 pub trait Page: Sized + Send + 'static {
     /// The router state the page's extractors need (`()` unless `state = T` is given).
     type State: Clone + Send + Sync + 'static;
@@ -47,6 +59,19 @@ pub trait Page: Sized + Send + 'static {
 }
 
 /// Implemented by the generated event enums.
+///
+/// ```
+/// #[derive(Default)]
+/// struct Home;
+/// #[dstar::page("/home")]
+/// impl Home {
+///     fn render(&self) -> maud::Markup { maud::html! { "home" } }
+///     #[event] async fn ping() {}
+/// }
+/// use dstar::page::PageEvent;
+/// assert_eq!(HomeEvent::ALL, [HomeEvent::Ping]);
+/// assert_eq!(HomeEvent::Ping.name(), "ping");
+/// ```
 pub trait PageEvent: Copy + fmt::Display + fmt::Debug + Send + Sync + 'static {
     /// Every event, in declaration order.
     const ALL: &'static [Self];
@@ -57,6 +82,14 @@ pub trait PageEvent: Copy + fmt::Display + fmt::Debug + Send + Sync + 'static {
 }
 
 /// What is being authorized: an event or (with streams) the page's stream.
+///
+/// ```
+/// use dstar::page::Access;
+/// #[derive(Clone, Copy, Debug, PartialEq)] enum Ev { Delete }
+/// let refuse = |a: Access<Ev>| a == Access::Event(Ev::Delete);
+/// assert!(refuse(Access::Event(Ev::Delete)));
+/// assert!(!refuse(Access::Stream));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access<E> {
     /// `{path}/_event/{name}`.
@@ -83,6 +116,12 @@ pub fn event_action<E: PageEvent>(event: E) -> Action {
 }
 
 /// The result of an event handler: `()` or `Result<(), E>` where `E: Display`.
+///
+/// ```
+/// use dstar::page::EventOutcome;
+/// assert_eq!(().into_error(), None);
+/// assert_eq!(Err::<(), _>("db down").into_error().as_deref(), Some("db down"));
+/// ```
 pub trait EventOutcome {
     /// `Err` with the error's text.
     fn into_error(self) -> Option<String>;
@@ -112,6 +151,12 @@ pub fn finish_event(mut sse: Sse, page: &str, event: &str, outcome: impl EventOu
 }
 
 /// The result of `mount`: the page, or a response to send instead (a redirect, a 404, …).
+///
+/// ```
+/// use dstar::page::MountOutcome;
+/// let found: Result<u8, axum::http::StatusCode> = Ok(1);
+/// assert_eq!(found.into_page().ok(), Some(1));
+/// ```
 pub trait MountOutcome<P> {
     /// The page or the response.
     fn into_page(self) -> Result<P, Response>;
@@ -124,6 +169,12 @@ impl<P, E: IntoResponse> MountOutcome<P> for Result<P, E> {
 }
 
 /// The result of `authorize`: `Ok(())`, or any response to refuse with (e.g. a 403).
+///
+/// ```
+/// use dstar::page::AuthorizeOutcome;
+/// assert!(true.into_result().is_ok());
+/// assert_eq!(false.into_result().unwrap_err().status(), 403);
+/// ```
 pub trait AuthorizeOutcome {
     /// `Err` to refuse.
     fn into_result(self) -> Result<(), Response>;
@@ -191,6 +242,11 @@ pub struct UnknownEvent {
 
 impl UnknownEvent {
     /// An unknown `name` on `page`.
+    ///
+    /// ```
+    /// let e = dstar::page::UnknownEvent::new("Counter", "x");
+    /// assert!(e.to_string().contains("`x`"));
+    /// ```
     pub fn new(page: &'static str, name: &str) -> Self {
         UnknownEvent {
             page,

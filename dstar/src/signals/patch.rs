@@ -5,6 +5,11 @@ use serde::Serialize;
 use std::time::Duration;
 
 /// Raw JSON text for [`PatchSignals::raw`], sent verbatim (split into one data line per line).
+///
+/// ```
+/// let event = dstar::signals::PatchSignals::raw("{\"a\":1}");
+/// assert!(dstar::sse::format_event(&event).is_ok());
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct RawJson<'a>(pub &'a str);
 

@@ -9,6 +9,10 @@ use serde_json::{Map, Value};
 use std::fmt;
 
 /// The default largest signals payload: 1 MiB.
+///
+/// ```
+/// assert_eq!(dstar::signals::DEFAULT_SIGNALS_LIMIT, 1024 * 1024);
+/// ```
 pub const DEFAULT_SIGNALS_LIMIT: usize = 1 << 20;
 
 /// Settings for reading signals. Add it as a request extension to change the limit.

@@ -10,6 +10,10 @@ use std::time::Duration;
 pub(crate) const DEFAULT_RETRY_MS: u128 = 1000;
 
 /// The two event types of Datastar v1.
+///
+/// ```
+/// assert_eq!(dstar::sse::EventType::PatchElements.as_str(), "datastar-patch-elements");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
     /// `datastar-patch-elements`
@@ -40,6 +44,11 @@ impl EventType {
 }
 
 /// The SSE metadata shared by every event: an optional `id` and `retry`.
+///
+/// ```
+/// let meta = dstar::sse::EventMeta { id: Some("1".into()), retry: None };
+/// assert_eq!(meta.id.as_deref(), Some("1"));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventMeta {
     /// `id:` field, for replay on reconnect.

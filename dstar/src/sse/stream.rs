@@ -20,6 +20,14 @@ use std::task::{Context, Poll};
 use tokio::sync::mpsc;
 
 /// The client is gone: the response body was dropped, so nothing more can be sent.
+///
+/// ```
+/// # async fn f(sse: dstar::sse::SseStream) {
+/// if let Err(dstar::sse::Disconnected) = sse.check_connection().await {
+///     // clean up
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Disconnected;
 
@@ -56,6 +64,11 @@ impl StreamConfig {
     /// a write. Memory per stream is therefore bounded by `buffer` writes plus the socket buffers;
     /// a stream fed by a broadcast (such as dstar's PubSub) skips messages instead of blocking
     /// the publisher.
+    ///
+    /// ```
+    /// let config = dstar::sse::StreamConfig::default().buffer(64);
+    /// assert_eq!(config.buffer_len(), 64);
+    /// ```
     pub fn buffer(mut self, writes: usize) -> Self {
         self.buffer = writes.max(1);
         self
@@ -196,6 +209,17 @@ impl SseStream {
 }
 
 /// Why [`SseStream::send`] failed.
+///
+/// ```
+/// # async fn f(sse: dstar::sse::SseStream) {
+/// use dstar::sse::SendError;
+/// match sse.send(dstar::elements::PatchElements::new("<li>x</li>")).await {
+///     Ok(()) => {}
+///     Err(SendError::Invalid(e)) => eprintln!("bug: {e}"),
+///     Err(SendError::Disconnected) => return,
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendError {
     /// The event was invalid; nothing was sent.
@@ -222,6 +246,14 @@ impl From<Disconnected> for SendError {
 }
 
 /// Things [`SseStream::send`] accepts: a single event, or a whole [`Sse`] batch.
+///
+/// ```
+/// # async fn f(sse: dstar::sse::SseStream) -> Result<(), dstar::sse::SendError> {
+/// let mut batch = dstar::Sse::new();
+/// batch.patch_signals(serde_json::json!({"a": 1})).remove_elements("#old");
+/// sse.send(batch).await?; // both events in one write
+/// # Ok(()) }
+/// ```
 pub trait IntoEvents {
     /// The formatted bytes.
     fn into_events(self) -> Result<Bytes, Error>;
@@ -288,6 +320,12 @@ where
 type Driver = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The response [`stream`] returns: `200 text/event-stream` with `X-Accel-Buffering: no`.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// let response = dstar::sse::stream(|_sse| async {}).into_response();
+/// assert_eq!(response.headers()["x-accel-buffering"], "no");
+/// ```
 pub struct StreamResponse {
     body: StreamBody,
 }

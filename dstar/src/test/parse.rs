@@ -1,4 +1,9 @@
 /// One server-sent event as a browser's `EventSource` parser sees it.
+///
+/// ```
+/// let events = dstar::test::parse_events(b"event: datastar-patch-signals\ndata: signals {}\n\n");
+/// assert_eq!(events[0].event, "datastar-patch-signals");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SseEvent {
     /// The `event:` field (`message` when absent).
