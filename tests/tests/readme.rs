@@ -9,8 +9,10 @@ fn quick_start_is_the_counter_example_verbatim() {
         .find("## Quick Start")
         .expect("a Quick Start section");
     let block = &readme[start..];
-    let code_start =
-        block.find("```rust,no_run\n").expect("a rust block") + "```rust,no_run\n".len();
+    let code_start = block
+        .find("```rust,no_run,standalone_crate\n")
+        .expect("a rust block")
+        + "```rust,no_run,standalone_crate\n".len();
     let code_end = code_start + block[code_start..].find("```").unwrap();
     assert_eq!(
         &block[code_start..code_end],

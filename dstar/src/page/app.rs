@@ -135,7 +135,7 @@ impl App {
 
     /// Adds one page explicitly.
     ///
-    /// ```
+    /// ```standalone_crate
     /// #[derive(Default)]
     /// struct Home;
     /// #[dstar::page("/")]
@@ -218,7 +218,7 @@ impl App {
 
 /// Implemented by `#[dstar::page]`: the page's static registration.
 ///
-/// ```
+/// ```standalone_crate
 /// #[derive(Default)]
 /// struct Home;
 /// #[dstar::page("/")]

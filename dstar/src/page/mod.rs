@@ -34,7 +34,7 @@ use std::fmt;
 
 /// Implemented by `#[dstar::page]` for each page type.
 ///
-/// ```
+/// ```standalone_crate
 /// #[derive(Default)]
 /// struct Home;
 /// #[dstar::page("/home")]
@@ -60,7 +60,7 @@ pub trait Page: Sized + Send + 'static {
 
 /// Implemented by the generated event enums.
 ///
-/// ```
+/// ```standalone_crate
 /// #[derive(Default)]
 /// struct Home;
 /// #[dstar::page("/home")]
