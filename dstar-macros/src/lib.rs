@@ -7,6 +7,7 @@
 use proc_macro::TokenStream;
 
 mod ctxt;
+mod html;
 mod page;
 mod rewrite;
 mod suggest;
@@ -15,4 +16,11 @@ mod suggest;
 #[proc_macro_attribute]
 pub fn page(args: TokenStream, item: TokenStream) -> TokenStream {
     page::expand(args.into(), item.into()).into()
+}
+
+/// maud's `html!` template syntax, expanded against dstar's re-export of maud's runtime, so a user
+/// crate needs only `dstar`. See the `dstar` crate docs.
+#[proc_macro]
+pub fn html(input: TokenStream) -> TokenStream {
+    html::expand(input.into()).into()
 }

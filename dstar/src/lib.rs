@@ -13,7 +13,43 @@ pub mod sse;
 pub mod test;
 
 pub use dstar_macros::page;
+
+/// HTML templates in [maud](https://maud.lambda.xyz)'s syntax, returning a [`Markup`]. Only
+/// `dstar` is needed in your `Cargo.toml`: this macro expands against dstar's re-export of maud.
+///
+/// Elements with `.class`, `#id` and attributes (`name="…"`, `name=(expr)`, `name=[option]`,
+/// `name[toggle]`, `.class[toggle]`), void elements (`br;`), text, `(splices)` of anything that
+/// is `Render` or `Display` (escaped), `@if`/`@else`, `@if let`, `@for`, `@while`, `@match` and
+/// `@let`.
+///
+/// ```
+/// use dstar::prelude::*;
+/// let items = ["a", "<b>"];
+/// let markup = html! {
+///     ul #list.items {
+///         @for item in &items { li { (item) } }
+///     }
+///     input type="checkbox" checked[true];
+/// };
+/// assert_eq!(
+///     markup.into_string(),
+///     r#"<ul class="items" id="list"><li>a</li><li>&lt;b&gt;</li></ul><input type="checkbox" checked>"#
+/// );
+/// ```
+pub use dstar_macros::html;
 pub use error::Error;
+
+/// axum, re-exported so handlers can name extractors (`dstar::axum::extract::State`) without a
+/// separate dependency. Adding axum yourself works just as well.
+///
+/// ```
+/// use dstar::axum::extract::State;
+/// async fn handler(State(name): State<String>) -> String { name }
+/// let app: dstar::axum::Router = dstar::axum::Router::new()
+///     .route("/", dstar::axum::routing::get(handler))
+///     .with_state("dstar".to_owned());
+/// ```
+pub use axum;
 pub use page::App;
 pub use serve::{DEFAULT_ADDR, Server, serve};
 
@@ -49,11 +85,12 @@ pub mod prelude {
     pub use crate::Error as DstarError;
     pub use crate::actions::{delete, get, patch, post, put};
     pub use crate::elements::{Mode, Namespace, PatchElements};
+    pub use crate::html;
     pub use crate::page::Access;
     pub use crate::scripts::{ExecuteScript, LogLevel, Redirect};
     pub use crate::signals::{PatchSignals, RemoveSignals, Signals};
     pub use crate::sse::{DatastarEvent, Sse, SseStream};
-    pub use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
+    pub use maud::{DOCTYPE, Markup, PreEscaped, Render};
     pub use serde_json::json;
 }
 

@@ -3,7 +3,6 @@
 #![no_implicit_prelude]
 
 extern crate dstar;
-extern crate maud;
 
 use dstar::prelude::*;
 
