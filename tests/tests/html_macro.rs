@@ -49,7 +49,7 @@ fn text_and_splices_are_escaped_and_markup_is_not() {
 
 #[test]
 fn control_flow() {
-    let items = vec!["one", "two", "<three>"];
+    let items = ["one", "two", "<three>"];
     let flag = true;
     let value: Option<i32> = Some(7);
     for n in 0..3 {
