@@ -7,9 +7,11 @@ mod counter;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use counter::{Counter, CounterEvent};
+use dstar::elements::Mode;
 use dstar::page::{Page, PageEvent};
-use dstar::test::parse_events;
+use dstar::test::{TestClient, assert_patched_element, assert_patched_signals};
 use dstar_tests::send;
+use serde_json::json;
 
 fn app() -> axum::Router {
     dstar::App::empty().page::<Counter>().build()
@@ -49,35 +51,34 @@ async fn get_renders_a_full_document_with_signals_and_event_actions() {
 
 #[tokio::test]
 async fn increment_patches_the_count_and_the_history() {
-    let (res, body) = send(app(), post("/counter/_event/increment", r#"{"count":41}"#)).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["content-type"], "text/event-stream");
-    let events = parse_events(&body);
+    let client = TestClient::new(app());
+    let response = client
+        .post("/counter/_event/increment", json!({ "count": 41 }))
+        .await;
+    response.assert_status(200);
+    assert_eq!(response.headers["content-type"], "text/event-stream");
+    let events = response.events();
     assert_eq!(events.len(), 2, "{events:?}");
-    assert_eq!(events[0].event, "datastar-patch-signals");
-    assert_eq!(events[0].lines("signals"), [r#"{"count":42}"#]);
-    assert_eq!(events[1].event, "datastar-patch-elements");
-    assert_eq!(
-        events[1].lines("elements"),
-        [r#"<span id="history">Last: +1 → 42</span>"#]
-    );
+    assert_patched_signals(&events, json!({ "count": 42 }));
+    assert_patched_element(&events, "#history")
+        .mode(Mode::Outer)
+        .contains("Last: +1 → 42");
 }
 
 #[tokio::test]
 async fn reset_logs_to_the_browser_console() {
-    let (res, body) = send(app(), post("/counter/_event/reset", "{}")).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let events = parse_events(&body);
-    assert_eq!(events[0].lines("signals"), [r#"{"count":0}"#]);
-    assert_eq!(
-        events[1].lines("elements"),
-        [r#"<span id="history">Last: Reset</span>"#]
-    );
-    assert_eq!(events[2].lines("selector"), ["body"]);
-    assert_eq!(
-        events[2].lines("elements"),
-        [r#"<script data-effect="el.remove()">console.log("Counter reset")</script>"#]
-    );
+    let client = TestClient::new(app());
+    // the page first, as a browser would
+    client.get("/counter").await.assert_status(200);
+    let events = client
+        .post("/counter/_event/reset", json!({ "count": 5 }))
+        .await
+        .events();
+    assert_patched_signals(&events, json!({ "count": 0 }));
+    assert_patched_element(&events, "#history").contains("Last: Reset");
+    assert_patched_element(&events, "body")
+        .mode(Mode::Append)
+        .contains(r#"<script data-effect="el.remove()">console.log("Counter reset")</script>"#);
 }
 
 #[tokio::test]

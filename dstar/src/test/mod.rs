@@ -1,7 +1,24 @@
 //! Test helpers for apps built on dstar (cargo feature `test`).
 //!
-//! Enable them in your dev-dependencies: `dstar = { version = "…", features = ["test"] }`.
+//! ```toml
+//! [dev-dependencies]
+//! dstar = { version = "0.1", features = ["test"] }
+//! ```
+//!
+//! - [`parse_events`]: an SSE body into events, by the SSE spec's line rules;
+//! - [`patched_signals`] and [`assert_patched_signals`]: the signals a response leaves behind;
+//! - [`assert_patched_element`]: find an element patch and check its mode and content;
+//! - [`TestClient`]: drive any `Router` without a network, with cookies, CSRF tokens and streams.
+//!
+//! Failure messages are written for a person reading a red test: they show what was expected, what
+//! was sent, and where they differ.
 
+mod client;
+mod elements;
 mod parse;
+mod signals;
 
+pub use client::{TestClient, TestResponse, TestStream};
+pub use elements::{ElementPatch, assert_patched_element, element_patches};
 pub use parse::{SseEvent, parse_events};
+pub use signals::{assert_patched_signals, patched_signals};

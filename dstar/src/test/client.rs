@@ -1,0 +1,437 @@
+use super::{SseEvent, parse_events};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use tower::ServiceExt;
+
+/// Drives a `Router` in-process, like a browser running Datastar would: signals as JSON bodies (or
+/// the `datastar` query for GET and DELETE), the `Datastar-Request` header, cookies carried across
+/// requests, and the page's CSRF token sent back on unsafe requests (as the `csrf` signal and the
+/// `x-csrf-token` header).
+///
+/// ```
+/// use dstar::prelude::*;
+/// use dstar::test::TestClient;
+///
+/// async fn increment(Signals(s): Signals) -> Sse {
+///     let n = s["count"].as_i64().unwrap_or(0) + 1;
+///     let mut sse = Sse::new();
+///     sse.patch_signals(json!({ "count": n }));
+///     sse
+/// }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let client = TestClient::new(axum::Router::new().route("/inc", axum::routing::post(increment)));
+/// let response = client.post("/inc", json!({ "count": 41 })).await;
+/// dstar::test::assert_patched_signals(&response.events(), json!({ "count": 42 }));
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct TestClient {
+    router: Router,
+    cookies: Mutex<BTreeMap<String, String>>,
+    csrf: Mutex<Option<String>>,
+}
+
+/// A whole response.
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    /// The body as text (lossy UTF-8).
+    ///
+    /// ```
+    /// let r = dstar::test::TestResponse { status: axum::http::StatusCode::OK, headers: Default::default(), body: "hi".into() };
+    /// assert_eq!(r.text(), "hi");
+    /// ```
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body parsed as SSE events.
+    ///
+    /// ```
+    /// let body = bytes::Bytes::from_static(b"event: datastar-patch-signals\ndata: signals {}\n\n");
+    /// let r = dstar::test::TestResponse { status: axum::http::StatusCode::OK, headers: Default::default(), body };
+    /// assert_eq!(r.events().len(), 1);
+    /// ```
+    pub fn events(&self) -> Vec<SseEvent> {
+        parse_events(&self.body)
+    }
+
+    /// Asserts the status, showing the body on failure.
+    ///
+    /// ```
+    /// let r = dstar::test::TestResponse { status: axum::http::StatusCode::OK, headers: Default::default(), body: "".into() };
+    /// r.assert_status(200);
+    /// ```
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "expected status {status}, got {}; body: {}",
+            self.status,
+            self.text()
+        );
+        self
+    }
+}
+
+/// An open SSE response whose events are read as they come.
+#[derive(Debug)]
+pub struct TestStream {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    body: Body,
+    buf: Vec<u8>,
+    seen: usize,
+}
+
+impl TestStream {
+    /// Waits for the next `n` events, at most `timeout` in all. Panics on timeout or end of
+    /// stream, showing what did arrive.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// let app = axum::Router::new().route("/s", axum::routing::post(|| async {
+    ///     dstar::sse::stream(|sse| async move {
+    ///         let _ = sse.patch_signals(serde_json::json!({ "tick": 1 })).await;
+    ///         std::future::pending::<()>().await;
+    ///     })
+    /// }));
+    /// let client = dstar::test::TestClient::new(app);
+    /// let mut stream = client.stream("/s", serde_json::json!({})).await;
+    /// let events = stream.next_events(1, Duration::from_secs(5)).await;
+    /// assert_eq!(events[0].lines("signals"), [r#"{"tick":1}"#]);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn next_events(
+        &mut self,
+        n: usize,
+        timeout: Duration,
+    ) -> impl Future<Output = Vec<SseEvent>> + '_ {
+        let caller = std::panic::Location::caller();
+        async move {
+            let deadline = tokio::time::Instant::now() + timeout;
+            loop {
+                let all = parse_events(&self.buf);
+                if all.len() >= self.seen + n {
+                    let out = all[self.seen..self.seen + n].to_vec();
+                    self.seen += n;
+                    return out;
+                }
+                let frame = tokio::time::timeout_at(deadline, self.body.frame()).await;
+                let got = || String::from_utf8_lossy(&self.buf).into_owned();
+                match frame {
+                    Err(_) => panic!(
+                        "{caller}: timed out after {timeout:?} waiting for {n} event(s); the stream sent:\n{}",
+                        got()
+                    ),
+                    Ok(None) => panic!(
+                        "{caller}: the stream ended before {n} more event(s) arrived; it sent:\n{}",
+                        got()
+                    ),
+                    Ok(Some(Err(e))) => panic!("{caller}: the stream failed: {e}"),
+                    Ok(Some(Ok(frame))) => {
+                        if let Ok(data) = frame.into_data() {
+                            self.buf.extend_from_slice(&data);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads until the stream ends (or `timeout`), returning the events not yet returned. Returns
+    /// `None` if the stream is still open at the deadline.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let app = axum::Router::new().route("/s", axum::routing::post(|| async {
+    ///     dstar::sse::stream(|sse| async move { let _ = sse.check_connection().await; })
+    /// }));
+    /// let mut stream = dstar::test::TestClient::new(app).stream("/s", serde_json::json!({})).await;
+    /// assert_eq!(stream.until_end(std::time::Duration::from_secs(5)).await.map(|e| e.len()), Some(0));
+    /// # });
+    /// ```
+    pub async fn until_end(&mut self, timeout: Duration) -> Option<Vec<SseEvent>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.body.frame()).await {
+                Err(_) => return None,
+                Ok(None) | Ok(Some(Err(_))) => {
+                    let all = parse_events(&self.buf);
+                    let rest = all[self.seen.min(all.len())..].to_vec();
+                    self.seen = all.len();
+                    return Some(rest);
+                }
+                Ok(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.buf.extend_from_slice(&data);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl TestClient {
+    /// A client for `router`.
+    ///
+    /// ```
+    /// let client = dstar::test::TestClient::new(axum::Router::new());
+    /// ```
+    pub fn new(router: Router) -> Self {
+        TestClient {
+            router,
+            cookies: Mutex::new(BTreeMap::new()),
+            csrf: Mutex::new(None),
+        }
+    }
+
+    /// `GET path`, as a browser loads a page. A CSRF token in the page (`data-signals:csrf` or a
+    /// `csrf-token` meta tag) is remembered for later requests.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let app = axum::Router::new().route("/", axum::routing::get(|| async { "hello" }));
+    /// let page = dstar::test::TestClient::new(app).get("/").await;
+    /// assert_eq!(page.text(), "hello");
+    /// # });
+    /// ```
+    pub async fn get(&self, path: &str) -> TestResponse {
+        let req = self.request(Method::GET, path, None);
+        let response = self.send(req).await;
+        if let Some(token) = find_csrf_token(&response.text()) {
+            *self.csrf.lock().unwrap() = Some(token);
+        }
+        response
+    }
+
+    /// `POST path` with `signals` as the JSON body: a page event, a component event, an action.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let app = axum::Router::new().route("/x", axum::routing::post(|| async { "ok" }));
+    /// let r = dstar::test::TestClient::new(app).post("/x", serde_json::json!({})).await;
+    /// r.assert_status(200);
+    /// # });
+    /// ```
+    pub async fn post(&self, path: &str, signals: Value) -> TestResponse {
+        self.event(Method::POST, path, signals).await
+    }
+
+    /// Any method with `signals`: GET and DELETE put them in the `datastar` query parameter, the
+    /// other methods in a JSON body.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use axum::http::Method;
+    /// let app = axum::Router::new().route("/x", axum::routing::delete(
+    ///     |dstar::Signals(s): dstar::Signals| async move { s["id"].to_string() }));
+    /// let r = dstar::test::TestClient::new(app).event(Method::DELETE, "/x", serde_json::json!({"id": 7})).await;
+    /// assert_eq!(r.text(), "7");
+    /// # });
+    /// ```
+    pub async fn event(&self, method: Method, path: &str, signals: Value) -> TestResponse {
+        let req = self.request(method, path, Some(signals));
+        self.send(req).await
+    }
+
+    /// `POST path` with `signals`, returning the open stream to read events from.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let app = axum::Router::new().route("/s", axum::routing::post(|| async {
+    ///     dstar::sse::stream(|sse| async move { let _ = sse.check_connection().await; })
+    /// }));
+    /// let stream = dstar::test::TestClient::new(app).stream("/s", serde_json::json!({})).await;
+    /// assert_eq!(stream.headers["content-type"], "text/event-stream");
+    /// # });
+    /// ```
+    pub async fn stream(&self, path: &str, signals: Value) -> TestStream {
+        let req = self.request(Method::POST, path, Some(signals));
+        let response = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("routers are infallible");
+        self.keep_cookies(response.headers());
+        let (parts, body) = response.into_parts();
+        TestStream {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+            buf: Vec::new(),
+            seen: 0,
+        }
+    }
+
+    /// A cookie the app has set.
+    ///
+    /// ```
+    /// let client = dstar::test::TestClient::new(axum::Router::new());
+    /// assert_eq!(client.cookie("session"), None);
+    /// ```
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    /// The CSRF token the client sends on unsafe requests.
+    ///
+    /// ```
+    /// let client = dstar::test::TestClient::new(axum::Router::new());
+    /// client.set_csrf_token(Some("t0k3n".into()));
+    /// assert_eq!(client.csrf_token().as_deref(), Some("t0k3n"));
+    /// ```
+    pub fn csrf_token(&self) -> Option<String> {
+        self.csrf.lock().unwrap().clone()
+    }
+
+    /// Sets (or clears) the CSRF token, e.g. to test a forged request.
+    ///
+    /// ```
+    /// let client = dstar::test::TestClient::new(axum::Router::new());
+    /// client.set_csrf_token(None);
+    /// ```
+    pub fn set_csrf_token(&self, token: Option<String>) {
+        *self.csrf.lock().unwrap() = token;
+    }
+
+    fn request(&self, method: Method, path: &str, signals: Option<Value>) -> Request<Body> {
+        let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let csrf = self.csrf_token().filter(|_| unsafe_method);
+        let mut signals = signals;
+        if let (Some(token), Some(Value::Object(map))) = (&csrf, signals.as_mut()) {
+            map.entry("csrf")
+                .or_insert_with(|| Value::String(token.clone()));
+        }
+        let in_query = matches!(method, Method::GET | Method::DELETE);
+        let uri = match (&signals, in_query) {
+            (Some(s), true) => {
+                let sep = if path.contains('?') { '&' } else { '?' };
+                format!("{path}{sep}datastar={}", percent_encode(&s.to_string()))
+            }
+            _ => path.to_owned(),
+        };
+        let mut builder = Request::builder().method(method).uri(uri);
+        if signals.is_some() {
+            builder = builder.header("datastar-request", "true").header(
+                header::ACCEPT,
+                "text/event-stream, text/html, application/json",
+            );
+        }
+        let cookies = self.cookies.lock().unwrap();
+        if !cookies.is_empty() {
+            let line: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            builder = builder.header(header::COOKIE, line.join("; "));
+        }
+        if let Some(token) = csrf {
+            builder = builder.header("x-csrf-token", token);
+        }
+        let body = match (signals, in_query) {
+            (Some(s), false) => {
+                builder = builder.header(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                Body::from(s.to_string())
+            }
+            _ => Body::empty(),
+        };
+        builder.body(body).expect("a valid request")
+    }
+
+    async fn send(&self, req: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("routers are infallible");
+        self.keep_cookies(response.headers());
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    fn keep_cookies(&self, headers: &HeaderMap) {
+        let mut cookies = self.cookies.lock().unwrap();
+        for value in headers.get_all(header::SET_COOKIE) {
+            let Ok(text) = value.to_str() else { continue };
+            let mut parts = text.split(';');
+            let Some((name, value)) = parts.next().and_then(|p| p.split_once('=')) else {
+                continue;
+            };
+            let expired = parts.any(|a| {
+                let a = a.trim().to_ascii_lowercase();
+                a == "max-age=0" || a.starts_with("max-age=-")
+            });
+            if expired {
+                cookies.remove(name.trim());
+            } else {
+                cookies.insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The token of `data-signals:csrf="'…'"` or `<meta name="csrf-token" content="…">`.
+fn find_csrf_token(html: &str) -> Option<String> {
+    let unquote = |v: &str| {
+        let v = v.trim();
+        let v = v
+            .strip_prefix("&#39;")
+            .and_then(|v| v.strip_suffix("&#39;"))
+            .unwrap_or(v);
+        v.trim_matches(|c| c == '\'' || c == '"').to_owned()
+    };
+    if let Some(pos) = html.find("data-signals:csrf=\"") {
+        let rest = &html[pos + "data-signals:csrf=\"".len()..];
+        return rest.find('"').map(|end| unquote(&rest[..end]));
+    }
+    let pos = html.find("name=\"csrf-token\"")?;
+    let tag_start = html[..pos].rfind('<')?;
+    let tag_end = pos + html[pos..].find('>')?;
+    let tag = &html[tag_start..tag_end];
+    let c = tag.find("content=\"")? + "content=\"".len();
+    tag[c..].find('"').map(|e| unquote(&tag[c..c + e]))
+}
