@@ -9,6 +9,7 @@ pub mod scripts;
 mod serve;
 pub mod signals;
 pub mod sse;
+pub mod stream;
 #[cfg(feature = "test")]
 pub mod test;
 
@@ -90,6 +91,7 @@ pub mod prelude {
     pub use crate::scripts::{ExecuteScript, LogLevel, Redirect};
     pub use crate::signals::{PatchSignals, RemoveSignals, Signals};
     pub use crate::sse::{DatastarEvent, Sse, SseStream};
+    pub use crate::stream::{PubSub, Subscription};
     pub use maud::{DOCTYPE, Markup, PreEscaped, Render};
     pub use serde_json::json;
 }

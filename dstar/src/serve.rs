@@ -121,4 +121,6 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = terminate => {}
     }
+    // open streams end cleanly, so the graceful shutdown does not wait on them forever
+    crate::sse::shutdown();
 }

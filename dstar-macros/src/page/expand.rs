@@ -1,7 +1,7 @@
 //! Phase 3: generate the event enum, the axum handlers, the routes and the registration.
 
-use super::model::{Arg, Event, Handler, Page};
-use crate::rewrite::{Call, rewrite};
+use super::model::{Arg, Event, Handler, Page, Stream};
+use crate::rewrite::{BareCall, Call, rewrite, rewrite_bare};
 use crate::suggest::closest;
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -26,6 +26,15 @@ pub(crate) fn expand(page: &Page) -> syn::Result<TokenStream> {
         .iter()
         .map(|e| event_handler(page, e, &enum_ident, &state));
     let get_handler = get_handler(page, &state);
+    let stream_handler = page
+        .stream
+        .as_ref()
+        .map(|st| stream_handler(page, st, &enum_ident, &state));
+    let post_root = if page.stream.is_some() {
+        quote!(.post(Self::__dstar_stream))
+    } else {
+        quote!(.post(::dstar::page::no_stream::<Self>))
+    };
 
     let event_routes = page.events.iter().map(|e| {
         let route = format!("{base}/_event/{}", e.name);
@@ -34,8 +43,13 @@ pub(crate) fn expand(page: &Page) -> syn::Result<TokenStream> {
         quote!(.route(#route, ::dstar::__private::axum::routing::#method(Self::#fn_ident)))
     });
     let unknown_route = format!("{base}/_event/{{*__dstar_unknown}}");
+    let stream_info = page
+        .stream
+        .is_some()
+        .then(|| quote!(::dstar::page::RouteInfo { method: "POST", path: #path }));
     let route_infos =
         std::iter::once(quote!(::dstar::page::RouteInfo { method: "GET", path: #path }))
+            .chain(stream_info)
             .chain(page.events.iter().map(|e| {
                 let route = format!("{base}/_event/{}", e.name);
                 let method = e.method;
@@ -53,6 +67,7 @@ pub(crate) fn expand(page: &Page) -> syn::Result<TokenStream> {
         #[doc(hidden)]
         impl #ident {
             #get_handler
+            #stream_handler
             #(#event_handlers)*
         }
 
@@ -63,7 +78,7 @@ pub(crate) fn expand(page: &Page) -> syn::Result<TokenStream> {
             const PATH: &'static str = #path;
             fn routes() -> ::dstar::__private::axum::Router<#state> {
                 ::dstar::__private::axum::Router::new()
-                    .route(#path, ::dstar::__private::axum::routing::get(Self::__dstar_get))
+                    .route(#path, ::dstar::__private::axum::routing::get(Self::__dstar_get) #post_root)
                     #(#event_routes)*
                     .route(#unknown_route, ::dstar::__private::axum::routing::any(::dstar::page::unknown_event::<Self>))
             }
@@ -114,7 +129,25 @@ fn rewrite_event_calls(page: &Page, enum_ident: &syn::Ident) -> TokenStream {
             }
         }
     };
-    rewrite(page.item.to_token_stream(), "event", &mut replace)
+    let tokens = rewrite(page.item.to_token_stream(), "event", &mut replace);
+    let has_stream = page.stream.is_some();
+    let page_name = page.ident.to_string();
+    let mut replace_connect = |call: BareCall| -> TokenStream {
+        let span = call.span;
+        if !call.args.is_empty() {
+            return quote_spanned!(span=> ::dstar::__private::core::compile_error!(
+                "`connect()` takes no arguments: it opens this page's stream"
+            ));
+        }
+        if !has_stream {
+            let msg = format!(
+                "page `{page_name}` has no stream for `connect()`: add `async fn subscribe(…)` and `async fn on_message(sse: &mut Sse, message: M)`"
+            );
+            return quote_spanned!(span=> ::dstar::__private::core::compile_error!(#msg));
+        }
+        quote_spanned!(span=> ::dstar::page::connect_action())
+    };
+    rewrite_bare(tokens, "connect", &mut replace_connect)
 }
 
 pub(crate) fn unknown_event_message(name: &str, owner: &str, names: &[&str]) -> String {
@@ -337,6 +370,127 @@ fn get_handler(page: &Page, state: &TokenStream) -> TokenStream {
             let __page: Self = #page_expr;
             let __markup = Self::render(&__page);
             ::dstar::page::render_document(#layout, #title, __markup)
+        }
+    }
+}
+
+fn stream_handler(
+    page: &Page,
+    stream: &Stream,
+    enum_ident: &syn::Ident,
+    state: &TokenStream,
+) -> TokenStream {
+    let _ = enum_ident;
+    let signature = handler_signature(&format_ident!("__dstar_stream"), state);
+    let (extract, call_args) = extract_args(&stream.subscribe, state);
+    let await_subscribe = stream.subscribe.is_async.then(|| quote!(.await));
+    let await_message = stream.on_message_async.then(|| quote!(.await));
+    let page_name = page.ident.to_string();
+    let idle = page.args.idle_check_ms.unwrap_or(30_000);
+    let authorize = page.authorize_async.map(|is_async| {
+        let await_ = is_async.then(|| quote!(.await));
+        quote! {
+            let __head = ::dstar::page::RequestHead::from_parts(&__parts);
+            if let ::dstar::__private::core::result::Result::Err(r) = ::dstar::page::AuthorizeOutcome::into_result(
+                Self::authorize(&__head, ::dstar::page::Access::Stream) #await_
+            ) {
+                return r;
+            }
+        }
+    });
+    let (read_tab, claim) = if stream.stream_key {
+        (
+            quote! {
+                let (__tab, __req) = match ::dstar::stream::read_tab_id(__req).await {
+                    ::dstar::__private::core::result::Result::Ok(v) => v,
+                    ::dstar::__private::core::result::Result::Err(r) => return r,
+                };
+            },
+            quote! {
+                let __claim = match __tab {
+                    ::dstar::__private::core::option::Option::Some(tab) => {
+                        let __scope = ::dstar::__private::std::string::ToString::to_string(
+                            &Self::stream_key(&::dstar::page::RequestHead::from_parts(&__parts)),
+                        );
+                        ::dstar::__private::core::option::Option::Some(
+                            ::dstar::stream::StreamRegistry::global().claim(&__scope, &tab),
+                        )
+                    }
+                    ::dstar::__private::core::option::Option::None => ::dstar::__private::core::option::Option::None,
+                };
+            },
+        )
+    } else {
+        (
+            TokenStream::new(),
+            quote!(let __claim: ::dstar::__private::core::option::Option<::dstar::stream::Claim> = ::dstar::__private::core::option::Option::None;),
+        )
+    };
+    let guard = if stream.on_disconnect {
+        quote!(::dstar::stream::EndGuard::new(
+            |reason| Self::on_disconnect(reason)
+        ))
+    } else {
+        quote!(::dstar::stream::EndGuard::none())
+    };
+    let on_message_call = if stream.sse_first {
+        quote!(Self::on_message(&mut __sse, __message))
+    } else {
+        quote!(Self::on_message(__message, &mut __sse))
+    };
+    quote! {
+        #[allow(unused_mut, unused_variables)]
+        #signature {
+            #read_tab
+            let (mut __parts, __body) = __req.into_parts();
+            #authorize
+            #claim
+            #extract
+            let mut __source = Self::subscribe(#(#call_args),*) #await_subscribe;
+            let __guard = #guard;
+            let __response = ::dstar::sse::stream(move |__stream| async move {
+                use ::dstar::stream::{EndReason, Next};
+                let __guard = __guard;
+                let __claim = __claim;
+                loop {
+                    match ::dstar::stream::next(
+                        &mut __source,
+                        ::dstar::__private::core::time::Duration::from_millis(#idle),
+                        __claim.as_ref(),
+                    ).await {
+                        Next::Message(__message) => {
+                            let mut __sse = ::dstar::Sse::new();
+                            let __outcome = #on_message_call #await_message;
+                            ::dstar::stream::MessageOutcome::report(__outcome, #page_name, &mut __sse);
+                            if !__sse.is_empty() && __stream.send(__sse).await.is_err() {
+                                __guard.set(EndReason::WriteFailed);
+                                break;
+                            }
+                        }
+                        Next::Idle => {
+                            if __stream.check_connection().await.is_err() {
+                                __guard.set(EndReason::ClientGone);
+                                break;
+                            }
+                        }
+                        Next::TakenOver => {
+                            __guard.set(EndReason::Takeover);
+                            break;
+                        }
+                        Next::Shutdown => {
+                            __guard.set(EndReason::Shutdown);
+                            break;
+                        }
+                        Next::SourceClosed => {
+                            __guard.set(EndReason::SourceClosed);
+                            break;
+                        }
+                    }
+                }
+                // the claim is released before the disconnect hook runs
+                ::dstar::__private::core::mem::drop(__claim);
+            });
+            ::dstar::__private::axum::response::IntoResponse::into_response(__response)
         }
     }
 }

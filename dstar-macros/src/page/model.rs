@@ -11,6 +11,40 @@ pub(crate) struct Args {
     pub(crate) state: Option<Type>,
     pub(crate) title: Option<LitStr>,
     pub(crate) layout: Option<syn::Path>,
+    /// The stream liveness interval in milliseconds.
+    pub(crate) idle_check_ms: Option<u64>,
+}
+
+/// `"30s"`, `"500ms"`, `"2m"` → milliseconds.
+fn parse_duration(lit: &LitStr) -> syn::Result<u64> {
+    let text = lit.value();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text.as_str(), ""), |i| text.split_at(i));
+    let n: u64 = number.parse().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            "expected a duration such as \"30s\", \"500ms\" or \"2m\"",
+        )
+    })?;
+    let ms = match unit {
+        "ms" => n,
+        "s" => n * 1000,
+        "m" => n * 60_000,
+        _ => {
+            return Err(syn::Error::new(
+                lit.span(),
+                "duration units are `ms`, `s` and `m`: \"10s\"",
+            ));
+        }
+    };
+    if ms == 0 {
+        return Err(syn::Error::new(
+            lit.span(),
+            "idle_check must be more than zero",
+        ));
+    }
+    Ok(ms)
 }
 
 impl Parse for Args {
@@ -31,6 +65,7 @@ impl Parse for Args {
             state: None,
             title: None,
             layout: None,
+            idle_check_ms: None,
         };
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
@@ -43,11 +78,12 @@ impl Parse for Args {
                 "state" => args.state = Some(input.parse()?),
                 "title" => args.title = Some(input.parse()?),
                 "layout" => args.layout = Some(input.parse()?),
+                "idle_check" => args.idle_check_ms = Some(parse_duration(&input.parse()?)?),
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown page option `{other}`; options are `state`, `title`, `layout`"
+                            "unknown page option `{other}`; options are `state`, `title`, `layout`, `idle_check`"
                         ),
                     ));
                 }
@@ -78,6 +114,16 @@ pub(crate) struct Event {
     pub(crate) method: &'static str,
 }
 
+/// The stream hooks: `subscribe` (how to subscribe), `on_message` (a message into patches),
+/// `on_disconnect` and `stream_key` (both optional).
+pub(crate) struct Stream {
+    pub(crate) subscribe: Handler,
+    pub(crate) on_message_async: bool,
+    pub(crate) sse_first: bool,
+    pub(crate) on_disconnect: bool,
+    pub(crate) stream_key: bool,
+}
+
 pub(crate) struct Page {
     pub(crate) item: ItemImpl,
     pub(crate) ident: Ident,
@@ -85,6 +131,7 @@ pub(crate) struct Page {
     pub(crate) mount: Option<(Handler, bool)>,
     pub(crate) authorize_async: Option<bool>,
     pub(crate) events: Vec<Event>,
+    pub(crate) stream: Option<Stream>,
 }
 
 impl Page {
@@ -121,8 +168,13 @@ impl Page {
             mount: None,
             authorize_async: None,
             events: Vec::new(),
+            stream: None,
         };
         let mut has_render = false;
+        let mut subscribe: Option<Handler> = None;
+        let mut on_message: Option<(&ImplItemFn, bool)> = None;
+        let mut on_disconnect = false;
+        let mut stream_key: Option<&ImplItemFn> = None;
         for it in &item.items {
             let ImplItem::Fn(f) = it else { continue };
             let event_attr = f.attrs.iter().find(|a| a.path().is_ident("event"));
@@ -168,7 +220,65 @@ impl Page {
                     }
                     page.authorize_async = Some(f.sig.asyncness.is_some());
                 }
+                "subscribe" => subscribe = parse_handler(&mut cx, f, "subscribe", false),
+                "on_message" => {
+                    let sse_at = f
+                        .sig
+                        .inputs
+                        .iter()
+                        .position(|a| matches!(a, FnArg::Typed(t) if is_sse(&t.ty)));
+                    let receiver = matches!(f.sig.inputs.first(), Some(FnArg::Receiver(_)));
+                    match sse_at {
+                        Some(i) if f.sig.inputs.len() == 2 && !receiver => on_message = Some((f, i == 0)),
+                        _ => cx.error(
+                            &f.sig,
+                            "`on_message` is `async fn on_message(sse: &mut Sse, message: M)`: it turns one message into patches",
+                        ),
+                    }
+                }
+                "on_disconnect" => {
+                    if f.sig.asyncness.is_some() || f.sig.inputs.len() != 1 {
+                        cx.error(
+                            &f.sig,
+                            "`on_disconnect` is `fn on_disconnect(reason: EndReason)`: it runs once, synchronously, at teardown",
+                        );
+                    }
+                    on_disconnect = true;
+                }
+                "stream_key" => {
+                    if f.sig.asyncness.is_some() || f.sig.inputs.len() != 1 {
+                        cx.error(
+                            &f.sig,
+                            "`stream_key` is `fn stream_key(head: &RequestHead) -> impl ToString`: the scope of per-tab deduplication",
+                        );
+                    }
+                    stream_key = Some(f);
+                }
                 _ => {}
+            }
+        }
+        match (subscribe, on_message) {
+            (Some(subscribe), Some((on_message, sse_first))) => {
+                page.stream = Some(Stream {
+                    subscribe,
+                    on_message_async: on_message.sig.asyncness.is_some(),
+                    sse_first,
+                    on_disconnect,
+                    stream_key: stream_key.is_some(),
+                });
+            }
+            (Some(_), None) => cx.error(
+                &item.self_ty,
+                "this page has `subscribe` but no `on_message`: add `async fn on_message(sse: &mut Sse, message: M)`",
+            ),
+            (None, Some((f, _))) => cx.error(
+                &f.sig.ident,
+                "`on_message` needs `subscribe`: add `async fn subscribe(…) -> impl Source` to say where messages come from",
+            ),
+            (None, None) => {
+                if let Some(f) = stream_key {
+                    cx.error(&f.sig.ident, "`stream_key` only applies to pages with a stream (`subscribe` and `on_message`)");
+                }
             }
         }
         if !has_render {

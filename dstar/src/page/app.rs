@@ -98,6 +98,7 @@ impl fmt::Debug for States {
 pub struct App {
     pages: Vec<&'static PageRegistration>,
     states: States,
+    stats: bool,
 }
 
 impl Default for App {
@@ -118,6 +119,7 @@ impl App {
         App {
             pages,
             states: States::default(),
+            stats: false,
         }
     }
 
@@ -130,6 +132,7 @@ impl App {
         App {
             pages: Vec::new(),
             states: States::default(),
+            stats: false,
         }
     }
 
@@ -163,6 +166,18 @@ impl App {
         self
     }
 
+    /// Also serves `GET /_dstar/stats`: live streams and registry entries as JSON
+    /// (see [`crate::stream::stats`]). Off by default.
+    ///
+    /// ```
+    /// let app = dstar::App::empty().with_stats();
+    /// assert!(app.routes().iter().any(|r| r.path == "/_dstar/stats"));
+    /// ```
+    pub fn with_stats(mut self) -> Self {
+        self.stats = true;
+        self
+    }
+
     /// Every route, `(method, path)`, for start-up listings.
     ///
     /// ```
@@ -176,6 +191,12 @@ impl App {
             .iter()
             .flat_map(|p| p.routes.iter().copied())
             .collect();
+        if self.stats {
+            routes.push(RouteInfo {
+                method: "GET",
+                path: crate::stream::STATS_PATH,
+            });
+        }
         if std::env::var_os("DSTAR_CLIENT_FILE").is_some() {
             routes.push(RouteInfo {
                 method: "GET",
@@ -192,6 +213,9 @@ impl App {
     /// ```
     pub fn try_build(self) -> Result<Router, String> {
         let mut router = client_script_route();
+        if self.stats {
+            router = router.merge(crate::stream::stats_route());
+        }
         for page in &self.pages {
             router = router.merge((page.build)(&self.states)?);
         }

@@ -115,6 +115,30 @@ pub fn event_action<E: PageEvent>(event: E) -> Action {
     Action::page_event(event.verb(), event.name())
 }
 
+/// The action for the page's stream: `@post(<current path>, {retryMaxCount: Infinity})`. GET
+/// renders the page, POST to the same path opens its stream.
+///
+/// ```
+/// assert_eq!(
+///     dstar::page::connect_action().to_string(),
+///     "@post(location.pathname.replace(/^\\/+/, '/').replace(/\\/+$/, ''), {retryMaxCount: Infinity})"
+/// );
+/// ```
+pub fn connect_action() -> Action {
+    Action::current_path(Verb::Post).options("{retryMaxCount: Infinity}")
+}
+
+/// `404` for `POST {path}` on a page without a stream.
+#[doc(hidden)]
+pub async fn no_stream<P: Page>() -> Response {
+    let message = format!(
+        "page `{}` has no stream: POST {} opens a stream only on pages with `subscribe` and `on_message`",
+        P::NAME,
+        P::PATH
+    );
+    (StatusCode::NOT_FOUND, message).into_response()
+}
+
 /// The result of an event handler: `()` or `Result<(), E>` where `E: Display`.
 ///
 /// ```

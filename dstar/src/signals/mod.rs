@@ -5,7 +5,7 @@
 //! - [`RemoveSignals`] turns dot paths into one RFC 7386 merge patch with `null` leaves.
 
 mod patch;
-mod read;
+pub(crate) mod read;
 mod remove;
 
 pub use patch::{PatchSignals, RawJson};

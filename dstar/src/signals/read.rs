@@ -143,7 +143,10 @@ pub async fn read_signals<T: DeserializeOwned>(req: Request) -> Result<T, Signal
 
 /// Reads the body up to `limit` bytes. A body that arrives in one frame (the common case for small
 /// JSON) is used as it is, without copying.
-async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, SignalsRejection> {
+pub(crate) async fn read_body(
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<Bytes, SignalsRejection> {
     let read_error = |e: &dyn fmt::Display| {
         SignalsRejection::Malformed(format!("could not read the request body: {e}"))
     };
@@ -172,13 +175,13 @@ async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, Signal
     }
 }
 
-fn reads_query(method: &Method) -> bool {
+pub(crate) fn reads_query(method: &Method) -> bool {
     *method == Method::GET || *method == Method::HEAD || *method == Method::DELETE
 }
 
 /// Finds `name` in a query string and percent-decodes it (`+` is a space), keeping raw bytes so
 /// invalid UTF-8 is reported rather than replaced.
-fn query_param(query: &str, name: &str) -> Result<Option<Vec<u8>>, SignalsRejection> {
+pub(crate) fn query_param(query: &str, name: &str) -> Result<Option<Vec<u8>>, SignalsRejection> {
     for pair in query.split('&') {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         if key == name {

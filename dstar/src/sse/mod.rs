@@ -11,12 +11,15 @@
 //! future. So each event is flushed as soon as it is written; when the client goes away hyper drops
 //! the body, which drops your future at its current `.await` (subscriptions and other state are
 //! released by `Drop`, nothing leaks); and a slow reader applies back-pressure
-//! (see [`StreamConfig::buffer`]).
+//! (see [`StreamConfig::buffer`]). Every stream ends cleanly on [`shutdown`], which
+//! `dstar::serve` calls on SIGINT and SIGTERM.
 
 mod format;
+mod lifecycle;
 mod stream;
 
 pub use format::{EventMeta, EventType};
+pub use lifecycle::{live_streams, shutdown, shutdown_signal};
 pub use stream::{
     Disconnected, IntoEvents, SendError, SseStream, StreamConfig, StreamResponse, stream,
     stream_with,

@@ -309,10 +309,19 @@ where
 {
     let (tx, rx) = mpsc::channel(config.buffer);
     let fut = f(SseStream { tx });
+    let driver = async move {
+        // biased: a loop that watches shutdown itself gets to see it and end on its own terms
+        tokio::select! {
+            biased;
+            _ = fut => {}
+            _ = super::shutdown_signal() => {}
+        }
+    };
     StreamResponse {
         body: StreamBody {
-            driver: Some(Box::pin(fut)),
+            driver: Some(Box::pin(driver)),
             rx,
+            count: Some(super::lifecycle::StreamCount::new()),
         },
     }
 }
@@ -350,6 +359,8 @@ impl IntoResponse for StreamResponse {
 struct StreamBody {
     driver: Option<Driver>,
     rx: mpsc::Receiver<Bytes>,
+    /// Released when the body ends or is dropped, whichever comes first.
+    count: Option<super::lifecycle::StreamCount>,
 }
 
 impl Body for StreamBody {
@@ -372,7 +383,10 @@ impl Body for StreamBody {
         }
         match this.rx.poll_recv(cx) {
             Poll::Ready(Some(bytes)) => Poll::Ready(Some(Ok(Frame::data(bytes)))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                this.count = None;
+                Poll::Ready(None)
+            }
             // The driver is done but a clone of the sender lives elsewhere: keep waiting on it.
             Poll::Pending => Poll::Pending,
         }

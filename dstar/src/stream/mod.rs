@@ -1,0 +1,278 @@
+//! Long-lived page streams: the loop `#[dstar::page]` owns, message sources, [`PubSub`], per-tab
+//! stream deduplication ([`StreamRegistry`]), shutdown and live-stream statistics.
+//!
+//! A page declares how to subscribe and how to turn each message into patches:
+//!
+//! ```ignore
+//! async fn subscribe(State(app): State<App>) -> Subscription<Tick> { app.pubsub.subscribe("ticker") }
+//! async fn on_message(sse: &mut Sse, tick: Tick) { sse.patch_signals(json!({ "tick": tick.0 })); }
+//! ```
+//!
+//! The loop waits for a message, a liveness tick (`idle_check`, default 30 s), a takeover by a
+//! newer stream of the same tab, or shutdown. Nothing runs in the background: the loop is the
+//! response body's future, so a client that goes away drops it, with its subscription.
+
+mod pubsub;
+mod registry;
+mod tab;
+
+pub use crate::sse::{shutdown, shutdown_signal};
+pub use pubsub::{Message, PubSub, PubSubBackend, PublishError, Published, Subscription};
+pub use registry::{Claim, StreamRegistry};
+pub use tab::{read_tab_id, start_stream, valid_tab_id};
+
+use crate::Sse;
+use std::fmt;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+
+/// The liveness check interval when a page sets none.
+pub const DEFAULT_IDLE_CHECK: Duration = Duration::from_secs(30);
+
+/// Where a stream's messages come from: a [`Subscription`], or a tokio `broadcast`/`mpsc`
+/// receiver.
+///
+/// ```
+/// use dstar::stream::Source;
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let (tx, mut rx) = tokio::sync::mpsc::channel::<u32>(4);
+/// tx.send(7).await.unwrap();
+/// assert_eq!(rx.recv_message().await, Some(7));
+/// # });
+/// ```
+pub trait Source: Send + 'static {
+    /// The message type.
+    type Message: Send + 'static;
+    /// The next message, or `None` when the source is closed.
+    fn recv_message(&mut self) -> impl Future<Output = Option<Self::Message>> + Send;
+}
+
+impl<M: Clone + Send + 'static> Source for broadcast::Receiver<M> {
+    type Message = M;
+    async fn recv_message(&mut self) -> Option<M> {
+        loop {
+            match self.recv().await {
+                Ok(m) => return Some(m),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::debug!(
+                        skipped = n,
+                        "dstar stream lagged: skipped the oldest messages"
+                    );
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+impl<M: Send + 'static> Source for mpsc::Receiver<M> {
+    type Message = M;
+    async fn recv_message(&mut self) -> Option<M> {
+        self.recv().await
+    }
+}
+
+impl<M: Send + 'static> Source for mpsc::UnboundedReceiver<M> {
+    type Message = M;
+    async fn recv_message(&mut self) -> Option<M> {
+        self.recv().await
+    }
+}
+
+/// What the loop woke up for.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Next<M> {
+    Message(M),
+    Idle,
+    TakenOver,
+    Shutdown,
+    SourceClosed,
+}
+
+/// Waits for the next thing the loop must handle.
+#[doc(hidden)]
+pub async fn next<S: Source>(
+    source: &mut S,
+    idle_check: Duration,
+    claim: Option<&Claim>,
+) -> Next<S::Message> {
+    let taken_over = async {
+        match claim {
+            Some(c) => c.taken_over().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        _ = shutdown_signal() => Next::Shutdown,
+        _ = taken_over => Next::TakenOver,
+        message = source.recv_message() => match message {
+            Some(m) => Next::Message(m),
+            None => Next::SourceClosed,
+        },
+        _ = tokio::time::sleep(idle_check) => Next::Idle,
+    }
+}
+
+/// Why a stream ended, as the page's `on_disconnect` hook sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The client went away (the response body was dropped, or a liveness check failed).
+    ClientGone,
+    /// A write to the client failed.
+    WriteFailed,
+    /// A newer stream of the same tab took over.
+    Takeover,
+    /// The server is shutting down.
+    Shutdown,
+    /// The message source closed.
+    SourceClosed,
+}
+
+impl fmt::Display for EndReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EndReason::ClientGone => "client gone",
+            EndReason::WriteFailed => "write failed",
+            EndReason::Takeover => "taken over by a newer stream of the same tab",
+            EndReason::Shutdown => "server shutdown",
+            EndReason::SourceClosed => "message source closed",
+        })
+    }
+}
+
+type Hook = Box<dyn FnOnce(EndReason) + Send>;
+
+/// Runs the disconnect hook exactly once, when the loop ends for any reason, including when the
+/// response body is dropped mid-`.await` (then the reason is [`EndReason::ClientGone`]).
+///
+/// ```
+/// use std::sync::Mutex;
+/// use dstar::stream::{EndGuard, EndReason};
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let s = seen.clone();
+/// let guard = EndGuard::new(move |r| s.lock().unwrap().push(r));
+/// guard.set(EndReason::Takeover);
+/// drop(guard);
+/// assert_eq!(*seen.lock().unwrap(), [EndReason::Takeover]);
+/// ```
+pub struct EndGuard {
+    reason: Mutex<EndReason>,
+    hook: Option<Hook>,
+}
+
+impl EndGuard {
+    /// Calls `hook` with the reason when dropped.
+    pub fn new(hook: impl FnOnce(EndReason) + Send + 'static) -> Self {
+        EndGuard {
+            reason: Mutex::new(EndReason::ClientGone),
+            hook: Some(Box::new(hook)),
+        }
+    }
+
+    /// A guard without a hook.
+    ///
+    /// ```
+    /// drop(dstar::stream::EndGuard::none());
+    /// ```
+    pub fn none() -> Self {
+        EndGuard {
+            reason: Mutex::new(EndReason::ClientGone),
+            hook: None,
+        }
+    }
+
+    /// Records why the loop is ending.
+    ///
+    /// ```
+    /// dstar::stream::EndGuard::none().set(dstar::stream::EndReason::Shutdown);
+    /// ```
+    pub fn set(&self, reason: EndReason) {
+        *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = reason;
+    }
+}
+
+impl fmt::Debug for EndGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EndGuard").finish_non_exhaustive()
+    }
+}
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        let reason = *self.reason.lock().unwrap_or_else(|e| e.into_inner());
+        tracing::debug!(%reason, "dstar stream ended");
+        if let Some(hook) = self.hook.take() {
+            hook(reason);
+        }
+    }
+}
+
+/// The result of a page's `on_message`: `()` (handled), `bool` (`false`: not for this page,
+/// logged at debug level), or `Result<(), E: Display>` (an error: logged, and shown in the browser
+/// console in debug builds). The loop goes on in every case.
+pub trait MessageOutcome {
+    /// Reports the outcome into `sse`.
+    fn report(self, page: &str, sse: &mut Sse);
+}
+
+impl MessageOutcome for () {
+    fn report(self, _page: &str, _sse: &mut Sse) {}
+}
+
+impl MessageOutcome for bool {
+    fn report(self, page: &str, _sse: &mut Sse) {
+        if !self {
+            tracing::debug!(page, "dstar stream: unhandled message");
+        }
+    }
+}
+
+impl<E: fmt::Display> MessageOutcome for Result<(), E> {
+    fn report(self, page: &str, sse: &mut Sse) {
+        if let Err(e) = self {
+            sse.report_error(&format_args!("{page}/on_message: {e}"));
+        }
+    }
+}
+
+/// Counts of live streams and deduplication registry entries, to see leaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct StreamStats {
+    /// Open long-lived SSE responses.
+    pub streams: usize,
+    /// Entries in the global [`StreamRegistry`].
+    pub registry: usize,
+}
+
+/// The current counts.
+///
+/// ```
+/// let stats = dstar::stream::stats();
+/// println!("{} live streams", stats.streams);
+/// ```
+pub fn stats() -> StreamStats {
+    StreamStats {
+        streams: crate::sse::live_streams(),
+        registry: StreamRegistry::global().len(),
+    }
+}
+
+/// `GET /_dstar/stats` answering [`stats`] as JSON, e.g. `{"streams":3,"registry":2}`. Opt-in:
+/// merge it into your router (or call `App::with_stats`).
+///
+/// ```
+/// let router: axum::Router = dstar::stream::stats_route();
+/// ```
+pub fn stats_route<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    axum::Router::new().route(
+        STATS_PATH,
+        axum::routing::get(|| async { axum::Json(stats()) }),
+    )
+}
+
+/// Where [`stats_route`] answers.
+pub const STATS_PATH: &str = "/_dstar/stats";

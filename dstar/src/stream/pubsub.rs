@@ -1,0 +1,252 @@
+use super::Source;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+/// A message that can go through [`PubSub`]. The serde bounds let a network backend (such as
+/// Redis) carry the same types without any change to page code.
+pub trait Message: Clone + Send + Sync + Serialize + DeserializeOwned + 'static {}
+impl<T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static> Message for T {}
+
+/// A published message as backends carry it: the value itself for in-process delivery, and its
+/// JSON for backends that cross process boundaries.
+#[derive(Clone)]
+pub struct Published {
+    value: Option<Arc<dyn Any + Send + Sync>>,
+    json: Option<Arc<[u8]>>,
+}
+
+impl Published {
+    /// A message received from the network, as JSON.
+    ///
+    /// ```
+    /// let p = dstar::stream::Published::from_json(br#"{"n":1}"#.to_vec());
+    /// assert_eq!(p.json(), Some(&br#"{"n":1}"#[..]));
+    /// ```
+    pub fn from_json(json: Vec<u8>) -> Self {
+        Published {
+            value: None,
+            json: Some(json.into()),
+        }
+    }
+
+    /// The JSON form, when there is one.
+    pub fn json(&self) -> Option<&[u8]> {
+        self.json.as_deref()
+    }
+
+    fn decode<M: Message>(&self) -> Option<M> {
+        if let Some(value) = &self.value {
+            return value.downcast_ref::<M>().cloned();
+        }
+        serde_json::from_slice(self.json.as_deref()?).ok()
+    }
+}
+
+impl fmt::Debug for Published {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Published").finish_non_exhaustive()
+    }
+}
+
+/// Publishing failed (a network backend is unreachable, say). The in-process backend never fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishError(pub String);
+
+impl fmt::Display for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "publish failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for PublishError {}
+
+/// Where [`PubSub`] sends and receives. The in-process backend is the default; a backend for
+/// another transport implements this trait and is passed to [`PubSub::with_backend`].
+pub trait PubSubBackend: Send + Sync + 'static {
+    /// Whether messages must be serialized to JSON for this backend.
+    fn needs_json(&self) -> bool;
+    /// Delivers to every subscriber of `topic`; returns how many local subscribers there were.
+    fn publish(&self, topic: &str, message: Published) -> Result<usize, PublishError>;
+    /// A receiver for `topic`.
+    fn subscribe(&self, topic: &str) -> broadcast::Receiver<Published>;
+}
+
+/// The in-process backend: one bounded broadcast channel per topic.
+struct Local {
+    topics: Mutex<HashMap<String, broadcast::Sender<Published>>>,
+    capacity: usize,
+}
+
+impl PubSubBackend for Local {
+    fn needs_json(&self) -> bool {
+        false
+    }
+
+    fn publish(&self, topic: &str, message: Published) -> Result<usize, PublishError> {
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(sender) = topics.get(topic) else {
+            return Ok(0);
+        };
+        match sender.send(message) {
+            Ok(n) => Ok(n),
+            Err(_) => {
+                // nobody listens any more: forget the topic so the map does not grow
+                topics.remove(topic);
+                Ok(0)
+            }
+        }
+    }
+
+    fn subscribe(&self, topic: &str) -> broadcast::Receiver<Published> {
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        topics
+            .entry(topic.to_owned())
+            .or_insert_with(|| broadcast::channel(self.capacity).0)
+            .subscribe()
+    }
+}
+
+/// Publish/subscribe on named topics with typed messages. Cloning is cheap (one `Arc`).
+///
+/// **Lagging subscribers never block publishers.** Each topic keeps the last `capacity` messages
+/// (256 by default). A subscriber that falls further behind skips the oldest messages it missed,
+/// logs how many at debug level, and goes on with the oldest one still kept.
+///
+/// ```
+/// use dstar::stream::{PubSub, Source};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let pubsub = PubSub::new();
+/// let mut ticks = pubsub.subscribe::<u64>("ticker");
+/// pubsub.publish("ticker", 42u64).unwrap();
+/// assert_eq!(ticks.recv_message().await, Some(42));
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct PubSub {
+    backend: Arc<dyn PubSubBackend>,
+}
+
+impl Default for PubSub {
+    fn default() -> Self {
+        PubSub::new()
+    }
+}
+
+impl fmt::Debug for PubSub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PubSub").finish_non_exhaustive()
+    }
+}
+
+impl PubSub {
+    /// The in-process pub/sub, keeping 256 messages per topic for slow subscribers.
+    ///
+    /// ```
+    /// let pubsub = dstar::stream::PubSub::new();
+    /// ```
+    pub fn new() -> Self {
+        PubSub::with_capacity(256)
+    }
+
+    /// The in-process pub/sub keeping `capacity` messages per topic.
+    ///
+    /// ```
+    /// let pubsub = dstar::stream::PubSub::with_capacity(1024);
+    /// ```
+    pub fn with_capacity(capacity: usize) -> Self {
+        PubSub::with_backend(Local {
+            topics: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+        })
+    }
+
+    /// A pub/sub over another backend.
+    pub fn with_backend(backend: impl PubSubBackend) -> Self {
+        PubSub {
+            backend: Arc::new(backend),
+        }
+    }
+
+    /// Sends `message` to every subscriber of `topic`. Returns how many local subscribers got
+    /// it. Never waits for subscribers.
+    ///
+    /// ```
+    /// let pubsub = dstar::stream::PubSub::new();
+    /// assert_eq!(pubsub.publish("nobody-listens", "hi".to_owned()), Ok(0));
+    /// ```
+    pub fn publish<M: Message>(&self, topic: &str, message: M) -> Result<usize, PublishError> {
+        let json = if self.backend.needs_json() {
+            let bytes = serde_json::to_vec(&message).map_err(|e| PublishError(e.to_string()))?;
+            Some(bytes.into())
+        } else {
+            None
+        };
+        self.backend.publish(
+            topic,
+            Published {
+                value: Some(Arc::new(message)),
+                json,
+            },
+        )
+    }
+
+    /// Subscribes to `topic`. Messages of another type on the same topic are skipped (logged at
+    /// debug level).
+    ///
+    /// ```
+    /// let sub: dstar::stream::Subscription<String> = dstar::stream::PubSub::new().subscribe("chat");
+    /// ```
+    pub fn subscribe<M: Message>(&self, topic: &str) -> Subscription<M> {
+        Subscription {
+            rx: self.backend.subscribe(topic),
+            topic: topic.to_owned(),
+            _message: PhantomData,
+        }
+    }
+}
+
+/// A subscription to one topic; a [`Source`] for page streams. Dropping it unsubscribes.
+pub struct Subscription<M> {
+    rx: broadcast::Receiver<Published>,
+    topic: String,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M> fmt::Debug for Subscription<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("topic", &self.topic)
+            .finish()
+    }
+}
+
+impl<M: Message> Source for Subscription<M> {
+    type Message = M;
+
+    async fn recv_message(&mut self) -> Option<M> {
+        loop {
+            match self.rx.recv().await {
+                Ok(published) => match published.decode::<M>() {
+                    Some(m) => return Some(m),
+                    None => tracing::debug!(
+                        topic = %self.topic,
+                        expected = std::any::type_name::<M>(),
+                        "dstar pubsub: skipped a message of another type"
+                    ),
+                },
+                Err(broadcast::error::RecvError::Lagged(n)) => tracing::debug!(
+                    topic = %self.topic,
+                    skipped = n,
+                    "dstar pubsub: slow subscriber skipped the oldest messages"
+                ),
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}

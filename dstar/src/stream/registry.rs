@@ -1,0 +1,123 @@
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use tokio::sync::Notify;
+
+type Key = (String, String);
+
+/// One live stream per (scope key, tab): a new claim for the same key ends the previous stream's
+/// loop at once. It is a map behind a mutex, not a process: without claims it costs nothing.
+///
+/// ```
+/// use dstar::stream::StreamRegistry;
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let registry = StreamRegistry::global();
+/// let first = registry.claim("user-1", "tab-a");
+/// let second = registry.claim("user-1", "tab-a"); // takes over
+/// first.taken_over().await; // resolves at once
+/// drop(first); // does not remove the newer entry
+/// assert!(registry.len() >= 1);
+/// drop(second);
+/// # });
+/// ```
+#[derive(Debug, Default)]
+pub struct StreamRegistry {
+    entries: Mutex<HashMap<Key, (u64, Arc<Notify>)>>,
+    generation: AtomicU64,
+}
+
+static GLOBAL: LazyLock<StreamRegistry> = LazyLock::new(StreamRegistry::default);
+
+impl StreamRegistry {
+    /// The process-wide registry pages and [`start_stream`](super::start_stream) use.
+    ///
+    /// ```
+    /// let n = dstar::stream::StreamRegistry::global().len();
+    /// ```
+    pub fn global() -> &'static StreamRegistry {
+        &GLOBAL
+    }
+
+    /// Claims the slot for (`scope`, `tab`), telling the previous holder, if any, to stop.
+    ///
+    /// ```
+    /// let claim = dstar::stream::StreamRegistry::global().claim("scope", "tab");
+    /// ```
+    pub fn claim(&'static self, scope: &str, tab: &str) -> Claim {
+        let key = (scope.to_owned(), tab.to_owned());
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        let notify = Arc::new(Notify::new());
+        let previous = self
+            .lock()
+            .insert(key.clone(), (generation, notify.clone()));
+        if let Some((_, old)) = previous {
+            // a stored permit: the old loop sees it even if it is not waiting right now
+            old.notify_one();
+        }
+        Claim {
+            registry: self,
+            key,
+            generation,
+            notify,
+        }
+    }
+
+    /// How many (scope, tab) slots are held.
+    ///
+    /// ```
+    /// assert!(dstar::stream::StreamRegistry::global().len() < usize::MAX);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// True when no slot is held.
+    ///
+    /// ```
+    /// let _ = dstar::stream::StreamRegistry::global().is_empty();
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, (u64, Arc<Notify>)>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A held registry slot. Dropping it releases the slot, unless a newer claim already replaced it.
+#[derive(Debug)]
+pub struct Claim {
+    registry: &'static StreamRegistry,
+    key: Key,
+    generation: u64,
+    notify: Arc<Notify>,
+}
+
+impl Claim {
+    /// Resolves when a newer stream of the same (scope, tab) has claimed the slot.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let r = dstar::stream::StreamRegistry::global();
+    /// let old = r.claim("doc", "t");
+    /// let _new = r.claim("doc", "t");
+    /// old.taken_over().await;
+    /// # });
+    /// ```
+    pub async fn taken_over(&self) {
+        self.notify.notified().await;
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut entries = self.registry.lock();
+        if entries
+            .get(&self.key)
+            .is_some_and(|(g, _)| *g == self.generation)
+        {
+            entries.remove(&self.key);
+        }
+    }
+}

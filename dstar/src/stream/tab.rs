@@ -1,0 +1,107 @@
+use super::StreamRegistry;
+use crate::signals::{DEFAULT_SIGNALS_LIMIT, SignalsConfig, SignalsRejection};
+use crate::sse::{SseStream, StreamResponse, stream};
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use std::future::Future;
+
+/// A usable `tabId`: a string of 1 to 64 bytes that is not blank.
+///
+/// ```
+/// use dstar::stream::valid_tab_id;
+/// assert!(valid_tab_id("3f2a-…"));
+/// assert!(!valid_tab_id("   "));
+/// assert!(!valid_tab_id(&"x".repeat(65)));
+/// ```
+pub fn valid_tab_id(tab: &str) -> bool {
+    !tab.is_empty() && tab.len() <= 64 && !tab.trim().is_empty()
+}
+
+/// Reads the `tabId` signal from a request and gives the request back whole, so extractors can
+/// still read the body. GET and DELETE read the `datastar` query parameter; other methods buffer
+/// the body (within the signals limit: a bigger body is a 413). An absent, invalid or non-string
+/// `tabId` is `None`.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let req = axum::http::Request::post("/ticker")
+///     .body(axum::body::Body::from(r#"{"tabId":"t-1","x":1}"#))
+///     .unwrap();
+/// let (tab, req) = dstar::stream::read_tab_id(req).await.unwrap();
+/// assert_eq!(tab.as_deref(), Some("t-1"));
+/// let signals: serde_json::Value = dstar::signals::read_signals(req).await.unwrap();
+/// assert_eq!(signals["x"], 1);
+/// # });
+/// ```
+#[allow(clippy::result_large_err)]
+pub async fn read_tab_id(req: Request) -> Result<(Option<String>, Request), Response> {
+    let (parts, body) = req.into_parts();
+    let limit = parts
+        .extensions
+        .get::<SignalsConfig>()
+        .map_or(DEFAULT_SIGNALS_LIMIT, |c| c.max_bytes());
+    let (json, body) = if crate::signals::read::reads_query(&parts.method) {
+        let raw = crate::signals::read::query_param(parts.uri.query().unwrap_or(""), "datastar")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        (raw, body)
+    } else {
+        let bytes = crate::signals::read::read_body(body, limit)
+            .await
+            .map_err(SignalsRejection::into_response)?;
+        (bytes.to_vec(), axum::body::Body::from(bytes))
+    };
+    #[derive(serde::Deserialize)]
+    struct Tab {
+        #[serde(rename = "tabId")]
+        tab_id: Option<serde_json::Value>,
+    }
+    let tab = serde_json::from_slice::<Tab>(&json)
+        .ok()
+        .and_then(|t| t.tab_id)
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .filter(|t| valid_tab_id(t));
+    Ok((tab, Request::from_parts(parts, body)))
+}
+
+/// A long-lived stream with per-tab deduplication: like [`stream`](crate::sse::stream), but a
+/// newer stream for the same (`scope_key`, `tab_id`) ends this one at once, cleanly (the response
+/// ends normally, so Datastar does not reconnect). Without a valid `tab_id` it is a plain stream.
+///
+/// ```
+/// use dstar::prelude::*;
+/// async fn feed(req: axum::extract::Request) -> axum::response::Response {
+///     use axum::response::IntoResponse;
+///     let (tab, _req) = match dstar::stream::read_tab_id(req).await {
+///         Ok(v) => v,
+///         Err(response) => return response,
+///     };
+///     let user_id = "user-1"; // from your session
+///     dstar::stream::start_stream(user_id, tab.as_deref(), |sse| async move {
+///         let _ = sse.patch_signals(json!({ "online": true })).await;
+///         std::future::pending::<()>().await; // …your loop
+///     })
+///     .into_response()
+/// }
+/// ```
+pub fn start_stream<F, Fut>(scope_key: &str, tab_id: Option<&str>, f: F) -> StreamResponse
+where
+    F: FnOnce(SseStream) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(tab) = tab_id.filter(|t| valid_tab_id(t)) else {
+        return stream(f);
+    };
+    let claim = StreamRegistry::global().claim(scope_key, tab);
+    stream(move |sse| {
+        let fut = f(sse);
+        async move {
+            tokio::select! {
+                _ = fut => {}
+                _ = claim.taken_over() => {}
+            }
+            drop(claim);
+        }
+    })
+}

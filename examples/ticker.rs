@@ -1,0 +1,98 @@
+//! A live page: a counter fed by a background publisher through `PubSub`, one stream per tab.
+//! Run `cargo run --example ticker`, then open http://127.0.0.1:3000/ticker.
+//! `TICK_MS` sets the publisher's period (default 1000); `TICK_MS=0` turns it off, so only the
+//! `bump` event publishes. `GET /_dstar/stats` shows the live streams.
+
+use dstar::axum::extract::State;
+use dstar::page::RequestHead;
+use dstar::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The topic every ticker stream subscribes to.
+pub const TOPIC: &str = "ticker";
+
+/// Shared by the page's handlers and the publisher.
+#[derive(Clone, Default)]
+pub struct AppState {
+    /// Broadcasts ticks to every open stream.
+    pub pubsub: PubSub,
+    /// The last tick published.
+    pub ticks: Arc<AtomicU64>,
+}
+
+impl AppState {
+    /// Publishes the next tick to every stream.
+    pub fn tick(&self) -> u64 {
+        let n = self.ticks.fetch_add(1, Ordering::SeqCst) + 1;
+        let _ = self.pubsub.publish(TOPIC, Tick(n));
+        n
+    }
+}
+
+/// One tick, as published.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct Tick(pub u64);
+
+/// The ticker page.
+#[derive(Default)]
+pub struct Ticker;
+
+#[dstar::page("/ticker", state = AppState, idle_check = "10s")]
+impl Ticker {
+    fn render(&self) -> Markup {
+        html! {
+            div data-signals:tick="0" data-init=(connect()) data-on:online__window=(connect()) {
+                h1 { "Tick " span #tick data-text="$tick" {} }
+                button data-on:click=(event("bump")) { "Bump" }
+            }
+        }
+    }
+
+    /// POST /ticker: where this page's stream gets its messages.
+    async fn subscribe(State(app): State<AppState>) -> Subscription<Tick> {
+        app.pubsub.subscribe(TOPIC)
+    }
+
+    /// Each message becomes a patch; the library owns the loop.
+    async fn on_message(sse: &mut Sse, tick: Tick) {
+        sse.patch_signals(json!({ "tick": tick.0 }));
+    }
+
+    /// One live stream per tab. The example has no login, so the scope is fixed.
+    fn stream_key(_head: &RequestHead) -> &'static str {
+        "ticker"
+    }
+
+    /// POST /ticker/_event/bump: one tick to every open stream at once.
+    #[event]
+    async fn bump(State(app): State<AppState>) {
+        app.tick();
+    }
+}
+
+/// The example's app: the ticker page and `GET /_dstar/stats`.
+pub fn app(state: AppState) -> dstar::App {
+    dstar::App::new().state(state).with_stats()
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let state = AppState::default();
+    let period = std::env::var("TICK_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(1000);
+    if period > 0 {
+        let publisher = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_millis(period));
+            loop {
+                every.tick().await;
+                publisher.tick();
+            }
+        });
+    }
+    dstar::serve(app(state)).await
+}

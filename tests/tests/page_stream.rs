@@ -1,0 +1,333 @@
+//! Streaming pages: the library-owned loop, PubSub delivery, per-tab deduplication, liveness,
+//! cleanup and the disconnect hook. The live-stream count is process-wide, so these tests run
+//! one at a time.
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../examples/ticker.rs"]
+mod ticker;
+
+use dstar::axum::extract::State;
+use dstar::page::{Access, RequestHead};
+use dstar::prelude::*;
+use dstar::stream::{EndReason, stats};
+use dstar::test::{TestClient, assert_patched_signals};
+use serde_json::json;
+use std::sync::Mutex;
+use std::time::Duration;
+use ticker::{AppState, Ticker};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static REASONS: Mutex<Vec<EndReason>> = Mutex::new(Vec::new());
+
+#[derive(Clone, Default)]
+struct ProbeState {
+    pubsub: PubSub,
+}
+
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct Msg(u32);
+
+#[derive(Default)]
+struct Probe;
+
+#[dstar::page("/probe", state = ProbeState, idle_check = "50ms")]
+impl Probe {
+    fn render(&self) -> Markup {
+        html! { div data-init=(connect()) {} }
+    }
+
+    fn authorize(head: &RequestHead, access: Access<ProbeEvent>) -> bool {
+        !(access == Access::Stream && head.headers.contains_key("x-deny"))
+    }
+
+    async fn subscribe(State(s): State<ProbeState>) -> Subscription<Msg> {
+        s.pubsub.subscribe("probe")
+    }
+
+    /// Odd messages are not for this page: they are logged and skipped.
+    async fn on_message(sse: &mut Sse, msg: Msg) -> bool {
+        if msg.0 % 2 == 1 {
+            return false;
+        }
+        sse.patch_signals(json!({ "n": msg.0 }));
+        true
+    }
+
+    fn on_disconnect(reason: EndReason) {
+        REASONS.lock().unwrap().push(reason);
+    }
+
+    fn stream_key(_head: &RequestHead) -> &'static str {
+        "probe"
+    }
+}
+
+#[derive(Default)]
+struct Still;
+
+#[dstar::page("/still")]
+impl Still {
+    fn render(&self) -> Markup {
+        html! {}
+    }
+}
+
+fn ticker_app(state: &AppState) -> axum::Router {
+    dstar::App::empty()
+        .page::<Ticker>()
+        .state(state.clone())
+        .with_stats()
+        .build()
+}
+
+fn probe_app(state: &ProbeState) -> axum::Router {
+    dstar::App::empty()
+        .page::<Probe>()
+        .page::<Still>()
+        .state(state.clone())
+        .build()
+}
+
+async fn settle_to_zero() {
+    for _ in 0..200 {
+        let s = stats();
+        if s.streams == 0 && s.registry == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("streams did not end: {:?}", stats());
+}
+
+const WAIT: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn broadcasts_reach_streams_as_patch_events() {
+    let _serial = SERIAL.lock().await;
+    let state = AppState::default();
+    let client = TestClient::new(ticker_app(&state));
+    let mut stream = client.stream("/ticker", json!({ "tabId": "tab-1" })).await;
+    assert_eq!(stream.headers["content-type"], "text/event-stream");
+    client
+        .post("/ticker/_event/bump", json!({}))
+        .await
+        .assert_status(200);
+    let events = stream.next_events(1, WAIT).await;
+    assert_patched_signals(&events, json!({ "tick": 1 }));
+    state.tick();
+    assert_patched_signals(&stream.next_events(1, WAIT).await, json!({ "tick": 2 }));
+    drop(stream);
+    settle_to_zero().await;
+}
+
+#[tokio::test]
+async fn a_disconnected_stream_ends_and_the_counts_return_to_zero() {
+    let _serial = SERIAL.lock().await;
+    let state = AppState::default();
+    let client = TestClient::new(ticker_app(&state));
+    let stream = client.stream("/ticker", json!({ "tabId": "tab-x" })).await;
+    let r = client.get("/_dstar/stats").await;
+    assert_eq!(r.text(), r#"{"streams":1,"registry":1}"#);
+    drop(stream);
+    settle_to_zero().await;
+    assert_eq!(
+        client.get("/_dstar/stats").await.text(),
+        r#"{"streams":0,"registry":0}"#
+    );
+    // the topic has no subscriber left
+    assert_eq!(state.pubsub.publish(ticker::TOPIC, ticker::Tick(0)), Ok(0));
+}
+
+#[tokio::test]
+async fn a_second_connect_from_the_same_tab_ends_the_first_at_once() {
+    let _serial = SERIAL.lock().await;
+    let state = AppState::default();
+    let client = TestClient::new(ticker_app(&state));
+    let mut first = client.stream("/ticker", json!({ "tabId": "same" })).await;
+    let mut second = client.stream("/ticker", json!({ "tabId": "same" })).await;
+    let ended = first.until_end(Duration::from_millis(100)).await;
+    assert_eq!(
+        ended.map(|e| e.len()),
+        Some(0),
+        "the first stream must end cleanly within 100 ms"
+    );
+    state.tick();
+    assert_patched_signals(&second.next_events(1, WAIT).await, json!({ "tick": 1 }));
+    assert_eq!(stats().registry, 1);
+    drop(second);
+    settle_to_zero().await;
+}
+
+#[tokio::test]
+async fn two_tabs_both_stay_live_and_no_tab_means_no_dedup() {
+    let _serial = SERIAL.lock().await;
+    let state = AppState::default();
+    let client = TestClient::new(ticker_app(&state));
+    let mut a = client.stream("/ticker", json!({ "tabId": "a" })).await;
+    let mut b = client.stream("/ticker", json!({ "tabId": "b" })).await;
+    let mut plain1 = client.stream("/ticker", json!({})).await;
+    let mut plain2 = client.stream("/ticker", json!({ "tabId": "   " })).await;
+    assert_eq!(
+        stats(),
+        dstar::stream::StreamStats {
+            streams: 4,
+            registry: 2
+        }
+    );
+    state.tick();
+    for s in [&mut a, &mut b, &mut plain1, &mut plain2] {
+        assert_patched_signals(&s.next_events(1, WAIT).await, json!({ "tick": 1 }));
+    }
+    drop((a, b, plain1, plain2));
+    settle_to_zero().await;
+}
+
+#[tokio::test]
+async fn unhandled_messages_do_not_kill_the_loop() {
+    let _serial = SERIAL.lock().await;
+    let state = ProbeState::default();
+    let client = TestClient::new(probe_app(&state));
+    let mut stream = client.stream("/probe", json!({})).await;
+    state.pubsub.publish("probe", Msg(1)).unwrap();
+    state
+        .pubsub
+        .publish("probe", "a stray string".to_owned())
+        .unwrap();
+    state.pubsub.publish("probe", Msg(2)).unwrap();
+    let events = stream.next_events(1, WAIT).await;
+    assert_patched_signals(&events, json!({ "n": 2 }));
+    drop(stream);
+    settle_to_zero().await;
+}
+
+#[tokio::test]
+async fn authorize_runs_before_the_stream_opens() {
+    let _serial = SERIAL.lock().await;
+    let app = probe_app(&ProbeState::default());
+    let req = axum::http::Request::post("/probe")
+        .header("x-deny", "1")
+        .body(axum::body::Body::from("{}"))
+        .unwrap();
+    let (res, body) = dstar_tests::send(app.clone(), req).await;
+    assert_eq!((res.status().as_u16(), &body[..]), (403, &b"forbidden"[..]));
+    assert_eq!(stats().streams, 0);
+    // a page without a stream answers its POST with a 404
+    let req = axum::http::Request::post("/still")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (res, body) = dstar_tests::send(app, req).await;
+    assert_eq!(res.status(), 404);
+    assert!(
+        std::str::from_utf8(&body)
+            .unwrap()
+            .starts_with("page `Still` has no stream")
+    );
+}
+
+#[tokio::test]
+async fn idle_check_detects_a_dead_peer_and_the_hook_runs_once() {
+    let _serial = SERIAL.lock().await;
+    REASONS.lock().unwrap().clear();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = probe_app(&ProbeState::default());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"POST /probe HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 1024];
+    let mut seen = Vec::new();
+    // the liveness comment arrives every 50 ms
+    while !String::from_utf8_lossy(&seen).contains(": \n\n") {
+        let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(stats().streams, 1);
+    drop(tcp); // the peer vanishes without a word
+    settle_to_zero().await;
+    assert_eq!(*REASONS.lock().unwrap(), [EndReason::ClientGone]);
+    server.abort();
+}
+
+#[tokio::test]
+async fn the_hook_runs_once_per_stream_for_takeovers_and_departures() {
+    let _serial = SERIAL.lock().await;
+    REASONS.lock().unwrap().clear();
+    let state = ProbeState::default();
+    let client = TestClient::new(probe_app(&state));
+    let mut first = client.stream("/probe", json!({ "tabId": "t" })).await;
+    let second = client.stream("/probe", json!({ "tabId": "t" })).await;
+    assert!(first.until_end(Duration::from_millis(100)).await.is_some());
+    drop(first);
+    drop(second);
+    settle_to_zero().await;
+    assert_eq!(
+        *REASONS.lock().unwrap(),
+        [EndReason::Takeover, EndReason::ClientGone]
+    );
+}
+
+#[tokio::test]
+async fn shutdown_ends_every_stream_cleanly() {
+    // shutdown is for the whole process: run it in a child process of this test binary
+    if std::env::var_os("DSTAR_TEST_SHUTDOWN_CHILD").is_none() {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "shutdown_ends_every_stream_cleanly",
+                "--test-threads=1",
+            ])
+            .env("DSTAR_TEST_SHUTDOWN_CHILD", "1")
+            .status()
+            .unwrap();
+        assert!(status.success(), "the shutdown child failed");
+        return;
+    }
+    REASONS.lock().unwrap().clear();
+    let state = ProbeState::default();
+    let client = TestClient::new(probe_app(&state));
+    let mut page_stream = client.stream("/probe", json!({ "tabId": "s" })).await;
+    let plain = axum::Router::new().route(
+        "/plain",
+        axum::routing::post(|| async {
+            dstar::sse::stream(|_sse| async { std::future::pending::<()>().await })
+        }),
+    );
+    let mut plain_stream = TestClient::new(plain).stream("/plain", json!({})).await;
+    dstar::sse::shutdown();
+    assert!(page_stream.until_end(WAIT).await.is_some());
+    assert!(plain_stream.until_end(WAIT).await.is_some());
+    drop((page_stream, plain_stream));
+    settle_to_zero().await;
+    assert_eq!(*REASONS.lock().unwrap(), [EndReason::Shutdown]);
+}
+
+#[tokio::test]
+async fn hand_written_streams_are_deduplicated_too() {
+    let _serial = SERIAL.lock().await;
+    async fn feed(req: axum::extract::Request) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let (tab, _req) = match dstar::stream::read_tab_id(req).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+        dstar::stream::start_stream("user-7", tab.as_deref(), |sse| async move {
+            let _ = sse.patch_signals(json!({ "hello": true })).await;
+            std::future::pending::<()>().await;
+        })
+        .into_response()
+    }
+    let client = TestClient::new(axum::Router::new().route("/feed", axum::routing::post(feed)));
+    let mut first = client.stream("/feed", json!({ "tabId": "t" })).await;
+    first.next_events(1, WAIT).await;
+    let mut second = client.stream("/feed", json!({ "tabId": "t" })).await;
+    second.next_events(1, WAIT).await;
+    assert!(first.until_end(Duration::from_millis(100)).await.is_some());
+    drop(second);
+    settle_to_zero().await;
+}
