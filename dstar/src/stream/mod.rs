@@ -150,7 +150,7 @@ type Hook = Box<dyn FnOnce(EndReason) + Send>;
 /// response body is dropped mid-`.await` (then the reason is [`EndReason::ClientGone`]).
 ///
 /// ```
-/// use std::sync::Mutex;
+/// use std::sync::{Arc, Mutex};
 /// use dstar::stream::{EndGuard, EndReason};
 /// let seen = Arc::new(Mutex::new(Vec::new()));
 /// let s = seen.clone();
