@@ -446,18 +446,18 @@ fn stream_handler(
             #authorize
             #claim
             #extract
-            let mut __source = Self::subscribe(#(#call_args),*) #await_subscribe;
+            let __source = Self::subscribe(#(#call_args),*) #await_subscribe;
             let __guard = #guard;
             let __response = ::dstar::sse::stream(move |__stream| async move {
                 use ::dstar::stream::{EndReason, Next};
                 let __guard = __guard;
                 let __claim = __claim;
+                let mut __loop = ::dstar::stream::StreamLoop::new(
+                    __source,
+                    ::dstar::__private::core::time::Duration::from_millis(#idle),
+                );
                 loop {
-                    match ::dstar::stream::next(
-                        &mut __source,
-                        ::dstar::__private::core::time::Duration::from_millis(#idle),
-                        __claim.as_ref(),
-                    ).await {
+                    match __loop.next(__claim.as_ref()).await {
                         Next::Message(__message) => {
                             let mut __sse = ::dstar::Sse::new();
                             let __outcome = #on_message_call #await_message;

@@ -4,7 +4,8 @@ use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::watch;
 
-static SHUTDOWN: LazyLock<watch::Sender<bool>> = LazyLock::new(|| watch::channel(false).0);
+pub(crate) static SHUTDOWN: LazyLock<watch::Sender<bool>> =
+    LazyLock::new(|| watch::channel(false).0);
 static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
 
 /// Ends every open stream of the process cleanly (`dstar::serve` calls it on SIGINT/SIGTERM).
@@ -60,4 +61,9 @@ impl Drop for StreamCount {
     fn drop(&mut self) {
         LIVE_STREAMS.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// A receiver of the shutdown flag, for loops that wait on it repeatedly.
+pub(crate) fn shutdown_receiver() -> watch::Receiver<bool> {
+    SHUTDOWN.subscribe()
 }

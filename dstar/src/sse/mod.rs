@@ -15,7 +15,7 @@
 //! `dstar::serve` calls on SIGINT and SIGTERM.
 
 mod format;
-mod lifecycle;
+pub(crate) mod lifecycle;
 mod stream;
 
 pub use format::{EventMeta, EventType};

@@ -13,11 +13,12 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
-use tokio::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 /// The client is gone: the response body was dropped, so nothing more can be sent.
 ///
@@ -105,9 +106,59 @@ impl StreamConfig {
 /// }
 /// let app: axum::Router = axum::Router::new().route("/ticker", axum::routing::post(ticker));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SseStream {
-    tx: mpsc::Sender<Bytes>,
+    shared: Arc<Shared>,
+}
+
+impl Clone for SseStream {
+    fn clone(&self) -> Self {
+        self.shared.lock().senders += 1;
+        SseStream {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl Drop for SseStream {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.senders -= 1;
+        if state.senders == 0 {
+            if let Some(w) = state.rx_waker.take() {
+                w.wake();
+            }
+        }
+    }
+}
+
+/// The bounded queue between the writers and the body: a few words until it is used, instead of a
+/// channel's preallocated block (this is per open stream, so it matters at thousands of streams).
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    queue: VecDeque<Bytes>,
+    senders: usize,
+    closed: bool,
+    rx_waker: Option<Waker>,
+    tx_wakers: Vec<Waker>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn remember(wakers: &mut Vec<Waker>, waker: &Waker) {
+    if !wakers.iter().any(|w| w.will_wake(waker)) {
+        wakers.push(waker.clone());
+    }
 }
 
 impl SseStream {
@@ -130,7 +181,25 @@ impl SseStream {
     }
 
     async fn send_bytes(&self, bytes: Bytes) -> Result<(), Disconnected> {
-        self.tx.send(bytes).await.map_err(|_| Disconnected)
+        let mut bytes = Some(bytes);
+        std::future::poll_fn(|cx| {
+            let mut state = self.shared.lock();
+            if state.closed {
+                return Poll::Ready(Err(Disconnected));
+            }
+            if state.queue.len() < self.shared.capacity {
+                state
+                    .queue
+                    .push_back(bytes.take().expect("polled after completion"));
+                if let Some(w) = state.rx_waker.take() {
+                    w.wake();
+                }
+                return Poll::Ready(Ok(()));
+            }
+            remember(&mut state.tx_wakers, cx.waker());
+            Poll::Pending
+        })
+        .await
     }
 
     /// Sends a patch-signals event (see [`Sse::patch_signals`]).
@@ -176,7 +245,7 @@ impl SseStream {
     /// # }
     /// ```
     pub async fn check_connection(&self) -> Result<(), Disconnected> {
-        if self.tx.is_closed() {
+        if self.is_closed() {
             return Err(Disconnected);
         }
         self.send_bytes(Bytes::from_static(b": \n\n")).await
@@ -190,7 +259,7 @@ impl SseStream {
     /// # }
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.shared.lock().closed
     }
 
     /// Resolves when the client disconnects: race it against your own waits with `tokio::select!`.
@@ -204,7 +273,15 @@ impl SseStream {
     /// # }
     /// ```
     pub async fn closed(&self) {
-        self.tx.closed().await
+        std::future::poll_fn(|cx| {
+            let mut state = self.shared.lock();
+            if state.closed {
+                return Poll::Ready(());
+            }
+            remember(&mut state.tx_wakers, cx.waker());
+            Poll::Pending
+        })
+        .await
     }
 }
 
@@ -307,8 +384,16 @@ where
     F: FnOnce(SseStream) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let (tx, rx) = mpsc::channel(config.buffer);
-    let fut = f(SseStream { tx });
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            senders: 1,
+            ..State::default()
+        }),
+        capacity: config.buffer,
+    });
+    let fut = f(SseStream {
+        shared: shared.clone(),
+    });
     let driver = async move {
         // biased: a loop that watches shutdown itself gets to see it and end on its own terms
         tokio::select! {
@@ -320,7 +405,7 @@ where
     StreamResponse {
         body: StreamBody {
             driver: Some(Box::pin(driver)),
-            rx,
+            shared,
             count: Some(super::lifecycle::StreamCount::new()),
         },
     }
@@ -358,9 +443,32 @@ impl IntoResponse for StreamResponse {
 
 struct StreamBody {
     driver: Option<Driver>,
-    rx: mpsc::Receiver<Bytes>,
+    shared: Arc<Shared>,
     /// Released when the body ends or is dropped, whichever comes first.
     count: Option<super::lifecycle::StreamCount>,
+}
+
+impl StreamBody {
+    fn take(&self) -> Option<Bytes> {
+        let mut state = self.shared.lock();
+        let bytes = state.queue.pop_front()?;
+        for w in state.tx_wakers.drain(..) {
+            w.wake();
+        }
+        Some(bytes)
+    }
+}
+
+impl Drop for StreamBody {
+    fn drop(&mut self) {
+        // the client is gone: writers fail from now on, and waiting ones wake up to see it
+        let mut state = self.shared.lock();
+        state.closed = true;
+        state.queue.clear();
+        for w in state.tx_wakers.drain(..) {
+            w.wake();
+        }
+    }
 }
 
 impl Body for StreamBody {
@@ -373,7 +481,7 @@ impl Body for StreamBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
         // Already-written events go out first, so a finished driver still flushes its tail.
-        if let Poll::Ready(Some(bytes)) = this.rx.poll_recv(cx) {
+        if let Some(bytes) = this.take() {
             return Poll::Ready(Some(Ok(Frame::data(bytes))));
         }
         if let Some(driver) = this.driver.as_mut() {
@@ -381,15 +489,21 @@ impl Body for StreamBody {
                 this.driver = None;
             }
         }
-        match this.rx.poll_recv(cx) {
-            Poll::Ready(Some(bytes)) => Poll::Ready(Some(Ok(Frame::data(bytes)))),
-            Poll::Ready(None) => {
-                this.count = None;
-                Poll::Ready(None)
+        let mut state = this.shared.lock();
+        if let Some(bytes) = state.queue.pop_front() {
+            for w in state.tx_wakers.drain(..) {
+                w.wake();
             }
-            // The driver is done but a clone of the sender lives elsewhere: keep waiting on it.
-            Poll::Pending => Poll::Pending,
+            return Poll::Ready(Some(Ok(Frame::data(bytes))));
         }
+        if state.senders == 0 {
+            drop(state);
+            this.count = None;
+            return Poll::Ready(None);
+        }
+        // The driver waits, or a clone of the writer lives elsewhere: wait for a write.
+        state.rx_waker = Some(cx.waker().clone());
+        Poll::Pending
     }
 
     fn is_end_stream(&self) -> bool {

@@ -92,28 +92,71 @@ pub enum Next<M> {
     SourceClosed,
 }
 
-/// Waits for the next thing the loop must handle.
+/// The loop's long-lived state: the source, one liveness timer and one shutdown receiver, kept
+/// across wake-ups so that thousands of streams woken by one broadcast do not each re-register a
+/// timer and a watch receiver per message.
 #[doc(hidden)]
-pub async fn next<S: Source>(
-    source: &mut S,
+pub struct StreamLoop<S> {
+    source: S,
     idle_check: Duration,
-    claim: Option<&Claim>,
-) -> Next<S::Message> {
-    let taken_over = async {
-        match claim {
-            Some(c) => c.taken_over().await,
-            None => std::future::pending().await,
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    last_activity: tokio::time::Instant,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl<S: Source> StreamLoop<S> {
+    #[doc(hidden)]
+    pub fn new(source: S, idle_check: Duration) -> Self {
+        StreamLoop {
+            source,
+            idle_check,
+            sleep: Box::pin(tokio::time::sleep(idle_check)),
+            last_activity: tokio::time::Instant::now(),
+            shutdown: crate::sse::lifecycle::shutdown_receiver(),
         }
-    };
-    tokio::select! {
-        biased;
-        _ = shutdown_signal() => Next::Shutdown,
-        _ = taken_over => Next::TakenOver,
-        message = source.recv_message() => match message {
-            Some(m) => Next::Message(m),
-            None => Next::SourceClosed,
-        },
-        _ = tokio::time::sleep(idle_check) => Next::Idle,
+    }
+
+    /// Waits for the next thing the loop must handle. The liveness tick fires after
+    /// `idle_check` without a message; the timer is only re-armed when it fires.
+    #[doc(hidden)]
+    pub async fn next(&mut self, claim: Option<&Claim>) -> Next<S::Message> {
+        loop {
+            let taken_over = async {
+                match claim {
+                    Some(c) => c.taken_over().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let next = tokio::select! {
+                biased;
+                _ = self.shutdown.wait_for(|down| *down) => Next::Shutdown,
+                _ = taken_over => Next::TakenOver,
+                message = self.source.recv_message() => match message {
+                    Some(m) => Next::Message(m),
+                    None => Next::SourceClosed,
+                },
+                _ = self.sleep.as_mut() => Next::Idle,
+            };
+            match next {
+                Next::Idle => {
+                    let due = self.last_activity + self.idle_check;
+                    let now = tokio::time::Instant::now();
+                    if due > now {
+                        // a message went out meanwhile: wait for the rest of the period
+                        self.sleep.as_mut().reset(due);
+                        continue;
+                    }
+                    self.last_activity = now;
+                    self.sleep.as_mut().reset(now + self.idle_check);
+                    return Next::Idle;
+                }
+                Next::Message(m) => {
+                    self.last_activity = tokio::time::Instant::now();
+                    return Next::Message(m);
+                }
+                other => return other,
+            }
+        }
     }
 }
 

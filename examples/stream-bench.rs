@@ -1,0 +1,420 @@
+//! Stream benchmarks over real loopback TCP, dstar against a hand-written axum + `datastar` 0.4.1
+//! loop in the same run. Starts `stream-server` (built alongside) as a separate process per run and
+//! reads its memory from `/proc`. Talks only to 127.0.0.1 and stops by itself.
+//!
+//! `cargo build --release --examples && ./target/release/examples/stream-bench`
+//! Environment: `STREAMS` (5000), `CHURN` (10000), `FLOOD` (100000), `ZOMBIES` (200), and
+//! `BENCH=fanout,churn,slow,zombie` to run some parts only.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{Semaphore, mpsc, watch};
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    async fn start(port: u16) -> Server {
+        let exe = std::env::current_exe()
+            .unwrap()
+            .with_file_name("stream-server");
+        let addr = format!("127.0.0.1:{port}");
+        let mut child = Command::new(&exe)
+            .env("DSTAR_ADDR", &addr)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {}: {e} (build it: cargo build --release --examples)",
+                    exe.display()
+                )
+            });
+        for _ in 0..200 {
+            if TcpStream::connect(&addr).await.is_ok() {
+                return Server { child, addr };
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("stream-server did not start on {addr}");
+    }
+
+    fn rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    async fn stats(&self) -> String {
+        let text = request(&self.addr, "GET", "/_dstar/stats", "").await;
+        text.rsplit("\r\n\r\n").next().unwrap_or("").to_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One whole request on its own connection (`connection: close`).
+async fn request(addr: &str, method: &str, path: &str, body: &str) -> String {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: bench\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tcp.read_to_end(&mut out).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Opens a stream and reads its response head.
+async fn open(addr: &str, path: &str, body: &str) -> (TcpStream, Vec<u8>) {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tcp.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the response head");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    (tcp, seen)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+struct Fanout {
+    kb_per_stream: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+async fn fanout(variant: &str, n: usize, port: u16) -> Fanout {
+    let server = Server::start(port).await;
+    let addr = server.addr.clone();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rss0 = server.rss_kb();
+    let (stream_path, bump_path) = match variant {
+        "dstar" => ("/ticker", "/ticker/_event/bump"),
+        "idle" => ("/idle", ""),
+        "core" => ("/core/stream", "/ticker/_event/bump"),
+        _ => ("/sdk/stream", "/sdk/bump"),
+    };
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
+    let (got_tx, mut got_rx) = mpsc::unbounded_channel::<Instant>();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let gate = Arc::new(Semaphore::new(128));
+    for i in 0..n {
+        let (addr, ready_tx, got_tx, mut stop_rx, gate) = (
+            addr.clone(),
+            ready_tx.clone(),
+            got_tx.clone(),
+            stop_rx.clone(),
+            gate.clone(),
+        );
+        tokio::spawn(async move {
+            let permit = gate.acquire_owned().await.unwrap();
+            let (mut tcp, mut seen) =
+                open(&addr, stream_path, &format!("{{\"tabId\":\"tab-{i}\"}}")).await;
+            drop(permit);
+            let _ = ready_tx.send(());
+            let mut buf = [0u8; 4096];
+            let mut reported = false;
+            loop {
+                tokio::select! {
+                    _ = stop_rx.changed() => return,
+                    r = tcp.read(&mut buf) => match r {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => {
+                            seen.extend_from_slice(&buf[..k]);
+                            if !reported && seen.windows(6).any(|w| w == b"\"tick\"") {
+                                reported = true;
+                                let _ = got_tx.send(Instant::now());
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+    for _ in 0..n {
+        ready_rx.recv().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss1 = server.rss_kb();
+    let kb_per_stream = (rss1.saturating_sub(rss0)) as f64 / n as f64;
+    if bump_path.is_empty() {
+        let _ = stop_tx.send(true);
+        return Fanout {
+            kb_per_stream,
+            p50_ms: f64::NAN,
+            p99_ms: f64::NAN,
+        };
+    }
+    let t0 = Instant::now();
+    request(&addr, "POST", bump_path, "{}").await;
+    let mut latencies = Vec::with_capacity(n);
+    for _ in 0..n {
+        let at = tokio::time::timeout(Duration::from_secs(30), got_rx.recv())
+            .await
+            .expect("a stream missed the broadcast")
+            .unwrap();
+        latencies.push(at.duration_since(t0).as_secs_f64() * 1000.0);
+    }
+    latencies.sort_by(f64::total_cmp);
+    let _ = stop_tx.send(true);
+    Fanout {
+        kb_per_stream,
+        p50_ms: percentile(&latencies, 0.5),
+        p99_ms: percentile(&latencies, 0.99),
+    }
+}
+
+async fn churn(variant: &str, cycles: usize, port: u16) -> (u64, u64, String) {
+    let path = if variant == "dstar" {
+        "/ticker"
+    } else {
+        "/sdk/stream"
+    };
+    let server = Server::start(port).await;
+    let addr = server.addr.clone();
+    let run = |count: usize, offset: usize| {
+        let addr = addr.clone();
+        async move {
+            let gate = Arc::new(Semaphore::new(32));
+            let mut tasks = Vec::new();
+            for i in 0..count {
+                let (addr, gate) = (addr.clone(), gate.clone());
+                tasks.push(tokio::spawn(async move {
+                    let _permit = gate.acquire_owned().await.unwrap();
+                    let (tcp, _) = open(
+                        &addr,
+                        path,
+                        &format!("{{\"tabId\":\"churn-{}\"}}", (i + offset) % 500),
+                    )
+                    .await;
+                    drop(tcp);
+                }));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }
+    };
+    // warm up (allocator pools, registry capacity, tokio's slabs), so growth means a leak
+    run(cycles / 2, 0).await;
+    let settle = || async {
+        for _ in 0..500 {
+            if server.stats().await.starts_with("{\"streams\":0,") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    settle().await;
+    let before = server.rss_kb();
+    run(cycles, cycles).await;
+    settle().await;
+    let after = server.rss_kb();
+    if std::env::var_os("CHURN_TWICE").is_some() {
+        run(cycles, 2 * cycles).await;
+        settle().await;
+        println!("  ({variant}) after a second round: {} kB", server.rss_kb());
+    }
+    (before, after, server.stats().await)
+}
+
+async fn slow_reader(variant: &str, events: usize, port: u16) -> (u64, u64, u64, bool) {
+    let server = Server::start(port).await;
+    let addr = server.addr.clone();
+    let path = if variant == "dstar" {
+        "/ticker"
+    } else {
+        "/sdk/stream"
+    };
+    // one client that never reads
+    let (_slow, _) = open(&addr, path, "{\"tabId\":\"slow\"}").await;
+    // ten that do, and remember the last tick they saw
+    let (last_tx, last_rx) = watch::channel(0u64);
+    let last_tx = Arc::new(last_tx);
+    for i in 0..10 {
+        let (addr, last_tx) = (addr.clone(), last_tx.clone());
+        tokio::spawn(async move {
+            let (mut tcp, _) = open(&addr, path, &format!("{{\"tabId\":\"fast-{i}\"}}")).await;
+            let mut buf = vec![0u8; 65536];
+            let mut tail = String::new();
+            while let Ok(k) = tcp.read(&mut buf).await {
+                if k == 0 {
+                    return;
+                }
+                tail.push_str(&String::from_utf8_lossy(&buf[..k]));
+                if let Some(pos) = tail.rfind("\"tick\":") {
+                    let digits: String = tail[pos + 7..]
+                        .chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect();
+                    if let Ok(n) = digits.parse::<u64>() {
+                        last_tx.send_if_modified(|v| {
+                            if n > *v {
+                                *v = n;
+                                true
+                            } else {
+                                false
+                            }
+                        });
+                    }
+                    let keep = tail.len().saturating_sub(64);
+                    tail.drain(..keep);
+                }
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = server.rss_kb();
+    let mut peak = before;
+    let flood = {
+        let addr = addr.clone();
+        tokio::spawn(async move { request(&addr, "POST", &format!("/flood/{events}"), "").await })
+    };
+    let mut rx = last_rx.clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut fast_kept_up = false;
+    while Instant::now() < deadline {
+        peak = peak.max(server.rss_kb());
+        if *rx.borrow_and_update() >= events as u64 {
+            fast_kept_up = true;
+            break;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(50), rx.changed()).await;
+    }
+    flood.await.unwrap();
+    let after = server.rss_kb();
+    (before, peak.max(after), after, fast_kept_up)
+}
+
+async fn zombie_kill(rounds: usize, port: u16) -> (f64, f64) {
+    let server = Server::start(port).await;
+    let addr = server.addr.clone();
+    let mut times = Vec::with_capacity(rounds);
+    for i in 0..rounds {
+        let body = format!("{{\"tabId\":\"zombie-{i}\"}}");
+        let (mut old, mut seen) = open(&addr, "/ticker", &body).await;
+        let t0 = Instant::now();
+        let (new, _) = open(&addr, "/ticker", &body).await;
+        let mut buf = [0u8; 1024];
+        // the old response ends cleanly: the chunked terminator arrives
+        while !seen.windows(5).any(|w| w == b"0\r\n\r\n") {
+            let k = old.read(&mut buf).await.unwrap();
+            if k == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..k]);
+        }
+        times.push(t0.elapsed().as_secs_f64() * 1000.0);
+        drop(new);
+    }
+    times.sort_by(f64::total_cmp);
+    (percentile(&times, 0.5), percentile(&times, 0.9))
+}
+
+#[tokio::main]
+async fn main() {
+    let streams = env_num("STREAMS", 5000);
+    let cycles = env_num("CHURN", 10_000);
+    let flood = env_num("FLOOD", 100_000);
+    let zombies = env_num("ZOMBIES", 200);
+
+    let only = std::env::var("BENCH").unwrap_or_default();
+    let run = |part: &str| only.is_empty() || only.split(',').any(|p| p == part);
+    if run("fanout") {
+        println!("== fan-out: {streams} streams, one broadcast (same run, fresh server each)");
+        let floor = fanout("idle", streams, 21100).await;
+        let sdk = fanout("sdk", streams, 21101).await;
+        let ds = fanout("dstar", streams, 21102).await;
+        println!(
+            "  floor (an open SSE response doing nothing): {:6.2} KB/stream",
+            floor.kb_per_stream
+        );
+        println!(
+            "  hand-written axum + datastar: {:6.2} KB/stream   p50 {:7.2} ms   p99 {:7.2} ms",
+            sdk.kb_per_stream, sdk.p50_ms, sdk.p99_ms
+        );
+        println!(
+            "  dstar page stream:            {:6.2} KB/stream   p50 {:7.2} ms   p99 {:7.2} ms",
+            ds.kb_per_stream, ds.p50_ms, ds.p99_ms
+        );
+        println!(
+            "  memory ratio dstar/hand-written: {:.2}   p99 ratio: {:.2}",
+            ds.kb_per_stream / sdk.kb_per_stream,
+            ds.p99_ms / sdk.p99_ms
+        );
+
+        if std::env::var_os("FANOUT_VARIANTS").is_some() {
+            let core = fanout("core", streams, 21107).await;
+            println!(
+                "  dstar core only (sse::stream):  {:6.2} KB/stream   p50 {:7.2} ms   p99 {:7.2} ms",
+                core.kb_per_stream, core.p50_ms, core.p99_ms
+            );
+            return;
+        }
+    }
+    if run("churn") {
+        println!("== churn: {cycles} connect/disconnect cycles (dstar)");
+        for (variant, port) in [("sdk", 21108), ("dstar", 21103)] {
+            let (before, after, stats) = churn(variant, cycles, port).await;
+            println!(
+                "  {variant:<5}: RSS {before} kB -> {after} kB ({:+.2} %), stats after: {stats}",
+                (after as f64 - before as f64) / before as f64 * 100.0
+            );
+        }
+    }
+    if run("slow") {
+        for (variant, port) in [("sdk", 21104), ("dstar", 21106)] {
+            println!(
+                "== slow reader ({variant}): one client never reads while {flood} events are broadcast"
+            );
+            let (before, peak, after, kept_up) = slow_reader(variant, flood, port).await;
+            println!(
+                "  RSS before {before} kB, peak {peak} kB (+{} kB), after {after} kB; the other 10 streams got the last event: {kept_up}",
+                peak.saturating_sub(before)
+            );
+        }
+    }
+    if run("zombie") {
+        println!(
+            "== zombie kill: {zombies} same-tab reconnects (dstar), client-side time to the old response's end"
+        );
+        let (p50, p90) = zombie_kill(zombies, 21105).await;
+        println!("  median {p50:.3} ms   p90 {p90:.3} ms");
+    }
+}
