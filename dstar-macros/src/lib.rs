@@ -6,6 +6,7 @@
 
 use proc_macro::TokenStream;
 
+mod component;
 mod ctxt;
 mod html;
 mod page;
@@ -16,6 +17,13 @@ mod suggest;
 #[proc_macro_attribute]
 pub fn page(args: TokenStream, item: TokenStream) -> TokenStream {
     page::expand(args.into(), item.into()).into()
+}
+
+/// Turns an impl block into a shared component with its own event handlers. See the `dstar`
+/// crate docs.
+#[proc_macro_attribute]
+pub fn component(args: TokenStream, item: TokenStream) -> TokenStream {
+    component::expand(args.into(), item.into()).into()
 }
 
 /// maud's `html!` template syntax, expanded against dstar's re-export of maud's runtime, so a user

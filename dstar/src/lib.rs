@@ -2,6 +2,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod actions;
+pub mod component;
 pub mod elements;
 mod error;
 pub mod page;
@@ -13,7 +14,8 @@ pub mod stream;
 #[cfg(feature = "test")]
 pub mod test;
 
-pub use dstar_macros::page;
+pub use component::{delete, get, patch, post, put};
+pub use dstar_macros::{component, page};
 
 /// HTML templates in [maud](https://maud.lambda.xyz)'s syntax, returning a [`Markup`]. Only
 /// `dstar` is needed in your `Cargo.toml`: this macro expands against dstar's re-export of maud.

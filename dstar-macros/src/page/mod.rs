@@ -1,7 +1,7 @@
 //! `#[dstar::page("/path", state = T, title = "…", layout = path::to::fn)]` on an impl block.
 
-mod expand;
-mod model;
+pub(crate) mod expand;
+pub(crate) mod model;
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;

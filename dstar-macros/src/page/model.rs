@@ -99,6 +99,8 @@ pub(crate) enum Arg {
     Sse,
     /// An axum extractor.
     Extract(Box<Type>),
+    /// `#[arg] name: T`: a typed argument in the event's URL (components only).
+    Url(Box<Type>, Ident),
 }
 
 pub(crate) struct Handler {
@@ -290,7 +292,7 @@ impl Page {
                 ),
             );
         }
-        check_duplicates(&mut cx, &page.events, &page.ident);
+        check_duplicates(&mut cx, &page.events, &page.ident, "page");
         cx.check()?;
         Ok(page)
     }
@@ -346,7 +348,12 @@ fn is_sse(ty: &Type) -> bool {
     matches!(&*r.elem, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Sse"))
 }
 
-fn parse_handler(cx: &mut Ctxt, f: &ImplItemFn, what: &str, allow_sse: bool) -> Option<Handler> {
+pub(crate) fn parse_handler(
+    cx: &mut Ctxt,
+    f: &ImplItemFn,
+    what: &str,
+    allow_sse: bool,
+) -> Option<Handler> {
     let mut args = Vec::new();
     let mut ok = true;
     for input in &f.sig.inputs {
@@ -369,6 +376,23 @@ fn parse_handler(cx: &mut Ctxt, f: &ImplItemFn, what: &str, allow_sse: bool) -> 
                     args.push(Arg::Sse);
                 }
             }
+            FnArg::Typed(t) if t.attrs.iter().any(|a| a.path().is_ident("arg")) => {
+                let name = match &*t.pat {
+                    syn::Pat::Ident(p) => Some(p.ident.clone()),
+                    _ => None,
+                };
+                match name {
+                    Some(name) if allow_url_args(what) => args.push(Arg::Url(t.ty.clone(), name)),
+                    Some(_) => {
+                        cx.error(&t.pat, "`#[arg]` URL arguments are for component events; page events take signals and extractors");
+                        ok = false;
+                    }
+                    None => {
+                        cx.error(&t.pat, "an `#[arg]` needs a plain name: `#[arg] id: u64`");
+                        ok = false;
+                    }
+                }
+            }
             FnArg::Typed(t) => args.push(Arg::Extract(t.ty.clone())),
         }
     }
@@ -386,7 +410,20 @@ fn parse_handler(cx: &mut Ctxt, f: &ImplItemFn, what: &str, allow_sse: bool) -> 
     })
 }
 
-fn parse_event(cx: &mut Ctxt, f: &ImplItemFn, attr: &syn::Attribute) -> Option<Event> {
+fn allow_url_args(what: &str) -> bool {
+    what == "component event"
+}
+
+pub(crate) fn parse_event(cx: &mut Ctxt, f: &ImplItemFn, attr: &syn::Attribute) -> Option<Event> {
+    parse_event_as(cx, f, attr, "event")
+}
+
+pub(crate) fn parse_event_as(
+    cx: &mut Ctxt,
+    f: &ImplItemFn,
+    attr: &syn::Attribute,
+    what: &str,
+) -> Option<Event> {
     let mut name = LitStr::new(&f.sig.ident.to_string(), f.sig.ident.span());
     let mut method = "POST";
     if let syn::Meta::List(_) = &attr.meta {
@@ -434,7 +471,7 @@ fn parse_event(cx: &mut Ctxt, f: &ImplItemFn, attr: &syn::Attribute) -> Option<E
         );
         return None;
     }
-    let handler = parse_handler(cx, f, "event", true)?;
+    let handler = parse_handler(cx, f, what, true)?;
     Some(Event {
         handler,
         variant: Ident::new(&variant_name(&wire), name.span()),
@@ -459,13 +496,13 @@ pub(crate) fn variant_name(wire: &str) -> String {
     out
 }
 
-fn check_duplicates(cx: &mut Ctxt, events: &[Event], page: &Ident) {
+pub(crate) fn check_duplicates(cx: &mut Ctxt, events: &[Event], page: &Ident, kind: &str) {
     for (i, e) in events.iter().enumerate() {
         if let Some(first) = events[..i].iter().find(|o| o.name == e.name) {
             cx.error_at(
                 e.variant.span(),
                 format!(
-                    "duplicate event `{}` on page `{page}`: `{}` and `{}` both handle it",
+                    "duplicate event `{}` on {kind} `{page}`: `{}` and `{}` both handle it",
                     e.name, first.handler.ident, e.handler.ident
                 ),
             );
@@ -486,6 +523,11 @@ pub(crate) fn strip_helper_attrs(mut item: ItemImpl) -> ItemImpl {
     for it in &mut item.items {
         if let ImplItem::Fn(f) = it {
             f.attrs.retain(|a| !a.path().is_ident("event"));
+            for input in &mut f.sig.inputs {
+                if let FnArg::Typed(t) = input {
+                    t.attrs.retain(|a| !a.path().is_ident("arg"));
+                }
+            }
         }
     }
     item

@@ -97,6 +97,9 @@ impl fmt::Debug for States {
 #[derive(Debug)]
 pub struct App {
     pages: Vec<&'static PageRegistration>,
+    components: Vec<&'static crate::component::ComponentRegistration>,
+    dispatch_base: String,
+    prefix: String,
     states: States,
     stats: bool,
 }
@@ -116,8 +119,14 @@ impl App {
     pub fn new() -> Self {
         let mut pages: Vec<_> = inventory::iter::<PageRegistration>().collect();
         pages.sort_by_key(|p| (p.routes.first().map(|r| r.path), p.name));
+        let mut components: Vec<_> =
+            inventory::iter::<crate::component::ComponentRegistration>().collect();
+        components.sort_by_key(|c| c.path);
         App {
             pages,
+            components,
+            dispatch_base: crate::actions::DEFAULT_DISPATCH_BASE.to_owned(),
+            prefix: String::new(),
             states: States::default(),
             stats: false,
         }
@@ -131,6 +140,9 @@ impl App {
     pub fn empty() -> Self {
         App {
             pages: Vec::new(),
+            components: Vec::new(),
+            dispatch_base: crate::actions::DEFAULT_DISPATCH_BASE.to_owned(),
+            prefix: String::new(),
             states: States::default(),
             stats: false,
         }
@@ -152,6 +164,60 @@ impl App {
         if !self.pages.iter().any(|p| std::ptr::eq(*p, reg)) {
             self.pages.push(reg);
         }
+        self
+    }
+
+    /// Adds one component explicitly (its events are served by the dispatch route).
+    ///
+    /// ```standalone_crate
+    /// # use dstar::prelude::*;
+    /// struct Badge;
+    /// #[dstar::component]
+    /// impl Badge {
+    ///     pub fn view() -> Markup { html! { button data-on:click=(event("ping")) {} } }
+    ///     #[event] async fn ping(sse: &mut Sse) { sse.console_log("pong"); }
+    /// }
+    /// let app = dstar::App::empty().component::<Badge>();
+    /// assert_eq!(app.routes()[0].method, "POST");
+    /// ```
+    pub fn component<C: crate::component::RegisteredComponent>(mut self) -> Self {
+        let reg = C::registration();
+        if !self.components.iter().any(|c| c.path == reg.path) {
+            self.components.push(reg);
+        }
+        self
+    }
+
+    /// The path of the component dispatch route inside this router (default `/ds`).
+    ///
+    /// ```
+    /// let app = dstar::App::empty().dispatch_base("/_components");
+    /// ```
+    pub fn dispatch_base(mut self, base: &str) -> Self {
+        let base = base.trim_end_matches('/');
+        self.dispatch_base = if base.starts_with('/') {
+            base.to_owned()
+        } else {
+            format!("/{base}")
+        };
+        self
+    }
+
+    /// The path this app's router is mounted under (e.g. with `Router::nest("/admin", app)`), so
+    /// the browser sends component events to `{prefix}{dispatch_base}`: the default layout writes
+    /// that as `<body data-ds-base>`.
+    ///
+    /// ```
+    /// let app = dstar::App::empty().prefix("/admin");
+    /// let outer: axum::Router = axum::Router::new().nest("/admin", app.build());
+    /// ```
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        let prefix = prefix.trim_end_matches('/');
+        self.prefix = if prefix.is_empty() || prefix.starts_with('/') {
+            prefix.to_owned()
+        } else {
+            format!("/{prefix}")
+        };
         self
     }
 
@@ -191,6 +257,9 @@ impl App {
             .iter()
             .flat_map(|p| p.routes.iter().copied())
             .collect();
+        for component in &self.components {
+            routes.extend(component.routes(&self.dispatch_base));
+        }
         if self.stats {
             routes.push(RouteInfo {
                 method: "GET",
@@ -219,6 +288,12 @@ impl App {
         for page in &self.pages {
             router = router.merge((page.build)(&self.states)?);
         }
+        crate::component::set_base(&format!("{}{}", self.prefix, self.dispatch_base));
+        router = router.merge(crate::component::dispatch_routes(
+            &self.dispatch_base,
+            self.states.clone(),
+            &self.components,
+        ));
         Ok(router)
     }
 
@@ -262,6 +337,15 @@ pub trait Registered {
 pub fn build_page<P: super::Page>(states: &States) -> Result<Router, String> {
     let state: P::State = states_or_unit::<P::State>(states, P::NAME)?;
     Ok(P::routes().with_state(state))
+}
+
+/// The state a page or component declared, from the app's states (`()` needs none).
+#[doc(hidden)]
+pub fn state_for<S: Clone + Send + Sync + 'static>(
+    states: &States,
+    page: &str,
+) -> Result<S, String> {
+    states_or_unit(states, page)
 }
 
 fn states_or_unit<S: Clone + Send + Sync + 'static>(

@@ -31,8 +31,9 @@ pub struct PageContext<'a> {
 /// ```
 pub type Layout = fn(&PageContext<'_>, Markup) -> Markup;
 
-/// The default layout: a UTF-8 HTML5 document with the title, the Datastar client script, and a
-/// `tabId` signal on `<body>` (see [`tab_id_signal`]).
+/// The default layout: a UTF-8 HTML5 document with the title, the Datastar client script, a
+/// `tabId` signal on `<body>` (see [`tab_id_signal`]) and `data-ds-base`, the component dispatch
+/// base the browser resolves component events against.
 ///
 /// ```
 /// let page = dstar::page::default_layout(
@@ -53,7 +54,7 @@ pub fn default_layout(ctx: &PageContext<'_>, body: Markup) -> Markup {
                 title { (ctx.title) }
                 script type="module" src=(ctx.client_src) {}
             }
-            body data-signals:tab-id=(tab_id_signal()) {
+            body data-signals:tab-id=(tab_id_signal()) data-ds-base=(crate::component::dispatch_base()) {
                 (body)
             }
         }

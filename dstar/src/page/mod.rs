@@ -20,7 +20,7 @@ mod args;
 mod client;
 mod layout;
 
-pub use app::{App, PageRegistration, Registered, RouteInfo, States, build_page};
+pub use app::{App, PageRegistration, Registered, RouteInfo, States, build_page, state_for};
 pub use args::{BodyArg, PartsArg, RequestHead};
 pub use client::{CLIENT_PATH, DEFAULT_CLIENT_SRC, client_script_route, client_src};
 pub use layout::{Layout, PageContext, default_layout, tab_id_signal};
@@ -235,6 +235,24 @@ pub async fn unknown_event<P: Page>(uri: axum::http::Uri) -> Response {
         }
     );
     (StatusCode::NOT_FOUND, message).into_response()
+}
+
+/// `500` for a component whose declared state the app was not given (a start-up mistake that
+/// `App::try_build` reports first).
+#[doc(hidden)]
+pub fn missing_state(message: String) -> Response {
+    tracing::error!(%message, "dstar component state missing");
+    (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
+}
+
+/// `404` for an event a component's dispatcher does not know (the dispatch route checks first).
+#[doc(hidden)]
+pub fn unknown_component_event(component: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        format!("unknown event on component `{component}`"),
+    )
+        .into_response()
 }
 
 /// Renders the page document with the page's layout.

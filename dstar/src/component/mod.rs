@@ -1,0 +1,209 @@
+//! Shared components: UI used on many pages, with its event handlers in the same impl block.
+//! `#[dstar::component]` registers each one through `inventory`; one dispatch route,
+//! `{base}/{module}/{event}[/{args…}]`, serves every component in the binary.
+//!
+//! - `{base}` is `/ds` by default ([`App::dispatch_base`](crate::App::dispatch_base)); in the
+//!   browser it is read from `<body data-ds-base>`, which the default layout sets, so apps mounted
+//!   under a prefix work unchanged.
+//! - `{module}` is the component's type path, encoded by
+//!   [`encode_module`](crate::actions::encode_module).
+//! - The registry is the allowlist: an unknown module or event is a 404, and no name is ever
+//!   resolved any other way. A bad event argument is a 400.
+
+mod dispatch;
+
+pub use dispatch::{ComponentCall, dispatch_routes, parse_arg};
+
+use crate::actions::{Action, Verb, encode_segment};
+use crate::page::{PageEvent, RouteInfo};
+use axum::response::Response;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+
+/// Implemented by `#[dstar::component]`.
+pub trait Component: Sized + 'static {
+    /// The router state the component's extractors need (`()` unless `state = T` is given).
+    type State: Clone + Send + Sync + 'static;
+    /// The generated event enum.
+    type Event: PageEvent;
+    /// The type path, e.g. `"todo::DetailDrawer"`.
+    const PATH: &'static str;
+}
+
+/// The future a component's dispatcher returns.
+pub type DispatchFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// One event of a registered component, for routing and listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ComponentEventInfo {
+    /// The event's wire name.
+    pub name: &'static str,
+    /// `POST`, `GET`, ….
+    pub method: &'static str,
+    /// The names of its URL arguments, in order.
+    pub args: &'static [&'static str],
+}
+
+/// A component as `#[dstar::component]` registers it.
+pub struct ComponentRegistration {
+    /// The type path.
+    pub path: &'static str,
+    /// Its events.
+    pub events: &'static [ComponentEventInfo],
+    pub(crate) dispatch: fn(ComponentCall) -> DispatchFuture,
+}
+
+impl ComponentRegistration {
+    #[doc(hidden)]
+    pub const fn new(
+        path: &'static str,
+        events: &'static [ComponentEventInfo],
+        dispatch: fn(ComponentCall) -> DispatchFuture,
+    ) -> Self {
+        ComponentRegistration {
+            path,
+            events,
+            dispatch,
+        }
+    }
+
+    /// The URL-safe module name (see [`encode_module`](crate::actions::encode_module)).
+    pub fn module(&self) -> String {
+        crate::actions::encode_module(self.path)
+    }
+
+    pub(crate) fn routes(&self, base: &str) -> Vec<RouteInfo> {
+        let module = self.module();
+        self.events
+            .iter()
+            .map(|e| {
+                let mut path = format!("{base}/{module}/{}", e.name);
+                for arg in e.args {
+                    path.push_str(&format!("/{{{arg}}}"));
+                }
+                RouteInfo {
+                    method: e.method,
+                    path: Box::leak(path.into_boxed_str()),
+                }
+            })
+            .collect()
+    }
+}
+
+impl fmt::Debug for ComponentRegistration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ComponentRegistration")
+            .field("path", &self.path)
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
+inventory::collect!(ComponentRegistration);
+
+/// Implemented by `#[dstar::component]`: the component's static registration.
+pub trait RegisteredComponent {
+    /// The registration `inventory` holds.
+    fn registration() -> &'static ComponentRegistration;
+}
+
+/// The browser-side dispatch base: `<body data-ds-base>` when it is a clean absolute path,
+/// else `/ds`, with trailing slashes trimmed. It refuses `//…`, `\`, `?`, `#`, control characters
+/// and `.`/`..` segments, so a tampered attribute cannot send events elsewhere.
+pub const BASE_JS: &str = r"((b)=>(/^\/(?!\/)[^\\?#\x00-\x1f]*$/.test(b)&&!/(^|\/)\.\.?(\/|$)/.test(b))?b.replace(/\/+$/,''):'/ds')(document.body.dataset.dsBase||'/ds')";
+
+static BASE: OnceLock<String> = OnceLock::new();
+
+pub(crate) fn set_base(base: &str) {
+    let _ = BASE.set(base.to_owned());
+}
+
+/// The dispatch base the app serves (`/ds` unless [`App::dispatch_base`](crate::App::dispatch_base)
+/// changed it); the default layout writes it as `<body data-ds-base>`.
+///
+/// ```
+/// assert!(dstar::component::dispatch_base().starts_with('/'));
+/// ```
+pub fn dispatch_base() -> &'static str {
+    BASE.get()
+        .map_or(crate::actions::DEFAULT_DISPATCH_BASE, String::as_str)
+}
+
+/// The action for a component event: `@verb(<base> + '/{module}/{event}/{args…}')`, arguments
+/// percent-encoded (used by generated code; pages get these from `event("name", args…)`).
+///
+/// ```
+/// use dstar::actions::Verb;
+/// let a = dstar::component::component_action(Verb::Post, "app::Drawer", "change_title", &[&42]);
+/// assert!(a.to_string().ends_with(" + '/app-Drawer/change_title/42')"));
+/// ```
+pub fn component_action(verb: Verb, path: &str, event: &str, args: &[&dyn fmt::Display]) -> Action {
+    let mut url = format!(
+        "/{}/{}",
+        crate::actions::encode_module(path),
+        encode_segment(event).unwrap_or_else(|_| "_invalid".to_owned())
+    );
+    for arg in args {
+        let text = arg.to_string();
+        url.push('/');
+        url.push_str(&encode_arg(&text));
+    }
+    Action::from_js(
+        verb,
+        format!("{BASE_JS} + {}", crate::actions::js_single_quoted(&url)),
+    )
+}
+
+/// Percent-encodes an argument as one path segment: every byte but `A-Z a-z 0-9 - _ ~ .`.
+fn encode_arg(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~' | b'.') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `@post(…)` for a component's event, checked by the type system: the event is a variant of the
+/// component's generated enum. Events with arguments get their action from `event("name", args)`
+/// inside the component.
+///
+/// ```standalone_crate
+/// # use dstar::prelude::*;
+/// struct Drawer;
+/// #[dstar::component]
+/// impl Drawer {
+///     pub fn view() -> Markup { html! { button data-on:click=(event("close")) {} } }
+///     #[event] async fn close(sse: &mut Sse) { sse.remove_elements("#drawer"); }
+/// }
+/// let action = dstar::post::<Drawer>(DrawerEvent::Close);
+/// assert!(action.to_string().ends_with("-Drawer/close')"));
+/// ```
+pub fn post<C: Component>(event: C::Event) -> Action {
+    verb_action::<C>(Verb::Post, event)
+}
+/// `@get(…)` for a component event (see [`post`]).
+pub fn get<C: Component>(event: C::Event) -> Action {
+    verb_action::<C>(Verb::Get, event)
+}
+/// `@put(…)` for a component event (see [`post`]).
+pub fn put<C: Component>(event: C::Event) -> Action {
+    verb_action::<C>(Verb::Put, event)
+}
+/// `@patch(…)` for a component event (see [`post`]).
+pub fn patch<C: Component>(event: C::Event) -> Action {
+    verb_action::<C>(Verb::Patch, event)
+}
+/// `@delete(…)` for a component event (see [`post`]).
+pub fn delete<C: Component>(event: C::Event) -> Action {
+    verb_action::<C>(Verb::Delete, event)
+}
+
+fn verb_action<C: Component>(verb: Verb, event: C::Event) -> Action {
+    component_action(verb, C::PATH, event.name(), &[])
+}

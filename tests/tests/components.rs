@@ -1,0 +1,202 @@
+//! Shared components over HTTP: the todo example's drawer on both pages, dispatch with typed
+//! arguments, every 4xx, and a component from another crate.
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../examples/todo.rs"]
+mod todo;
+
+use dstar::component::Component;
+use dstar::test::{TestClient, assert_patched_element, assert_patched_signals};
+use serde_json::json;
+use todo::{DetailDrawer, Store};
+
+fn module<C: Component>() -> String {
+    dstar::actions::encode_module(C::PATH)
+}
+
+fn client() -> TestClient {
+    TestClient::new(todo::app(Store::default()).build())
+}
+
+#[tokio::test]
+async fn both_pages_embed_the_drawer_with_its_event_url() {
+    let client = client();
+    let m = module::<DetailDrawer>();
+    for (path, id) in [("/todos", 1), ("/todos/2", 2)] {
+        let page = client.get(path).await;
+        page.assert_status(200);
+        let html = page.text();
+        assert!(html.contains(r#"data-ds-base="/ds""#), "{html}");
+        assert!(html.contains("<aside id=\"detail-drawer\""), "{path}");
+        assert!(
+            html.contains(&format!("+ '/{m}/change_title/{id}')")),
+            "{path}: {html}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn dispatch_runs_the_handler_with_the_typed_argument() {
+    let client = client();
+    let m = module::<DetailDrawer>();
+    let r = client
+        .post(
+            &format!("/ds/{m}/change_title/2"),
+            json!({ "title": "Renamed" }),
+        )
+        .await;
+    r.assert_status(200);
+    let events = r.events();
+    assert_patched_element(&events, "#todo-2-title").contains("Renamed");
+    assert_patched_signals(&events, json!({ "saved": true }));
+    // both pages now show the new title
+    assert!(
+        client
+            .get("/todos")
+            .await
+            .text()
+            .contains(r#"<span id="todo-2-title">Renamed</span>"#)
+    );
+    assert!(
+        client
+            .get("/todos/2")
+            .await
+            .text()
+            .contains(r#"<span id="todo-2-title">Renamed</span>"#)
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_a_clear_4xx() {
+    let client = client();
+    let m = module::<DetailDrawer>();
+    let cases = [
+        (
+            "/ds/nope/change_title/1",
+            404,
+            "unknown component module `nope`",
+        ),
+        (
+            &*format!("/ds/{m}/rename/1"),
+            404,
+            "unknown event `rename` on component",
+        ),
+        (
+            &*format!("/ds/{m}/change_title/abc"),
+            400,
+            "bad argument `id` = `abc` for `change_title`",
+        ),
+        (
+            &*format!("/ds/{m}/change_title/%FF"),
+            400,
+            "not valid percent-encoded UTF-8",
+        ),
+        (
+            &*format!("/ds/{m}/change_title"),
+            404,
+            "takes 1 argument(s) (id), got 0",
+        ),
+        (
+            &*format!("/ds/{m}/change_title/1/2"),
+            404,
+            "takes 1 argument(s) (id), got 2",
+        ),
+    ];
+    for (path, status, message) in cases {
+        let r = client.post(path, json!({ "title": "x" })).await;
+        r.assert_status(status);
+        assert!(r.text().contains(message), "{path}: {}", r.text());
+    }
+    // the wrong method
+    let r = client
+        .event(
+            dstar::axum::http::Method::GET,
+            &format!("/ds/{m}/change_title/1"),
+            json!({}),
+        )
+        .await;
+    r.assert_status(405);
+    // malformed signals, and a handler error that becomes a console.error in debug builds
+    client
+        .post(&format!("/ds/{m}/change_title/1"), json!({ "title": 5 }))
+        .await
+        .assert_status(400);
+    let r = client
+        .post(&format!("/ds/{m}/change_title/99"), json!({ "title": "x" }))
+        .await;
+    r.assert_status(200);
+    if cfg!(debug_assertions) {
+        assert!(
+            r.text()
+                .contains("console.error(\"[dstar] DetailDrawer/change_title: no todo 99\")"),
+            "{}",
+            r.text()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_component_from_another_crate_is_registered_too() {
+    // naming the crate links it, as any use of it in an app would
+    let _ = dstar_test_widgets::LikeButton;
+    let app = dstar::App::new().state(Store::default());
+    let routes: Vec<String> = app
+        .routes()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    let like = module::<dstar_test_widgets::LikeButton>();
+    assert_eq!(like, "dstar_test_widgets-LikeButton");
+    assert!(
+        routes.contains(&format!("POST /ds/{like}/like/{{post}}")),
+        "{routes:?}"
+    );
+    let client = TestClient::new(app.build());
+    let r = client.post(&format!("/ds/{like}/like/7"), json!({})).await;
+    assert_patched_signals(&r.events(), json!({ "liked": 7 }));
+}
+
+#[tokio::test]
+async fn the_dispatch_base_is_configurable_and_the_layout_tells_the_browser() {
+    // a child process: the base is process-wide, like the app
+    if std::env::var_os("DSTAR_TEST_BASE_CHILD").is_none() {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "the_dispatch_base_is_configurable_and_the_layout_tells_the_browser",
+            ])
+            .env("DSTAR_TEST_BASE_CHILD", "1")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        return;
+    }
+    let app = todo::app(Store::default()).prefix("/admin/").build();
+    let nested = TestClient::new(dstar::axum::Router::new().nest("/admin", app));
+    // the app under /admin: pages and the dispatch route move together
+    let html = nested.get("/admin/todos").await.text();
+    assert!(html.contains(r#"data-ds-base="/admin/ds""#), "{html}");
+    let m = module::<DetailDrawer>();
+    let r = nested
+        .post(
+            &format!("/admin/ds/{m}/change_title/1"),
+            json!({ "title": "Moved" }),
+        )
+        .await;
+    assert_patched_element(&r.events(), "#todo-1-title").contains("Moved");
+}
+
+#[test]
+fn verb_helpers_are_checked_against_the_component_events() {
+    let action =
+        dstar::post::<dstar_test_widgets::LikeButton>(dstar_test_widgets::LikeButtonEvent::Like);
+    assert!(action.to_string().starts_with("@post("), "{action}");
+    assert!(
+        action
+            .to_string()
+            .ends_with("+ '/dstar_test_widgets-LikeButton/like')")
+    );
+    let action =
+        dstar::delete::<dstar_test_widgets::LikeButton>(dstar_test_widgets::LikeButtonEvent::Like);
+    assert!(action.to_string().starts_with("@delete("));
+}

@@ -1,0 +1,17 @@
+use dstar::prelude::*;
+
+pub struct Drawer;
+
+#[dstar::component]
+impl Drawer {
+    pub fn view(name: &str) -> Markup {
+        html! { input data-on:change=(event("change_title", name)); }
+    }
+
+    #[event]
+    async fn change_title(sse: &mut Sse, #[arg] id: u64) {
+        sse.console_log(id);
+    }
+}
+
+fn main() {}
