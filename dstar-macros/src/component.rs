@@ -217,6 +217,7 @@ fn generate(args: TokenStream, item: ItemImpl) -> syn::Result<TokenStream> {
             type State = #state;
             type Event = #enum_ident;
             const PATH: &'static str = #path;
+            const EVENTS: &'static [&'static str] = &[#(#names),*];
         }
 
         #[doc(hidden)]

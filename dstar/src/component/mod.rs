@@ -30,6 +30,106 @@ pub trait Component: Sized + 'static {
     type Event: PageEvent;
     /// The type path, e.g. `"todo::DetailDrawer"`.
     const PATH: &'static str;
+    /// The wire names of its events.
+    const EVENTS: &'static [&'static str];
+}
+
+/// Whether `events` holds `name`, at compile time (for the `post!`-style macros).
+#[doc(hidden)]
+pub const fn has_event(events: &[&str], name: &str) -> bool {
+    let mut i = 0;
+    while i < events.len() {
+        let (a, b) = (events[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Shared body of `dstar::post!` and friends.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __component_verb {
+    ($verb:ident, $component:ty, $event:literal) => {{
+        const _: () = ::core::assert!(
+            $crate::component::has_event(
+                <$component as $crate::component::Component>::EVENTS,
+                $event
+            ),
+            ::core::concat!("unknown event `", $event, "` on this component"),
+        );
+        $crate::component::component_action(
+            $crate::actions::Verb::$verb,
+            <$component as $crate::component::Component>::PATH,
+            $event,
+            &[],
+        )
+    }};
+}
+
+/// `@post(…)` for a component's event named by a string, checked at compile time: an unknown
+/// name fails the build. (`dstar::post::<C>(CEvent::X)` is the same with the typed variant.)
+///
+/// ```standalone_crate
+/// # use dstar::prelude::*;
+/// pub struct Drawer;
+/// #[dstar::component]
+/// impl Drawer {
+///     pub fn view() -> Markup { html! {} }
+///     #[event] async fn close(sse: &mut Sse) { sse.remove_elements("#drawer"); }
+/// }
+/// let action = dstar::post!(Drawer, "close");
+/// assert!(action.to_string().ends_with("-Drawer/close')"));
+/// ```
+///
+/// ```compile_fail
+/// # use dstar::prelude::*;
+/// # pub struct Drawer;
+/// # #[dstar::component]
+/// # impl Drawer { #[event] async fn close(sse: &mut Sse) {} }
+/// let action = dstar::post!(Drawer, "clsoe"); // unknown event: does not compile
+/// ```
+#[macro_export]
+macro_rules! post {
+    ($component:ty, $event:literal) => {
+        $crate::__component_verb!(Post, $component, $event)
+    };
+}
+/// `@get(…)` for a component event by name, checked at compile time (see [`post!`](crate::post!)).
+#[macro_export]
+macro_rules! get {
+    ($component:ty, $event:literal) => {
+        $crate::__component_verb!(Get, $component, $event)
+    };
+}
+/// `@put(…)` for a component event by name, checked at compile time (see [`post!`](crate::post!)).
+#[macro_export]
+macro_rules! put {
+    ($component:ty, $event:literal) => {
+        $crate::__component_verb!(Put, $component, $event)
+    };
+}
+/// `@patch(…)` for a component event by name, checked at compile time (see [`post!`](crate::post!)).
+#[macro_export]
+macro_rules! patch {
+    ($component:ty, $event:literal) => {
+        $crate::__component_verb!(Patch, $component, $event)
+    };
+}
+/// `@delete(…)` for a component event by name, checked at compile time (see [`post!`](crate::post!)).
+#[macro_export]
+macro_rules! delete {
+    ($component:ty, $event:literal) => {
+        $crate::__component_verb!(Delete, $component, $event)
+    };
 }
 
 /// The future a component's dispatcher returns.
