@@ -1,5 +1,6 @@
 //! A small todo app: a list page and a detail page, both embedding the same `DetailDrawer`
-//! component. Editing a title in the drawer patches the item on whichever page is open.
+//! component. Editing a title in the drawer patches the item on whichever page is open. Every
+//! event is protected by a CSRF token, which the default layout hands to Datastar as a signal.
 //! Run `cargo run --example todo`, then open http://127.0.0.1:3000/todos.
 
 use dstar::axum::extract::{Path, State};
@@ -149,12 +150,22 @@ impl TodoDetail {
     }
 }
 
-/// The example's app.
+/// The example's pages and component, without CSRF protection (for tests of the logic).
 pub fn app(store: Store) -> dstar::App {
     dstar::App::new().state(store).with_stats()
 }
 
+/// The example as it runs: CSRF token protection on every event (`DSTAR_CSRF_KEY` sets the key).
+pub fn router(store: Store) -> dstar::axum::Router {
+    app(store)
+        .build()
+        .layer(dstar::csrf::Csrf::from_env().layer())
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    dstar::serve(app(Store::default())).await
+    let routes = app(Store::default()).routes();
+    dstar::Server::from_router(router(Store::default()), routes)
+        .run()
+        .await
 }

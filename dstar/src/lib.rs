@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod component;
+pub mod csrf;
 pub mod elements;
 mod error;
 pub mod page;

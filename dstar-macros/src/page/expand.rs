@@ -398,10 +398,11 @@ fn get_handler(page: &Page, state: &TokenStream) -> TokenStream {
         #[allow(unused_mut, unused_variables)]
         #signature {
             let (mut __parts, __body) = __req.into_parts();
+            let __csrf = ::dstar::csrf::token_for(&__parts.extensions);
             #extract
             let __page: Self = #page_expr;
             let __markup = Self::render(&__page);
-            ::dstar::page::render_document(#layout, #title, __markup)
+            ::dstar::page::render_document(#layout, #title, __markup, __csrf)
         }
     }
 }

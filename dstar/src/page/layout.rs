@@ -3,7 +3,7 @@ use maud::{DOCTYPE, Markup, html};
 /// What a layout gets besides the page body.
 ///
 /// ```
-/// let ctx = dstar::page::PageContext { title: "Home", client_src: "/datastar.js" };
+/// let ctx = dstar::page::PageContext { title: "Home", client_src: "/datastar.js", csrf: None };
 /// let html = dstar::page::default_layout(&ctx, maud::html! {}).into_string();
 /// assert!(html.contains("<title>Home</title>"));
 /// ```
@@ -13,6 +13,19 @@ pub struct PageContext<'a> {
     pub title: &'a str,
     /// The Datastar client script URL (see [`client_src`](super::client_src)).
     pub client_src: &'a str,
+    /// A masked CSRF token when the [`Csrf`](crate::csrf::Csrf) layer runs, for
+    /// `data-signals:csrf` on `<body>` (see [`csrf_signal`]).
+    pub csrf: Option<&'a str>,
+}
+
+/// The `data-signals:csrf` value for a token: a JS string literal, so every Datastar request
+/// carries the token as the `csrf` signal.
+///
+/// ```
+/// assert_eq!(dstar::page::csrf_signal("ab12"), r#""ab12""#);
+/// ```
+pub fn csrf_signal(token: &str) -> String {
+    crate::scripts::js_literal(token)
 }
 
 /// A root layout: wraps a page body into a whole document. Replace the default with
@@ -37,7 +50,7 @@ pub type Layout = fn(&PageContext<'_>, Markup) -> Markup;
 ///
 /// ```
 /// let page = dstar::page::default_layout(
-///     &dstar::page::PageContext { title: "Counter", client_src: "/datastar.js" },
+///     &dstar::page::PageContext { title: "Counter", client_src: "/datastar.js", csrf: None },
 ///     maud::html! { p { "hi" } },
 /// ).into_string();
 /// assert!(page.starts_with("<!DOCTYPE html>"));
@@ -54,7 +67,9 @@ pub fn default_layout(ctx: &PageContext<'_>, body: Markup) -> Markup {
                 title { (ctx.title) }
                 script type="module" src=(ctx.client_src) {}
             }
-            body data-signals:tab-id=(tab_id_signal()) data-ds-base=(crate::component::dispatch_base()) {
+            body data-signals:tab-id=(tab_id_signal())
+                data-signals:csrf=[ctx.csrf.map(csrf_signal)]
+                data-ds-base=(crate::component::dispatch_base()) {
                 (body)
             }
         }

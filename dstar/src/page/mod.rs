@@ -23,7 +23,7 @@ mod layout;
 pub use app::{App, PageRegistration, Registered, RouteInfo, States, build_page, state_for};
 pub use args::{BodyArg, PartsArg, RequestHead};
 pub use client::{CLIENT_PATH, DEFAULT_CLIENT_SRC, client_script_route, client_src};
-pub use layout::{Layout, PageContext, default_layout, tab_id_signal};
+pub use layout::{Layout, PageContext, csrf_signal, default_layout, tab_id_signal};
 
 use crate::Sse;
 use crate::actions::{Action, Verb};
@@ -257,10 +257,16 @@ pub fn unknown_component_event(component: &str) -> Response {
 
 /// Renders the page document with the page's layout.
 #[doc(hidden)]
-pub fn render_document(layout: Layout, title: &str, body: maud::Markup) -> Response {
+pub fn render_document(
+    layout: Layout,
+    title: &str,
+    body: maud::Markup,
+    csrf: Option<String>,
+) -> Response {
     let ctx = PageContext {
         title,
         client_src: client_src(),
+        csrf: csrf.as_deref(),
     };
     let mut response = layout(&ctx, body).into_response();
     response.headers_mut().insert(

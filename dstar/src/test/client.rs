@@ -416,12 +416,13 @@ fn percent_encode(s: &str) -> String {
 
 /// The token of `data-signals:csrf="'…'"` or `<meta name="csrf-token" content="…">`.
 fn find_csrf_token(html: &str) -> Option<String> {
+    // the attribute holds a JS string literal, HTML-escaped: &quot;…&quot; or '…'
     let unquote = |v: &str| {
-        let v = v.trim();
         let v = v
-            .strip_prefix("&#39;")
-            .and_then(|v| v.strip_suffix("&#39;"))
-            .unwrap_or(v);
+            .trim()
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#x27;", "'");
         v.trim_matches(|c| c == '\'' || c == '"').to_owned()
     };
     if let Some(pos) = html.find("data-signals:csrf=\"") {
