@@ -9,7 +9,10 @@ pub(crate) mod read;
 mod remove;
 
 pub use patch::{PatchSignals, RawJson};
-pub use read::{DEFAULT_SIGNALS_LIMIT, Signals, SignalsConfig, SignalsRejection, read_signals};
+pub use read::{
+    DEFAULT_SIGNALS_LIMIT, Signals, SignalsConfig, SignalsRejection, parse_signals, read_signals,
+    signals_from_query,
+};
 pub use remove::{RemoveSignals, SignalPaths, remove_patch};
 
 impl crate::Sse {

@@ -223,7 +223,76 @@ fn percent_decode(input: &[u8]) -> Result<Vec<u8>, SignalsRejection> {
     Ok(out)
 }
 
+/// The deepest nesting of objects and arrays accepted (serde_json's own recursion limit).
+const MAX_DEPTH: usize = 128;
+
+/// Parses signals from JSON bytes by the rules of [`Signals`]: empty (or all whitespace) means
+/// `{}`; bad input is a [`SignalsRejection`] naming the problem. For signals that arrive some other
+/// way than an HTTP request.
+///
+/// ```
+/// let v: serde_json::Value = dstar::signals::parse_signals(br#"{"a":1}"#).unwrap();
+/// assert_eq!(v["a"], 1);
+/// assert!(dstar::signals::parse_signals::<serde_json::Value>(b"[1]").is_ok());
+/// assert!(dstar::signals::parse_signals::<serde_json::Map<String, serde_json::Value>>(b"[1]").is_err());
+/// ```
+pub fn parse_signals<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SignalsRejection> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return parse(b"{}");
+    }
+    parse(bytes)
+}
+
+/// Reads signals from a query string's `datastar` parameter, as [`Signals`] does for GET and
+/// DELETE: missing means `{}`, empty or malformed is a 400.
+///
+/// ```
+/// let v: serde_json::Value = dstar::signals::signals_from_query("x=1&datastar=%7B%22a%22%3A1%7D").unwrap();
+/// assert_eq!(v["a"], 1);
+/// ```
+pub fn signals_from_query<T: DeserializeOwned>(query: &str) -> Result<T, SignalsRejection> {
+    match query_param(query, "datastar")? {
+        None => parse(b"{}"),
+        Some(bytes) if bytes.is_empty() => Err(SignalsRejection::Malformed(
+            "the `datastar` query parameter is empty; expected a JSON object".into(),
+        )),
+        Some(bytes) => parse(&bytes),
+    }
+}
+
+/// Refuses JSON nested deeper than [`MAX_DEPTH`] before any parsing, also where a typed struct
+/// would skip the deep part: a linear scan that steps over string contents.
+fn check_depth(bytes: &[u8]) -> Result<(), SignalsRejection> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(SignalsRejection::Malformed(format!(
+                        "signals: nested deeper than {MAX_DEPTH} levels (recursion limit exceeded)"
+                    )));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SignalsRejection> {
+    check_depth(bytes)?;
     // The fast path; errors are rare, so only they pay for tracking the field path.
     match serde_json::from_slice(bytes) {
         Ok(value) => Ok(value),
@@ -237,7 +306,8 @@ fn parse_with_path<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SignalsReject
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = describe(&inner);
-        let at = if path == "." || path.is_empty() {
+        // a field path only means something for data errors, not for broken syntax
+        let at = if path == "." || path.is_empty() || !inner.is_data() {
             "signals".to_owned()
         } else {
             format!("signals.{path}")
