@@ -59,7 +59,7 @@ impl BenchTicker {
 
     #[event]
     async fn bump(State(s): State<BenchState>) {
-        let _ = s.pubsub.publish("ticks", Tick(s.next()));
+        let _ = s.pubsub.publish("ticks", Tick(s.next())).await;
     }
 }
 
@@ -109,7 +109,7 @@ async fn sdk_bump(State(s): State<BenchState>) -> &'static str {
 async fn flood(State(s): State<BenchState>, Path(n): Path<u64>) -> &'static str {
     for _ in 0..n {
         let tick = s.next();
-        let _ = s.pubsub.publish("ticks", Tick(tick));
+        let _ = s.pubsub.publish("ticks", Tick(tick)).await;
         let _ = s.sdk.send(tick);
         if tick % 1024 == 0 {
             tokio::task::yield_now().await;

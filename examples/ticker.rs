@@ -1,7 +1,8 @@
 //! A live page: a counter fed by a background publisher through `PubSub`, one stream per tab.
 //! Run `cargo run --example ticker`, then open http://127.0.0.1:3000/ticker.
 //! `TICK_MS` sets the publisher's period (default 1000); `TICK_MS=0` turns it off, so only the
-//! `bump` event publishes. `GET /_dstar/stats` shows the live streams.
+//! `bump` event publishes. `GET /_dstar/stats` shows the live streams. With
+//! `DSTAR_REDIS_URL=redis://127.0.0.1:6379`, several processes share ticks and tabs (see README).
 
 use dstar::axum::extract::State;
 use dstar::page::RequestHead;
@@ -23,11 +24,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Publishes the next tick to every stream.
-    pub fn tick(&self) -> u64 {
+    /// Publishes the next tick to every stream (on every node, with Redis).
+    pub async fn tick(&self) -> Result<u64, dstar::stream::PublishError> {
         let n = self.ticks.fetch_add(1, Ordering::SeqCst) + 1;
-        let _ = self.pubsub.publish(TOPIC, Tick(n));
-        n
+        self.pubsub.publish(TOPIC, Tick(n)).await?;
+        Ok(n)
     }
 }
 
@@ -65,10 +66,11 @@ impl Ticker {
         "ticker"
     }
 
-    /// POST /ticker/_event/bump: one tick to every open stream at once.
+    /// POST /ticker/_event/bump: one tick to every open stream at once. A failed publish (Redis
+    /// down) is logged and shown in the browser console in debug builds.
     #[event]
-    async fn bump(State(app): State<AppState>) {
-        app.tick();
+    async fn bump(State(app): State<AppState>) -> Result<(), dstar::stream::PublishError> {
+        app.tick().await.map(|_| ())
     }
 }
 
@@ -79,7 +81,11 @@ pub fn app(state: AppState) -> dstar::App {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let state = AppState::default();
+    // DSTAR_REDIS_URL=redis://127.0.0.1:6379 shares ticks and tabs with every other process
+    let state = AppState {
+        pubsub: PubSub::from_env(),
+        ..AppState::default()
+    };
     let period = std::env::var("TICK_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
@@ -90,7 +96,9 @@ async fn main() -> std::io::Result<()> {
             let mut every = tokio::time::interval(Duration::from_millis(period));
             loop {
                 every.tick().await;
-                publisher.tick();
+                if let Err(e) = publisher.tick().await {
+                    eprintln!("ticker: {e}");
+                }
             }
         });
     }

@@ -115,7 +115,7 @@ async fn broadcasts_reach_streams_as_patch_events() {
         .assert_status(200);
     let events = stream.next_events(1, WAIT).await;
     assert_patched_signals(&events, json!({ "tick": 1 }));
-    state.tick();
+    state.tick().await.unwrap();
     assert_patched_signals(&stream.next_events(1, WAIT).await, json!({ "tick": 2 }));
     drop(stream);
     settle_to_zero().await;
@@ -136,7 +136,10 @@ async fn a_disconnected_stream_ends_and_the_counts_return_to_zero() {
         r#"{"streams":0,"registry":0}"#
     );
     // the topic has no subscriber left
-    assert_eq!(state.pubsub.publish(ticker::TOPIC, ticker::Tick(0)), Ok(0));
+    assert_eq!(
+        state.pubsub.publish(ticker::TOPIC, ticker::Tick(0)).await,
+        Ok(0)
+    );
 }
 
 #[tokio::test]
@@ -152,7 +155,7 @@ async fn a_second_connect_from_the_same_tab_ends_the_first_at_once() {
         Some(0),
         "the first stream must end cleanly within 100 ms"
     );
-    state.tick();
+    state.tick().await.unwrap();
     assert_patched_signals(&second.next_events(1, WAIT).await, json!({ "tick": 1 }));
     assert_eq!(stats().registry, 1);
     drop(second);
@@ -175,7 +178,7 @@ async fn two_tabs_both_stay_live_and_no_tab_means_no_dedup() {
             registry: 2
         }
     );
-    state.tick();
+    state.tick().await.unwrap();
     for s in [&mut a, &mut b, &mut plain1, &mut plain2] {
         assert_patched_signals(&s.next_events(1, WAIT).await, json!({ "tick": 1 }));
     }
@@ -189,12 +192,13 @@ async fn unhandled_messages_do_not_kill_the_loop() {
     let state = ProbeState::default();
     let client = TestClient::new(probe_app(&state));
     let mut stream = client.stream("/probe", json!({})).await;
-    state.pubsub.publish("probe", Msg(1)).unwrap();
+    state.pubsub.publish("probe", Msg(1)).await.unwrap();
     state
         .pubsub
         .publish("probe", "a stray string".to_owned())
+        .await
         .unwrap();
-    state.pubsub.publish("probe", Msg(2)).unwrap();
+    state.pubsub.publish("probe", Msg(2)).await.unwrap();
     let events = stream.next_events(1, WAIT).await;
     assert_patched_signals(&events, json!({ "n": 2 }));
     drop(stream);

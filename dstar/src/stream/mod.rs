@@ -13,12 +13,18 @@
 //! response body's future, so a client that goes away drops it, with its subscription.
 
 mod pubsub;
+#[cfg(feature = "redis")]
+mod redis;
 mod registry;
 mod tab;
 
 pub use crate::sse::{shutdown, shutdown_signal};
-pub use pubsub::{Message, PubSub, PubSubBackend, PublishError, Published, Subscription};
-pub use registry::{Claim, StreamRegistry};
+pub use pubsub::{
+    Message, PubSub, PubSubBackend, PublishError, PublishFuture, Published, Subscription,
+};
+#[cfg(feature = "redis")]
+pub use redis::{PUBLISH_TIMEOUT as REDIS_PUBLISH_TIMEOUT, RedisBackend};
+pub use registry::{Claim, StreamRegistry, set_announce};
 pub use tab::{read_tab_id, start_stream, valid_tab_id};
 
 use crate::Sse;

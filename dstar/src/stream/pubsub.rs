@@ -66,13 +66,18 @@ impl fmt::Display for PublishError {
 
 impl std::error::Error for PublishError {}
 
+/// What [`PubSubBackend::publish`] returns.
+pub type PublishFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<usize, PublishError>> + Send + 'a>>;
+
 /// Where [`PubSub`] sends and receives. The in-process backend is the default; a backend for
 /// another transport implements this trait and is passed to [`PubSub::with_backend`].
 pub trait PubSubBackend: Send + Sync + 'static {
     /// Whether messages must be serialized to JSON for this backend.
     fn needs_json(&self) -> bool;
-    /// Delivers to every subscriber of `topic`; returns how many local subscribers there were.
-    fn publish(&self, topic: &str, message: Published) -> Result<usize, PublishError>;
+    /// Delivers to every subscriber of `topic`; returns how many subscribers got it, as far as
+    /// the backend knows. Must not wait longer than a short timeout.
+    fn publish<'a>(&'a self, topic: &'a str, message: Published) -> PublishFuture<'a>;
     /// A receiver for `topic`.
     fn subscribe(&self, topic: &str) -> broadcast::Receiver<Published>;
 }
@@ -88,7 +93,18 @@ impl PubSubBackend for Local {
         false
     }
 
-    fn publish(&self, topic: &str, message: Published) -> Result<usize, PublishError> {
+    fn publish<'a>(&'a self, topic: &'a str, message: Published) -> PublishFuture<'a> {
+        let result = self.publish_now(topic, message);
+        Box::pin(std::future::ready(result))
+    }
+
+    fn subscribe(&self, topic: &str) -> broadcast::Receiver<Published> {
+        self.receiver(topic)
+    }
+}
+
+impl Local {
+    fn publish_now(&self, topic: &str, message: Published) -> Result<usize, PublishError> {
         let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
         let Some(sender) = topics.get(topic) else {
             return Ok(0);
@@ -103,7 +119,7 @@ impl PubSubBackend for Local {
         }
     }
 
-    fn subscribe(&self, topic: &str) -> broadcast::Receiver<Published> {
+    fn receiver(&self, topic: &str) -> broadcast::Receiver<Published> {
         let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
         topics
             .entry(topic.to_owned())
@@ -123,7 +139,7 @@ impl PubSubBackend for Local {
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let pubsub = PubSub::new();
 /// let mut ticks = pubsub.subscribe::<u64>("ticker");
-/// pubsub.publish("ticker", 42u64).unwrap();
+/// pubsub.publish("ticker", 42u64).await.unwrap();
 /// assert_eq!(ticks.recv_message().await, Some(42));
 /// # });
 /// ```
@@ -166,6 +182,43 @@ impl PubSub {
         })
     }
 
+    /// A pub/sub over Redis (cargo feature `redis`): every process connected to the same Redis
+    /// shares topics, and per-tab stream deduplication holds across them. Call it inside a tokio
+    /// runtime.
+    #[cfg(feature = "redis")]
+    pub fn redis(url: &str) -> Result<Self, PublishError> {
+        Ok(PubSub::with_backend(super::RedisBackend::new(url)?))
+    }
+
+    /// Redis when `DSTAR_REDIS_URL` is set (and the `redis` feature is on), else in-process.
+    /// Call it inside a tokio runtime.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let pubsub = dstar::stream::PubSub::from_env();
+    /// # });
+    /// ```
+    pub fn from_env() -> Self {
+        match std::env::var("DSTAR_REDIS_URL") {
+            #[cfg(feature = "redis")]
+            Ok(url) => match PubSub::redis(&url) {
+                Ok(pubsub) => pubsub,
+                Err(e) => {
+                    tracing::error!(error = %e, "DSTAR_REDIS_URL is unusable; using the in-process PubSub");
+                    PubSub::new()
+                }
+            },
+            #[cfg(not(feature = "redis"))]
+            Ok(_) => {
+                tracing::warn!(
+                    "DSTAR_REDIS_URL is set but dstar was built without the `redis` feature"
+                );
+                PubSub::new()
+            }
+            Err(_) => PubSub::new(),
+        }
+    }
+
     /// A pub/sub over another backend.
     pub fn with_backend(backend: impl PubSubBackend) -> Self {
         PubSub {
@@ -173,27 +226,36 @@ impl PubSub {
         }
     }
 
-    /// Sends `message` to every subscriber of `topic`. Returns how many local subscribers got
-    /// it. Never waits for subscribers.
+    /// Sends `message` to every subscriber of `topic`. Returns how many subscribers got it.
+    /// Never waits for subscribers; a network backend returns an error instead of hanging when
+    /// it is unreachable. In-process, it completes at once.
     ///
     /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let pubsub = dstar::stream::PubSub::new();
-    /// assert_eq!(pubsub.publish("nobody-listens", "hi".to_owned()), Ok(0));
+    /// assert_eq!(pubsub.publish("nobody-listens", "hi".to_owned()).await, Ok(0));
+    /// # });
     /// ```
-    pub fn publish<M: Message>(&self, topic: &str, message: M) -> Result<usize, PublishError> {
+    pub async fn publish<M: Message>(
+        &self,
+        topic: &str,
+        message: M,
+    ) -> Result<usize, PublishError> {
         let json = if self.backend.needs_json() {
             let bytes = serde_json::to_vec(&message).map_err(|e| PublishError(e.to_string()))?;
             Some(bytes.into())
         } else {
             None
         };
-        self.backend.publish(
-            topic,
-            Published {
-                value: Some(Arc::new(message)),
-                json,
+        let published = Published {
+            value: if json.is_some() {
+                None
+            } else {
+                Some(Arc::new(message))
             },
-        )
+            json,
+        };
+        self.backend.publish(topic, published).await
     }
 
     /// Subscribes to `topic`. Messages of another type on the same topic are skipped (logged at

@@ -28,6 +28,15 @@ pub struct StreamRegistry {
 
 static GLOBAL: LazyLock<StreamRegistry> = LazyLock::new(StreamRegistry::default);
 
+type Announce = Box<dyn Fn(&str, &str) + Send + Sync>;
+static ANNOUNCE: std::sync::OnceLock<Announce> = std::sync::OnceLock::new();
+
+/// Installs the cross-node announcement of claims (the Redis backend does). The first one wins.
+#[doc(hidden)]
+pub fn set_announce(announce: impl Fn(&str, &str) + Send + Sync + 'static) {
+    let _ = ANNOUNCE.set(Box::new(announce));
+}
+
 impl StreamRegistry {
     /// The process-wide registry pages and [`start_stream`](super::start_stream) use.
     ///
@@ -54,11 +63,33 @@ impl StreamRegistry {
             // a stored permit: the old loop sees it even if it is not waiting right now
             old.notify_one();
         }
+        if let Some(announce) = ANNOUNCE.get() {
+            // other nodes end their stream for this (scope, tab) too
+            announce(scope, tab);
+        }
         Claim {
             registry: self,
             key,
             generation,
             notify,
+        }
+    }
+
+    /// Ends the local stream holding (`scope`, `tab`), if any: a newer stream for the same tab
+    /// opened on another node. Returns whether one was ended.
+    ///
+    /// ```
+    /// let registry = dstar::stream::StreamRegistry::global();
+    /// assert!(!registry.evict("nobody", "no-tab"));
+    /// ```
+    pub fn evict(&self, scope: &str, tab: &str) -> bool {
+        let removed = self.lock().remove(&(scope.to_owned(), tab.to_owned()));
+        match removed {
+            Some((_, notify)) => {
+                notify.notify_one();
+                true
+            }
+            None => false,
         }
     }
 

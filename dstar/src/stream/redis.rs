@@ -1,0 +1,217 @@
+//! The Redis backend (cargo feature `redis`): PubSub across processes and cross-node stream
+//! deduplication, over one subscription connection per process.
+//!
+//! **During an outage** streams stay open and the local deduplication keeps working; what is lost
+//! is what was broadcast while Redis was unreachable (publishing fails with an error the caller
+//! sees, after at most [`PUBLISH_TIMEOUT`]), and claims made on other nodes meanwhile. The
+//! subscriber reconnects with backoff (100 ms doubling to 5 s) and resubscribes every topic.
+
+use super::pubsub::{PubSubBackend, PublishError, PublishFuture, Published};
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+
+/// The longest a publish waits for Redis before it fails.
+pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
+const TOPIC_PREFIX: &str = "dstar:t:";
+const REGISTRY_CHANNEL: &str = "dstar:registry";
+
+struct Inner {
+    client: redis::Client,
+    node: String,
+    capacity: usize,
+    topics: Mutex<HashMap<String, broadcast::Sender<Published>>>,
+    subscribe: mpsc::UnboundedSender<String>,
+    publisher: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+}
+
+/// [`PubSub`](super::PubSub) over Redis. Build it with [`PubSub::redis`](super::PubSub::redis)
+/// or [`PubSub::from_env`](super::PubSub::from_env) inside a tokio runtime.
+#[derive(Clone)]
+pub struct RedisBackend {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for RedisBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBackend")
+            .field("node", &self.inner.node)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ClaimNotice {
+    node: String,
+    scope: String,
+    tab: String,
+}
+
+impl RedisBackend {
+    /// Connects lazily to `url` (`redis://127.0.0.1:6379`) and starts the one subscriber task of
+    /// this backend. Also installs cross-node deduplication for the global registry.
+    pub fn new(url: &str) -> Result<Self, PublishError> {
+        let client =
+            redis::Client::open(url).map_err(|e| PublishError(format!("bad Redis URL: {e}")))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let node = {
+            use rand::RngCore;
+            let mut id = [0u8; 8];
+            rand::rng().fill_bytes(&mut id);
+            id.iter().map(|b| format!("{b:02x}")).collect()
+        };
+        let backend = RedisBackend {
+            inner: Arc::new(Inner {
+                client,
+                node,
+                capacity: 256,
+                topics: Mutex::new(HashMap::new()),
+                subscribe: tx,
+                publisher: tokio::sync::Mutex::new(None),
+            }),
+        };
+        tokio::spawn(subscriber(Arc::downgrade(&backend.inner), rx));
+        let announcer = backend.clone();
+        super::set_announce(move |scope, tab| {
+            let notice = ClaimNotice {
+                node: announcer.inner.node.clone(),
+                scope: scope.to_owned(),
+                tab: tab.to_owned(),
+            };
+            let backend = announcer.clone();
+            tokio::spawn(async move {
+                let json = serde_json::to_vec(&notice).unwrap_or_default();
+                if let Err(e) = backend.send(REGISTRY_CHANNEL, json).await {
+                    tracing::warn!(error = %e, "dstar: could not announce a stream claim to other nodes");
+                }
+            });
+        });
+        Ok(backend)
+    }
+
+    async fn send(&self, channel: &str, payload: Vec<u8>) -> Result<usize, PublishError> {
+        let attempt = async {
+            let mut guard = self.inner.publisher.lock().await;
+            if guard.is_none() {
+                *guard = Some(self.inner.client.get_multiplexed_async_connection().await?);
+            }
+            let conn = guard.as_mut().expect("set above");
+            let result: redis::RedisResult<usize> = redis::cmd("PUBLISH")
+                .arg(channel)
+                .arg(payload)
+                .query_async(conn)
+                .await;
+            if result.is_err() {
+                *guard = None; // reconnect next time
+            }
+            result
+        };
+        match tokio::time::timeout(PUBLISH_TIMEOUT, attempt).await {
+            Ok(Ok(n)) => Ok(n),
+            Ok(Err(e)) => Err(PublishError(format!("Redis: {e}"))),
+            Err(_) => Err(PublishError(format!(
+                "Redis did not answer within {PUBLISH_TIMEOUT:?}"
+            ))),
+        }
+    }
+}
+
+impl PubSubBackend for RedisBackend {
+    fn needs_json(&self) -> bool {
+        true
+    }
+
+    fn publish<'a>(&'a self, topic: &'a str, message: Published) -> PublishFuture<'a> {
+        Box::pin(async move {
+            let json = message.json().unwrap_or_default().to_vec();
+            self.send(&format!("{TOPIC_PREFIX}{topic}"), json).await
+        })
+    }
+
+    fn subscribe(&self, topic: &str) -> broadcast::Receiver<Published> {
+        let mut topics = self.inner.topics.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(sender) = topics.get(topic) {
+            return sender.subscribe();
+        }
+        let (sender, receiver) = broadcast::channel(self.inner.capacity);
+        topics.insert(topic.to_owned(), sender);
+        let _ = self.inner.subscribe.send(topic.to_owned());
+        receiver
+    }
+}
+
+/// The one subscription connection: subscribes to every topic asked for, delivers messages to
+/// local subscribers, ends other nodes' claims, and reconnects with backoff.
+async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::UnboundedReceiver<String>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let Some(backend) = inner.upgrade() else {
+            return;
+        };
+        let client = backend.client.clone();
+        drop(backend);
+        let pubsub = match client.get_async_pubsub().await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::debug!(error = %e, ?backoff, "dstar: Redis subscriber cannot connect; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        let (mut sink, mut stream) = pubsub.split();
+        // resubscribe everything known so far
+        let mut channels = vec![REGISTRY_CHANNEL.to_owned()];
+        if let Some(backend) = inner.upgrade() {
+            let topics = backend.topics.lock().unwrap_or_else(|e| e.into_inner());
+            channels.extend(topics.keys().map(|t| format!("{TOPIC_PREFIX}{t}")));
+        }
+        if sink.subscribe(&channels).await.is_err() {
+            tokio::time::sleep(backoff).await;
+            continue;
+        }
+        backoff = Duration::from_millis(100);
+        tracing::debug!(
+            channels = channels.len(),
+            "dstar: Redis subscriber connected"
+        );
+        loop {
+            tokio::select! {
+                request = requests.recv() => match request {
+                    Some(topic) => {
+                        if sink.subscribe(format!("{TOPIC_PREFIX}{topic}")).await.is_err() {
+                            break; // reconnect; the topic is in the map and is resubscribed then
+                        }
+                    }
+                    None => return,
+                },
+                message = stream.next() => {
+                    let Some(message) = message else { break };
+                    let Some(backend) = inner.upgrade() else { return };
+                    deliver(&backend, message.get_channel_name(), message.get_payload_bytes());
+                }
+            }
+        }
+        tracing::debug!("dstar: Redis subscriber lost its connection; reconnecting");
+    }
+}
+
+fn deliver(backend: &Inner, channel: &str, payload: &[u8]) {
+    if channel == REGISTRY_CHANNEL {
+        if let Ok(notice) = serde_json::from_slice::<ClaimNotice>(payload) {
+            if notice.node != backend.node {
+                super::StreamRegistry::global().evict(&notice.scope, &notice.tab);
+            }
+        }
+        return;
+    }
+    let Some(topic) = channel.strip_prefix(TOPIC_PREFIX) else {
+        return;
+    };
+    let topics = backend.topics.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(sender) = topics.get(topic) {
+        let _ = sender.send(Published::from_json(payload.to_vec()));
+    }
+}

@@ -1,0 +1,232 @@
+//! Scale-out over a real Redis: two app processes (the ticker example) share broadcasts and
+//! per-tab deduplication, and survive a Redis restart. Needs `redis-server` (`.ci/run` installs
+//! it); the tests start their own on a free loopback port, without persistence, and stop it.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn have_redis() -> bool {
+    let found = Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "redis-server is missing on CI: .ci/run must install it"
+        );
+        println!("skipped: redis-server not installed");
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_for_port(port: u16) {
+    for _ in 0..200 {
+        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("nothing listens on {port}");
+}
+
+async fn redis_server(port: u16) -> Proc {
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server starts");
+    let p = Proc(child);
+    wait_for_port(port).await;
+    p
+}
+
+fn ticker_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join("ticker");
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test --workspace` builds it (or `cargo build --example ticker`)",
+        path.display()
+    );
+    path
+}
+
+async fn node(port: u16, redis: u16) -> Proc {
+    let child = Command::new(ticker_binary())
+        .env("DSTAR_ADDR", format!("127.0.0.1:{port}"))
+        .env("DSTAR_REDIS_URL", format!("redis://127.0.0.1:{redis}"))
+        .env("TICK_MS", "0")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let p = Proc(child);
+    wait_for_port(port).await;
+    p
+}
+
+async fn request(port: u16, path: &str) -> String {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{{}}"
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tcp.read_to_end(&mut out).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+struct Stream {
+    tcp: TcpStream,
+    seen: String,
+}
+
+impl Stream {
+    async fn open(port: u16, tab: &str) -> Stream {
+        let body = format!("{{\"tabId\":\"{tab}\"}}");
+        let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let req = format!(
+            "POST /ticker HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        tcp.write_all(req.as_bytes()).await.unwrap();
+        let mut s = Stream {
+            tcp,
+            seen: String::new(),
+        };
+        assert!(
+            s.wait_for("\r\n\r\n", Duration::from_secs(5)).await,
+            "no response head"
+        );
+        s
+    }
+
+    /// Reads until `needle` shows up (true) or the time runs out or the stream ends (false).
+    async fn wait_for(&mut self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut buf = [0u8; 4096];
+        while !self.seen.contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.tcp.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+#[tokio::test]
+async fn two_nodes_share_broadcasts_dedup_and_survive_a_redis_restart() {
+    if !have_redis() {
+        return;
+    }
+    let redis_port = free_port();
+    let mut redis = redis_server(redis_port).await;
+    let (pa, pb) = (free_port(), free_port());
+    let _a = node(pa, redis_port).await;
+    let _b = node(pb, redis_port).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // subscribers connect
+
+    // a broadcast on A reaches a stream on B
+    let mut on_b = Stream::open(pb, "tab-b").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let bump = request(pa, "/ticker/_event/bump").await;
+    assert!(bump.starts_with("HTTP/1.1 200"), "{bump}");
+    assert!(
+        on_b.wait_for("\"tick\":1", Duration::from_secs(5)).await,
+        "B got: {}",
+        on_b.seen
+    );
+
+    // a same-tab reconnect on B ends the stream on A, cleanly
+    let mut on_a = Stream::open(pa, "shared-tab").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let _again_on_b = Stream::open(pb, "shared-tab").await;
+    assert!(
+        on_a.wait_for("0\r\n\r\n", Duration::from_secs(3)).await,
+        "A's stream did not end: {}",
+        on_a.seen
+    );
+    println!("cross-node takeover in {:?}", started.elapsed());
+
+    // Redis goes away: streams stay open, publishing fails visibly
+    drop(redis);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let during = request(pa, "/ticker/_event/bump").await;
+    assert!(during.starts_with("HTTP/1.1 200"), "{during}");
+    if cfg!(debug_assertions) {
+        assert!(
+            during.contains("console.error"),
+            "the failure should reach the console: {during}"
+        );
+    }
+    // Redis comes back: after the reconnect, broadcasts arrive on the stream opened before
+    redis = redis_server(redis_port).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut delivered = false;
+    while Instant::now() < deadline && !delivered {
+        let _ = request(pa, "/ticker/_event/bump").await;
+        delivered = on_b
+            .wait_for("\"tick\":3", Duration::from_millis(500))
+            .await
+            || on_b.seen.contains("\"tick\":4")
+            || on_b.seen.contains("\"tick\":5");
+    }
+    assert!(
+        delivered,
+        "no broadcast after the Redis restart; B saw: {}",
+        on_b.seen
+    );
+    drop(redis);
+}
+
+#[tokio::test]
+async fn publishing_while_redis_is_down_fails_fast() {
+    if !have_redis() {
+        return;
+    }
+    let port = free_port(); // nothing listens here
+    let pubsub = dstar::stream::PubSub::redis(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let started = Instant::now();
+    let err = pubsub.publish("t", 1u32).await.unwrap_err();
+    assert!(
+        err.to_string().starts_with("publish failed: Redis"),
+        "{err}"
+    );
+    assert!(started.elapsed() <= dstar::stream::REDIS_PUBLISH_TIMEOUT + Duration::from_secs(1));
+}
