@@ -4,7 +4,8 @@
 //!
 //! `cargo build --release --examples && ./target/release/examples/stream-bench`
 //! Environment: `STREAMS` (5000), `CHURN` (10000), `FLOOD` (100000), `ZOMBIES` (200), and
-//! `BENCH=fanout,churn,slow,zombie` to run some parts only.
+//! `BENCH=fanout,churn,slow,zombie,redis` to run some parts only (`redis` needs `redis-server`;
+//! `CROSS_STREAMS`, default 2000).
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -27,11 +28,19 @@ struct Server {
 
 impl Server {
     async fn start(port: u16) -> Server {
+        Server::start_with(port, None).await
+    }
+
+    async fn start_with(port: u16, redis: Option<&str>) -> Server {
         let exe = std::env::current_exe()
             .unwrap()
             .with_file_name("stream-server");
         let addr = format!("127.0.0.1:{port}");
-        let mut child = Command::new(&exe)
+        let mut command = Command::new(&exe);
+        if let Some(url) = redis {
+            command.env("DSTAR_REDIS_URL", url);
+        }
+        let mut child = command
             .env("DSTAR_ADDR", &addr)
             .stdout(Stdio::null())
             .spawn()
@@ -347,6 +356,118 @@ async fn zombie_kill(rounds: usize, port: u16) -> (f64, f64) {
     (percentile(&times, 0.5), percentile(&times, 0.9))
 }
 
+/// Delivery latencies of one broadcast to `n` dstar streams opened on `streams`, published on
+/// `bump`.
+async fn delivery(streams: &str, bump: &str, n: usize, tag: &str) -> (f64, f64) {
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
+    let (got_tx, mut got_rx) = mpsc::unbounded_channel::<Instant>();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let gate = Arc::new(Semaphore::new(128));
+    for i in 0..n {
+        let (addr, ready_tx, got_tx, mut stop_rx, gate) =
+            (streams.to_owned(), ready_tx.clone(), got_tx.clone(), stop_rx.clone(), gate.clone());
+        let tab = format!("{tag}-{i}");
+        tokio::spawn(async move {
+            let permit = gate.acquire_owned().await.unwrap();
+            let (mut tcp, mut seen) = open(&addr, "/ticker", &format!("{{\"tabId\":\"{tab}\"}}")).await;
+            drop(permit);
+            let _ = ready_tx.send(());
+            let mut buf = [0u8; 4096];
+            loop {
+                tokio::select! {
+                    _ = stop_rx.changed() => return,
+                    r = tcp.read(&mut buf) => match r {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => {
+                            seen.extend_from_slice(&buf[..k]);
+                            if seen.windows(6).any(|w| w == b"\"tick\"") {
+                                let _ = got_tx.send(Instant::now());
+                                seen.clear();
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+    for _ in 0..n {
+        ready_rx.recv().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let t0 = Instant::now();
+    request(bump, "POST", "/ticker/_event/bump", "{}").await;
+    let mut latencies = Vec::with_capacity(n);
+    for _ in 0..n {
+        let at = tokio::time::timeout(Duration::from_secs(30), got_rx.recv())
+            .await
+            .expect("a stream missed the broadcast")
+            .unwrap();
+        latencies.push(at.duration_since(t0).as_secs_f64() * 1000.0);
+    }
+    let _ = stop_tx.send(true);
+    latencies.sort_by(f64::total_cmp);
+    (percentile(&latencies, 0.5), percentile(&latencies, 0.99))
+}
+
+/// Two stream-server nodes sharing a Redis: fan-out across nodes next to in-process, and
+/// cross-node same-tab takeover.
+async fn cross_node(n: usize, rounds: usize) {
+    let redis_port = 21210;
+    let mut redis = Command::new("redis-server")
+        .args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server (apt-get install redis-server)");
+    for _ in 0..200 {
+        if TcpStream::connect(("127.0.0.1", redis_port)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let url = format!("redis://127.0.0.1:{redis_port}");
+    // the in-process figure from the same run: one server, no Redis
+    let alone = Server::start(21213).await;
+    let (ip50, ip99) = delivery(&alone.addr, &alone.addr, n, "alone").await;
+    drop(alone);
+    let a = Server::start_with(21211, Some(&url)).await;
+    let b = Server::start_with(21212, Some(&url)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (lp50, lp99) = delivery(&b.addr, &b.addr, n, "local").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (xp50, xp99) = delivery(&b.addr, &a.addr, n, "cross").await;
+    println!("  {n} streams, one broadcast:");
+    println!("    in-process PubSub (no Redis):  p50 {ip50:7.2} ms   p99 {ip99:7.2} ms");
+    println!("    Redis, published on B itself:  p50 {lp50:7.2} ms   p99 {lp99:7.2} ms");
+    println!("    Redis, published on node A:    p50 {xp50:7.2} ms   p99 {xp99:7.2} ms");
+    let mut times = Vec::with_capacity(rounds);
+    for i in 0..rounds {
+        let body = format!("{{\"tabId\":\"zombie-x-{i}\"}}");
+        let (mut old, mut seen) = open(&a.addr, "/ticker", &body).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let t0 = Instant::now();
+        let (new, _) = open(&b.addr, "/ticker", &body).await;
+        let mut buf = [0u8; 1024];
+        while !seen.windows(5).any(|w| w == b"0\r\n\r\n") {
+            let k = old.read(&mut buf).await.unwrap();
+            if k == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..k]);
+        }
+        times.push(t0.elapsed().as_secs_f64() * 1000.0);
+        drop(new);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "  cross-node zombie kill ({rounds} rounds, reconnect on B ends A's stream): median {:.3} ms   p90 {:.3} ms",
+        percentile(&times, 0.5),
+        percentile(&times, 0.9)
+    );
+    drop((a, b));
+    let _ = redis.kill();
+    let _ = redis.wait();
+}
+
 #[tokio::main]
 async fn main() {
     let streams = env_num("STREAMS", 5000);
@@ -409,6 +530,10 @@ async fn main() {
                 peak.saturating_sub(before)
             );
         }
+    }
+    if only.split(',').any(|p| p == "redis") || (only.is_empty() && Command::new("redis-server").arg("--version").output().is_ok()) {
+        println!("== cross-node over Redis (two stream-server processes)");
+        cross_node(env_num("CROSS_STREAMS", 2000), zombies).await;
     }
     if run("zombie") {
         println!(

@@ -121,7 +121,8 @@ async fn flood(State(s): State<BenchState>, Path(n): Path<u64>) -> &'static str 
 /// Both versions in one router.
 pub fn app() -> axum::Router {
     let state = BenchState {
-        pubsub: PubSub::new(),
+        // DSTAR_REDIS_URL turns this into one node of several (the cross-node benchmark)
+        pubsub: PubSub::from_env(),
         sdk: broadcast::channel(256).0,
         ticks: Arc::new(AtomicU64::new(0)),
     };
