@@ -364,12 +364,18 @@ async fn delivery(streams: &str, bump: &str, n: usize, tag: &str) -> (f64, f64) 
     let (stop_tx, stop_rx) = watch::channel(false);
     let gate = Arc::new(Semaphore::new(128));
     for i in 0..n {
-        let (addr, ready_tx, got_tx, mut stop_rx, gate) =
-            (streams.to_owned(), ready_tx.clone(), got_tx.clone(), stop_rx.clone(), gate.clone());
+        let (addr, ready_tx, got_tx, mut stop_rx, gate) = (
+            streams.to_owned(),
+            ready_tx.clone(),
+            got_tx.clone(),
+            stop_rx.clone(),
+            gate.clone(),
+        );
         let tab = format!("{tag}-{i}");
         tokio::spawn(async move {
             let permit = gate.acquire_owned().await.unwrap();
-            let (mut tcp, mut seen) = open(&addr, "/ticker", &format!("{{\"tabId\":\"{tab}\"}}")).await;
+            let (mut tcp, mut seen) =
+                open(&addr, "/ticker", &format!("{{\"tabId\":\"{tab}\"}}")).await;
             drop(permit);
             let _ = ready_tx.send(());
             let mut buf = [0u8; 4096];
@@ -414,7 +420,16 @@ async fn delivery(streams: &str, bump: &str, n: usize, tag: &str) -> (f64, f64) 
 async fn cross_node(n: usize, rounds: usize) {
     let redis_port = 21210;
     let mut redis = Command::new("redis-server")
-        .args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &redis_port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server (apt-get install redis-server)");
@@ -531,7 +546,13 @@ async fn main() {
             );
         }
     }
-    if only.split(',').any(|p| p == "redis") || (only.is_empty() && Command::new("redis-server").arg("--version").output().is_ok()) {
+    if only.split(',').any(|p| p == "redis")
+        || (only.is_empty()
+            && Command::new("redis-server")
+                .arg("--version")
+                .output()
+                .is_ok())
+    {
         println!("== cross-node over Redis (two stream-server processes)");
         cross_node(env_num("CROSS_STREAMS", 2000), zombies).await;
     }

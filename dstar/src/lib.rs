@@ -55,7 +55,9 @@ pub use error::Error;
 /// ```
 pub use axum;
 pub use page::App;
-pub use serve::{DEFAULT_ADDR, Server, serve};
+#[cfg(feature = "tls")]
+pub use serve::Tls;
+pub use serve::{Bound, DEFAULT_ADDR, Server, serve};
 
 /// An axum `Router` holding every `#[dstar::page]` in the binary (collected through
 /// `inventory`, no list to keep). `dstar::app!(state)` provides a router state for pages declared

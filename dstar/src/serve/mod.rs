@@ -1,0 +1,237 @@
+//! Serving an app: the address from `DSTAR_ADDR`, a route listing at start-up, HTTP/1.1 and
+//! HTTP/2 (h2c prior knowledge) on one port, HTTPS with HTTP/2 through rustls with the `tls`
+//! feature (`DSTAR_TLS=dev` or `DSTAR_TLS_CERT`/`DSTAR_TLS_KEY`), and a graceful shutdown on
+//! SIGINT and SIGTERM: in-flight responses complete, open streams end cleanly.
+
+#[cfg(feature = "tls")]
+mod tls;
+#[cfg(feature = "tls")]
+pub use tls::Tls;
+
+use crate::page::{App, RouteInfo};
+use axum::Router;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+
+/// The address used when `DSTAR_ADDR` is not set.
+///
+/// ```
+/// assert_eq!(dstar::DEFAULT_ADDR, "127.0.0.1:3000");
+/// ```
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A configured server. [`serve`] is the one-line form.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let router = axum::Router::new().route("/health", axum::routing::get(|| async { "ok" }));
+/// dstar::Server::from_router(router, vec![dstar::page::RouteInfo { method: "GET", path: "/health" }])
+///     .default_addr("127.0.0.1:8080")
+///     .run()
+///     .await
+/// # }
+/// ```
+pub struct Server {
+    router: Router,
+    routes: Vec<RouteInfo>,
+    default_addr: String,
+    shutdown: Option<Shutdown>,
+    #[cfg(feature = "tls")]
+    tls: Option<Tls>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("routes", &self.routes)
+            .field("default_addr", &self.default_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Serves every page of `app`.
+    ///
+    /// ```
+    /// let server = dstar::Server::new(dstar::App::empty());
+    /// ```
+    pub fn new(app: App) -> Self {
+        let routes = app.routes();
+        Server::from_router(app.build(), routes)
+    }
+
+    /// Serves any router; `routes` is what the start-up listing prints.
+    ///
+    /// ```
+    /// let server = dstar::Server::from_router(axum::Router::new(), Vec::new());
+    /// ```
+    pub fn from_router(router: Router, routes: Vec<RouteInfo>) -> Self {
+        Server {
+            router,
+            routes,
+            default_addr: DEFAULT_ADDR.to_owned(),
+            shutdown: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+
+    /// The address when `DSTAR_ADDR` is unset (default `127.0.0.1:3000`).
+    ///
+    /// ```
+    /// let server = dstar::Server::new(dstar::App::empty()).default_addr("127.0.0.1:7331");
+    /// ```
+    pub fn default_addr(mut self, addr: &str) -> Self {
+        addr.clone_into(&mut self.default_addr);
+        self
+    }
+
+    /// Stops when `signal` resolves instead of on SIGINT/SIGTERM.
+    ///
+    /// ```
+    /// let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    /// let server = dstar::Server::new(dstar::App::empty()).shutdown_on(async { let _ = rx.await; });
+    /// ```
+    pub fn shutdown_on(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.shutdown = Some(Box::pin(signal));
+        self
+    }
+
+    /// Serves HTTPS with HTTP/2 (ALPN `h2`, falling back to HTTP/1.1), overriding
+    /// `DSTAR_TLS`/`DSTAR_TLS_CERT`/`DSTAR_TLS_KEY`.
+    ///
+    /// ```
+    /// let server = dstar::Server::new(dstar::App::empty()).tls(dstar::Tls::Dev);
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: Tls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Binds the listener (so its address is known, e.g. with port 0) without serving yet.
+    ///
+    /// ```no_run
+    /// # async fn f() -> std::io::Result<()> {
+    /// let bound = dstar::Server::new(dstar::App::new()).default_addr("127.0.0.1:0").bind().await?;
+    /// println!("on {}", bound.local_addr());
+    /// bound.run().await
+    /// # }
+    /// ```
+    pub async fn bind(self) -> io::Result<Bound> {
+        let addr = std::env::var("DSTAR_ADDR").unwrap_or_else(|_| self.default_addr.clone());
+        let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot listen on {addr}: {e} (set DSTAR_ADDR)"),
+            )
+        })?;
+        let local_addr = listener.local_addr()?;
+        Ok(Bound {
+            server: self,
+            listener,
+            local_addr,
+        })
+    }
+
+    /// Binds, prints the address and the routes, and serves until SIGINT or SIGTERM (or the
+    /// [`shutdown_on`](Server::shutdown_on) signal). In-flight responses complete; open streams
+    /// end cleanly.
+    pub async fn run(self) -> io::Result<()> {
+        self.bind().await?.run().await
+    }
+}
+
+/// A server whose listener is bound: see [`Server::bind`].
+#[derive(Debug)]
+pub struct Bound {
+    server: Server,
+    listener: tokio::net::TcpListener,
+    local_addr: SocketAddr,
+}
+
+impl Bound {
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Prints the address and the routes, and serves until the shutdown signal.
+    pub async fn run(self) -> io::Result<()> {
+        let Bound {
+            mut server,
+            listener,
+            local_addr,
+        } = self;
+        let signal = server
+            .shutdown
+            .take()
+            .unwrap_or_else(|| Box::pin(shutdown_signal()));
+        // open streams end when the signal comes, so the graceful shutdown does not wait forever
+        let shutdown = async move {
+            signal.await;
+            crate::sse::shutdown();
+        };
+        #[cfg(feature = "tls")]
+        if let Some(tls) = server.tls.take().or_else(Tls::from_env) {
+            let config = tls.config()?;
+            println!("dstar listening on https://{local_addr} (HTTP/2 and HTTP/1.1)");
+            print_routes(&server.routes);
+            return tls::serve_tls(listener, server.router, config, shutdown).await;
+        }
+        #[cfg(not(feature = "tls"))]
+        if std::env::var_os("DSTAR_TLS").is_some() || std::env::var_os("DSTAR_TLS_CERT").is_some() {
+            tracing::warn!(
+                "DSTAR_TLS is set but dstar was built without the `tls` feature; serving plain HTTP"
+            );
+        }
+        println!("dstar listening on http://{local_addr}");
+        print_routes(&server.routes);
+        axum::serve(listener, server.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+fn print_routes(routes: &[RouteInfo]) {
+    for route in routes {
+        println!("  {:<6} {}", route.method, route.path);
+    }
+}
+
+/// Serves every page of `app` on `DSTAR_ADDR` (default `127.0.0.1:3000`), printing the routes.
+///
+/// ```no_run
+/// #[tokio::main]
+/// async fn main() -> std::io::Result<()> {
+///     dstar::serve(dstar::App::new()).await
+/// }
+/// ```
+pub async fn serve(app: App) -> io::Result<()> {
+    Server::new(app).run().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
