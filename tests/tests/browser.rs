@@ -1,0 +1,397 @@
+//! End-to-end tests in headless Chromium against the real Datastar client (v1.0.4, fetched through
+//! cargo at test time, sha256-checked, served by the app from `DSTAR_CLIENT_FILE`, never
+//! committed). The apps are the example binaries, run as child processes on loopback ports.
+//! Without `chromium` and `chromedriver` (Debian packages; `.ci/run` installs them) each test
+//! prints one "skipped" line.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// One browser at a time: four Chromiums on two cores make timeouts, not tests.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const CLIENT_SHA256: &str = "727844adfc825ee651fb93c544a2a739986f9a21820a94524b35f0cac470cf91";
+
+fn have_browser(test: &str) -> bool {
+    let ok = Command::new("chromedriver")
+        .arg("--version")
+        .output()
+        .is_ok()
+        && std::path::Path::new("/usr/bin/chromium").exists();
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is missing on CI: .ci/run must install it"
+        );
+        println!("skipped: chromium not installed ({test})");
+    }
+    ok
+}
+
+/// The Datastar 1.0.4 bundle from the `runnerd-web` crate, fetched by cargo and verified.
+fn datastar_client() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(["info", "runnerd-web@0.0.27"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "`cargo info runnerd-web@0.0.27` failed");
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cargo"));
+    let src = home.join("registry").join("src");
+    let file = std::fs::read_dir(&src)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|d| d.path().join("runnerd-web-0.0.27/assets/datastar.js"))
+        .find(|p| p.exists())
+        .expect("runnerd-web unpacked");
+    let digest = Sha256::digest(std::fs::read(&file).unwrap());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        hex,
+        CLIENT_SHA256,
+        "unexpected Datastar bundle at {}",
+        file.display()
+    );
+    file
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_port(port: u16) {
+    for _ in 0..400 {
+        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("nothing listens on {port}");
+}
+
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test --workspace` builds it",
+        path.display()
+    );
+    path
+}
+
+/// Runs an example binary on a free port with the real client.
+async fn app(name: &str, env: &[(&str, &str)]) -> (Proc, u16) {
+    let port = free_port();
+    let mut cmd = Command::new(example(name));
+    cmd.env("DSTAR_ADDR", format!("127.0.0.1:{port}"))
+        .env("DSTAR_CLIENT_FILE", datastar_client())
+        .stdout(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = Proc(cmd.spawn().unwrap());
+    wait_port(port).await;
+    (child, port)
+}
+
+struct Browser {
+    client: Client,
+    _driver: Proc,
+    _profile: PathBuf,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = free_port();
+        let driver = Proc(
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        wait_port(port).await;
+        let profile =
+            std::env::temp_dir().join(format!("dstar-chromium-{}-{port}", std::process::id()));
+        let mut caps = serde_json::Map::new();
+        caps.insert("acceptInsecureCerts".into(), json!(true));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--ignore-certificate-errors",
+                    "--window-size=1024,768", format!("--user-data-dir={}", profile.display()),
+                ],
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("chromedriver session");
+        Browser {
+            client,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(el) => el.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until the element's text is `want` (10 s), showing what it was on failure.
+    async fn wait_text(&self, css: &str, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            last = self.text(css).await;
+            if last == want {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("`{css}` shows {last:?}, expected {want:?}");
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn js(&self, script: &str) -> serde_json::Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+}
+
+async fn http(port: u16, method: &str, path: &str) -> String {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{{}}"
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tcp.read_to_end(&mut out).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn live_streams(port: u16) -> u64 {
+    let text = http(port, "GET", "/_dstar/stats").await;
+    let body = text.rsplit("\r\n\r\n").next().unwrap_or("");
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["streams"].as_u64())
+        .unwrap_or(u64::MAX)
+}
+
+#[tokio::test]
+async fn the_counter_counts_and_logs_to_the_console() {
+    if !have_browser("counter") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let (_app, port) = app("counter", &[]).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("http://127.0.0.1:{port}/counter"))
+        .await
+        .unwrap();
+    browser.wait_text("h1", "0").await;
+    for _ in 0..3 {
+        browser.click("button:nth-of-type(1)").await;
+    }
+    browser.wait_text("h1", "3").await;
+    browser.wait_text("#history", "Last: +1 → 3").await;
+    let png = browser.client.screenshot().await.unwrap();
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("counter-after-clicks.png");
+    std::fs::write(&shot, png).unwrap();
+    println!("screenshot: {}", shot.display());
+    // read the browser console: record console.log, then Reset
+    browser
+        .js("window.__logs = []; const log = console.log; console.log = (...a) => { window.__logs.push(a.join(' ')); log(...a); };")
+        .await;
+    browser.click("button:nth-of-type(2)").await;
+    browser.wait_text("h1", "0").await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let logs = browser.js("return window.__logs").await;
+        if logs
+            .as_array()
+            .is_some_and(|l| l.iter().any(|m| m == "Counter reset"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no `Counter reset` in the console: {logs}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser.client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_ticker_updates_live_and_one_tab_keeps_one_stream() {
+    if !have_browser("ticker") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let (_app, port) = app("ticker", &[("TICK_MS", "0")]).await;
+    let browser = Browser::start().await;
+    let url = format!("http://127.0.0.1:{port}/ticker");
+    browser.client.goto(&url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while live_streams(port).await != 1 {
+        assert!(Instant::now() < deadline, "the stream did not open");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // a broadcast from the server shows up in the page
+    assert!(
+        http(port, "POST", "/ticker/_event/bump")
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
+    browser.wait_text("#tick", "1").await;
+    // away and back three times in the same tab: still exactly one live stream
+    for _ in 0..3 {
+        browser.client.goto("about:blank").await.unwrap();
+        browser.client.goto(&url).await.unwrap();
+        browser.wait_text("#tick", "0").await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while live_streams(port).await != 1 {
+        assert!(
+            Instant::now() < deadline,
+            "streams: {}",
+            live_streams(port).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        http(port, "POST", "/ticker/_event/bump")
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
+    browser.wait_text("#tick", "2").await;
+    browser.client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_shared_component_works_on_both_pages_with_csrf_on() {
+    if !have_browser("todo") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let (_app, port) = app("todo", &[]).await;
+    let browser = Browser::start().await;
+    for (page, id, title) in [
+        ("/todos", 1, "From the list"),
+        ("/todos/2", 2, "From the detail"),
+    ] {
+        browser
+            .client
+            .goto(&format!("http://127.0.0.1:{port}{page}"))
+            .await
+            .unwrap();
+        let input = browser
+            .client
+            .find(Locator::Css("#detail-drawer input"))
+            .await
+            .unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(title).await.unwrap();
+        // change fires on blur
+        browser.click("h1").await;
+        browser.wait_text(&format!("#todo-{id}-title"), title).await;
+    }
+    // the change reached the server: a fresh load shows it
+    browser
+        .client
+        .goto(&format!("http://127.0.0.1:{port}/todos"))
+        .await
+        .unwrap();
+    browser.wait_text("#todo-2-title", "From the detail").await;
+    // a forged cross-site POST (no token, a foreign origin) is refused
+    let module = "todo-DetailDrawer";
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let forged = format!(
+        "POST /ds/{module}/change_title/1 HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\norigin: https://evil.example\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 17\r\n\r\n{{\"title\":\"pwned\"}}"
+    );
+    tcp.write_all(forged.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tcp.read_to_end(&mut out).await;
+    assert!(
+        out.starts_with(b"HTTP/1.1 403"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    browser.client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn http2_is_negotiated_over_dev_tls() {
+    if !have_browser("http2") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let (_app, port) = app("counter", &[("DSTAR_TLS", "dev")]).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("https://localhost:{port}/counter"))
+        .await
+        .unwrap();
+    browser.wait_text("h1", "0").await;
+    let protocol = browser
+        .js("return performance.getEntries()[0].nextHopProtocol")
+        .await;
+    assert_eq!(protocol, json!("h2"));
+    // and events work over it
+    browser.click("button:nth-of-type(1)").await;
+    browser.wait_text("h1", "1").await;
+    browser.client.close().await.unwrap();
+}
