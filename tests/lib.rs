@@ -15,3 +15,53 @@ pub async fn send(app: Router, req: Request<Body>) -> (Response<()>, bytes::Byte
         .to_bytes();
     (Response::from_parts(parts, ()), bytes)
 }
+
+/// A free loopback port (bound, read and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("an address")
+        .port()
+}
+
+/// A child process that is killed and reaped when dropped, so tests never leak servers.
+#[derive(Debug)]
+pub struct Proc(pub std::process::Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits (10 s at most) until something accepts connections on `port`.
+pub async fn wait_port(port: u16) {
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("nothing listens on 127.0.0.1:{port}");
+}
+
+/// The path of an example binary built by `cargo test --workspace` (beside the test binaries).
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary");
+    let dir = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target/<profile>");
+    let path = dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test --workspace` builds it (or `cargo build --example {name}`)",
+        path.display()
+    );
+    path
+}

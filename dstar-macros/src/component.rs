@@ -2,8 +2,10 @@
 //! `#[event]` handlers, served by the app's one dispatch route.
 
 use crate::ctxt::Ctxt;
-use crate::page::expand::{event_enum_for, extract_args, unknown_message};
-use crate::page::model::{Arg, Event, check_duplicates, parse_event_as, strip_helper_attrs};
+use crate::page::expand::{capitalize, event_enum_for, extract_args, unknown_message};
+use crate::page::model::{
+    Arg, Event, check_duplicates, parse_event_as, self_ident, strip_helper_attrs,
+};
 use crate::rewrite::{Call, rewrite};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -71,11 +73,7 @@ fn generate(args: TokenStream, item: ItemImpl) -> syn::Result<TokenStream> {
             "#[dstar::component] goes on a plain inherent impl: `impl DetailDrawer`",
         );
     }
-    let ident = match &*item.self_ty {
-        Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.clone()),
-        _ => None,
-    };
-    let Some(ident) = ident else {
+    let Some(ident) = self_ident(&item) else {
         cx.error(
             &item.self_ty,
             "#[dstar::component] needs a named type: `impl DetailDrawer`",
@@ -256,12 +254,4 @@ fn strip_leading_comma(tokens: TokenStream) -> TokenStream {
         }
     }
     iter.collect()
-}
-
-fn capitalize(method: &str) -> String {
-    let lower = method.to_ascii_lowercase();
-    let mut c = lower.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }

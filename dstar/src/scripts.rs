@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 /// Encodes a value as a JavaScript literal that is safe inside a `<script>` element and inside an
-/// HTML attribute: JSON, with `<`, `>`, `&`, `'`, U+2028 and U+2029 written as `\uXXXX` escapes.
+/// HTML attribute: JSON, with `<`, `>`, `&`, `'`, U+2028 and U+2029 written as `\u003c`-style escapes.
 ///
 /// ```
 /// let js = dstar::scripts::js_literal(&"</script><b>\"hi\"\u{2028}");

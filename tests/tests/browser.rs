@@ -4,11 +4,12 @@
 //! Without `chromium` and `chromedriver` (Debian packages; `.ci/run` installs them) each test
 //! prints one "skipped" line.
 
+use dstar_tests::{Proc, example_binary, free_port, wait_port};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -65,53 +66,10 @@ fn datastar_client() -> PathBuf {
     file
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_port(port: u16) {
-    for _ in 0..400 {
-        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("nothing listens on {port}");
-}
-
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test --workspace` builds it",
-        path.display()
-    );
-    path
-}
-
 /// Runs an example binary on a free port with the real client.
 async fn app(name: &str, env: &[(&str, &str)]) -> (Proc, u16) {
     let port = free_port();
-    let mut cmd = Command::new(example(name));
+    let mut cmd = Command::new(example_binary(name));
     cmd.env("DSTAR_ADDR", format!("127.0.0.1:{port}"))
         .env("DSTAR_CLIENT_FILE", datastar_client())
         .stdout(Stdio::null());

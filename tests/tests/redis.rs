@@ -2,7 +2,8 @@
 //! per-tab deduplication, and survive a Redis restart. Needs `redis-server` (`.ci/run` installs
 //! it); the tests start their own on a free loopback port, without persistence, and stop it.
 
-use std::process::{Child, Command, Stdio};
+use dstar_tests::{Proc, example_binary, free_port, wait_port};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -22,32 +23,6 @@ fn have_redis() -> bool {
     found
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_for_port(port: u16) {
-    for _ in 0..200 {
-        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("nothing listens on {port}");
-}
-
 async fn redis_server(port: u16) -> Proc {
     let child = Command::new("redis-server")
         .args([
@@ -64,29 +39,12 @@ async fn redis_server(port: u16) -> Proc {
         .spawn()
         .expect("redis-server starts");
     let p = Proc(child);
-    wait_for_port(port).await;
+    wait_port(port).await;
     p
 }
 
-fn ticker_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("ticker");
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test --workspace` builds it (or `cargo build --example ticker`)",
-        path.display()
-    );
-    path
-}
-
 async fn node(port: u16, redis: u16) -> Proc {
-    let child = Command::new(ticker_binary())
+    let child = Command::new(example_binary("ticker"))
         .env("DSTAR_ADDR", format!("127.0.0.1:{port}"))
         .env("DSTAR_REDIS_URL", format!("redis://127.0.0.1:{redis}"))
         .env("TICK_MS", "0")
@@ -94,7 +52,7 @@ async fn node(port: u16, redis: u16) -> Proc {
         .spawn()
         .unwrap();
     let p = Proc(child);
-    wait_for_port(port).await;
+    wait_port(port).await;
     p
 }
 

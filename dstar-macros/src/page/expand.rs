@@ -256,7 +256,7 @@ pub(crate) fn event_enum_for(
     }
 }
 
-fn capitalize(method: &str) -> String {
+pub(crate) fn capitalize(method: &str) -> String {
     let lower = method.to_ascii_lowercase();
     let mut c = lower.chars();
     c.next()

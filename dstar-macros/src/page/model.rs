@@ -150,11 +150,7 @@ impl Page {
         if !item.generics.params.is_empty() {
             cx.error(&item.generics, "pages cannot be generic");
         }
-        let ident = match &*item.self_ty {
-            Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.clone()),
-            _ => None,
-        };
-        let Some(ident) = ident else {
+        let Some(ident) = self_ident(&item) else {
             cx.error(
                 &item.self_ty,
                 "#[dstar::page] needs a named type: `impl Counter`",
@@ -295,6 +291,14 @@ impl Page {
         check_duplicates(&mut cx, &page.events, &page.ident, "page");
         cx.check()?;
         Ok(page)
+    }
+}
+
+/// The name of the impl's self type (`Counter` in `impl Counter`), if it is a plain path.
+pub(crate) fn self_ident(item: &ItemImpl) -> Option<Ident> {
+    match &*item.self_ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.clone()),
+        _ => None,
     }
 }
 
