@@ -174,21 +174,33 @@ impl ComponentRegistration {
         crate::actions::encode_module(self.path)
     }
 
-    pub(crate) fn routes(&self, base: &str) -> Vec<RouteInfo> {
-        let module = self.module();
-        self.events
-            .iter()
-            .map(|e| {
-                let mut path = format!("{base}/{module}/{}", e.name);
-                for arg in e.args {
-                    path.push_str(&format!("/{{{arg}}}"));
-                }
-                RouteInfo {
-                    method: e.method,
-                    path: Box::leak(path.into_boxed_str()),
-                }
-            })
-            .collect()
+    /// The route listing under `base`. Interned: each (component, base) pair is built once per
+    /// process, so listing routes repeatedly allocates nothing new.
+    pub(crate) fn routes(&'static self, base: &str) -> &'static [RouteInfo] {
+        type Key = (usize, String);
+        static INTERNED: std::sync::LazyLock<
+            std::sync::Mutex<std::collections::HashMap<Key, &'static [RouteInfo]>>,
+        > = std::sync::LazyLock::new(Default::default);
+        let key = (self as *const Self as usize, base.to_owned());
+        let mut interned = INTERNED.lock().unwrap_or_else(|e| e.into_inner());
+        interned.entry(key).or_insert_with(|| {
+            let module = self.module();
+            let routes: Vec<RouteInfo> = self
+                .events
+                .iter()
+                .map(|e| {
+                    let mut path = format!("{base}/{module}/{}", e.name);
+                    for arg in e.args {
+                        path.push_str(&format!("/{{{arg}}}"));
+                    }
+                    RouteInfo {
+                        method: e.method,
+                        path: Box::leak(path.into_boxed_str()),
+                    }
+                })
+                .collect();
+            Box::leak(routes.into_boxed_slice())
+        })
     }
 }
 

@@ -258,7 +258,7 @@ impl App {
             .flat_map(|p| p.routes.iter().copied())
             .collect();
         for component in &self.components {
-            routes.extend(component.routes(&self.dispatch_base));
+            routes.extend_from_slice(component.routes(&self.dispatch_base));
         }
         if self.stats {
             routes.push(RouteInfo {
