@@ -35,6 +35,11 @@ impl BenchState {
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Tick(u64);
 
+#[derive(serde::Serialize)]
+struct TickSignals {
+    tick: u64,
+}
+
 /// The dstar version: a page stream.
 #[derive(Default)]
 pub struct BenchTicker;
@@ -50,7 +55,8 @@ impl BenchTicker {
     }
 
     async fn on_message(sse: &mut Sse, tick: Tick) {
-        sse.patch_signals(json!({ "tick": tick.0 }));
+        // typed signals: the idiomatic form, and like the hand-written one, no map per message
+        sse.patch_signals(TickSignals { tick: tick.0 });
     }
 
     fn stream_key(_head: &RequestHead) -> &'static str {

@@ -449,8 +449,13 @@ struct StreamBody {
 }
 
 impl StreamBody {
+    /// Takes the next queued write, and forgets the parked waker: the driver is about to be
+    /// polled by this very task, so its own writes must not schedule a second, useless poll.
+    /// (Writes from other tasks are still seen: the queue is checked again, and the waker
+    /// registered, under one lock after the driver ran.)
     fn take(&self) -> Option<Bytes> {
         let mut state = self.shared.lock();
+        state.rx_waker = None;
         let bytes = state.queue.pop_front()?;
         for w in state.tx_wakers.drain(..) {
             w.wake();
