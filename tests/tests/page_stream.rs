@@ -335,3 +335,19 @@ async fn hand_written_streams_are_deduplicated_too() {
     drop(second);
     settle_to_zero().await;
 }
+
+#[tokio::test]
+async fn the_tab_can_come_in_a_header_too() {
+    let (tab, req) = dstar::stream::read_tab_id(
+        axum::http::Request::post("/ticker")
+            .header(dstar::stream::TAB_HEADER, "from-header")
+            .body(axum::body::Body::from(r#"{"tabId":"from-body","x":1}"#))
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(tab.as_deref(), Some("from-header"));
+    // the body was left for the extractors
+    let signals: serde_json::Value = dstar::signals::read_signals(req).await.unwrap();
+    assert_eq!(signals["x"], 1);
+}

@@ -25,7 +25,7 @@ pub use pubsub::{
 #[cfg(feature = "redis")]
 pub use redis::{PUBLISH_TIMEOUT as REDIS_PUBLISH_TIMEOUT, RedisBackend};
 pub use registry::{Claim, StreamRegistry, set_announce};
-pub use tab::{read_tab_id, start_stream, valid_tab_id};
+pub use tab::{TAB_HEADER, read_tab_id, start_stream, valid_tab_id};
 
 use crate::Sse;
 use std::fmt;

@@ -5,6 +5,9 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use std::future::Future;
 
+/// A header a client may send the tab id in, instead of (or besides) the `tabId` signal.
+pub const TAB_HEADER: &str = "x-dstar-tab";
+
 /// A usable `tabId`: a string of 1 to 64 bytes that is not blank.
 ///
 /// ```
@@ -17,10 +20,11 @@ pub fn valid_tab_id(tab: &str) -> bool {
     !tab.is_empty() && tab.len() <= 64 && !tab.trim().is_empty()
 }
 
-/// Reads the `tabId` signal from a request and gives the request back whole, so extractors can
-/// still read the body. GET and DELETE read the `datastar` query parameter; other methods buffer
-/// the body (within the signals limit: a bigger body is a 413). An absent, invalid or non-string
-/// `tabId` is `None`.
+/// Reads the tab id from a request and gives the request back whole, so extractors can still
+/// read the body: the [`TAB_HEADER`] header when present, else the
+/// `tabId` signal (GET and DELETE: the `datastar` query parameter; other methods: the body,
+/// buffered within the signals limit, a bigger body being a 413). An absent, invalid or
+/// non-string id is `None`.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -35,6 +39,11 @@ pub fn valid_tab_id(tab: &str) -> bool {
 /// ```
 #[allow(clippy::result_large_err)]
 pub async fn read_tab_id(req: Request) -> Result<(Option<String>, Request), Response> {
+    // a client may send the tab in a header: then the body is left alone for the extractors
+    if let Some(tab) = req.headers().get(TAB_HEADER).and_then(|v| v.to_str().ok()) {
+        let tab = Some(tab.to_owned()).filter(|t| valid_tab_id(t));
+        return Ok((tab, req));
+    }
     let (parts, body) = req.into_parts();
     let limit = parts
         .extensions
