@@ -131,9 +131,9 @@ fn generate(args: TokenStream, item: ItemImpl) -> syn::Result<TokenStream> {
         &enum_ident,
         &name,
         "/ds/…",
-        quote!(::dstar::component::component_action(
+        quote!(::dstar::component::component_action_encoded(
             <Self as ::dstar::page::PageEvent>::verb(self),
-            <#ident as ::dstar::component::Component>::PATH,
+            <#ident as ::dstar::component::Component>::encoded_module(),
             <Self as ::dstar::page::PageEvent>::name(self),
             &[],
         )),
@@ -179,9 +179,9 @@ fn generate(args: TokenStream, item: ItemImpl) -> syn::Result<TokenStream> {
             #[doc(hidden)]
             #[allow(clippy::needless_pass_by_value)]
             pub fn #action_fn(#(#params),*) -> ::dstar::actions::Action {
-                ::dstar::component::component_action(
+                ::dstar::component::component_action_encoded(
                     ::dstar::actions::Verb::#verb,
-                    <Self as ::dstar::component::Component>::PATH,
+                    <Self as ::dstar::component::Component>::encoded_module(),
                     #wire,
                     &[#(#refs),*],
                 )
@@ -216,6 +216,11 @@ fn generate(args: TokenStream, item: ItemImpl) -> syn::Result<TokenStream> {
             type Event = #enum_ident;
             const PATH: &'static str = #path;
             const EVENTS: &'static [&'static str] = &[#(#names),*];
+            fn encoded_module() -> &'static str {
+                static ENCODED: ::dstar::__private::std::sync::OnceLock<::dstar::__private::std::string::String> =
+                    ::dstar::__private::std::sync::OnceLock::new();
+                ENCODED.get_or_init(|| ::dstar::actions::encode_module(<Self as ::dstar::component::Component>::PATH))
+            }
         }
 
         #[doc(hidden)]

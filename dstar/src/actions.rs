@@ -365,15 +365,25 @@ pub fn encode_segment(name: &str) -> Result<String, Error> {
     if name.is_empty() || name == "." || name == ".." {
         return Err(Error::InvalidEventName(name.to_owned()));
     }
-    let mut out = String::with_capacity(name.len());
-    for b in name.bytes() {
+    Ok(percent_encode(name))
+}
+
+/// Percent-encodes every byte but `A-Z a-z 0-9 - _ ~`. The dot is encoded too, so no value can
+/// become a `.` or `..` path segment that a browser would resolve.
+///
+/// ```
+/// assert_eq!(dstar::actions::percent_encode("a b/../é"), "a%20b%2F%2E%2E%2F%C3%A9");
+/// ```
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') {
             out.push(b as char);
         } else {
             let _ = write!(out, "%{b:02X}");
         }
     }
-    Ok(out)
+    out
 }
 
 /// A single-quoted JS string literal that is also safe inside an HTML attribute and a `<script>`.

@@ -200,3 +200,23 @@ fn verb_helpers_are_checked_against_the_component_events() {
         dstar::delete::<dstar_test_widgets::LikeButton>(dstar_test_widgets::LikeButtonEvent::Like);
     assert!(action.to_string().starts_with("@delete("));
 }
+
+#[test]
+fn arguments_cannot_become_dot_segments() {
+    // a "." or ".." argument would be resolved by the browser's URL parser: it is escaped
+    let action = dstar_test_widgets::LikeButton::__dstar_action_like(7).to_string();
+    assert!(action.ends_with("/like/7')"), "{action}");
+    assert_eq!(dstar::actions::percent_encode(".."), "%2E%2E");
+    let action = dstar::component::component_action(
+        dstar::actions::Verb::Post,
+        "app::Drawer",
+        "open",
+        &[&"..", &"a/b"],
+    );
+    assert!(
+        action
+            .to_string()
+            .ends_with("/app-Drawer/open/%2E%2E/a%2Fb')"),
+        "{action}"
+    );
+}

@@ -32,6 +32,8 @@ pub trait Component: Sized + 'static {
     const PATH: &'static str;
     /// The wire names of its events.
     const EVENTS: &'static [&'static str];
+    /// [`PATH`](Component::PATH) encoded for URLs, computed once.
+    fn encoded_module() -> &'static str;
 }
 
 /// Whether `events` holds `name`, at compile time (for the `post!`-style macros).
@@ -66,9 +68,9 @@ macro_rules! __component_verb {
             ),
             ::core::concat!("unknown event `", $event, "` on this component"),
         );
-        $crate::component::component_action(
+        $crate::component::component_action_encoded(
             $crate::actions::Verb::$verb,
-            <$component as $crate::component::Component>::PATH,
+            <$component as $crate::component::Component>::encoded_module(),
             $event,
             &[],
         )
@@ -252,33 +254,30 @@ pub fn dispatch_base() -> &'static str {
 /// assert!(a.to_string().ends_with(" + '/app-Drawer/change_title/42')"));
 /// ```
 pub fn component_action(verb: Verb, path: &str, event: &str, args: &[&dyn fmt::Display]) -> Action {
+    component_action_encoded(verb, &crate::actions::encode_module(path), event, args)
+}
+
+/// [`component_action`] with the module already encoded (generated code caches it).
+#[doc(hidden)]
+pub fn component_action_encoded(
+    verb: Verb,
+    module: &str,
+    event: &str,
+    args: &[&dyn fmt::Display],
+) -> Action {
     let mut url = format!(
-        "/{}/{}",
-        crate::actions::encode_module(path),
+        "/{module}/{}",
         encode_segment(event).unwrap_or_else(|_| "_invalid".to_owned())
     );
     for arg in args {
         let text = arg.to_string();
         url.push('/');
-        url.push_str(&encode_arg(&text));
+        url.push_str(&crate::actions::percent_encode(&text));
     }
     Action::from_js(
         verb,
         format!("{BASE_JS} + {}", crate::actions::js_single_quoted(&url)),
     )
-}
-
-/// Percent-encodes an argument as one path segment: every byte but `A-Z a-z 0-9 - _ ~ .`.
-fn encode_arg(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~' | b'.') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// `@post(…)` for a component's event, checked by the type system: the event is a variant of the
@@ -317,5 +316,5 @@ pub fn delete<C: Component>(event: C::Event) -> Action {
 }
 
 fn verb_action<C: Component>(verb: Verb, event: C::Event) -> Action {
-    component_action(verb, C::PATH, event.name(), &[])
+    component_action_encoded(verb, C::encoded_module(), event.name(), &[])
 }

@@ -328,7 +328,10 @@ impl TestClient {
         let uri = match (&signals, in_query) {
             (Some(s), true) => {
                 let sep = if path.contains('?') { '&' } else { '?' };
-                format!("{path}{sep}datastar={}", percent_encode(&s.to_string()))
+                format!(
+                    "{path}{sep}datastar={}",
+                    crate::actions::percent_encode(&s.to_string())
+                )
             }
             _ => path.to_owned(),
         };
@@ -400,18 +403,6 @@ impl TestClient {
             }
         }
     }
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The token of `data-signals:csrf="'…'"` or `<meta name="csrf-token" content="…">`.
