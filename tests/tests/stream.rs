@@ -185,3 +185,69 @@ async fn a_reader_that_stalls_blocks_the_writer_instead_of_growing_memory() {
     );
     drop(tcp);
 }
+
+/// A future that counts how often it is polled, around an inner one.
+struct CountPolls<F> {
+    inner: std::pin::Pin<Box<F>>,
+    polls: Arc<AtomicUsize>,
+}
+
+impl<F: std::future::Future> std::future::Future for CountPolls<F> {
+    type Output = F::Output;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        self.polls.fetch_add(1, Ordering::SeqCst);
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+#[tokio::test]
+async fn the_body_runs_the_writer_only_when_it_was_woken() {
+    // Each message wakes the writer once. Taking a frame must not run it again: a needless run
+    // re-registers with whatever it waits on (a broadcast channel's shared lock, per stream).
+    use axum::response::IntoResponse;
+    use http_body_util::BodyExt;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
+    let polls = Arc::new(AtomicUsize::new(0));
+    let counted = polls.clone();
+    let response = stream(move |sse| CountPolls {
+        inner: Box::pin(async move {
+            while let Some(n) = rx.recv().await {
+                if sse.patch_signals(json!({ "n": n })).await.is_err() {
+                    break;
+                }
+            }
+        }),
+        polls: counted,
+    })
+    .into_response();
+    let mut body = response.into_body();
+    const MESSAGES: usize = 50;
+    for n in 0..MESSAGES as u32 {
+        tx.send(n).unwrap();
+        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+            .await
+            .expect("a frame in time")
+            .expect("the body goes on")
+            .unwrap();
+        let data = frame.into_data().unwrap();
+        assert!(
+            String::from_utf8_lossy(&data).contains(&format!("{{\"n\":{n}}}")),
+            "{data:?}"
+        );
+        // hyper asks for the next frame at once; the writer has nothing new and must not run
+        let idle = tokio::time::timeout(Duration::from_millis(5), body.frame()).await;
+        assert!(idle.is_err(), "no frame without a message");
+    }
+    let runs = polls.load(Ordering::SeqCst);
+    // one run per message (the first run already finds the first message)
+    assert_eq!(runs, MESSAGES, "the writer ran {runs} times");
+    // closing the channel wakes the writer, which returns: the body ends
+    drop(tx);
+    let end = tokio::time::timeout(Duration::from_secs(5), body.frame())
+        .await
+        .expect("the body ends in time");
+    assert!(end.is_none(), "the body ends when the writer returns");
+}

@@ -1,11 +1,16 @@
 //! Process-wide stream lifecycle: shutdown and the live-stream count.
+//!
+//! Every open stream is in a sharded set of parked response bodies. [`shutdown`] raises one flag
+//! and wakes each of them once; a stream checks the flag whenever it runs. So a stream pays
+//! nothing per message for watching shutdown: no shared channel to register with on every
+//! wake-up (which, at thousands of streams woken by one broadcast, all contend on one lock).
 
-use std::sync::LazyLock;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{LazyLock, Mutex, Weak};
 use tokio::sync::watch;
 
-pub(crate) static SHUTDOWN: LazyLock<watch::Sender<bool>> =
-    LazyLock::new(|| watch::channel(false).0);
+static SHUTDOWN: LazyLock<watch::Sender<bool>> = LazyLock::new(|| watch::channel(false).0);
 static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
 
 /// Ends every open stream of the process cleanly (`dstar::serve` calls it on SIGINT/SIGTERM).
@@ -16,6 +21,18 @@ static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
 pub fn shutdown() {
     SHUTTING_DOWN.store(true, Ordering::SeqCst);
     SHUTDOWN.send_replace(true);
+    for shard in &OPEN.shards {
+        // wake outside the lock: a woken body may end at once and leave the set
+        let parked: Vec<_> = lock(shard).values().filter_map(Weak::upgrade).collect();
+        for stream in parked {
+            stream.wake_for_shutdown();
+        }
+    }
+}
+
+/// True once [`shutdown`] has been called.
+pub(crate) fn is_shutting_down() -> bool {
+    SHUTTING_DOWN.load(Ordering::SeqCst)
 }
 
 /// Resolves when [`shutdown`] has been called.
@@ -29,7 +46,7 @@ pub fn shutdown() {
 /// # }
 /// ```
 pub async fn shutdown_signal() {
-    if SHUTTING_DOWN.load(Ordering::SeqCst) {
+    if is_shutting_down() {
         return;
     }
     let mut rx = SHUTDOWN.subscribe();
@@ -47,23 +64,47 @@ pub fn live_streams() -> usize {
     LIVE_STREAMS.load(Ordering::SeqCst)
 }
 
-/// Counts one open stream until dropped.
-pub(crate) struct StreamCount;
+/// A response body that [`shutdown`] must wake.
+pub(crate) trait Parked: Send + Sync {
+    /// Wakes the task polling the body, which then sees [`is_shutting_down`].
+    fn wake_for_shutdown(&self);
+}
+
+const SHARDS: usize = 16;
+
+struct OpenSet {
+    shards: [Mutex<HashMap<u64, Weak<dyn Parked>>>; SHARDS],
+    next_id: AtomicU64,
+}
+
+static OPEN: LazyLock<OpenSet> = LazyLock::new(|| OpenSet {
+    shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+    next_id: AtomicU64::new(0),
+});
+
+fn lock(
+    shard: &Mutex<HashMap<u64, Weak<dyn Parked>>>,
+) -> std::sync::MutexGuard<'_, HashMap<u64, Weak<dyn Parked>>> {
+    shard.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One open stream: counted, and reachable by [`shutdown`], until dropped.
+pub(crate) struct StreamCount {
+    id: u64,
+}
 
 impl StreamCount {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(body: Weak<dyn Parked>) -> Self {
+        let id = OPEN.next_id.fetch_add(1, Ordering::Relaxed);
+        lock(&OPEN.shards[id as usize % SHARDS]).insert(id, body);
         LIVE_STREAMS.fetch_add(1, Ordering::SeqCst);
-        StreamCount
+        StreamCount { id }
     }
 }
 
 impl Drop for StreamCount {
     fn drop(&mut self) {
+        lock(&OPEN.shards[self.id as usize % SHARDS]).remove(&self.id);
         LIVE_STREAMS.fetch_sub(1, Ordering::SeqCst);
     }
-}
-
-/// A receiver of the shutdown flag, for loops that wait on it repeatedly.
-pub(crate) fn shutdown_receiver() -> watch::Receiver<bool> {
-    SHUTDOWN.subscribe()
 }

@@ -7,18 +7,21 @@
 //!   `.await`: subscriptions and other state are released by `Drop`, nothing leaks;
 //! - a slow reader applies back-pressure: see [`StreamConfig::buffer`].
 
+use super::lifecycle::{Parked, StreamCount, is_shutting_down};
 use super::{DatastarEvent, Sse, sse_headers};
 use crate::Error;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
+use futures_util::task::AtomicWaker;
 use http_body::{Body, Frame, SizeHint};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 
 /// The client is gone: the response body was dropped, so nothing more can be sent.
 ///
@@ -147,6 +150,14 @@ struct State {
     closed: bool,
     rx_waker: Option<Waker>,
     tx_wakers: Vec<Waker>,
+}
+
+impl Parked for Shared {
+    fn wake_for_shutdown(&self) {
+        if let Some(w) = self.lock().rx_waker.take() {
+            w.wake();
+        }
+    }
 }
 
 impl Shared {
@@ -394,19 +405,18 @@ where
     let fut = f(SseStream {
         shared: shared.clone(),
     });
-    let driver = async move {
-        // biased: a loop that watches shutdown itself gets to see it and end on its own terms
-        tokio::select! {
-            biased;
-            _ = fut => {}
-            _ = super::shutdown_signal() => {}
-        }
-    };
+    let parked: Arc<dyn Parked> = shared.clone();
+    let wake = Arc::new(DriverWake {
+        due: AtomicBool::new(true),
+        task: AtomicWaker::new(),
+    });
     StreamResponse {
         body: StreamBody {
-            driver: Some(Box::pin(driver)),
+            driver: Some(Box::pin(fut)),
+            driver_waker: Waker::from(wake.clone()),
+            wake,
+            count: Some(StreamCount::new(Arc::downgrade(&parked))),
             shared,
-            count: Some(super::lifecycle::StreamCount::new()),
         },
     }
 }
@@ -441,11 +451,33 @@ impl IntoResponse for StreamResponse {
     }
 }
 
+/// The waker the driver runs with: it marks the driver as due and wakes the body's task. So the
+/// body runs the driver only when something the driver waits on fired, not again after every
+/// frame hyper takes (a needless poll re-registers with the driver's sources, e.g. a broadcast
+/// channel's shared lock, once per stream per message).
+struct DriverWake {
+    due: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl Wake for DriverWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.due.store(true, Ordering::SeqCst);
+        self.task.wake();
+    }
+}
+
 struct StreamBody {
     driver: Option<Driver>,
+    driver_waker: Waker,
+    wake: Arc<DriverWake>,
     shared: Arc<Shared>,
     /// Released when the body ends or is dropped, whichever comes first.
-    count: Option<super::lifecycle::StreamCount>,
+    count: Option<StreamCount>,
 }
 
 impl StreamBody {
@@ -489,9 +521,16 @@ impl Body for StreamBody {
         if let Some(bytes) = this.take() {
             return Poll::Ready(Some(Ok(Frame::data(bytes))));
         }
+        // Read before the driver runs: a loop that watches shutdown itself (a page stream does)
+        // sees it in this very poll and ends on its own terms; any other driver is then dropped.
+        let shutting_down = is_shutting_down();
         if let Some(driver) = this.driver.as_mut() {
-            if driver.as_mut().poll(cx).is_ready() {
-                this.driver = None;
+            this.wake.task.register(cx.waker());
+            if this.wake.due.swap(false, Ordering::SeqCst) || shutting_down {
+                let mut driver_cx = Context::from_waker(&this.driver_waker);
+                if driver.as_mut().poll(&mut driver_cx).is_ready() || shutting_down {
+                    this.driver = None;
+                }
             }
         }
         let mut state = this.shared.lock();
@@ -508,6 +547,11 @@ impl Body for StreamBody {
         }
         // The driver waits, or a clone of the writer lives elsewhere: wait for a write.
         state.rx_waker = Some(cx.waker().clone());
+        if is_shutting_down() && this.driver.is_some() {
+            // shutdown began after the driver ran: run it again so it sees the flag
+            // (`shutdown` wakes under this lock, so the flag is either seen here or wakes us)
+            cx.waker().wake_by_ref();
+        }
         Poll::Pending
     }
 

@@ -29,8 +29,10 @@ pub use tab::{TAB_HEADER, read_tab_id, start_stream, valid_tab_id};
 
 use crate::Sse;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
@@ -98,16 +100,19 @@ pub enum Next<M> {
     SourceClosed,
 }
 
-/// The loop's long-lived state: the source, one liveness timer and one shutdown receiver, kept
-/// across wake-ups so that thousands of streams woken by one broadcast do not each re-register a
-/// timer and a watch receiver per message.
+/// The loop's long-lived state: the source and one liveness timer, kept across wake-ups.
+///
+/// Waiting costs no lock per wake-up beyond the source's own: shutdown is a process-wide flag
+/// (the response body wakes the task for it, see [`crate::sse::shutdown`]) and a takeover is a
+/// flag on the [`Claim`], so thousands of streams woken by one broadcast do not each register
+/// with a shared channel again. Run it inside [`crate::sse::stream`], whose body provides the
+/// shutdown wake-up.
 #[doc(hidden)]
 pub struct StreamLoop<S> {
     source: S,
     idle_check: Duration,
-    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    sleep: Pin<Box<tokio::time::Sleep>>,
     last_activity: tokio::time::Instant,
-    shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 impl<S: Source> StreamLoop<S> {
@@ -118,51 +123,53 @@ impl<S: Source> StreamLoop<S> {
             idle_check,
             sleep: Box::pin(tokio::time::sleep(idle_check)),
             last_activity: tokio::time::Instant::now(),
-            shutdown: crate::sse::lifecycle::shutdown_receiver(),
         }
     }
 
-    /// Waits for the next thing the loop must handle. The liveness tick fires after
-    /// `idle_check` without a message; the timer is only re-armed when it fires.
+    /// Waits for the next thing the loop must handle, in this order: shutdown, takeover, a
+    /// message, the liveness tick. The tick fires after `idle_check` without a message; the
+    /// timer is only re-armed when it fires.
     #[doc(hidden)]
     pub async fn next(&mut self, claim: Option<&Claim>) -> Next<S::Message> {
-        loop {
-            let taken_over = async {
-                match claim {
-                    Some(c) => c.taken_over().await,
-                    None => std::future::pending().await,
-                }
-            };
-            let next = tokio::select! {
-                biased;
-                _ = self.shutdown.wait_for(|down| *down) => Next::Shutdown,
-                _ = taken_over => Next::TakenOver,
-                message = self.source.recv_message() => match message {
-                    Some(m) => Next::Message(m),
-                    None => Next::SourceClosed,
-                },
-                _ = self.sleep.as_mut() => Next::Idle,
-            };
-            match next {
-                Next::Idle => {
-                    let due = self.last_activity + self.idle_check;
-                    let now = tokio::time::Instant::now();
-                    if due > now {
-                        // a message went out meanwhile: wait for the rest of the period
-                        self.sleep.as_mut().reset(due);
-                        continue;
-                    }
-                    self.last_activity = now;
-                    self.sleep.as_mut().reset(now + self.idle_check);
-                    return Next::Idle;
-                }
-                Next::Message(m) => {
-                    self.last_activity = tokio::time::Instant::now();
-                    return Next::Message(m);
-                }
-                other => return other,
+        let StreamLoop {
+            source,
+            idle_check,
+            sleep,
+            last_activity,
+        } = self;
+        let message = source.recv_message();
+        let mut message = std::pin::pin!(message);
+        poll_fn(|cx| {
+            if crate::sse::lifecycle::is_shutting_down() {
+                return Poll::Ready(Next::Shutdown);
             }
-        }
+            if claim.is_some_and(|c| c.poll_taken_over(cx).is_ready()) {
+                return Poll::Ready(Next::TakenOver);
+            }
+            if let Poll::Ready(m) = message.as_mut().poll(cx) {
+                return Poll::Ready(match m {
+                    Some(m) => {
+                        *last_activity = tokio::time::Instant::now();
+                        Next::Message(m)
+                    }
+                    None => Next::SourceClosed,
+                });
+            }
+            while sleep.as_mut().poll(cx).is_ready() {
+                let due = *last_activity + *idle_check;
+                let now = tokio::time::Instant::now();
+                if due > now {
+                    // a message went out meanwhile: wait for the rest of the period
+                    sleep.as_mut().reset(due);
+                    continue;
+                }
+                *last_activity = now;
+                sleep.as_mut().reset(now + *idle_check);
+                return Poll::Ready(Next::Idle);
+            }
+            Poll::Pending
+        })
+        .await
     }
 }
 

@@ -1,9 +1,37 @@
+use futures_util::task::AtomicWaker;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
-use tokio::sync::Notify;
+use std::task::{Context, Poll};
 
 type Key = (String, String);
+
+/// Set once when a newer stream takes the slot; the holder's loop checks it without a lock.
+#[derive(Debug, Default)]
+struct TakeOver {
+    taken: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl TakeOver {
+    fn take_over(&self) {
+        // stored: the old loop sees it even if it is not waiting right now
+        self.taken.store(true, Ordering::SeqCst);
+        self.waker.wake();
+    }
+
+    fn poll(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.taken.load(Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        if self.taken.load(Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
 
 /// One live stream per (scope key, tab): a new claim for the same key ends the previous stream's
 /// loop at once. It is a map behind a mutex, not a process: without claims it costs nothing.
@@ -22,7 +50,7 @@ type Key = (String, String);
 /// ```
 #[derive(Debug, Default)]
 pub struct StreamRegistry {
-    entries: Mutex<HashMap<Key, (u64, Arc<Notify>)>>,
+    entries: Mutex<HashMap<Key, (u64, Arc<TakeOver>)>>,
     generation: AtomicU64,
 }
 
@@ -55,13 +83,10 @@ impl StreamRegistry {
     pub fn claim(&'static self, scope: &str, tab: &str) -> Claim {
         let key = (scope.to_owned(), tab.to_owned());
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
-        let notify = Arc::new(Notify::new());
-        let previous = self
-            .lock()
-            .insert(key.clone(), (generation, notify.clone()));
+        let flag = Arc::new(TakeOver::default());
+        let previous = self.lock().insert(key.clone(), (generation, flag.clone()));
         if let Some((_, old)) = previous {
-            // a stored permit: the old loop sees it even if it is not waiting right now
-            old.notify_one();
+            old.take_over();
         }
         if let Some(announce) = ANNOUNCE.get() {
             // other nodes end their stream for this (scope, tab) too
@@ -71,7 +96,7 @@ impl StreamRegistry {
             registry: self,
             key,
             generation,
-            notify,
+            flag,
         }
     }
 
@@ -85,8 +110,8 @@ impl StreamRegistry {
     pub fn evict(&self, scope: &str, tab: &str) -> bool {
         let removed = self.lock().remove(&(scope.to_owned(), tab.to_owned()));
         match removed {
-            Some((_, notify)) => {
-                notify.notify_one();
+            Some((_, flag)) => {
+                flag.take_over();
                 true
             }
             None => false,
@@ -111,7 +136,7 @@ impl StreamRegistry {
         self.lock().is_empty()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, (u64, Arc<Notify>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, (u64, Arc<TakeOver>)>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -122,7 +147,7 @@ pub struct Claim {
     registry: &'static StreamRegistry,
     key: Key,
     generation: u64,
-    notify: Arc<Notify>,
+    flag: Arc<TakeOver>,
 }
 
 impl Claim {
@@ -137,7 +162,22 @@ impl Claim {
     /// # });
     /// ```
     pub async fn taken_over(&self) {
-        self.notify.notified().await;
+        poll_fn(|cx| self.poll_taken_over(cx)).await;
+    }
+
+    /// The poll form of [`taken_over`](Claim::taken_over): ready once a newer stream has the
+    /// slot. Lock-free, so a loop can check it on every wake-up.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let r = dstar::stream::StreamRegistry::global();
+    /// let claim = r.claim("poll-doc", "t");
+    /// let pending = std::future::poll_fn(|cx| std::task::Poll::Ready(claim.poll_taken_over(cx).is_pending())).await;
+    /// assert!(pending);
+    /// # });
+    /// ```
+    pub fn poll_taken_over(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.flag.poll(cx)
     }
 }
 
