@@ -351,3 +351,34 @@ async fn the_tab_can_come_in_a_header_too() {
     let signals: serde_json::Value = dstar::signals::read_signals(req).await.unwrap();
     assert_eq!(signals["x"], 1);
 }
+
+#[tokio::test]
+async fn registry_slots_are_exact_per_scope_and_tab() {
+    let _serial = SERIAL.lock().await;
+    use dstar::stream::StreamRegistry;
+    use std::future::poll_fn;
+    use std::task::Poll;
+    let registry = StreamRegistry::global();
+    // the same characters split differently are different (scope, tab) pairs
+    let a = registry.claim("user-ab", "c");
+    let b = registry.claim("user-a", "bc");
+    let c = registry.claim("user-a", "b:c");
+    async fn pending(claim: &dstar::stream::Claim) -> bool {
+        poll_fn(|cx| Poll::Ready(claim.poll_taken_over(cx).is_pending())).await
+    }
+    assert!(pending(&a).await && pending(&b).await && pending(&c).await);
+    // a takeover ends exactly the old holder, and the old holder's drop leaves the new entry
+    let b2 = registry.claim("user-a", "bc");
+    assert!(
+        !pending(&b).await,
+        "the older stream of the tab was not told"
+    );
+    assert!(pending(&a).await && pending(&c).await && pending(&b2).await);
+    drop(b);
+    assert!(!registry.evict("user-a", "nobody"));
+    assert!(
+        registry.evict("user-a", "bc"),
+        "the newer entry is still held"
+    );
+    assert!(!pending(&b2).await);
+}

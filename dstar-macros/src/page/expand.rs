@@ -485,12 +485,13 @@ fn stream_handler(
                 use ::dstar::stream::{EndReason, Next};
                 let __guard = __guard;
                 let __claim = __claim;
-                let mut __loop = ::dstar::stream::StreamLoop::new(
+                let __loop = ::dstar::stream::StreamLoop::new(
                     __source,
                     ::dstar::__private::core::time::Duration::from_millis(#idle),
                 );
+                let mut __loop = ::dstar::__private::core::pin::pin!(__loop);
                 loop {
-                    match __loop.next(__claim.as_ref()).await {
+                    match __loop.as_mut().next(__claim.as_ref()).await {
                         Next::Message(__message) => {
                             let mut __sse = ::dstar::Sse::new();
                             let __outcome = #on_message_call #await_message;

@@ -100,19 +100,23 @@ pub enum Next<M> {
     SourceClosed,
 }
 
-/// The loop's long-lived state: the source and one liveness timer, kept across wake-ups.
-///
-/// Waiting costs no lock per wake-up beyond the source's own: shutdown is a process-wide flag
-/// (the response body wakes the task for it, see [`crate::sse::shutdown`]) and a takeover is a
-/// flag on the [`Claim`], so thousands of streams woken by one broadcast do not each register
-/// with a shared channel again. Run it inside [`crate::sse::stream`], whose body provides the
-/// shutdown wake-up.
-#[doc(hidden)]
-pub struct StreamLoop<S> {
-    source: S,
-    idle_check: Duration,
-    sleep: Pin<Box<tokio::time::Sleep>>,
-    last_activity: tokio::time::Instant,
+pin_project_lite::pin_project! {
+    /// The loop's long-lived state: the source and one liveness timer, kept across wake-ups.
+    ///
+    /// Waiting costs no lock per wake-up beyond the source's own: shutdown is a process-wide flag
+    /// (the response body wakes the task for it, see [`crate::sse::shutdown`]) and a takeover is a
+    /// flag on the [`Claim`], so thousands of streams woken by one broadcast do not each register
+    /// with a shared channel again. Run it inside [`crate::sse::stream`], whose body provides the
+    /// shutdown wake-up.
+    #[doc(hidden)]
+    pub struct StreamLoop<S> {
+        source: S,
+        idle_check: Duration,
+        // inline, not boxed: the loop lives in the response body's one allocation
+        #[pin]
+        sleep: tokio::time::Sleep,
+        last_activity: tokio::time::Instant,
+    }
 }
 
 impl<S: Source> StreamLoop<S> {
@@ -121,7 +125,7 @@ impl<S: Source> StreamLoop<S> {
         StreamLoop {
             source,
             idle_check,
-            sleep: Box::pin(tokio::time::sleep(idle_check)),
+            sleep: tokio::time::sleep(idle_check),
             last_activity: tokio::time::Instant::now(),
         }
     }
@@ -130,13 +134,10 @@ impl<S: Source> StreamLoop<S> {
     /// message, the liveness tick. The tick fires after `idle_check` without a message; the
     /// timer is only re-armed when it fires.
     #[doc(hidden)]
-    pub async fn next(&mut self, claim: Option<&Claim>) -> Next<S::Message> {
-        let StreamLoop {
-            source,
-            idle_check,
-            sleep,
-            last_activity,
-        } = self;
+    pub async fn next(self: Pin<&mut Self>, claim: Option<&Claim>) -> Next<S::Message> {
+        let this = self.project();
+        let (source, idle_check, mut sleep, last_activity) =
+            (this.source, this.idle_check, this.sleep, this.last_activity);
         let message = source.recv_message();
         let mut message = std::pin::pin!(message);
         poll_fn(|cx| {

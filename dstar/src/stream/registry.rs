@@ -1,11 +1,17 @@
 use futures_util::task::AtomicWaker;
 use std::collections::HashMap;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll};
 
-type Key = (String, String);
+/// (scope, tab) as one string, `"{scope.len()}:{scope}{tab}"`: unambiguous, and one allocation
+/// shared by the map and the [`Claim`] (this is per open stream).
+type Key = Arc<str>;
+
+fn key(scope: &str, tab: &str) -> String {
+    format!("{}:{scope}{tab}", scope.len())
+}
 
 /// Set once when a newer stream takes the slot; the holder's loop checks it without a lock.
 #[derive(Debug, Default)]
@@ -50,8 +56,7 @@ impl TakeOver {
 /// ```
 #[derive(Debug, Default)]
 pub struct StreamRegistry {
-    entries: Mutex<HashMap<Key, (u64, Arc<TakeOver>)>>,
-    generation: AtomicU64,
+    entries: Mutex<HashMap<Key, Arc<TakeOver>>>,
 }
 
 static GLOBAL: LazyLock<StreamRegistry> = LazyLock::new(StreamRegistry::default);
@@ -81,11 +86,10 @@ impl StreamRegistry {
     /// let claim = dstar::stream::StreamRegistry::global().claim("scope", "tab");
     /// ```
     pub fn claim(&'static self, scope: &str, tab: &str) -> Claim {
-        let key = (scope.to_owned(), tab.to_owned());
-        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        let key: Key = key(scope, tab).into();
         let flag = Arc::new(TakeOver::default());
-        let previous = self.lock().insert(key.clone(), (generation, flag.clone()));
-        if let Some((_, old)) = previous {
+        let previous = self.lock().insert(key.clone(), flag.clone());
+        if let Some(old) = previous {
             old.take_over();
         }
         if let Some(announce) = ANNOUNCE.get() {
@@ -95,7 +99,6 @@ impl StreamRegistry {
         Claim {
             registry: self,
             key,
-            generation,
             flag,
         }
     }
@@ -108,9 +111,9 @@ impl StreamRegistry {
     /// assert!(!registry.evict("nobody", "no-tab"));
     /// ```
     pub fn evict(&self, scope: &str, tab: &str) -> bool {
-        let removed = self.lock().remove(&(scope.to_owned(), tab.to_owned()));
+        let removed = self.lock().remove(key(scope, tab).as_str());
         match removed {
-            Some((_, flag)) => {
+            Some(flag) => {
                 flag.take_over();
                 true
             }
@@ -136,7 +139,7 @@ impl StreamRegistry {
         self.lock().is_empty()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, (u64, Arc<TakeOver>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Arc<TakeOver>>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -146,7 +149,6 @@ impl StreamRegistry {
 pub struct Claim {
     registry: &'static StreamRegistry,
     key: Key,
-    generation: u64,
     flag: Arc<TakeOver>,
 }
 
@@ -184,9 +186,10 @@ impl Claim {
 impl Drop for Claim {
     fn drop(&mut self) {
         let mut entries = self.registry.lock();
+        // only its own entry: a newer claim may hold the key by now
         if entries
             .get(&self.key)
-            .is_some_and(|(g, _)| *g == self.generation)
+            .is_some_and(|flag| Arc::ptr_eq(flag, &self.flag))
         {
             entries.remove(&self.key);
         }

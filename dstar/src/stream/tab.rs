@@ -3,6 +3,8 @@ use crate::signals::{DEFAULT_SIGNALS_LIMIT, SignalsConfig, SignalsRejection};
 use crate::sse::{SseStream, StreamResponse, stream};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use std::borrow::Cow;
 use std::future::Future;
 
 /// A header a client may send the tab id in, instead of (or besides) the `tabId` signal.
@@ -54,23 +56,25 @@ pub async fn read_tab_id(req: Request) -> Result<(Option<String>, Request), Resp
             .ok()
             .flatten()
             .unwrap_or_default();
-        (raw, body)
+        (Bytes::from(raw), body)
     } else {
         let bytes = crate::signals::read::read_body(body, limit)
             .await
             .map_err(SignalsRejection::into_response)?;
-        (bytes.to_vec(), axum::body::Body::from(bytes))
+        // the same buffer serves the extractors after us: no copy
+        (bytes.clone(), axum::body::Body::from(bytes))
     };
     #[derive(serde::Deserialize)]
-    struct Tab {
-        #[serde(rename = "tabId")]
-        tab_id: Option<serde_json::Value>,
+    struct Tab<'a> {
+        // borrowed unless escaped; a tabId that is not a string makes the whole read fail: None
+        #[serde(rename = "tabId", borrow)]
+        tab_id: Option<Cow<'a, str>>,
     }
-    let tab = serde_json::from_slice::<Tab>(&json)
+    let tab = serde_json::from_slice::<Tab<'_>>(&json)
         .ok()
         .and_then(|t| t.tab_id)
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .filter(|t| valid_tab_id(t));
+        .filter(|t| valid_tab_id(t))
+        .map(Cow::into_owned);
     Ok((tab, Request::from_parts(parts, body)))
 }
 
