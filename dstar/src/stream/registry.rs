@@ -153,7 +153,9 @@ pub struct Claim {
 }
 
 impl Claim {
-    /// Resolves when a newer stream of the same (scope, tab) has claimed the slot.
+    /// Resolves when a newer stream of the same (scope, tab) has claimed the slot (at once if
+    /// that already happened). One task waits on a claim: the stream that holds it. If several
+    /// tasks wait on the same claim, only the one that polled last is woken.
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
