@@ -123,6 +123,28 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
+/// Publishes one broadcast through `bump_path` and waits for `n` deliveries: their latencies in
+/// ms, sorted.
+async fn broadcast(
+    addr: &str,
+    bump_path: &str,
+    got_rx: &mut mpsc::UnboundedReceiver<Instant>,
+    n: usize,
+) -> Vec<f64> {
+    let t0 = Instant::now();
+    request(addr, "POST", bump_path, "{}").await;
+    let mut latencies = Vec::with_capacity(n);
+    for _ in 0..n {
+        let at = tokio::time::timeout(Duration::from_secs(30), got_rx.recv())
+            .await
+            .expect("a stream missed the broadcast")
+            .unwrap();
+        latencies.push(at.duration_since(t0).as_secs_f64() * 1000.0);
+    }
+    latencies.sort_by(f64::total_cmp);
+    latencies
+}
+
 struct Fanout {
     kb_per_stream: f64,
     p50_ms: f64,
@@ -202,17 +224,7 @@ async fn fanout(variant: &str, n: usize, port: u16) -> Fanout {
     // shared 2-core machine is too noisy to compare)
     let (mut p50s, mut p99s) = (Vec::new(), Vec::new());
     for _ in 0..env_num("ROUNDS", 7) {
-        let t0 = Instant::now();
-        request(&addr, "POST", bump_path, "{}").await;
-        let mut latencies = Vec::with_capacity(n);
-        for _ in 0..n {
-            let at = tokio::time::timeout(Duration::from_secs(30), got_rx.recv())
-                .await
-                .expect("a stream missed the broadcast")
-                .unwrap();
-            latencies.push(at.duration_since(t0).as_secs_f64() * 1000.0);
-        }
-        latencies.sort_by(f64::total_cmp);
+        let latencies = broadcast(&addr, bump_path, &mut got_rx, n).await;
         p50s.push(percentile(&latencies, 0.5));
         p99s.push(percentile(&latencies, 0.99));
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -418,18 +430,8 @@ async fn delivery(streams: &str, bump: &str, n: usize, tag: &str) -> (f64, f64) 
         ready_rx.recv().await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let t0 = Instant::now();
-    request(bump, "POST", "/ticker/_event/bump", "{}").await;
-    let mut latencies = Vec::with_capacity(n);
-    for _ in 0..n {
-        let at = tokio::time::timeout(Duration::from_secs(30), got_rx.recv())
-            .await
-            .expect("a stream missed the broadcast")
-            .unwrap();
-        latencies.push(at.duration_since(t0).as_secs_f64() * 1000.0);
-    }
+    let latencies = broadcast(bump, "/ticker/_event/bump", &mut got_rx, n).await;
     let _ = stop_tx.send(true);
-    latencies.sort_by(f64::total_cmp);
     (percentile(&latencies, 0.5), percentile(&latencies, 0.99))
 }
 
