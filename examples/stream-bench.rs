@@ -123,6 +123,66 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
+/// Opens `n` streams on `addr` + `path` (tabs `{tag}-0`, `{tag}-1`, …), each on its own client
+/// task, and waits until all are open. Each task reports the arrival time of every tick event it
+/// reads; sending `true` on the watch stops them all.
+async fn open_clients(
+    addr: &str,
+    path: &str,
+    n: usize,
+    tag: &str,
+) -> (mpsc::UnboundedReceiver<Instant>, watch::Sender<bool>) {
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
+    let (got_tx, got_rx) = mpsc::unbounded_channel::<Instant>();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let gate = Arc::new(Semaphore::new(128));
+    for i in 0..n {
+        let (addr, ready_tx, got_tx, mut stop_rx, gate) = (
+            addr.to_owned(),
+            ready_tx.clone(),
+            got_tx.clone(),
+            stop_rx.clone(),
+            gate.clone(),
+        );
+        let (tag, path) = (tag.to_owned(), path.to_owned());
+        tokio::spawn(async move {
+            let permit = gate.acquire_owned().await.unwrap();
+            let (mut tcp, mut seen) =
+                open(&addr, &path, &format!("{{\"tabId\":\"{tag}-{i}\"}}")).await;
+            drop(permit);
+            let _ = ready_tx.send(());
+            let mut buf = [0u8; 4096];
+            // every tick event holds `"tick"` once: report each one as it arrives
+            seen.clear();
+            let mut scanned = 0;
+            loop {
+                tokio::select! {
+                    _ = stop_rx.changed() => return,
+                    r = tcp.read(&mut buf) => match r {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => {
+                            seen.extend_from_slice(&buf[..k]);
+                            let at = Instant::now();
+                            while let Some(i) = seen[scanned..].windows(6).position(|w| w == b"\"tick\"") {
+                                scanned += i + 6;
+                                let _ = got_tx.send(at);
+                            }
+                            if scanned > 4096 {
+                                seen.drain(..scanned);
+                                scanned = 0;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+    for _ in 0..n {
+        ready_rx.recv().await.unwrap();
+    }
+    (got_rx, stop_tx)
+}
+
 /// Publishes one broadcast through `bump_path` and waits for `n` deliveries: their latencies in
 /// ms, sorted.
 async fn broadcast(
@@ -162,53 +222,7 @@ async fn fanout(variant: &str, n: usize, port: u16) -> Fanout {
         "core" => ("/core/stream", "/ticker/_event/bump"),
         _ => ("/sdk/stream", "/sdk/bump"),
     };
-    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
-    let (got_tx, mut got_rx) = mpsc::unbounded_channel::<Instant>();
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let gate = Arc::new(Semaphore::new(128));
-    for i in 0..n {
-        let (addr, ready_tx, got_tx, mut stop_rx, gate) = (
-            addr.clone(),
-            ready_tx.clone(),
-            got_tx.clone(),
-            stop_rx.clone(),
-            gate.clone(),
-        );
-        tokio::spawn(async move {
-            let permit = gate.acquire_owned().await.unwrap();
-            let (mut tcp, mut seen) =
-                open(&addr, stream_path, &format!("{{\"tabId\":\"tab-{i}\"}}")).await;
-            drop(permit);
-            let _ = ready_tx.send(());
-            let mut buf = [0u8; 4096];
-            // every tick event holds `"tick"` once: report each one as it arrives
-            seen.clear();
-            let mut scanned = 0;
-            loop {
-                tokio::select! {
-                    _ = stop_rx.changed() => return,
-                    r = tcp.read(&mut buf) => match r {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => {
-                            seen.extend_from_slice(&buf[..k]);
-                            let at = Instant::now();
-                            while let Some(i) = seen[scanned..].windows(6).position(|w| w == b"\"tick\"") {
-                                scanned += i + 6;
-                                let _ = got_tx.send(at);
-                            }
-                            if scanned > 4096 {
-                                seen.drain(..scanned);
-                                scanned = 0;
-                            }
-                        }
-                    }
-                }
-            }
-        });
-    }
-    for _ in 0..n {
-        ready_rx.recv().await.unwrap();
-    }
+    let (mut got_rx, stop_tx) = open_clients(&addr, stream_path, n, "tab").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss1 = server.rss_kb();
     let kb_per_stream = (rss1.saturating_sub(rss0)) as f64 / n as f64;
@@ -400,46 +414,7 @@ async fn takeover_ms(old_addr: &str, new_addr: &str, tab: &str, pause: Duration)
 /// Delivery latencies of one broadcast to `n` dstar streams opened on `streams`, published on
 /// `bump`.
 async fn delivery(streams: &str, bump: &str, n: usize, tag: &str) -> (f64, f64) {
-    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
-    let (got_tx, mut got_rx) = mpsc::unbounded_channel::<Instant>();
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let gate = Arc::new(Semaphore::new(128));
-    for i in 0..n {
-        let (addr, ready_tx, got_tx, mut stop_rx, gate) = (
-            streams.to_owned(),
-            ready_tx.clone(),
-            got_tx.clone(),
-            stop_rx.clone(),
-            gate.clone(),
-        );
-        let tab = format!("{tag}-{i}");
-        tokio::spawn(async move {
-            let permit = gate.acquire_owned().await.unwrap();
-            let (mut tcp, mut seen) =
-                open(&addr, "/ticker", &format!("{{\"tabId\":\"{tab}\"}}")).await;
-            drop(permit);
-            let _ = ready_tx.send(());
-            let mut buf = [0u8; 4096];
-            loop {
-                tokio::select! {
-                    _ = stop_rx.changed() => return,
-                    r = tcp.read(&mut buf) => match r {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => {
-                            seen.extend_from_slice(&buf[..k]);
-                            if seen.windows(6).any(|w| w == b"\"tick\"") {
-                                let _ = got_tx.send(Instant::now());
-                                seen.clear();
-                            }
-                        }
-                    }
-                }
-            }
-        });
-    }
-    for _ in 0..n {
-        ready_rx.recv().await.unwrap();
-    }
+    let (mut got_rx, stop_tx) = open_clients(streams, "/ticker", n, tag).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let latencies = broadcast(bump, "/ticker/_event/bump", &mut got_rx, n).await;
     let _ = stop_tx.send(true);

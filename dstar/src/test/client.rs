@@ -268,13 +268,7 @@ impl TestClient {
     /// ```
     pub async fn stream(&self, path: &str, signals: Value) -> TestStream {
         let req = self.request(Method::POST, path, Some(signals));
-        let response = self
-            .router
-            .clone()
-            .oneshot(req)
-            .await
-            .expect("routers are infallible");
-        self.keep_cookies(response.headers());
+        let response = self.call(req).await;
         let (parts, body) = response.into_parts();
         TestStream {
             status: parts.status,
@@ -363,7 +357,8 @@ impl TestClient {
         builder.body(body).expect("a valid request")
     }
 
-    async fn send(&self, req: Request<Body>) -> TestResponse {
+    /// Runs the request through the router, keeping the cookies it sets.
+    async fn call(&self, req: Request<Body>) -> axum::response::Response {
         let response = self
             .router
             .clone()
@@ -371,6 +366,11 @@ impl TestClient {
             .await
             .expect("routers are infallible");
         self.keep_cookies(response.headers());
+        response
+    }
+
+    async fn send(&self, req: Request<Body>) -> TestResponse {
+        let response = self.call(req).await;
         let (parts, body) = response.into_parts();
         let body = body
             .collect()
