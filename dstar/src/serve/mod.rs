@@ -3,8 +3,13 @@
 //! feature (`DSTAR_TLS=dev` or `DSTAR_TLS_CERT`/`DSTAR_TLS_KEY`), and a graceful shutdown on
 //! SIGINT and SIGTERM: in-flight responses complete, open streams end cleanly.
 
+mod connections;
+mod limits;
+mod slow_start;
 #[cfg(feature = "tls")]
 mod tls;
+#[allow(unused_imports)] // read by the CSRF layer
+pub(crate) use connections::ServedOverTls;
 #[cfg(feature = "tls")]
 pub use tls::Tls;
 
@@ -14,6 +19,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::time::Duration;
 
 /// The address used when `DSTAR_ADDR` is not set.
 ///
@@ -40,6 +46,7 @@ pub struct Server {
     routes: Vec<RouteInfo>,
     default_addr: String,
     shutdown: Option<Shutdown>,
+    limits: limits::Limits,
     #[cfg(feature = "tls")]
     tls: Option<Tls>,
 }
@@ -75,9 +82,45 @@ impl Server {
             routes,
             default_addr: DEFAULT_ADDR.to_owned(),
             shutdown: None,
+            limits: limits::Limits::default(),
             #[cfg(feature = "tls")]
             tls: None,
         }
+    }
+
+    /// The most connections served at once (default 25,000, or `DSTAR_MAX_CONNECTIONS`). Past it,
+    /// new connections wait in the listen backlog until one closes; nothing is dropped.
+    ///
+    /// ```
+    /// let server = dstar::Server::new(dstar::App::empty()).max_connections(10_000);
+    /// ```
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.limits.max_connections = max.max(1);
+        self
+    }
+
+    /// How long a client may take to send a request header (default 30 s). A client that
+    /// trickles its header (slowloris), or connects and sends nothing, is cut off after it.
+    ///
+    /// ```
+    /// let server = dstar::Server::new(dstar::App::empty())
+    ///     .header_read_timeout(std::time::Duration::from_secs(10));
+    /// ```
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a graceful shutdown waits for in-flight responses (default 10 s). Open streams
+    /// end at once; whatever is still open at the deadline is closed.
+    ///
+    /// ```
+    /// let server = dstar::Server::new(dstar::App::empty())
+    ///     .shutdown_timeout(std::time::Duration::from_secs(5));
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.shutdown_timeout = timeout;
+        self
     }
 
     /// The address when `DSTAR_ADDR` is unset (default `127.0.0.1:3000`).
@@ -171,17 +214,13 @@ impl Bound {
             .shutdown
             .take()
             .unwrap_or_else(|| Box::pin(shutdown_signal()));
-        // open streams end when the signal comes, so the graceful shutdown does not wait forever
-        let shutdown = async move {
-            signal.await;
-            crate::sse::shutdown();
-        };
+        let limits = server.limits;
         #[cfg(feature = "tls")]
         if let Some(tls) = server.tls.take().or_else(Tls::from_env) {
-            let config = tls.config()?;
+            let handshake = tls.handshake()?;
             println!("dstar listening on https://{local_addr} (HTTP/2 and HTTP/1.1)");
             print_routes(&server.routes);
-            return tls::serve_tls(listener, server.router, config, shutdown).await;
+            return connections::serve(listener, server.router, handshake, limits, signal).await;
         }
         #[cfg(not(feature = "tls"))]
         if std::env::var_os("DSTAR_TLS").is_some() || std::env::var_os("DSTAR_TLS_CERT").is_some() {
@@ -191,9 +230,7 @@ impl Bound {
         }
         println!("dstar listening on http://{local_addr}");
         print_routes(&server.routes);
-        axum::serve(listener, server.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        connections::serve(listener, server.router, connections::Plain, limits, signal).await
     }
 }
 

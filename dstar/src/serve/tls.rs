@@ -1,14 +1,10 @@
 //! HTTPS with HTTP/2 through rustls (cargo feature `tls`), without OpenSSL.
 
-use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::service::TowerToHyperService;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
@@ -51,6 +47,18 @@ impl Tls {
             }),
             _ => None,
         }
+    }
+
+    pub(crate) fn handshake(&self) -> io::Result<TlsHandshake> {
+        if matches!(self, Tls::Dev) {
+            if let Some(warning) = dev_certificate_warning(!cfg!(debug_assertions)) {
+                tracing::warn!("{warning}");
+                eprintln!("dstar: WARNING: {warning}");
+            }
+        }
+        Ok(TlsHandshake {
+            acceptor: TlsAcceptor::from(self.config()?),
+        })
     }
 
     pub(crate) fn config(&self) -> io::Result<Arc<ServerConfig>> {
@@ -97,50 +105,54 @@ fn alpn() -> Vec<Vec<u8>> {
     vec![b"h2".to_vec(), b"http/1.1".to_vec()]
 }
 
-/// Accepts TLS connections and serves each with HTTP/2 or HTTP/1.1 (by ALPN) until `shutdown`,
-/// then lets open connections finish (streams end through `sse::shutdown`).
-pub(crate) async fn serve_tls(
-    listener: TcpListener,
-    router: Router,
-    config: Arc<ServerConfig>,
-    shutdown: impl std::future::Future<Output = ()> + Send,
-) -> io::Result<()> {
-    let acceptor = TlsAcceptor::from(config);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let builder = Builder::new(TokioExecutor::new());
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, _peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(e) => {
-                    tracing::debug!(error = %e, "dstar: accept failed");
-                    continue;
-                }
-            },
-            _ = &mut shutdown => break,
-        };
-        let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone());
-        let builder = builder.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let tls =
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    Ok(Ok(tls)) => tls,
-                    Ok(Err(e)) => {
-                        tracing::debug!(error = %e, "dstar: TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => return,
-                };
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
-            if let Err(e) = watcher.watch(connection.into_owned()).await {
-                tracing::debug!(error = %e, "dstar: connection ended with an error");
+/// TLS on accepted connections, with a deadline on the handshake.
+#[derive(Clone)]
+pub(crate) struct TlsHandshake {
+    acceptor: TlsAcceptor,
+}
+
+impl super::connections::Handshake for TlsHandshake {
+    type Io = tokio_rustls::server::TlsStream<TcpStream>;
+
+    async fn handshake(&self, tcp: TcpStream) -> Option<Self::Io> {
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.acceptor.accept(tcp)).await {
+            Ok(Ok(tls)) => Some(tls),
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "dstar: TLS handshake failed");
+                None
             }
-        });
+            Err(_) => {
+                tracing::debug!("dstar: TLS handshake timed out");
+                None
+            }
+        }
     }
-    crate::sse::shutdown();
-    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
-    Ok(())
+
+    fn is_tls(&self) -> bool {
+        true
+    }
+}
+
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The warning a release build logs when it serves the self-signed development certificate.
+pub(crate) fn dev_certificate_warning(release: bool) -> Option<&'static str> {
+    release.then_some(
+        "DSTAR_TLS=dev in a release build: serving a SELF-SIGNED DEVELOPMENT CERTIFICATE. \
+         Browsers will warn and clients cannot verify this server. For production, set \
+         DSTAR_TLS_CERT and DSTAR_TLS_KEY (or terminate TLS in a proxy).",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_release_build_warns_loudly_about_the_dev_certificate() {
+        let warning = dev_certificate_warning(true).expect("release builds warn");
+        assert!(warning.contains("SELF-SIGNED DEVELOPMENT CERTIFICATE"));
+        assert!(warning.contains("DSTAR_TLS_CERT"));
+        assert_eq!(dev_certificate_warning(false), None);
+    }
 }

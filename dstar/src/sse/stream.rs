@@ -540,7 +540,9 @@ impl Body for StreamBody {
             }
             return Poll::Ready(Some(Ok(Frame::data(bytes))));
         }
-        if state.senders == 0 {
+        // A clone of the writer kept elsewhere (a task of the user's) must not hold a shutting-down
+        // server open: once the driver is gone and the queue is drained, the response ends.
+        if state.senders == 0 || (shutting_down && this.driver.is_none()) {
             drop(state);
             this.count = None;
             return Poll::Ready(None);

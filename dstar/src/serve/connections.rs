@@ -1,0 +1,254 @@
+//! The accept loop shared by plain TCP and TLS: a connection cap, a header-read deadline, back-off
+//! on accept errors, and a graceful shutdown with a hard deadline.
+
+use super::limits::Limits;
+use super::slow_start::FirstBytes;
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+
+/// A request extension present on requests that arrived over TLS through `dstar::serve`, so
+/// layers (the CSRF cookie) can tell without trusting a header.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServedOverTls;
+
+/// How an accepted TCP connection becomes a byte stream: as it is, or through a TLS handshake.
+pub(crate) trait Handshake: Clone + Send + Sync + 'static {
+    /// The stream after the handshake.
+    type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// Runs the handshake; `None` drops the connection (the reason is logged).
+    fn handshake(&self, tcp: TcpStream) -> impl Future<Output = Option<Self::Io>> + Send;
+    /// Whether requests on these connections came over TLS.
+    fn is_tls(&self) -> bool;
+}
+
+/// Plain TCP: no handshake.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Plain;
+
+impl Handshake for Plain {
+    type Io = TcpStream;
+    async fn handshake(&self, tcp: TcpStream) -> Option<TcpStream> {
+        Some(tcp)
+    }
+    fn is_tls(&self) -> bool {
+        false
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then drains: open streams end
+/// (`sse::shutdown`), in-flight responses complete, and whatever is still open after
+/// `limits.shutdown_timeout` is closed.
+pub(crate) async fn serve<H: Handshake>(
+    listener: TcpListener,
+    router: Router,
+    handshake: H,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let (hard_stop, hard_stopped) = watch::channel(false);
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let builder = builder(&limits);
+    let mut backoff = AcceptBackoff::default();
+    let mut full_logged = false;
+    tokio::pin!(shutdown);
+    loop {
+        // Past the cap, stop accepting: new connections wait in the kernel's backlog.
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(permit) => {
+                full_logged = false;
+                permit
+            }
+            Err(_) => {
+                if !full_logged {
+                    tracing::warn!(
+                        max_connections = limits.max_connections,
+                        "dstar: connection cap reached; new connections wait until one closes"
+                    );
+                    full_logged = true;
+                }
+                tokio::select! {
+                    permit = permits.clone().acquire_owned() => permit.expect("never closed"),
+                    _ = &mut shutdown => break,
+                }
+            }
+        };
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => {
+                    backoff.reset();
+                    conn
+                }
+                Err(e) => {
+                    backoff.wait(&e).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = tcp.set_nodelay(true);
+        let handshake = handshake.clone();
+        let router = router.clone();
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let mut hard_stopped = hard_stopped.clone();
+        let header_timeout = limits.header_read_timeout;
+        tokio::spawn(async move {
+            let _permit = permit;
+            let Some(io) = handshake.handshake(tcp).await else {
+                return;
+            };
+            let tls = handshake.is_tls();
+            let service = tower::util::MapRequest::new(router, move |req: Request<Incoming>| {
+                let mut req = req.map(axum::body::Body::new);
+                req.extensions_mut().insert(ConnectInfo(peer));
+                if tls {
+                    req.extensions_mut().insert(ServedOverTls);
+                }
+                req
+            });
+            let io = TokioIo::new(FirstBytes::new(io, header_timeout));
+            let connection =
+                builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service));
+            tokio::select! {
+                result = watcher.watch(connection.into_owned()) => {
+                    if let Err(e) = result {
+                        tracing::debug!(%peer, error = %e, "dstar: connection ended with an error");
+                    }
+                }
+                _ = hard_stopped.wait_for(|stop| *stop) => {
+                    tracing::debug!(%peer, "dstar: connection closed at the shutdown deadline");
+                }
+            }
+        });
+    }
+    drop(listener);
+    crate::sse::shutdown();
+    let open = permits_in_use(&permits, limits.max_connections);
+    if open > 0 {
+        tracing::info!(
+            open,
+            deadline = ?limits.shutdown_timeout,
+            "dstar: shutting down; waiting for open connections"
+        );
+    }
+    if tokio::time::timeout(limits.shutdown_timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = permits_in_use(&permits, limits.max_connections),
+            deadline = ?limits.shutdown_timeout,
+            "dstar: shutdown deadline passed; closing the connections still open"
+        );
+        let _ = hard_stop.send(true);
+        // let the connection tasks see it and drop their sockets
+        let _ = tokio::time::timeout(
+            Duration::from_secs(1),
+            permits.acquire_many(limits.max_connections as u32),
+        )
+        .await;
+    }
+    Ok(())
+}
+
+fn permits_in_use(permits: &Semaphore, max: usize) -> usize {
+    max.saturating_sub(permits.available_permits())
+}
+
+fn builder(limits: &Limits) -> Builder<TokioExecutor> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        // dead HTTP/2 peers are noticed and dropped
+        .keep_alive_interval(Some(Duration::from_secs(20)))
+        .keep_alive_timeout(Duration::from_secs(20))
+        .enable_connect_protocol();
+    builder
+}
+
+/// Back-off after accept errors: a process out of file descriptors (`EMFILE`) would otherwise
+/// spin on `accept`. Errors about one connection (reset, aborted) are skipped at once.
+#[derive(Debug, Default)]
+struct AcceptBackoff {
+    delay: Option<Duration>,
+}
+
+impl AcceptBackoff {
+    const FIRST: Duration = Duration::from_millis(5);
+    const MAX: Duration = Duration::from_secs(1);
+
+    fn reset(&mut self) {
+        self.delay = None;
+    }
+
+    async fn wait(&mut self, error: &io::Error) {
+        if is_connection_error(error) {
+            tracing::debug!(%error, "dstar: accept failed for one connection");
+            return;
+        }
+        let delay = self.delay.map_or(Self::FIRST, |d| (d * 2).min(Self::MAX));
+        if self.delay.is_none() {
+            tracing::error!(%error, "dstar: accept failed; backing off (out of file descriptors?)");
+        }
+        self.delay = Some(delay);
+        tokio::time::sleep(delay).await;
+    }
+}
+
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn accept_errors_back_off_doubling_to_a_second() {
+        let mut backoff = AcceptBackoff::default();
+        let emfile = io::Error::from_raw_os_error(24);
+        let mut delays = Vec::new();
+        for _ in 0..10 {
+            let start = tokio::time::Instant::now();
+            backoff.wait(&emfile).await;
+            delays.push(start.elapsed().as_millis());
+        }
+        assert_eq!(delays, [5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        let start = tokio::time::Instant::now();
+        backoff
+            .wait(&io::Error::from(io::ErrorKind::ConnectionReset))
+            .await;
+        assert_eq!(
+            start.elapsed().as_millis(),
+            0,
+            "per-connection errors do not wait"
+        );
+        backoff.reset();
+        let start = tokio::time::Instant::now();
+        backoff.wait(&emfile).await;
+        assert_eq!(start.elapsed().as_millis(), 5);
+    }
+}

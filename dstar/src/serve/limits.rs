@@ -1,0 +1,40 @@
+//! The server's limits against slow and hostile clients.
+
+use std::time::Duration;
+
+/// The connection cap when `DSTAR_MAX_CONNECTIONS` is not set.
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 25_000;
+/// How long a client may take to send a request's header (slowloris protection).
+pub(crate) const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a graceful shutdown waits for open connections before closing them.
+pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_connections: usize,
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) shutdown_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let max_connections = match std::env::var("DSTAR_MAX_CONNECTIONS") {
+            Ok(text) => match text.parse::<usize>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    tracing::warn!(
+                        value = %text,
+                        "DSTAR_MAX_CONNECTIONS is not a positive number; using {DEFAULT_MAX_CONNECTIONS}"
+                    );
+                    DEFAULT_MAX_CONNECTIONS
+                }
+            },
+            Err(_) => DEFAULT_MAX_CONNECTIONS,
+        };
+        Limits {
+            max_connections,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! `dstar::serve` against slow and hostile clients: header deadline (slowloris), a connection cap
+//! that makes new connections wait, a shutdown deadline, and the peer address for handlers.
+//! Everything on 127.0.0.1.
+
+use dstar::Server;
+use dstar::axum::Router;
+use dstar::axum::extract::ConnectInfo;
+use dstar::axum::routing::{get, post};
+use dstar::prelude::*;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+
+fn router() -> Router {
+    Router::new()
+        .route("/hello", get(|| async { "hello" }))
+        .route(
+            "/peer",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }),
+        )
+        .route(
+            "/forever",
+            post(|| async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/kept-stream",
+            post(|| async {
+                dstar::sse::stream(|sse| async move {
+                    let _ = sse.patch_signals(json!({ "open": true })).await;
+                    // the user keeps a clone of the writer in a task of their own, forever
+                    tokio::spawn(async move {
+                        let _keep = sse;
+                        std::future::pending::<()>().await;
+                    });
+                })
+            }),
+        )
+}
+
+type Task = tokio::task::JoinHandle<std::io::Result<()>>;
+
+async fn start(
+    configure: impl FnOnce(Server) -> Server,
+) -> (SocketAddr, oneshot::Sender<()>, Task) {
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = Server::from_router(router(), Vec::new())
+        .default_addr("127.0.0.1:0")
+        .shutdown_on(async {
+            let _ = rx.await;
+        });
+    let bound = configure(server).bind().await.unwrap();
+    let addr = bound.local_addr();
+    (addr, tx, tokio::spawn(bound.run()))
+}
+
+async fn get_once(addr: SocketAddr, path: &str) -> String {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n");
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tcp.read_to_end(&mut out).await.unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads until the server closes the connection; fails the test if it is still open after 10 s.
+async fn expect_closed(tcp: &mut TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return out,
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+            Err(_) => panic!("the server kept the connection open"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_trickled_header_is_cut_off_and_others_are_served() {
+    let (addr, stop, task) = start(|s| s.header_read_timeout(Duration::from_millis(300))).await;
+    // slowloris: a header that never ends
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /hello HTTP/1.1\r\nhost: t\r\nx-a: ")
+        .await
+        .unwrap();
+    // a client that connects and says nothing at all
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    // an HTTP/2 preface that never completes
+    let mut half_preface = TcpStream::connect(addr).await.unwrap();
+    half_preface.write_all(b"PRI * HT").await.unwrap();
+    let served = get_once(addr, "/hello").await;
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+    let answer = String::from_utf8_lossy(&expect_closed(&mut slow).await).into_owned();
+    assert!(!answer.contains("hello"), "{answer}");
+    assert!(expect_closed(&mut silent).await.is_empty());
+    assert!(expect_closed(&mut half_preface).await.is_empty());
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn past_the_connection_cap_new_connections_wait_and_nothing_crashes() {
+    let (addr, stop, task) = start(|s| s.max_connections(2)).await;
+    // two keep-alive connections hold both places
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        tcp.write_all(b"GET /hello HTTP/1.1\r\nhost: t\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 512];
+        let n = tcp.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+        held.push(tcp);
+    }
+    // a third connection is accepted by the kernel but not served yet
+    let third = tokio::spawn(get_once(addr, "/hello"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!third.is_finished(), "the cap let a third connection in");
+    // one place frees up: the waiting connection is served
+    drop(held.pop());
+    let response = tokio::time::timeout(Duration::from_secs(10), third)
+        .await
+        .expect("the waiting connection was served once a place freed")
+        .unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn handlers_can_read_the_peer_address() {
+    let (addr, stop, task) = start(|s| s).await;
+    let response = get_once(addr, "/peer").await;
+    assert!(response.ends_with("127.0.0.1"), "{response}");
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_has_a_deadline_even_with_a_kept_stream_writer_and_a_hung_handler() {
+    // shutdown ends every stream of the process: run in a child so other tests are not touched
+    if std::env::var_os("DSTAR_TEST_LIMITS_CHILD").is_none() {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "shutdown_has_a_deadline_even_with_a_kept_stream_writer_and_a_hung_handler",
+            ])
+            .env("DSTAR_TEST_LIMITS_CHILD", "1")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        return;
+    }
+    let (addr, stop, task) = start(|s| s.shutdown_timeout(Duration::from_millis(500))).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"POST /kept-stream HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n")
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&seen).contains("\"open\":true") {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0);
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let mut hung = TcpStream::connect(addr).await.unwrap();
+    hung.write_all(b"POST /forever HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    // the stream whose writer is still alive elsewhere ends cleanly
+    seen.extend(expect_closed(&mut stream).await);
+    assert!(
+        String::from_utf8_lossy(&seen).contains("0\r\n\r\n"),
+        "the stream was cut instead of ended"
+    );
+    // the hung handler is closed at the deadline, and the server returns
+    let late = expect_closed(&mut hung).await;
+    assert!(late.is_empty(), "{}", String::from_utf8_lossy(&late));
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("the server returned after its shutdown deadline")
+        .unwrap()
+        .unwrap();
+}
