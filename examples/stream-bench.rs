@@ -6,7 +6,8 @@
 //! Environment: `STREAMS` (5000), `ROUNDS` (7 broadcasts per fan-out variant: medians of their
 //! p50 and p99), `CHURN` (10000), `FLOOD` (100000), `ZOMBIES` (200), and
 //! `BENCH=fanout,churn,slow,zombie,redis` to run some parts only (`redis` needs `redis-server`;
-//! `CROSS_STREAMS`, default 2000).
+//! `CROSS_STREAMS`, default 2000). `BENCH=publish` (only when named) measures Redis publishes per
+//! second from 8 concurrent publishers.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -14,6 +15,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc, watch};
+
+/// The stats token stream-bench gives the servers it starts.
+const STATS_TOKEN: &str = "stream-bench-stats-token";
 
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -43,6 +47,7 @@ impl Server {
         }
         let mut child = command
             .env("DSTAR_ADDR", &addr)
+            .env("DSTAR_STATS_TOKEN", STATS_TOKEN)
             .stdout(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
@@ -72,7 +77,14 @@ impl Server {
     }
 
     async fn stats(&self) -> String {
-        let text = request(&self.addr, "GET", "/_dstar/stats", "").await;
+        let mut tcp = TcpStream::connect(&self.addr).await.unwrap();
+        let req = format!(
+            "GET /_dstar/stats HTTP/1.1\r\nhost: bench\r\nconnection: close\r\nauthorization: Bearer {STATS_TOKEN}\r\n\r\n"
+        );
+        tcp.write_all(req.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tcp.read_to_end(&mut out).await;
+        let text = String::from_utf8_lossy(&out).into_owned();
         text.rsplit("\r\n\r\n").next().unwrap_or("").to_owned()
     }
 }
@@ -421,14 +433,12 @@ async fn delivery(streams: &str, bump: &str, n: usize, tag: &str) -> (f64, f64) 
     (percentile(&latencies, 0.5), percentile(&latencies, 0.99))
 }
 
-/// Two stream-server nodes sharing a Redis: fan-out across nodes next to in-process, and
-/// cross-node same-tab takeover.
-async fn cross_node(n: usize, rounds: usize) {
-    let redis_port = 21210;
-    let mut redis = Command::new("redis-server")
+/// A throwaway redis-server on 127.0.0.1:`port` (no persistence), once it accepts connections.
+async fn start_redis(port: u16) -> Child {
+    let redis = Command::new("redis-server")
         .args([
             "--port",
-            &redis_port.to_string(),
+            &port.to_string(),
             "--bind",
             "127.0.0.1",
             "--save",
@@ -440,11 +450,69 @@ async fn cross_node(n: usize, rounds: usize) {
         .spawn()
         .expect("redis-server (apt-get install redis-server)");
     for _ in 0..200 {
-        if TcpStream::connect(("127.0.0.1", redis_port)).await.is_ok() {
+        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    redis
+}
+
+/// Publishes per second through `PubSub::redis` from `publishers` concurrent tasks, for `seconds`
+/// (one subscriber listens, so every publish is delivered). Medians over `rounds`.
+async fn publish_rate(publishers: usize, seconds: f64, rounds: usize) {
+    let port = 21220;
+    let mut redis = start_redis(port).await;
+    let pubsub = dstar::stream::PubSub::redis(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let mut sub = pubsub.subscribe::<u64>("bench");
+    let drain = tokio::spawn(async move {
+        use dstar::stream::Source;
+        while sub.recv_message().await.is_some() {}
+    });
+    // warm the connection up
+    pubsub.publish("bench", 0u64).await.unwrap();
+    let mut rates = Vec::new();
+    for _ in 0..rounds {
+        let until = Instant::now() + Duration::from_secs_f64(seconds);
+        let tasks: Vec<_> = (0..publishers)
+            .map(|_| {
+                let pubsub = pubsub.clone();
+                tokio::spawn(async move {
+                    let mut sent = 0u64;
+                    while Instant::now() < until {
+                        pubsub.publish("bench", sent).await.unwrap();
+                        sent += 1;
+                    }
+                    sent
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for task in tasks {
+            total += task.await.unwrap();
+        }
+        rates.push(total as f64 / seconds);
+    }
+    rates.sort_by(f64::total_cmp);
+    println!(
+        "  {publishers} concurrent publishers: median {:.0} publishes/s over {rounds} rounds of {seconds} s (all: {})",
+        rates[rates.len() / 2],
+        rates
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    drain.abort();
+    let _ = redis.kill();
+    let _ = redis.wait();
+}
+
+/// Two stream-server nodes sharing a Redis: fan-out across nodes next to in-process, and
+/// cross-node same-tab takeover.
+async fn cross_node(n: usize, rounds: usize) {
+    let redis_port = 21210;
+    let mut redis = start_redis(redis_port).await;
     let url = format!("redis://127.0.0.1:{redis_port}");
     // the in-process figure from the same run: one server, no Redis
     let alone = Server::start(21213).await;
@@ -552,6 +620,10 @@ async fn main() {
     {
         println!("== cross-node over Redis (two stream-server processes)");
         cross_node(env_num("CROSS_STREAMS", 2000), zombies).await;
+    }
+    if only.split(',').any(|p| p == "publish") {
+        println!("== Redis publish throughput (in-process PubSub::redis)");
+        publish_rate(8, 3.0, 5).await;
     }
     if run("zombie") {
         println!(

@@ -5,7 +5,7 @@
 //! - `POST /sdk/stream` (hand-written) and `POST /sdk/bump`
 //! - `POST /idle`: an open SSE response that does nothing (the per-connection floor)
 //! - `POST /flood/{n}`: publishes `n` ticks to both at once (for the slow-reader run)
-//! - `GET /_dstar/stats`
+//! - `GET /_dstar/stats` (with `DSTAR_STATS_TOKEN` set, as stream-bench does)
 
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
@@ -142,7 +142,6 @@ pub fn app() -> axum::Router {
     dstar::App::empty()
         .page::<BenchTicker>()
         .state(state)
-        .with_stats()
         .build()
         .merge(extra)
 }

@@ -74,9 +74,9 @@ impl Ticker {
     }
 }
 
-/// The example's app: the ticker page and `GET /_dstar/stats`.
+/// The example's app: the ticker page (and `GET /_dstar/stats` when `DSTAR_STATS_TOKEN` is set).
 pub fn app(state: AppState) -> dstar::App {
-    dstar::App::new().state(state).with_stats()
+    dstar::App::new().state(state)
 }
 
 #[tokio::main]

@@ -46,6 +46,12 @@ impl Store {
         self.all().into_iter().find(|t| t.id == id)
     }
 
+    fn remove(&self, id: u64) -> Option<Todo> {
+        let mut items = self.0.lock().unwrap();
+        let at = items.iter().position(|t| t.id == id)?;
+        Some(items.remove(at))
+    }
+
     fn rename(&self, id: u64, title: &str) -> Option<Todo> {
         let mut items = self.0.lock().unwrap();
         let item = items.iter_mut().find(|t| t.id == id)?;
@@ -74,6 +80,7 @@ impl DetailDrawer {
         html! {
             aside #detail-drawer data-signals:title=(dstar::scripts::js_literal(&item.title)) {
                 label { "Title " input data-bind:title data-on:change=(event("change_title", item.id)); }
+                button.destroy data-on:click=(event("delete", item.id)) { "Delete" }
                 small data-show="$saved" { " saved" }
             }
         }
@@ -96,6 +103,19 @@ impl DetailDrawer {
             .patch_signals(json!({ "saved": true }));
         Ok(())
     }
+
+    /// `DELETE /ds/{module}/delete/{id}`: Datastar sends a DELETE's signals (and with them the
+    /// CSRF token) in the `datastar` query parameter.
+    #[event(method = "delete")]
+    async fn delete(
+        sse: &mut Sse,
+        #[arg] id: u64,
+        State(store): State<Store>,
+    ) -> Result<(), String> {
+        store.remove(id).ok_or(format!("no todo {id}"))?;
+        sse.remove_elements(format!("#todo-{id}"));
+        Ok(())
+    }
 }
 
 /// `/todos`: every todo, and the drawer for the first one.
@@ -114,7 +134,7 @@ impl TodoList {
             h1 { "Todos" }
             ul {
                 @for item in &self.items {
-                    li { a href=(format!("/todos/{}", item.id)) { (title(item)) } }
+                    li #(format!("todo-{}", item.id)) { a href=(format!("/todos/{}", item.id)) { (title(item)) } }
                 }
             }
             @if let Some(first) = self.items.first() {
@@ -150,22 +170,18 @@ impl TodoDetail {
     }
 }
 
-/// The example's pages and component, without CSRF protection (for tests of the logic).
+/// The example's pages and component, without CSRF tokens (for tests of the logic).
 pub fn app(store: Store) -> dstar::App {
-    dstar::App::new().state(store).with_stats()
+    dstar::App::new().state(store)
 }
 
-/// The example as it runs: CSRF token protection on every event (`DSTAR_CSRF_KEY` sets the key).
-pub fn router(store: Store) -> dstar::axum::Router {
-    app(store)
-        .build()
-        .layer(dstar::csrf::Csrf::from_env().layer())
+/// The example as it runs: CSRF tokens on every event, keyed by `DSTAR_SECRET` or by a key file
+/// generated once (`.dstar/secret`), so open pages keep working across a restart.
+pub fn secured(store: Store) -> dstar::App {
+    app(store).csrf(dstar::csrf::Csrf::from_env())
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let routes = app(Store::default()).routes();
-    dstar::Server::from_router(router(Store::default()), routes)
-        .run()
-        .await
+    dstar::serve(secured(Store::default())).await
 }

@@ -8,6 +8,7 @@ pub mod elements;
 mod error;
 pub mod page;
 pub mod scripts;
+pub mod secret;
 mod serve;
 pub mod signals;
 pub mod sse;

@@ -72,6 +72,11 @@ async fn app(name: &str, env: &[(&str, &str)]) -> (Proc, u16) {
     let mut cmd = Command::new(example_binary(name));
     cmd.env("DSTAR_ADDR", format!("127.0.0.1:{port}"))
         .env("DSTAR_CLIENT_FILE", datastar_client())
+        .env("DSTAR_STATS_TOKEN", STATS_TOKEN)
+        .env(
+            "DSTAR_SECRET_FILE",
+            std::env::temp_dir().join(format!("dstar-browser-key-{port}")),
+        )
         .stdout(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
@@ -164,10 +169,13 @@ impl Browser {
     }
 }
 
+/// The stats token the example processes get.
+const STATS_TOKEN: &str = "browser-test-stats-token";
+
 async fn http(port: u16, method: &str, path: &str) -> String {
     let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{{}}"
+        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\nauthorization: Bearer {STATS_TOKEN}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{{}}"
     );
     tcp.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();

@@ -1,5 +1,5 @@
-//! CSRF: every path to 200 and every path to 403, tokens and Fetch Metadata, and the todo example
-//! running protected.
+//! CSRF: every path to 200 and every path to 403 (and 413/415), tokens and the default
+//! cross-origin check, and the todo example running protected.
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../examples/todo.rs"]
@@ -13,6 +13,7 @@ use dstar::csrf::{Csrf, CsrfToken};
 use dstar::prelude::*;
 use dstar::test::{TestClient, assert_patched_element, assert_patched_signals};
 use dstar_tests::send;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const KEY: &[u8] = b"a test key that is long enough, 32+ bytes";
 
@@ -153,8 +154,37 @@ async fn missing_wrong_stale_and_cross_session_tokens_are_403() {
     );
 }
 
-fn fetch(site: Option<&str>, origin: Option<&str>) -> Request<Body> {
-    let mut b = Request::post("/echo")
+/// A counter that only a handler that ran can raise: refusals must leave it alone.
+static RAN: AtomicUsize = AtomicUsize::new(0);
+
+/// A dstar app with one page event and one DELETE event, protected the default way: cross-origin
+/// checks with no configuration (and tokens when `csrf` is given).
+fn app(configure: impl FnOnce(dstar::App) -> dstar::App) -> Router {
+    #[derive(Default)]
+    struct Guarded;
+    #[dstar::page("/guarded")]
+    impl Guarded {
+        fn render(&self) -> Markup {
+            html! { p { "guarded" } }
+        }
+        #[event]
+        async fn touch(sse: &mut Sse) {
+            RAN.fetch_add(1, Ordering::SeqCst);
+            sse.patch_signals(json!({ "touched": true }));
+        }
+        #[event(method = "delete")]
+        async fn wipe(sse: &mut Sse) {
+            RAN.fetch_add(1, Ordering::SeqCst);
+            sse.patch_signals(json!({ "wiped": true }));
+        }
+    }
+    configure(dstar::App::empty().page::<Guarded>()).build()
+}
+
+fn fetch(method: &str, site: Option<&str>, origin: Option<&str>) -> Request<Body> {
+    let mut b = Request::builder()
+        .method(method)
+        .uri("/guarded/_event/touch")
         .header("host", "app.example")
         .header("content-type", "application/json");
     if let Some(s) = site {
@@ -167,74 +197,270 @@ fn fetch(site: Option<&str>, origin: Option<&str>) -> Request<Body> {
 }
 
 #[tokio::test]
-async fn fetch_metadata_mode_needs_no_token() {
-    let app = protected(Csrf::fetch_metadata_only().trusted_origin("https://partner.example"));
-    let cases = [
-        (Some("same-origin"), None, StatusCode::OK),
-        (Some("none"), None, StatusCode::OK),
-        (
-            Some("cross-site"),
-            Some("https://evil.example"),
-            StatusCode::FORBIDDEN,
-        ),
-        (
-            Some("same-site"),
-            Some("https://sub.app.example"),
-            StatusCode::FORBIDDEN,
-        ),
-        (
-            Some("cross-site"),
-            Some("https://partner.example"),
-            StatusCode::OK,
-        ),
-        (None, Some("https://app.example"), StatusCode::OK),
-        (None, Some("https://evil.example"), StatusCode::FORBIDDEN),
-        (None, None, StatusCode::OK),
+async fn cross_site_requests_are_refused_with_no_configuration() {
+    let app = app(|a| a.trust_origin("https://partner.example"));
+    let before = RAN.load(Ordering::SeqCst);
+    let refused = [
+        (Some("cross-site"), Some("https://evil.example")),
+        (Some("same-site"), Some("https://sub.app.example")),
+        (Some("cross-site"), None),
+        (None, Some("https://evil.example")),
+        (None, Some("http://app.example:8080")),
     ];
-    for (site, origin, expected) in cases {
-        let (code, text) = status(app.clone(), fetch(site, origin)).await;
-        assert_eq!(code, expected, "{site:?} {origin:?}: {text}");
+    for (site, origin) in refused {
+        let (code, text) = status(app.clone(), fetch("POST", site, origin)).await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "{site:?} {origin:?}: {text}");
+        assert!(text.starts_with("cross-site request refused: "), "{text}");
+        assert!(!text.contains('\n'), "one line: {text}");
     }
-    let (_, text) = status(app.clone(), fetch(Some("cross-site"), None)).await;
-    assert_eq!(
-        text,
-        "CSRF check failed: cross-origin request refused (Sec-Fetch-Site: cross-site)"
-    );
-    let (_, text) = status(app, fetch(None, Some("https://evil.example"))).await;
-    assert_eq!(
-        text,
-        "CSRF check failed: request from the foreign origin https://evil.example refused"
-    );
+    assert_eq!(RAN.load(Ordering::SeqCst), before, "a refused event ran");
+    let allowed = [
+        (Some("same-origin"), None),
+        (Some("none"), None),
+        (Some("cross-site"), Some("https://partner.example")),
+        (None, Some("https://app.example")),
+        (None, None),
+    ];
+    for (site, origin) in allowed {
+        let (code, text) = status(app.clone(), fetch("POST", site, origin)).await;
+        assert_eq!(code, StatusCode::OK, "{site:?} {origin:?}: {text}");
+    }
+    // GET is safe: a cross-site link still loads the page
+    let (code, _) = status(
+        app.clone(),
+        Request::get("/guarded")
+            .header("sec-fetch-site", "cross-site")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
 }
 
 #[tokio::test]
-async fn tokens_and_fetch_metadata_together_need_both() {
-    let app = protected(Csrf::new(KEY).fetch_metadata(true));
-    let (cookie, token) = session(app.clone()).await;
-    let with = |site: &str| {
-        post_json(Some(&cookie))
-            .header("sec-fetch-site", site)
-            .body(Body::from(json!({ "csrf": token }).to_string()))
-            .unwrap()
-    };
-    assert_eq!(
-        status(app.clone(), with("same-origin")).await.0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        status(app.clone(), with("cross-site")).await.0,
-        StatusCode::FORBIDDEN
-    );
-    let req = post_json(Some(&cookie))
-        .header("sec-fetch-site", "same-origin")
+async fn http2_requests_compare_the_origin_with_the_authority() {
+    let app = app(|a| a);
+    // HTTP/2 has no Host header: the request target carries the authority
+    let req = Request::post("https://app.example/guarded/_event/touch")
+        .header("origin", "https://app.example")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_eq!(status(app.clone(), req).await.0, StatusCode::OK);
+    let req = Request::post("https://app.example/guarded/_event/touch")
+        .header("origin", "https://evil.example")
         .body(Body::from("{}"))
         .unwrap();
     assert_eq!(status(app, req).await.0, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
+async fn a_cross_site_text_plain_form_is_refused_and_signals_want_json() {
+    let app = app(|a| a);
+    let before = RAN.load(Ordering::SeqCst);
+    // <form method=post enctype=text/plain> on another site: the browser adds Origin
+    let forged = Request::post("/guarded/_event/touch")
+        .header("host", "app.example")
+        .header("origin", "https://evil.example")
+        .header("content-type", "text/plain")
+        .body(Body::from(r#"{"x":"=y"}"#))
+        .unwrap();
+    assert_eq!(status(app.clone(), forged).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(RAN.load(Ordering::SeqCst), before);
+    // the signals reader itself reads JSON only: text/plain and forms are a 415 saying why
+    let plain = Request::post("/echo")
+        .header("content-type", "text/plain")
+        .body(Body::from("{}"))
+        .unwrap();
+    let (code, text) = status(routes(), plain).await;
+    assert_eq!(code, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        text.contains("expected `Content-Type: application/json`"),
+        "{text}"
+    );
+    let form = Request::post("/echo")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from("a=1"))
+        .unwrap();
+    let (code, text) = status(routes(), form).await;
+    assert_eq!(code, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(text.contains("`Form` extractor"), "{text}");
+    // JSON with parameters, +json, and no content type at all (curl, scripts) are read
+    for ct in [
+        Some("application/json; charset=utf-8"),
+        Some("application/merge-patch+json"),
+        None,
+    ] {
+        let mut b = Request::post("/echo");
+        if let Some(ct) = ct {
+            b = b.header("content-type", ct);
+        }
+        let (code, text) = status(routes(), b.body(Body::from(r#"{"a":1}"#)).unwrap()).await;
+        assert_eq!(code, StatusCode::OK, "{ct:?}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn tokens_and_cross_origin_checks_work_together() {
+    let app = app(|a| a.csrf(Csrf::new(KEY)));
+    let client = TestClient::new(app);
+    client.get("/guarded").await.assert_status(200);
+    assert!(client.csrf_token().is_some());
+    client
+        .post("/guarded/_event/touch", json!({}))
+        .await
+        .assert_status(200);
+    // a token does not make a cross-site request acceptable
+    let token = client.csrf_token().unwrap();
+    let cookie = format!("dstar_csrf={}", client.cookie("dstar_csrf").unwrap());
+    let req = Request::post("/guarded/_event/touch")
+        .header("host", "app.example")
+        .header("sec-fetch-site", "cross-site")
+        .header("cookie", cookie)
+        .header("content-type", "application/json")
+        .body(Body::from(json!({ "csrf": token }).to_string()))
+        .unwrap();
+    let app = app_with_tokens();
+    assert_eq!(status(app, req).await.0, StatusCode::FORBIDDEN);
+}
+
+fn app_with_tokens() -> Router {
+    app(|a| a.csrf(Csrf::new(KEY)))
+}
+
+#[tokio::test]
+async fn delete_events_carry_the_token_in_the_datastar_query_as_the_real_client_sends_it() {
+    let client = TestClient::new(app_with_tokens());
+    client.get("/guarded").await.assert_status(200);
+    let r = client
+        .event(
+            axum::http::Method::DELETE,
+            "/guarded/_event/wipe",
+            json!({}),
+        )
+        .await;
+    r.assert_status(200);
+    assert_patched_signals(&r.events(), json!({ "wiped": true }));
+    // the same DELETE without the token, or with another session's token, is refused
+    let token = client.csrf_token().unwrap();
+    client.set_csrf_token(None);
+    client
+        .event(
+            axum::http::Method::DELETE,
+            "/guarded/_event/wipe",
+            json!({}),
+        )
+        .await
+        .assert_status(403);
+    client.set_csrf_token(Some(token.replace(&token[..2], "00")));
+    client
+        .event(
+            axum::http::Method::DELETE,
+            "/guarded/_event/wipe",
+            json!({}),
+        )
+        .await
+        .assert_status(403);
+}
+
+#[tokio::test]
+async fn a_malformed_cookie_among_several_does_not_stop_the_search() {
+    let app = protected(Csrf::new(KEY));
+    let (cookie, token) = session(app.clone()).await;
+    let forged = format!("dstar_csrf={}.{}", "ab".repeat(32), "cd".repeat(32));
+    let line = format!("junk; =; theme=dark; dstar_csrf=not-even-hex; {forged}; {cookie}; x=\"y");
+    let req = post_json(None)
+        .header("cookie", line)
+        .body(Body::from(json!({ "csrf": token }).to_string()))
+        .unwrap();
+    let (code, text) = status(app, req).await;
+    assert_eq!(code, StatusCode::OK, "{text}");
+}
+
+#[tokio::test]
+async fn the_cookie_is_http_only_lax_and_host_prefixed_when_secure() {
+    let (res, _) = send(
+        protected(Csrf::new(KEY)),
+        Request::get("/").body(Body::empty()).unwrap(),
+    )
+    .await;
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("dstar_csrf="), "{cookie}");
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let secure = protected(Csrf::new(KEY).secure_cookie(true));
+    let (res, body) = send(
+        secure.clone(),
+        Request::get("/").body(Body::empty()).unwrap(),
+    )
+    .await;
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-dstar_csrf="), "{cookie}");
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/", "Secure"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    // over HTTPS only the __Host- cookie counts: a plain one planted by a sibling does not
+    let token = std::str::from_utf8(&body)
+        .unwrap()
+        .strip_prefix("token ")
+        .unwrap();
+    let pair = cookie.split(';').next().unwrap();
+    let planted = pair.replacen("__Host-dstar_csrf", "dstar_csrf", 1);
+    for (cookie, expected) in [
+        (pair.to_owned(), StatusCode::OK),
+        (planted, StatusCode::FORBIDDEN),
+    ] {
+        let req = post_json(Some(&cookie))
+            .body(Body::from(json!({ "csrf": token }).to_string()))
+            .unwrap();
+        assert_eq!(status(secure.clone(), req).await.0, expected, "{cookie}");
+    }
+}
+
+#[tokio::test]
+async fn bodies_the_layer_cannot_read_get_413_and_415_not_403() {
+    let app = protected(Csrf::new(KEY));
+    let (cookie, _) = session(app.clone()).await;
+    // declared too large: refused before a byte of the body is read
+    let (tx, body) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
+    let req = Request::post("/echo")
+        .header("cookie", &cookie)
+        .header("content-type", "application/json")
+        .header("content-length", (2u64 << 20).to_string())
+        .body(Body::from_stream(tokio_stream_of(body)))
+        .unwrap();
+    let (code, text) = status(app.clone(), req).await;
+    assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
+    drop(tx);
+    // multipart: a clear 415 naming the header to use
+    let req = Request::post("/form")
+        .header("cookie", &cookie)
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body(Body::from("--x--"))
+        .unwrap();
+    let (code, text) = status(app, req).await;
+    assert_eq!(code, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{text}");
+    assert!(text.contains("x-csrf-token"), "{text}");
+}
+
+/// A body stream that never yields unless the test sends (it never does).
+fn tokio_stream_of(
+    rx: tokio::sync::mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+}
+
+#[tokio::test]
 async fn the_todo_example_runs_protected_and_works_with_the_layout_token() {
-    let client = TestClient::new(todo::router(todo::Store::default()));
+    let client = TestClient::new(
+        todo::app(todo::Store::default())
+            .csrf(Csrf::new(KEY))
+            .build(),
+    );
     let m =
         dstar::actions::encode_module(<todo::DetailDrawer as dstar::component::Component>::PATH);
     // without a page (no cookie, no token): refused
@@ -264,4 +490,70 @@ async fn the_todo_example_runs_protected_and_works_with_the_layout_token() {
         )
         .await
         .assert_status(403);
+}
+
+/// One HTTP/1.1 request to 127.0.0.1:`port`; returns the whole response as text.
+async fn raw(port: u16, method: &str, path: &str, cookie: Option<&str>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let cookie = cookie.map_or(String::new(), |c| format!("cookie: {c}\r\n"));
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nsec-fetch-site: same-origin\r\n{cookie}connection: close\r\n\r\n"
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tcp.read_to_end(&mut out).await.unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn a_restart_keeps_the_old_pages_token_valid_with_no_key_configured() {
+    use dstar_tests::{Proc, example_binary, free_port, wait_port};
+    let dir = std::env::temp_dir().join(format!("dstar-restart-key-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let port = free_port();
+    let start = || {
+        let child = std::process::Command::new(example_binary("todo"))
+            .env("DSTAR_ADDR", format!("127.0.0.1:{port}"))
+            .env("DSTAR_SECRET_FILE", dir.join("secret"))
+            .env_remove("DSTAR_SECRET")
+            .env_remove("DSTAR_CSRF_KEY")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Proc(child)
+    };
+    let first = start();
+    wait_port(port).await;
+    let page = raw(port, "GET", "/todos", None).await;
+    let cookie = page
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let token = page
+        .split("data-signals:csrf=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|quoted| quoted.replace("&quot;", "").trim_matches('\'').to_owned())
+        .expect("a token on <body>");
+    drop(first);
+    // a new process: nothing but the key file carries over
+    let _second = start();
+    wait_port(port).await;
+    let module = dstar::actions::encode_module("todo::DetailDrawer");
+    let signals = json!({ "csrf": token }).to_string();
+    let query = dstar::actions::percent_encode(&signals);
+    let path = format!("/ds/{module}/delete/1?datastar={query}");
+    let response = raw(port, "DELETE", &path, Some(&cookie)).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("selector #todo-1"), "{response}");
+    // the same request with a made-up session is still refused
+    let forged = format!("dstar_csrf={}.{}", "ab".repeat(32), "cd".repeat(32));
+    let response = raw(port, "DELETE", &path, Some(&forged)).await;
+    assert!(response.starts_with("HTTP/1.1 403"), "{response}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

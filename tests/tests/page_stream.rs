@@ -77,7 +77,7 @@ fn ticker_app(state: &AppState) -> axum::Router {
     dstar::App::empty()
         .page::<Ticker>()
         .state(state.clone())
-        .with_stats()
+        .with_stats(STATS_TOKEN)
         .build()
 }
 
@@ -101,6 +101,16 @@ async fn settle_to_zero() {
 }
 
 const WAIT: Duration = Duration::from_secs(5);
+
+const STATS_TOKEN: &str = "page-stream-test-stats-token";
+
+async fn stats_over_http(client: &TestClient) -> dstar::test::TestResponse {
+    let req = axum::http::Request::get("/_dstar/stats")
+        .header("authorization", format!("Bearer {STATS_TOKEN}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    client.send(req).await
+}
 
 #[tokio::test]
 async fn broadcasts_reach_streams_as_patch_events() {
@@ -127,12 +137,14 @@ async fn a_disconnected_stream_ends_and_the_counts_return_to_zero() {
     let state = AppState::default();
     let client = TestClient::new(ticker_app(&state));
     let stream = client.stream("/ticker", json!({ "tabId": "tab-x" })).await;
-    let r = client.get("/_dstar/stats").await;
+    // without the token the figures stay private
+    client.get("/_dstar/stats").await.assert_status(401);
+    let r = stats_over_http(&client).await;
     assert_eq!(r.text(), r#"{"streams":1,"registry":1}"#);
     drop(stream);
     settle_to_zero().await;
     assert_eq!(
-        client.get("/_dstar/stats").await.text(),
+        stats_over_http(&client).await.text(),
         r#"{"streams":0,"registry":0}"#
     );
     // the topic has no subscriber left

@@ -1,4 +1,5 @@
 use super::client::client_script_route;
+use crate::csrf::{CrossOrigin, Csrf};
 use axum::Router;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -94,14 +95,35 @@ impl fmt::Debug for States {
 /// assert!(app.routes().is_empty());
 /// let router: axum::Router = app.build();
 /// ```
-#[derive(Debug)]
 pub struct App {
     pages: Vec<&'static PageRegistration>,
     components: Vec<&'static crate::component::ComponentRegistration>,
     dispatch_base: String,
     prefix: String,
     states: States,
-    stats: bool,
+    stats_token: Option<String>,
+    /// `None` when the user turned cross-origin protection off.
+    cross_origin: Option<CrossOrigin>,
+    csrf: Option<Csrf>,
+    layers: Vec<RouterLayer>,
+}
+
+type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("pages", &self.pages)
+            .field("components", &self.components)
+            .field("dispatch_base", &self.dispatch_base)
+            .field("prefix", &self.prefix)
+            .field("states", &self.states)
+            .field("stats", &self.stats_token.is_some())
+            .field("cross_origin", &self.cross_origin)
+            .field("csrf", &self.csrf)
+            .field("layers", &self.layers.len())
+            .finish()
+    }
 }
 
 impl Default for App {
@@ -125,10 +147,7 @@ impl App {
         App {
             pages,
             components,
-            dispatch_base: crate::actions::DEFAULT_DISPATCH_BASE.to_owned(),
-            prefix: String::new(),
-            states: States::default(),
-            stats: false,
+            ..App::empty()
         }
     }
 
@@ -144,7 +163,10 @@ impl App {
             dispatch_base: crate::actions::DEFAULT_DISPATCH_BASE.to_owned(),
             prefix: String::new(),
             states: States::default(),
-            stats: false,
+            stats_token: std::env::var("DSTAR_STATS_TOKEN").ok(),
+            cross_origin: Some(CrossOrigin::new()),
+            csrf: None,
+            layers: Vec::new(),
         }
     }
 
@@ -232,16 +254,101 @@ impl App {
         self
     }
 
-    /// Also serves `GET /_dstar/stats`: live streams and registry entries as JSON
-    /// (see [`crate::stream::stats`]). Off by default.
+    /// Also serves `GET /_dstar/stats`: live streams and registry entries as JSON (see
+    /// [`crate::stream::stats`]), to requests that send `Authorization: Bearer <token>`. Off by
+    /// default, or on with the token in `DSTAR_STATS_TOKEN`; the token keeps the figures from
+    /// anyone who can reach the app. A token shorter than 16 bytes fails
+    /// [`try_build`](App::try_build).
     ///
     /// ```
-    /// let app = dstar::App::empty().with_stats();
+    /// let app = dstar::App::empty().with_stats("a long random stats token");
     /// assert!(app.routes().iter().any(|r| r.path == "/_dstar/stats"));
     /// ```
-    pub fn with_stats(mut self) -> Self {
-        self.stats = true;
+    pub fn with_stats(mut self, token: impl Into<String>) -> Self {
+        self.stats_token = Some(token.into());
         self
+    }
+
+    /// Also allow unsafe requests from `origin` (`https://admin.example`) when the browser marks
+    /// them cross-site. Everything else cross-site is refused by default (see
+    /// [`CrossOrigin`]). An origin that is not `scheme://host[:port]` fails
+    /// [`try_build`](App::try_build).
+    ///
+    /// ```
+    /// let app = dstar::App::new().trust_origin("https://admin.example");
+    /// ```
+    pub fn trust_origin(mut self, origin: impl Into<String>) -> Self {
+        if let Some(check) = self.cross_origin.take() {
+            self.cross_origin = Some(check.trust_origin(origin));
+        }
+        self
+    }
+
+    /// Turns the default cross-origin protection off (say, when a proxy in front does the same
+    /// check). Not recommended: every unsafe route then accepts cross-site requests.
+    ///
+    /// ```
+    /// let app = dstar::App::new().cross_origin_protection(false);
+    /// ```
+    pub fn cross_origin_protection(mut self, on: bool) -> Self {
+        self.cross_origin = match (on, self.cross_origin.take()) {
+            (true, Some(check)) => Some(check),
+            (true, None) => Some(CrossOrigin::new()),
+            (false, _) => None,
+        };
+        self
+    }
+
+    /// Adds CSRF token protection (see [`Csrf`]) to every route, and so a token to every page.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// dstar::serve(dstar::App::new().csrf(dstar::csrf::Csrf::from_env())).await
+    /// # }
+    /// ```
+    pub fn csrf(mut self, csrf: Csrf) -> Self {
+        self.csrf = Some(csrf);
+        self
+    }
+
+    /// Wraps the app's router in a tower layer (tracing, timeouts, compression, auth, …), outside
+    /// dstar's own layers, so it sees every request, refused ones too. Layers added later wrap
+    /// earlier ones, as with [`Router::layer`].
+    ///
+    /// ```
+    /// use axum::http::{HeaderValue, header};
+    /// let app = dstar::App::new()
+    ///     .layer(axum::Extension("shared config"))
+    ///     .layer(tower::util::MapResponseLayer::new(|mut res: axum::response::Response| {
+    ///         res.headers_mut().insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    ///         res
+    ///     }));
+    /// ```
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower_layer::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower_service::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
+        <L::Service as tower_service::Service<axum::extract::Request>>::Response:
+            axum::response::IntoResponse + 'static,
+        <L::Service as tower_service::Service<axum::extract::Request>>::Error:
+            Into<std::convert::Infallible> + 'static,
+        <L::Service as tower_service::Service<axum::extract::Request>>::Future: Send + 'static,
+    {
+        self.layers
+            .push(Box::new(move |router: Router| router.layer(layer)));
+        self
+    }
+
+    /// Lines for the start-up listing: what a person deploying should know.
+    pub(crate) fn startup_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(csrf) = &self.csrf {
+            notes.push(format!("CSRF tokens on; key {}", csrf.key().source()));
+        }
+        if self.cross_origin.is_none() {
+            notes.push("cross-origin protection OFF".to_owned());
+        }
+        notes
     }
 
     /// Every route, `(method, path)`, for start-up listings.
@@ -260,7 +367,7 @@ impl App {
         for component in &self.components {
             routes.extend_from_slice(component.routes(&self.dispatch_base));
         }
-        if self.stats {
+        if self.stats_token.is_some() {
             routes.push(RouteInfo {
                 method: "GET",
                 path: crate::stream::STATS_PATH,
@@ -282,8 +389,8 @@ impl App {
     /// ```
     pub fn try_build(self) -> Result<Router, String> {
         let mut router = client_script_route();
-        if self.stats {
-            router = router.merge(crate::stream::stats_route());
+        if let Some(token) = &self.stats_token {
+            router = router.merge(crate::stream::stats_route(token)?);
         }
         for page in &self.pages {
             router = router.merge((page.build)(&self.states)?);
@@ -294,6 +401,16 @@ impl App {
             self.states.clone(),
             &self.components,
         ));
+        // inside out: tokens, then the cheap header check in front of them, then the user's
+        if let Some(csrf) = self.csrf {
+            router = router.layer(csrf.layer());
+        }
+        if let Some(check) = &self.cross_origin {
+            router = router.layer(check.layer()?);
+        }
+        for layer in self.layers {
+            router = layer(router);
+        }
         Ok(router)
     }
 

@@ -8,7 +8,6 @@ mod limits;
 mod slow_start;
 #[cfg(feature = "tls")]
 mod tls;
-#[allow(unused_imports)] // read by the CSRF layer
 pub(crate) use connections::ServedOverTls;
 #[cfg(feature = "tls")]
 pub use tls::Tls;
@@ -44,6 +43,7 @@ type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub struct Server {
     router: Router,
     routes: Vec<RouteInfo>,
+    notes: Vec<String>,
     default_addr: String,
     shutdown: Option<Shutdown>,
     limits: limits::Limits,
@@ -68,7 +68,10 @@ impl Server {
     /// ```
     pub fn new(app: App) -> Self {
         let routes = app.routes();
-        Server::from_router(app.build(), routes)
+        let notes = app.startup_notes();
+        let mut server = Server::from_router(app.build(), routes);
+        server.notes = notes;
+        server
     }
 
     /// Serves any router; `routes` is what the start-up listing prints.
@@ -80,6 +83,7 @@ impl Server {
         Server {
             router,
             routes,
+            notes: Vec::new(),
             default_addr: DEFAULT_ADDR.to_owned(),
             shutdown: None,
             limits: limits::Limits::default(),
@@ -219,7 +223,7 @@ impl Bound {
         if let Some(tls) = server.tls.take().or_else(Tls::from_env) {
             let handshake = tls.handshake()?;
             println!("dstar listening on https://{local_addr} (HTTP/2 and HTTP/1.1)");
-            print_routes(&server.routes);
+            print_routes(&server.routes, &server.notes);
             return connections::serve(listener, server.router, handshake, limits, signal).await;
         }
         #[cfg(not(feature = "tls"))]
@@ -229,14 +233,17 @@ impl Bound {
             );
         }
         println!("dstar listening on http://{local_addr}");
-        print_routes(&server.routes);
+        print_routes(&server.routes, &server.notes);
         connections::serve(listener, server.router, connections::Plain, limits, signal).await
     }
 }
 
-fn print_routes(routes: &[RouteInfo]) {
+fn print_routes(routes: &[RouteInfo], notes: &[String]) {
     for route in routes {
         println!("  {:<6} {}", route.method, route.path);
+    }
+    for note in notes {
+        println!("  note: {note}");
     }
 }
 

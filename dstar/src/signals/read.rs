@@ -126,14 +126,10 @@ pub async fn read_signals<T: DeserializeOwned>(req: Request) -> Result<T, Signal
             Some(bytes) => parse(&bytes),
         };
     }
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
+    if declared_length(&parts.headers).is_some_and(|len| len > limit as u64) {
         return Err(SignalsRejection::TooLarge { limit });
     }
+    check_content_type(&parts.headers)?;
     let bytes = read_body(body, limit).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return parse(b"{}");
@@ -173,6 +169,38 @@ pub(crate) async fn read_body(
         Err(e) if e.is::<LengthLimitError>() => Err(SignalsRejection::TooLarge { limit }),
         Err(e) => Err(read_error(&e)),
     }
+}
+
+/// The body length a request declares (`Content-Length`), to refuse it before reading.
+pub(crate) fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// Signals come as JSON. A body marked as anything else is refused with a `415`: a form (Datastar's
+/// `contentType: 'form'` sends the form's fields, not signals: read them with axum's `Form`), and
+/// `text/plain`, which is what a cross-site HTML form can send without a CORS preflight. No
+/// `Content-Type` at all is read as JSON, for non-browser clients.
+fn check_content_type(headers: &axum::http::HeaderMap) -> Result<(), SignalsRejection> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let text = value.to_str().unwrap_or("").to_ascii_lowercase();
+    let essence = text.split(';').next().unwrap_or("").trim();
+    if essence == "application/json" || essence.ends_with("+json") {
+        return Ok(());
+    }
+    let hint = if essence == "application/x-www-form-urlencoded" || essence == "multipart/form-data"
+    {
+        "; a form sent with contentType: 'form' carries its fields, not signals: read it with axum's `Form` extractor"
+    } else {
+        ""
+    };
+    Err(SignalsRejection::UnsupportedMediaType(format!(
+        "signals are JSON: expected `Content-Type: application/json`, got `{essence}`{hint}"
+    )))
 }
 
 pub(crate) fn reads_query(method: &Method) -> bool {
@@ -347,6 +375,8 @@ pub enum SignalsRejection {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A body that is not JSON (`text/plain`, a form): `415 Unsupported Media Type`.
+    UnsupportedMediaType(String),
 }
 
 impl SignalsRejection {
@@ -360,6 +390,7 @@ impl SignalsRejection {
         match self {
             SignalsRejection::Malformed(_) => StatusCode::BAD_REQUEST,
             SignalsRejection::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            SignalsRejection::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 }
@@ -371,6 +402,7 @@ impl fmt::Display for SignalsRejection {
             SignalsRejection::TooLarge { limit } => {
                 write!(f, "signals payload too large: the limit is {limit} bytes")
             }
+            SignalsRejection::UnsupportedMediaType(m) => f.write_str(m),
         }
     }
 }

@@ -28,6 +28,7 @@ pub use registry::{Claim, StreamRegistry, set_announce};
 pub use tab::{TAB_HEADER, read_tab_id, start_stream, valid_tab_id};
 
 use crate::Sse;
+use axum::response::IntoResponse;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -318,17 +319,41 @@ pub fn stats() -> StreamStats {
     }
 }
 
-/// `GET /_dstar/stats` answering [`stats`] as JSON, e.g. `{"streams":3,"registry":2}`. Opt-in:
-/// merge it into your router (or call `App::with_stats`).
+/// `GET /_dstar/stats` answering [`stats`] as JSON, e.g. `{"streams":3,"registry":2}`, to
+/// requests with `Authorization: Bearer <token>`; others get a `401`. Opt-in: merge it into your
+/// router (or call `App::with_stats`). Fails on a token shorter than 16 bytes.
 ///
 /// ```
-/// let router: axum::Router = dstar::stream::stats_route();
+/// let router: axum::Router = dstar::stream::stats_route("a long random stats token").unwrap();
+/// assert!(dstar::stream::stats_route::<()>("short").is_err());
 /// ```
-pub fn stats_route<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
-    axum::Router::new().route(
-        STATS_PATH,
-        axum::routing::get(|| async { axum::Json(stats()) }),
-    )
+pub fn stats_route<S: Clone + Send + Sync + 'static>(
+    token: &str,
+) -> Result<axum::Router<S>, String> {
+    use subtle::ConstantTimeEq;
+    if token.len() < 16 {
+        return Err("the stats token must be at least 16 bytes".to_owned());
+    }
+    let expected: std::sync::Arc<[u8]> = format!("Bearer {token}").into_bytes().into();
+    let handler = move |headers: axum::http::HeaderMap| {
+        let expected = expected.clone();
+        async move {
+            let given = headers
+                .get(axum::http::header::AUTHORIZATION)
+                .map_or(&[][..], |v| v.as_bytes());
+            if bool::from(given.ct_eq(&expected)) {
+                axum::Json(stats()).into_response()
+            } else {
+                tracing::debug!("dstar: stats request refused (no or wrong token)");
+                (
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    "stats need `Authorization: Bearer <token>` (the token given to App::with_stats)",
+                )
+                    .into_response()
+            }
+        }
+    };
+    Ok(axum::Router::new().route(STATS_PATH, axum::routing::get(handler)))
 }
 
 /// Where [`stats_route`] answers.

@@ -12,8 +12,8 @@ use tower::ServiceExt;
 
 /// Drives a `Router` in-process, like a browser running Datastar would: signals as JSON bodies (or
 /// the `datastar` query for GET and DELETE), the `Datastar-Request` header, cookies carried across
-/// requests, and the page's CSRF token sent back on unsafe requests (as the `csrf` signal and the
-/// `x-csrf-token` header).
+/// requests, and the page's CSRF token sent back on unsafe requests as the `csrf` signal, exactly
+/// as the default layout makes the real client send it.
 ///
 /// ```
 /// use dstar::prelude::*;
@@ -341,9 +341,6 @@ impl TestClient {
             let line: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
             builder = builder.header(header::COOKIE, line.join("; "));
         }
-        if let Some(token) = csrf {
-            builder = builder.header("x-csrf-token", token);
-        }
         let body = match (signals, in_query) {
             (Some(s), false) => {
                 builder = builder.header(
@@ -369,7 +366,18 @@ impl TestClient {
         response
     }
 
-    async fn send(&self, req: Request<Body>) -> TestResponse {
+    /// Sends a request you built (custom headers, another method), with the client's cookies.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let app = axum::Router::new().route("/x", axum::routing::get(
+    ///     |h: axum::http::HeaderMap| async move { h["x-a"].to_str().unwrap().to_owned() }));
+    /// let client = dstar::test::TestClient::new(app);
+    /// let req = axum::http::Request::get("/x").header("x-a", "1").body(axum::body::Body::empty()).unwrap();
+    /// assert_eq!(client.send(req).await.text(), "1");
+    /// # });
+    /// ```
+    pub async fn send(&self, req: Request<Body>) -> TestResponse {
         let response = self.call(req).await;
         let (parts, body) = response.into_parts();
         let body = body

@@ -1,0 +1,449 @@
+use super::{FORM_FIELD, HEADER_NAME, SIGNAL};
+use crate::secret::AppKey;
+use crate::signals::{DEFAULT_SIGNALS_LIMIT, SignalsConfig};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cookie::{Cookie, SameSite};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use subtle::ConstantTimeEq;
+
+type HmacSha256 = Hmac<Sha256>;
+
+const SECRET_LEN: usize = 32;
+/// The session cookie's name over plain HTTP.
+pub const COOKIE_NAME: &str = "dstar_csrf";
+/// The session cookie's name over HTTPS: the `__Host-` prefix makes browsers refuse it unless it
+/// is `Secure`, has `Path=/` and no `Domain`, so a sibling subdomain or a plain-HTTP response
+/// cannot plant a session of its own.
+pub const SECURE_COOKIE_NAME: &str = "__Host-dstar_csrf";
+
+/// Token protection: a per-session secret in a signed cookie, and a token masked afresh for every
+/// page render that every unsafe request must carry. Cheap to clone.
+///
+/// Turn it on with [`App::csrf`](crate::App::csrf); the default layout then sends the token with
+/// every Datastar action.
+///
+/// ```
+/// use dstar::csrf::Csrf;
+/// let app = dstar::App::empty().csrf(Csrf::from_env());
+/// ```
+#[derive(Clone)]
+pub struct Csrf {
+    inner: Arc<Config>,
+}
+
+#[derive(Clone)]
+struct Config {
+    key: AppKey,
+    secure_cookie: bool,
+}
+
+impl fmt::Debug for Csrf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Csrf")
+            .field("key", &self.inner.key)
+            .field("secure_cookie", &self.inner.secure_cookie)
+            .finish()
+    }
+}
+
+impl Csrf {
+    /// Token protection with a server key (keep it secret and stable across restarts, e.g. from
+    /// an environment variable). The key is hashed to 32 bytes.
+    ///
+    /// ```
+    /// let csrf = dstar::csrf::Csrf::new(b"a secret key of at least 32 bytes!!");
+    /// ```
+    pub fn new(key: impl AsRef<[u8]>) -> Self {
+        Csrf::with_key(AppKey::new(key))
+    }
+
+    /// Token protection with an [`AppKey`].
+    ///
+    /// ```
+    /// let csrf = dstar::csrf::Csrf::with_key(dstar::secret::AppKey::random());
+    /// ```
+    pub fn with_key(key: AppKey) -> Self {
+        Csrf {
+            inner: Arc::new(Config {
+                key,
+                secure_cookie: false,
+            }),
+        }
+    }
+
+    /// Token protection with a random key: sessions end with the process (fine for tests).
+    ///
+    /// ```
+    /// let csrf = dstar::csrf::Csrf::random();
+    /// ```
+    pub fn random() -> Self {
+        Csrf::with_key(AppKey::random())
+    }
+
+    /// Token protection keyed by [`AppKey::from_env`]: `DSTAR_SECRET` when set, else a key file
+    /// generated once (`.dstar/secret`), so tokens survive a restart with no configuration.
+    ///
+    /// ```no_run
+    /// let csrf = dstar::csrf::Csrf::from_env();
+    /// ```
+    pub fn from_env() -> Self {
+        Csrf::with_key(AppKey::from_env())
+    }
+
+    /// The key, and where it came from.
+    ///
+    /// ```
+    /// let csrf = dstar::csrf::Csrf::new("k");
+    /// assert_eq!(csrf.key().source(), &dstar::secret::KeySource::Given);
+    /// ```
+    pub fn key(&self) -> &AppKey {
+        &self.inner.key
+    }
+
+    /// Always mark the session cookie `Secure` and use the `__Host-` name, e.g. behind a proxy
+    /// that terminates TLS. (`dstar::serve` over TLS does it on its own.)
+    ///
+    /// ```
+    /// let csrf = dstar::csrf::Csrf::random().secure_cookie(true);
+    /// ```
+    pub fn secure_cookie(mut self, on: bool) -> Self {
+        self.config_mut().secure_cookie = on;
+        self
+    }
+
+    fn config_mut(&mut self) -> &mut Config {
+        Arc::make_mut(&mut self.inner)
+    }
+
+    /// The tower layer.
+    ///
+    /// ```
+    /// let router: axum::Router = axum::Router::new().layer(dstar::csrf::Csrf::random().layer());
+    /// ```
+    pub fn layer(self) -> CsrfLayer {
+        CsrfLayer { csrf: self }
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        HmacSha256::new_from_slice(self.inner.key.bytes()).expect("any key length")
+    }
+
+    /// Whether this request gets the `__Host-` cookie: served over TLS, or configured so.
+    fn is_secure(&self, parts: &Parts) -> bool {
+        self.inner.secure_cookie
+            || parts
+                .extensions
+                .get::<crate::serve::ServedOverTls>()
+                .is_some()
+    }
+
+    /// The session secret from the cookie, if present and correctly signed. Malformed cookies,
+    /// and ours with a bad signature, are skipped: the search goes on through every cookie.
+    fn session(&self, headers: &HeaderMap, secure: bool) -> Option<[u8; SECRET_LEN]> {
+        let name = if secure {
+            SECURE_COOKIE_NAME
+        } else {
+            COOKIE_NAME
+        };
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(Cookie::split_parse)
+            .filter_map(Result::ok)
+            .filter(|cookie| cookie.name() == name)
+            .find_map(|cookie| self.verify_cookie(cookie.value()))
+    }
+
+    fn verify_cookie(&self, value: &str) -> Option<[u8; SECRET_LEN]> {
+        let (secret, tag) = value.split_once('.')?;
+        let mut secret_bytes = [0u8; SECRET_LEN];
+        hex::decode_to_slice(secret, &mut secret_bytes).ok()?;
+        let tag = hex::decode(tag).ok()?;
+        let mut mac = self.mac();
+        mac.update(&secret_bytes);
+        mac.verify_slice(&tag).ok()?;
+        Some(secret_bytes)
+    }
+
+    fn cookie(&self, secret: &[u8], secure: bool) -> HeaderValue {
+        let mut mac = self.mac();
+        mac.update(secret);
+        let value = format!(
+            "{}.{}",
+            hex::encode(secret),
+            hex::encode(mac.finalize().into_bytes())
+        );
+        let name = if secure {
+            SECURE_COOKIE_NAME
+        } else {
+            COOKIE_NAME
+        };
+        let cookie = Cookie::build((name, value))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(secure)
+            .build();
+        HeaderValue::from_str(&cookie.to_string()).expect("hex is a valid header value")
+    }
+}
+
+/// The per-request token source, in the request extensions for handlers and layouts.
+#[derive(Clone)]
+pub struct CsrfToken {
+    secret: [u8; SECRET_LEN],
+}
+
+impl fmt::Debug for CsrfToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CsrfToken(..)")
+    }
+}
+
+impl CsrfToken {
+    /// A freshly masked token for this session (different on every call, all valid).
+    ///
+    /// ```
+    /// # fn f(token: dstar::csrf::CsrfToken) {
+    /// let html = format!(r#"<input type="hidden" name="_csrf_token" value="{}">"#, token.masked());
+    /// # }
+    /// ```
+    pub fn masked(&self) -> String {
+        let mut mask = [0u8; SECRET_LEN];
+        rand::rng().fill_bytes(&mut mask);
+        let mut out = Vec::with_capacity(2 * SECRET_LEN);
+        out.extend_from_slice(&mask);
+        out.extend(mask.iter().zip(&self.secret).map(|(m, s)| m ^ s));
+        hex::encode(out)
+    }
+
+    fn verify(&self, token: &str) -> bool {
+        let mut bytes = [0u8; 2 * SECRET_LEN];
+        if hex::decode_to_slice(token.trim(), &mut bytes).is_err() {
+            return false;
+        }
+        let (mask, masked) = bytes.split_at(SECRET_LEN);
+        let secret: Vec<u8> = mask.iter().zip(masked).map(|(m, x)| m ^ x).collect();
+        secret.ct_eq(&self.secret).into()
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CsrfToken {
+    type Rejection = (StatusCode, &'static str);
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<CsrfToken>().cloned().ok_or((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "CsrfToken needs the dstar::csrf::Csrf layer",
+        ))
+    }
+}
+
+/// A masked token for the current request, if the CSRF layer runs (used by the default layout).
+///
+/// ```
+/// let parts = axum::http::Request::new(()).into_parts().0;
+/// assert_eq!(dstar::csrf::token_for(&parts.extensions), None);
+/// ```
+pub fn token_for(extensions: &axum::http::Extensions) -> Option<String> {
+    extensions.get::<CsrfToken>().map(CsrfToken::masked)
+}
+
+/// The tower layer of [`Csrf`].
+#[derive(Clone, Debug)]
+pub struct CsrfLayer {
+    csrf: Csrf,
+}
+
+impl<S> tower_layer::Layer<S> for CsrfLayer {
+    type Service = CsrfService<S>;
+    fn layer(&self, inner: S) -> CsrfService<S> {
+        CsrfService {
+            inner,
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
+/// The service of [`CsrfLayer`].
+#[derive(Clone, Debug)]
+pub struct CsrfService<S> {
+    inner: S,
+    csrf: Csrf,
+}
+
+impl<S> tower_service::Service<Request> for CsrfService<S>
+where
+    S: tower_service::Service<Request, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let csrf = self.csrf.clone();
+        Box::pin(async move {
+            let (req, new_cookie) = match csrf.check(req).await {
+                Ok(v) => v,
+                Err(refusal) => return Ok(refusal),
+            };
+            let mut response = inner.call(req).await?;
+            if let Some(cookie) = new_cookie {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            Ok(response)
+        })
+    }
+}
+
+fn refuse(status: StatusCode, reason: impl fmt::Display) -> Response {
+    let reason = format!("CSRF check failed: {reason}");
+    tracing::debug!(status = status.as_u16(), %reason, "dstar: request refused");
+    (status, reason).into_response()
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+impl Csrf {
+    /// Checks a request; on success returns it (body intact) and a new session cookie to set.
+    #[allow(clippy::result_large_err)]
+    async fn check(&self, req: Request) -> Result<(Request, Option<HeaderValue>), Response> {
+        let (mut parts, body) = req.into_parts();
+        let secure = self.is_secure(&parts);
+        let existing = self.session(&parts.headers, secure);
+        let (secret, fresh) = match existing {
+            Some(secret) => (secret, None),
+            None => {
+                let mut secret = [0u8; SECRET_LEN];
+                rand::rng().fill_bytes(&mut secret);
+                (secret, Some(self.cookie(&secret, secure)))
+            }
+        };
+        parts.extensions.insert(CsrfToken { secret });
+        if is_safe(&parts.method) {
+            return Ok((Request::from_parts(parts, body), fresh));
+        }
+        if existing.is_none() {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                "no CSRF session: load a page first (the session cookie is missing or was tampered with)",
+            ));
+        }
+        let session = CsrfToken { secret };
+        let checked = |token: Option<String>| match token {
+            Some(token) if session.verify(&token) => Ok(()),
+            Some(_) => Err(refuse(StatusCode::FORBIDDEN, STALE_OR_WRONG)),
+            None => Err(refuse(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "missing token: send the `{SIGNAL}` signal (the default layout sets it), an `{HEADER_NAME}` header or a `{FORM_FIELD}` form field"
+                ),
+            )),
+        };
+        // the header needs no body
+        if let Some(token) = parts.headers.get(HEADER_NAME) {
+            checked(token.to_str().ok().map(str::to_owned))?;
+            return Ok((Request::from_parts(parts, body), fresh));
+        }
+        // GET and DELETE actions carry their signals, and so the token, in `?datastar=`
+        if crate::signals::read::reads_query(&parts.method) {
+            checked(query_token(parts.uri.query().unwrap_or("")))?;
+            return Ok((Request::from_parts(parts, body), fresh));
+        }
+        let limit = parts
+            .extensions
+            .get::<SignalsConfig>()
+            .map_or(DEFAULT_SIGNALS_LIMIT, SignalsConfig::max_bytes);
+        if crate::signals::read::declared_length(&parts.headers)
+            .is_some_and(|len| len > limit as u64)
+        {
+            return Err(refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body too large: the limit is {limit} bytes"),
+            ));
+        }
+        let content_type = content_type(&parts.headers);
+        if content_type.starts_with("multipart/") {
+            return Err(refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "a multipart body is not searched for the CSRF token: send it in the `{HEADER_NAME}` header (Datastar: `headers: {{'{HEADER_NAME}': ${SIGNAL}}}`)"
+                ),
+            ));
+        }
+        let bytes = crate::signals::read::read_body(body, limit)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        checked(find_body_token(&content_type, &bytes))?;
+        Ok((Request::from_parts(parts, Body::from(bytes)), fresh))
+    }
+}
+
+const STALE_OR_WRONG: &str =
+    "the token does not match this session (wrong, stale or from another session): reload the page";
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The `csrf` signal in a `datastar=` query parameter.
+fn query_token(query: &str) -> Option<String> {
+    let json = form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "datastar")?
+        .1;
+    signal_token(json.as_bytes())
+}
+
+fn signal_token(json: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Signals {
+        csrf: Option<String>,
+    }
+    serde_json::from_slice::<Signals>(json).ok()?.csrf
+}
+
+/// The token in a body: the `_csrf_token` field of a form, or the `csrf` signal of JSON.
+fn find_body_token(content_type: &str, bytes: &[u8]) -> Option<String> {
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        return form_urlencoded::parse(bytes)
+            .find(|(name, _)| name == FORM_FIELD)
+            .map(|(_, value)| value.into_owned());
+    }
+    signal_token(bytes)
+}
