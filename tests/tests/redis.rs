@@ -188,3 +188,63 @@ async fn publishing_while_redis_is_down_fails_fast() {
     );
     assert!(started.elapsed() <= dstar::stream::REDIS_PUBLISH_TIMEOUT + Duration::from_secs(1));
 }
+
+/// `PUBSUB CHANNELS dstar:t:*` over raw RESP: how many topic channels Redis still holds for us.
+async fn redis_topic_channels(port: u16) -> usize {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    tcp.write_all(b"*3\r\n$6\r\nPUBSUB\r\n$8\r\nCHANNELS\r\n$9\r\ndstar:t:*\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    let n = tcp.read(&mut buf).await.unwrap();
+    let reply = String::from_utf8_lossy(&buf[..n]);
+    reply
+        .strip_prefix('*')
+        .and_then(|r| r.split("\r\n").next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected reply {reply:?}"))
+}
+
+#[tokio::test]
+async fn topics_without_subscribers_are_forgotten_in_memory_and_in_redis() {
+    if !have_redis() {
+        return;
+    }
+    let redis_port = free_port();
+    let _redis = redis_server(redis_port).await;
+    let pubsub = dstar::stream::PubSub::redis(&format!("redis://127.0.0.1:{redis_port}")).unwrap();
+    // one topic that stays, to see the subscription connection is really up
+    let kept = pubsub.subscribe::<u64>("kept");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while redis_topic_channels(redis_port).await != 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the kept topic never reached Redis"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for i in 0..10_000 {
+        let sub = pubsub.subscribe::<u64>(&format!("room-{i}"));
+        drop(sub);
+    }
+    assert_eq!(
+        pubsub.topic_count(),
+        1,
+        "only the kept topic is left in memory"
+    );
+    // Redis unsubscribes in order behind the subscribes
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = redis_topic_channels(redis_port).await;
+        if left == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{left} topic channels left in Redis"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(kept);
+    assert_eq!(pubsub.topic_count(), 0);
+}

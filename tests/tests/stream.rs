@@ -251,3 +251,21 @@ async fn the_body_runs_the_writer_only_when_it_was_woken() {
         .expect("the body ends in time");
     assert!(end.is_none(), "the body ends when the writer returns");
 }
+
+#[tokio::test]
+async fn ten_thousand_dropped_topics_leave_no_topic_behind() {
+    let pubsub = dstar::stream::PubSub::new();
+    for i in 0..10_000 {
+        let sub = pubsub.subscribe::<u64>(&format!("room-{i}"));
+        drop(sub);
+    }
+    assert_eq!(pubsub.topic_count(), 0);
+    // two subscribers of one topic: it lives until the last one goes
+    let a = pubsub.subscribe::<u64>("shared");
+    let b = pubsub.subscribe::<u64>("shared");
+    drop(a);
+    assert_eq!(pubsub.topic_count(), 1);
+    assert_eq!(pubsub.publish("shared", 1u64).await, Ok(1));
+    drop(b);
+    assert_eq!(pubsub.topic_count(), 0);
+}

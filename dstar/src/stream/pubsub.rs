@@ -80,6 +80,30 @@ pub trait PubSubBackend: Send + Sync + 'static {
     fn publish<'a>(&'a self, topic: &'a str, message: Published) -> PublishFuture<'a>;
     /// A receiver for `topic`.
     fn subscribe(&self, topic: &str) -> broadcast::Receiver<Published>;
+    /// A receiver of `topic` was dropped: forget the topic when it has no receiver left, so
+    /// memory stays bounded by the live subscriptions. The default keeps everything.
+    fn unsubscribed(&self, topic: &str) {
+        let _ = topic;
+    }
+    /// How many topics the backend holds now.
+    fn topic_count(&self) -> usize {
+        0
+    }
+}
+
+/// Removes `topic` from `topics` when its last receiver is gone; true when it did. Called under
+/// the same lock as `subscribe`, so a subscriber arriving at the same time is never orphaned.
+pub(crate) fn forget_if_unused(
+    topics: &mut HashMap<String, broadcast::Sender<Published>>,
+    topic: &str,
+) -> bool {
+    let unused = topics
+        .get(topic)
+        .is_some_and(|sender| sender.receiver_count() == 0);
+    if unused {
+        topics.remove(topic);
+    }
+    unused
 }
 
 /// The in-process backend: one bounded broadcast channel per topic.
@@ -100,6 +124,15 @@ impl PubSubBackend for Local {
 
     fn subscribe(&self, topic: &str) -> broadcast::Receiver<Published> {
         self.receiver(topic)
+    }
+
+    fn unsubscribed(&self, topic: &str) {
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        forget_if_unused(&mut topics, topic);
+    }
+
+    fn topic_count(&self) -> usize {
+        self.topics.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }
 
@@ -266,18 +299,44 @@ impl PubSub {
     /// ```
     pub fn subscribe<M: Message>(&self, topic: &str) -> Subscription<M> {
         Subscription {
-            rx: self.backend.subscribe(topic),
+            rx: Some(self.backend.subscribe(topic)),
             topic: topic.to_owned(),
+            backend: self.backend.clone(),
             _message: PhantomData,
         }
     }
+
+    /// How many topics have live subscribers now (a topic is forgotten, in Redis too, when its
+    /// last subscription is dropped).
+    ///
+    /// ```
+    /// let pubsub = dstar::stream::PubSub::new();
+    /// let sub = pubsub.subscribe::<String>("chat");
+    /// assert_eq!(pubsub.topic_count(), 1);
+    /// drop(sub);
+    /// assert_eq!(pubsub.topic_count(), 0);
+    /// ```
+    pub fn topic_count(&self) -> usize {
+        self.backend.topic_count()
+    }
 }
 
-/// A subscription to one topic; a [`Source`] for page streams. Dropping it unsubscribes.
+/// A subscription to one topic; a [`Source`] for page streams. Dropping it unsubscribes, and the
+/// topic is forgotten when it was the last one.
 pub struct Subscription<M> {
-    rx: broadcast::Receiver<Published>,
+    /// `None` only while dropping.
+    rx: Option<broadcast::Receiver<Published>>,
     topic: String,
+    backend: Arc<dyn PubSubBackend>,
     _message: PhantomData<fn() -> M>,
+}
+
+impl<M> Drop for Subscription<M> {
+    fn drop(&mut self) {
+        // the receiver goes first, so the backend sees the true count
+        drop(self.rx.take());
+        self.backend.unsubscribed(&self.topic);
+    }
 }
 
 impl<M> fmt::Debug for Subscription<M> {
@@ -292,8 +351,9 @@ impl<M: Message> Source for Subscription<M> {
     type Message = M;
 
     async fn recv_message(&mut self) -> Option<M> {
+        let rx = self.rx.as_mut()?;
         loop {
-            match self.rx.recv().await {
+            match rx.recv().await {
                 Ok(published) => match published.decode::<M>() {
                     Some(m) => return Some(m),
                     None => tracing::debug!(

@@ -6,7 +6,7 @@
 //! sees, after at most [`PUBLISH_TIMEOUT`]), and claims made on other nodes meanwhile. The
 //! subscriber reconnects with backoff (100 ms doubling to 5 s) and resubscribes every topic.
 
-use super::pubsub::{PubSubBackend, PublishError, PublishFuture, Published};
+use super::pubsub::{PubSubBackend, PublishError, PublishFuture, Published, forget_if_unused};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,8 +23,18 @@ struct Inner {
     node: String,
     capacity: usize,
     topics: Mutex<HashMap<String, broadcast::Sender<Published>>>,
-    subscribe: mpsc::UnboundedSender<String>,
-    publisher: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+    /// Asks the subscriber task to (un)subscribe, in order.
+    requests: mpsc::UnboundedSender<Request>,
+    /// One multiplexed connection, cloned by every publish: publishes are pipelined on it, not
+    /// queued behind a lock. The lock is held only to clone or replace it.
+    publisher: Mutex<Option<redis::aio::MultiplexedConnection>>,
+    /// Held while (re)connecting, so a burst of publishes opens one connection, not one each.
+    connecting: tokio::sync::Mutex<()>,
+}
+
+enum Request {
+    Subscribe(String),
+    Unsubscribe(String),
 }
 
 /// [`PubSub`](super::PubSub) over Redis. Build it with [`PubSub::redis`](super::PubSub::redis)
@@ -68,8 +78,9 @@ impl RedisBackend {
                 node,
                 capacity: 256,
                 topics: Mutex::new(HashMap::new()),
-                subscribe: tx,
-                publisher: tokio::sync::Mutex::new(None),
+                requests: tx,
+                publisher: Mutex::new(None),
+                connecting: tokio::sync::Mutex::new(()),
             }),
         };
         tokio::spawn(subscriber(Arc::downgrade(&backend.inner), rx));
@@ -91,20 +102,49 @@ impl RedisBackend {
         Ok(backend)
     }
 
+    fn publisher(&self) -> Option<redis::aio::MultiplexedConnection> {
+        self.inner
+            .publisher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    async fn connection(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+        if let Some(conn) = self.publisher() {
+            return Ok(conn);
+        }
+        let _connecting = self.inner.connecting.lock().await;
+        if let Some(conn) = self.publisher() {
+            return Ok(conn); // another publish connected while this one waited
+        }
+        let conn = self.inner.client.get_multiplexed_async_connection().await?;
+        *self
+            .inner
+            .publisher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(conn.clone());
+        Ok(conn)
+    }
+
     async fn send(&self, channel: &str, payload: Vec<u8>) -> Result<usize, PublishError> {
         let attempt = async {
-            let mut guard = self.inner.publisher.lock().await;
-            if guard.is_none() {
-                *guard = Some(self.inner.client.get_multiplexed_async_connection().await?);
-            }
-            let conn = guard.as_mut().expect("set above");
+            let mut conn = self.connection().await?;
             let result: redis::RedisResult<usize> = redis::cmd("PUBLISH")
                 .arg(channel)
                 .arg(payload)
-                .query_async(conn)
+                .query_async(&mut conn)
                 .await;
-            if result.is_err() {
-                *guard = None; // reconnect next time
+            if result
+                .as_ref()
+                .is_err_and(|e| e.is_io_error() || e.is_connection_dropped())
+            {
+                // reconnect next time
+                *self
+                    .inner
+                    .publisher
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = None;
             }
             result
         };
@@ -137,14 +177,36 @@ impl PubSubBackend for RedisBackend {
         }
         let (sender, receiver) = broadcast::channel(self.inner.capacity);
         topics.insert(topic.to_owned(), sender);
-        let _ = self.inner.subscribe.send(topic.to_owned());
+        // sent under the lock, so requests for one topic reach the subscriber in order
+        let _ = self
+            .inner
+            .requests
+            .send(Request::Subscribe(topic.to_owned()));
         receiver
+    }
+
+    fn unsubscribed(&self, topic: &str) {
+        let mut topics = self.inner.topics.lock().unwrap_or_else(|e| e.into_inner());
+        if forget_if_unused(&mut topics, topic) {
+            let _ = self
+                .inner
+                .requests
+                .send(Request::Unsubscribe(topic.to_owned()));
+        }
+    }
+
+    fn topic_count(&self) -> usize {
+        self.inner
+            .topics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 }
 
 /// The one subscription connection: subscribes to every topic asked for, delivers messages to
 /// local subscribers, ends other nodes' claims, and reconnects with backoff.
-async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::UnboundedReceiver<String>) {
+async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::UnboundedReceiver<Request>) {
     let mut backoff = Duration::from_millis(100);
     loop {
         let Some(backend) = inner.upgrade() else {
@@ -180,9 +242,14 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
         loop {
             tokio::select! {
                 request = requests.recv() => match request {
-                    Some(topic) => {
+                    Some(Request::Subscribe(topic)) => {
                         if sink.subscribe(format!("{TOPIC_PREFIX}{topic}")).await.is_err() {
                             break; // reconnect; the topic is in the map and is resubscribed then
+                        }
+                    }
+                    Some(Request::Unsubscribe(topic)) => {
+                        if sink.unsubscribe(format!("{TOPIC_PREFIX}{topic}")).await.is_err() {
+                            break; // reconnect; the topic left the map, so it is not resubscribed
                         }
                     }
                     None => return,
