@@ -2,7 +2,9 @@
 //! `#[event]` handlers, served by the app's one dispatch route.
 
 use crate::ctxt::Ctxt;
-use crate::page::expand::{capitalize, event_enum_for, extract_args, unknown_message};
+use crate::page::expand::{
+    authorize_check, capitalize, event_enum_for, extract_args, unknown_message,
+};
 use crate::page::model::{
     Arg, Event, check_duplicates, parse_event_as, self_ident, strip_helper_attrs,
 };
@@ -82,12 +84,22 @@ fn generate(args: TokenStream, item: ItemImpl) -> syn::Result<TokenStream> {
         unreachable!("an error was recorded");
     };
     let mut events: Vec<Event> = Vec::new();
+    let mut authorize_async = None;
     for it in &item.items {
         let ImplItem::Fn(f) = it else { continue };
         if let Some(attr) = f.attrs.iter().find(|a| a.path().is_ident("event")) {
             if let Some(e) = parse_event_as(&mut cx, f, attr, "component event") {
                 events.push(e);
             }
+        } else if f.sig.ident == "authorize" {
+            let receiver = matches!(f.sig.inputs.first(), Some(syn::FnArg::Receiver(_)));
+            if receiver || f.sig.inputs.len() != 2 {
+                cx.error(
+                    &f.sig,
+                    "`authorize` is `fn authorize(head: &RequestHead, access: Access<…Event>) -> Result<(), impl IntoResponse>` (or `-> bool`): it runs before every event of this component",
+                );
+            }
+            authorize_async = Some(f.sig.asyncness.is_some());
         }
     }
     check_duplicates(&mut cx, &events, &ident, "component");
@@ -175,6 +187,13 @@ fn generate(args: TokenStream, item: ItemImpl) -> syn::Result<TokenStream> {
         });
         let (extract, call_args) = extract_args(&e.handler, &state);
         let await_ = e.handler.is_async.then(|| quote!(.await));
+        let variant = &e.variant;
+        let authorize = authorize_async.map(|is_async| {
+            authorize_check(
+                is_async,
+                quote!(::dstar::page::Access::Event(#enum_ident::#variant)),
+            )
+        });
         helpers.extend(quote! {
             #[doc(hidden)]
             #[allow(clippy::needless_pass_by_value)]
@@ -193,9 +212,11 @@ fn generate(args: TokenStream, item: ItemImpl) -> syn::Result<TokenStream> {
                     ::dstar::__private::core::result::Result::Ok(s) => s,
                     ::dstar::__private::core::result::Result::Err(e) => return ::dstar::page::missing_state(e),
                 };
-                #(#parse_args)*
-                let ::dstar::component::ComponentCall { request: __req, .. } = __call;
+                let mut __call = __call;
+                let __req = ::dstar::__private::core::mem::take(&mut __call.request);
                 let (mut __parts, __body) = __req.into_parts();
+                #authorize
+                #(#parse_args)*
                 #extract
                 let mut __sse = ::dstar::Sse::new();
                 let __outcome = Self::#user_fn(#(#call_args),*) #await_;

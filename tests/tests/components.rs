@@ -220,3 +220,67 @@ fn arguments_cannot_become_dot_segments() {
         "{action}"
     );
 }
+
+/// A component whose events need a signed-in user: `authorize` runs before each of them.
+pub struct AdminPanel;
+
+static ADMIN_RAN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[dstar::component]
+impl AdminPanel {
+    /// The panel's one button.
+    pub fn view() -> dstar::Markup {
+        dstar::html! { button data-on:click=(event("purge", 7u32)) { "Purge" } }
+    }
+
+    fn authorize(
+        head: &dstar::page::RequestHead,
+        access: dstar::page::Access<AdminPanelEvent>,
+    ) -> Result<(), (axum::http::StatusCode, &'static str)> {
+        match (head.headers.get("x-user").map(|v| v.as_bytes()), access) {
+            (Some(b"admin"), _) => Ok(()),
+            _ => Err((axum::http::StatusCode::FORBIDDEN, "admins only")),
+        }
+    }
+
+    #[event]
+    async fn purge(sse: &mut dstar::Sse, #[arg] id: u32) {
+        ADMIN_RAN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        sse.patch_signals(json!({ "purged": id }));
+    }
+}
+
+#[tokio::test]
+async fn component_events_run_the_components_authorize_first() {
+    use std::sync::atomic::Ordering;
+    let app = dstar::App::empty().component::<AdminPanel>().build();
+    let module = dstar::actions::encode_module(<AdminPanel as dstar::component::Component>::PATH);
+    let path = format!("/ds/{module}/purge/7");
+    let request = |user: Option<&str>, path: &str| {
+        let mut b = axum::http::Request::post(path).header("content-type", "application/json");
+        if let Some(user) = user {
+            b = b.header("x-user", user);
+        }
+        b.body(axum::body::Body::from("{}")).unwrap()
+    };
+    for user in [None, Some("guest")] {
+        let (res, body) = dstar_tests::send(app.clone(), request(user, &path)).await;
+        assert_eq!(
+            (res.status().as_u16(), &body[..]),
+            (403, &b"admins only"[..])
+        );
+    }
+    // refused before the URL arguments are even parsed
+    let bad = format!("/ds/{module}/purge/not-a-number");
+    let (res, _) = dstar_tests::send(app.clone(), request(None, &bad)).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(ADMIN_RAN.load(Ordering::SeqCst), 0, "a refused event ran");
+    let (res, body) = dstar_tests::send(app, request(Some("admin"), &path)).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        std::str::from_utf8(&body)
+            .unwrap()
+            .contains(r#"{"purged":7}"#)
+    );
+    assert_eq!(ADMIN_RAN.load(Ordering::SeqCst), 1);
+}

@@ -28,6 +28,24 @@ struct ProbeState {
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Msg(u32);
 
+/// An extractor that refuses requests with `x-break` (a 400), to show a failed extractor cannot
+/// end a live stream of the same tab.
+struct NotBroken;
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for NotBroken {
+    type Rejection = (axum::http::StatusCode, &'static str);
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key("x-break") {
+            Err((axum::http::StatusCode::BAD_REQUEST, "broken"))
+        } else {
+            Ok(NotBroken)
+        }
+    }
+}
+
 #[derive(Default)]
 struct Probe;
 
@@ -41,7 +59,7 @@ impl Probe {
         !(access == Access::Stream && head.headers.contains_key("x-deny"))
     }
 
-    async fn subscribe(State(s): State<ProbeState>) -> Subscription<Msg> {
+    async fn subscribe(State(s): State<ProbeState>, _ok: NotBroken) -> Subscription<Msg> {
         s.pubsub.subscribe("probe")
     }
 
@@ -239,6 +257,31 @@ async fn authorize_runs_before_the_stream_opens() {
             .unwrap()
             .starts_with("page `Still` has no stream")
     );
+}
+
+#[tokio::test]
+async fn a_refused_connect_does_not_end_the_tabs_live_stream() {
+    let _serial = SERIAL.lock().await;
+    let state = ProbeState::default();
+    let app = probe_app(&state);
+    let client = TestClient::new(app.clone());
+    let mut live = client.stream("/probe", json!({ "tabId": "victim" })).await;
+    // someone who knows the tab id, refused by `authorize`, and another by an extractor
+    for header in ["x-deny", "x-break"] {
+        let req = axum::http::Request::post("/probe")
+            .header(header, "1")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(r#"{"tabId":"victim"}"#))
+            .unwrap();
+        let (res, _) = dstar_tests::send(app.clone(), req).await;
+        assert!(res.status().is_client_error(), "{header}: {}", res.status());
+    }
+    // the live stream was not taken over: it still gets messages
+    state.pubsub.publish("probe", Msg(4)).await.unwrap();
+    assert_patched_signals(&live.next_events(1, WAIT).await, json!({ "n": 4 }));
+    assert_eq!(stats().streams, 1);
+    drop(live);
+    settle_to_zero().await;
 }
 
 #[tokio::test]

@@ -314,6 +314,20 @@ pub(crate) fn extract_args(
     (body, call)
 }
 
+/// Runs the impl's `authorize(&head, access)` and answers with its refusal; pages and components
+/// share it.
+pub(crate) fn authorize_check(is_async: bool, access: TokenStream) -> TokenStream {
+    let await_ = is_async.then(|| quote!(.await));
+    quote! {
+        let __head = ::dstar::page::RequestHead::from_parts(&__parts);
+        if let ::dstar::__private::core::result::Result::Err(r) = ::dstar::page::AuthorizeOutcome::into_result(
+            Self::authorize(&__head, #access) #await_
+        ) {
+            return r;
+        }
+    }
+}
+
 fn handler_signature(fn_ident: &syn::Ident, state: &TokenStream) -> TokenStream {
     quote! {
         async fn #fn_ident(
@@ -336,15 +350,10 @@ fn event_handler(
     let await_ = event.handler.is_async.then(|| quote!(.await));
     let variant = &event.variant;
     let authorize = page.authorize_async.map(|is_async| {
-        let await_ = is_async.then(|| quote!(.await));
-        quote! {
-            let __head = ::dstar::page::RequestHead::from_parts(&__parts);
-            if let ::dstar::__private::core::result::Result::Err(r) = ::dstar::page::AuthorizeOutcome::into_result(
-                Self::authorize(&__head, ::dstar::page::Access::Event(#enum_ident::#variant)) #await_
-            ) {
-                return r;
-            }
-        }
+        authorize_check(
+            is_async,
+            quote!(::dstar::page::Access::Event(#enum_ident::#variant)),
+        )
     });
     let page_name = page.ident.to_string();
     let event_name = &event.name;
@@ -420,18 +429,12 @@ fn stream_handler(
     let await_message = stream.on_message_async.then(|| quote!(.await));
     let page_name = page.ident.to_string();
     let idle = page.args.idle_check_ms.unwrap_or(30_000);
-    let authorize = page.authorize_async.map(|is_async| {
-        let await_ = is_async.then(|| quote!(.await));
-        quote! {
-            let __head = ::dstar::page::RequestHead::from_parts(&__parts);
-            if let ::dstar::__private::core::result::Result::Err(r) = ::dstar::page::AuthorizeOutcome::into_result(
-                Self::authorize(&__head, ::dstar::page::Access::Stream) #await_
-            ) {
-                return r;
-            }
-        }
-    });
-    let (read_tab, claim) = if stream.stream_key {
+    let authorize = page
+        .authorize_async
+        .map(|is_async| authorize_check(is_async, quote!(::dstar::page::Access::Stream)));
+    // The claim ends another stream of the same tab, so it is made only once the request has
+    // passed `authorize` and every extractor: a refused request never kills a live stream.
+    let (read_tab, scope, claim) = if stream.stream_key {
         (
             quote! {
                 let (__tab, __req) = match ::dstar::stream::read_tab_id(__req).await {
@@ -440,21 +443,17 @@ fn stream_handler(
                 };
             },
             quote! {
-                let __claim = match __tab {
-                    ::dstar::__private::core::option::Option::Some(tab) => {
-                        let __scope = ::dstar::__private::std::string::ToString::to_string(
-                            &Self::stream_key(&::dstar::page::RequestHead::from_parts(&__parts)),
-                        );
-                        ::dstar::__private::core::option::Option::Some(
-                            ::dstar::stream::StreamRegistry::global().claim(&__scope, &tab),
-                        )
-                    }
-                    ::dstar::__private::core::option::Option::None => ::dstar::__private::core::option::Option::None,
-                };
+                let __scope = ::dstar::__private::std::string::ToString::to_string(
+                    &Self::stream_key(&::dstar::page::RequestHead::from_parts(&__parts)),
+                );
+            },
+            quote! {
+                let __claim = __tab.map(|tab| ::dstar::stream::StreamRegistry::global().claim(&__scope, &tab));
             },
         )
     } else {
         (
+            TokenStream::new(),
             TokenStream::new(),
             quote!(let __claim: ::dstar::__private::core::option::Option<::dstar::stream::Claim> = ::dstar::__private::core::option::Option::None;),
         )
@@ -477,8 +476,9 @@ fn stream_handler(
             #read_tab
             let (mut __parts, __body) = __req.into_parts();
             #authorize
-            #claim
+            #scope
             #extract
+            #claim
             let __source = Self::subscribe(#(#call_args),*) #await_subscribe;
             let __guard = #guard;
             let __response = ::dstar::sse::stream(move |__stream| async move {

@@ -9,6 +9,9 @@
 //!   [`encode_module`](crate::actions::encode_module).
 //! - The registry is the allowlist: an unknown module or event is a 404, and no name is ever
 //!   resolved any other way. A bad event argument is a 400.
+//! - `fn authorize(head: &RequestHead, access: Access<…Event>)` in the impl (optional, sync or
+//!   async, `-> bool` or `-> Result<(), impl IntoResponse>`) runs before every event of the
+//!   component, as a page's does: a component shared by several pages cannot bypass their checks.
 
 mod dispatch;
 
