@@ -25,7 +25,9 @@ async fn page() -> Markup {
         html {
             head {
                 title { "dstar without dispatch" }
-                script type="module" src=(dstar::page::client_src()) {}
+                script type="module" src=(dstar::page::client_src())
+                    integrity=[dstar::page::client_integrity()]
+                    crossorigin=[dstar::page::client_integrity().map(|_| "anonymous")] {}
             }
             body {
                 div data-signals:count="0" {

@@ -48,7 +48,12 @@ fn elements(c: &mut Criterion) {
     let mut g = c.benchmark_group("elements_10k");
     g.throughput(Throughput::Bytes(html.len() as u64));
     g.bench_function("dstar", |b| {
-        b.iter(|| format_event(&PatchElements::new(black_box(html.as_str()))).unwrap())
+        b.iter(|| {
+            format_event(&PatchElements::new(maud::PreEscaped(black_box(
+                html.as_str(),
+            ))))
+            .unwrap()
+        })
     });
     g.bench_function("datastar_sdk_display", |b| {
         b.iter(|| {

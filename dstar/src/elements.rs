@@ -6,29 +6,38 @@ use bytes::BytesMut;
 use std::borrow::Cow;
 use std::time::Duration;
 
-/// HTML that can be patched: `&str`, `String`, maud's `Markup` and `PreEscaped`, `Cow<str>`.
+/// HTML that can be patched: maud's `Markup` (what `html!` returns, with every splice escaped), a
+/// string literal, or text you vouch for wrapped in [`PreEscaped`](maud::PreEscaped).
+///
+/// A `String` is not HTML by itself: `format!("<p>{name}</p>")` with a user's name in it is an
+/// injection waiting to happen, so it does not compile. Build markup with `html!`, or say
+/// `PreEscaped(text)` where the text really is trusted HTML.
 ///
 /// ```
 /// use dstar::elements::Html;
+/// use dstar::PreEscaped;
 /// assert_eq!("<p></p>".as_html(), "<p></p>");
-/// assert_eq!(maud::html! { p { "hi" } }.as_html(), "<p>hi</p>");
+/// assert_eq!(maud::html! { p { "<hi>" } }.as_html(), "<p>&lt;hi&gt;</p>");
+/// let trusted = String::from("<p>from the CMS</p>");
+/// assert_eq!(PreEscaped(&trusted).as_html(), "<p>from the CMS</p>");
 /// ```
+///
+/// ```compile_fail
+/// # use dstar::elements::Html;
+/// let name = String::from("<script>");
+/// format!("<p>{name}</p>").as_html(); // a String is not HTML: use html! or PreEscaped
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not HTML dstar can patch",
+    note = "build markup with `html! {{ … }}` (it escapes what you splice in), or wrap HTML you trust in `PreEscaped(…)`"
+)]
 pub trait Html {
     /// The HTML text.
     fn as_html(&self) -> &str;
 }
 
-impl Html for str {
-    fn as_html(&self) -> &str {
-        self
-    }
-}
-impl Html for String {
-    fn as_html(&self) -> &str {
-        self
-    }
-}
-impl Html for Cow<'_, str> {
+/// A literal in your code is yours: no user input can be in it.
+impl Html for &'static str {
     fn as_html(&self) -> &str {
         self
     }

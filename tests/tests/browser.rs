@@ -66,6 +66,20 @@ fn datastar_client() -> PathBuf {
     file
 }
 
+#[test]
+fn the_default_client_integrity_is_the_hash_of_the_pinned_bundle() {
+    use base64::Engine;
+    let bundle = std::fs::read(datastar_client()).unwrap();
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bundle));
+    assert_eq!(
+        dstar::page::DEFAULT_CLIENT_INTEGRITY,
+        format!("sha384-{hash}")
+    );
+    let version = String::from_utf8_lossy(&bundle[..40]).into_owned();
+    assert!(version.starts_with("// Datastar v1.0.4"), "{version}");
+    assert!(dstar::page::DEFAULT_CLIENT_SRC.contains("@v1.0.4/"));
+}
+
 /// Runs an example binary on a free port with the real client.
 async fn app(name: &str, env: &[(&str, &str)]) -> (Proc, u16) {
     let port = free_port();

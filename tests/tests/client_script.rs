@@ -99,5 +99,14 @@ async fn the_default_is_the_datastar_cdn_bundle() {
         return;
     }
     assert_eq!(dstar::page::client_src(), dstar::page::DEFAULT_CLIENT_SRC);
-    assert!(dstar::page::DEFAULT_CLIENT_SRC.contains("datastar@v1.0"));
+    assert!(dstar::page::DEFAULT_CLIENT_SRC.contains("datastar@v1.0.4/"));
+    // the CDN script is pinned by its hash (the hash itself is checked against the real bundle
+    // in the browser tests)
+    let (_, _, html) = get(dstar::App::empty().page::<Home>().build(), "/home").await;
+    let tag = format!(
+        r#"<script type="module" src="{}" integrity="{}" crossorigin="anonymous"></script>"#,
+        dstar::page::DEFAULT_CLIENT_SRC,
+        dstar::page::DEFAULT_CLIENT_INTEGRITY
+    );
+    assert!(html.contains(&tag), "{html}");
 }

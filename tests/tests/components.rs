@@ -71,10 +71,11 @@ async fn bad_requests_get_a_clear_4xx() {
     let client = client();
     let m = module::<DetailDrawer>();
     let cases = [
+        ("/ds/nope/change_title/1", 404, "unknown component"),
         (
-            "/ds/nope/change_title/1",
-            404,
-            "unknown component module `nope`",
+            &*format!("/ds/{m}/change_title/%zz"),
+            400,
+            "not valid percent-encoded UTF-8",
         ),
         (
             &*format!("/ds/{m}/rename/1"),
@@ -107,6 +108,9 @@ async fn bad_requests_get_a_clear_4xx() {
         r.assert_status(status);
         assert!(r.text().contains(message), "{path}: {}", r.text());
     }
+    // the 404 for an unknown module lists nothing: module names are the app's type paths
+    let r = client.post("/ds/nope/x", json!({})).await;
+    assert_eq!(r.text(), "unknown component");
     // the wrong method
     let r = client
         .event(

@@ -94,9 +94,12 @@ fn remove_signals_deep_merges_shared_prefixes_and_ancestors_win() {
 }
 
 #[test]
-fn patch_elements_accepts_str_string_and_markup() {
+fn patch_elements_accepts_literals_markup_and_trusted_strings() {
     let from_str = text(&PatchElements::new("<p id=\"a\">x</p>"));
-    let from_string = text(&PatchElements::new(String::from("<p id=\"a\">x</p>")));
+    // a String must say it is trusted HTML (a bare String does not compile: see the Html docs)
+    let from_string = text(&PatchElements::new(maud::PreEscaped(String::from(
+        "<p id=\"a\">x</p>",
+    ))));
     let from_markup = text(&PatchElements::new(html! { p #a { "x" } }));
     let from_pre = text(&PatchElements::new(maud::PreEscaped("<p id=\"a\">x</p>")));
     assert_eq!(from_str, from_string);

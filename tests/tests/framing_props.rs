@@ -42,12 +42,47 @@ fn strip_line_ends(s: &str) -> String {
     s.replace(['\r', '\n'], "")
 }
 
+/// JSON whitespace, line breaks included, between every token of a signals object.
+fn spaced_json() -> impl Strategy<Value = (String, serde_json::Value)> {
+    let ws = prop::collection::vec(
+        prop_oneof![Just(" "), Just("\n"), Just("\r"), Just("\r\n"), Just("\t")],
+        0..3,
+    )
+    .prop_map(|v| v.concat());
+    (ws.clone(), nasty(), ws.clone(), any::<i64>(), ws).prop_map(|(a, key, b, n, c)| {
+        let key_json = serde_json::to_string(&key).unwrap();
+        let text = format!("{{{a}{key_json}{b}:{c}{n}{a}}}");
+        (text, serde_json::json!({ key: n }))
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
+    /// A `RawValue` keeps its own line breaks; they must not end the data line and forge a field.
+    #[test]
+    fn raw_values_with_line_breaks_cannot_forge_fields((text, value) in spaced_json(), forged in nasty()) {
+        #[derive(serde::Serialize)]
+        struct Wrapper<'a> {
+            inner: &'a serde_json::value::RawValue,
+            note: String,
+        }
+        let raw = serde_json::value::RawValue::from_string(text).unwrap();
+        let event = PatchSignals::new(Wrapper { inner: &raw, note: forged.clone() });
+        let bytes = format_event(&event).unwrap();
+        let events = parse_events(&bytes);
+        prop_assert_eq!(events.len(), 1);
+        prop_assert_eq!(&events[0].event, "datastar-patch-signals");
+        prop_assert_eq!(events[0].lines("event").len(), 0);
+        let joined = events[0].value("signals").unwrap();
+        let back: serde_json::Value = serde_json::from_str(&joined).unwrap();
+        prop_assert_eq!(&back["inner"], &value);
+        prop_assert_eq!(back["note"].as_str(), Some(forged.as_str()));
+    }
+
     #[test]
     fn element_content_and_options_cannot_forge_fields(html in nasty(), selector in nasty(), id in nasty()) {
-        let event = PatchElements::new(html.as_str())
+        let event = PatchElements::new(maud::PreEscaped(html.as_str()))
             .selector(selector.clone())
             .mode(Mode::Inner)
             .id(id.clone());

@@ -88,9 +88,43 @@ impl Plain {
     }
 }
 
+/// A page whose `mount` fails with plain text, or with a status of its own.
+struct Report;
+
+#[dstar::page("/report/{kind}")]
+impl Report {
+    async fn mount(Path(kind): Path<String>) -> Result<Self, String> {
+        match kind.as_str() {
+            "ok" => Ok(Report),
+            _ => Err(format!(
+                "report `{kind}` failed: connection refused (db:5432)"
+            )),
+        }
+    }
+
+    fn render(&self) -> Markup {
+        html! { p { "report" } }
+    }
+}
+
+struct Gone;
+
+#[dstar::page("/gone")]
+impl Gone {
+    fn mount() -> Result<Self, StatusCode> {
+        Err(StatusCode::GONE)
+    }
+
+    fn render(&self) -> Markup {
+        html! {}
+    }
+}
+
 fn app() -> axum::Router {
     dstar::App::empty()
         .page::<Workspace>()
+        .page::<Report>()
+        .page::<Gone>()
         .page::<Plain>()
         .state(Db::default())
         .build()
@@ -145,6 +179,25 @@ async fn mount_can_answer_instead_of_rendering() {
         call(Request::get("/w/old/counter").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers["location"], "/w/new/counter");
+}
+
+#[tokio::test]
+async fn a_failing_mount_answers_with_its_errors_status_never_200() {
+    let (status, body, headers) =
+        call(Request::get("/report/ok").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["cache-control"], "private, no-cache");
+    assert!(body.contains("<p>report</p>"));
+    // a String error is a failure: 500, logged; its text only in debug builds (tests are debug)
+    let (status, body, _) = call(Request::get("/report/sales").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        body,
+        "internal server error: report `sales` failed: connection refused (db:5432)"
+    );
+    // an error type with a status answers with it
+    let (status, _, _) = call(Request::get("/gone").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::GONE);
 }
 
 #[tokio::test]

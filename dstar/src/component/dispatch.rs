@@ -53,21 +53,23 @@ fn not_found(message: String) -> Response {
     (StatusCode::NOT_FOUND, message).into_response()
 }
 
+/// A URL segment, percent-decoded; `None` for a bad escape or invalid UTF-8.
 fn decode_segment(segment: &str) -> Option<String> {
     let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    // percent_decode passes a malformed escape through as it is: refuse it instead
+    let well_formed = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode(bytes)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
 }
 
 impl Dispatch {
@@ -81,12 +83,9 @@ impl Dispatch {
         let module = segments.next().unwrap_or("");
         let event = segments.next().unwrap_or("");
         let Some(component) = self.modules.get(module) else {
-            let mut known: Vec<&str> = self.modules.keys().map(String::as_str).collect();
-            known.sort_unstable();
-            return not_found(format!(
-                "unknown component module `{module}`; modules here: {}",
-                known.join(", ")
-            ));
+            // no listing: the registered modules name the app's types, which is nobody's business
+            tracing::debug!(module, "dstar: unknown component module");
+            return not_found("unknown component".to_owned());
         };
         let Some(info) = component.events.iter().find(|e| e.name == event) else {
             let known: Vec<&str> = component.events.iter().map(|e| e.name).collect();

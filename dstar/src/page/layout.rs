@@ -3,7 +3,9 @@ use maud::{DOCTYPE, Markup, html};
 /// What a layout gets besides the page body.
 ///
 /// ```
-/// let ctx = dstar::page::PageContext { title: "Home", client_src: "/datastar.js", csrf: None };
+/// let ctx = dstar::page::PageContext {
+///     title: "Home", client_src: "/datastar.js", client_integrity: None, csrf: None,
+/// };
 /// let html = dstar::page::default_layout(&ctx, maud::html! {}).into_string();
 /// assert!(html.contains("<title>Home</title>"));
 /// ```
@@ -13,9 +15,33 @@ pub struct PageContext<'a> {
     pub title: &'a str,
     /// The Datastar client script URL (see [`client_src`](super::client_src)).
     pub client_src: &'a str,
+    /// Its Subresource Integrity hash (see [`client_integrity`](super::client_integrity)).
+    pub client_integrity: Option<&'a str>,
     /// A masked CSRF token when the [`Csrf`](crate::csrf::Csrf) layer runs, for
     /// `data-signals:csrf` on `<body>` (see [`csrf_signal`]).
     pub csrf: Option<&'a str>,
+}
+
+impl PageContext<'_> {
+    /// The `<script type="module">` tag that loads the Datastar client, with its integrity hash
+    /// when there is one. Custom layouts put it in `<head>`.
+    ///
+    /// ```
+    /// let ctx = dstar::page::PageContext {
+    ///     title: "t", client_src: "https://cdn.example/ds.js", client_integrity: Some("sha384-abc"), csrf: None,
+    /// };
+    /// assert_eq!(
+    ///     ctx.client_script().into_string(),
+    ///     r#"<script type="module" src="https://cdn.example/ds.js" integrity="sha384-abc" crossorigin="anonymous"></script>"#
+    /// );
+    /// ```
+    pub fn client_script(&self) -> Markup {
+        html! {
+            script type="module" src=(self.client_src)
+                integrity=[self.client_integrity]
+                crossorigin=[self.client_integrity.map(|_| "anonymous")] {}
+        }
+    }
 }
 
 /// The `data-signals:csrf` value for a token: a JS string literal, so every Datastar request
@@ -36,7 +62,7 @@ pub fn csrf_signal(token: &str) -> String {
 /// fn my_layout(ctx: &dstar::page::PageContext, body: Markup) -> Markup {
 ///     html! {
 ///         (DOCTYPE)
-///         html { head { title { (ctx.title) } script type="module" src=(ctx.client_src) {} }
+///         html { head { title { (ctx.title) } (ctx.client_script()) }
 ///                body.app { (body) } }
 ///     }
 /// }
@@ -50,7 +76,9 @@ pub type Layout = fn(&PageContext<'_>, Markup) -> Markup;
 ///
 /// ```
 /// let page = dstar::page::default_layout(
-///     &dstar::page::PageContext { title: "Counter", client_src: "/datastar.js", csrf: None },
+///     &dstar::page::PageContext {
+///         title: "Counter", client_src: "/datastar.js", client_integrity: None, csrf: None,
+///     },
 ///     maud::html! { p { "hi" } },
 /// ).into_string();
 /// assert!(page.starts_with("<!DOCTYPE html>"));
@@ -65,7 +93,7 @@ pub fn default_layout(ctx: &PageContext<'_>, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (ctx.title) }
-                script type="module" src=(ctx.client_src) {}
+                (ctx.client_script())
             }
             body data-signals:tab-id=(tab_id_signal())
                 data-signals:csrf=[ctx.csrf.map(csrf_signal)]

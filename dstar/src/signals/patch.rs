@@ -118,9 +118,21 @@ impl<T: Serialize> DatastarEvent for PatchSignals<T> {
         let mut w = self.begin(out, 128);
         let buf = w.line_prefix("signals");
         let json_start = buf.len();
-        // Compact JSON escapes every control character, so it is always one line.
+        // Compact JSON escapes every control character, so it is one line, except where a
+        // `serde_json::value::RawValue` inside keeps line breaks of its own: those would end the
+        // data line early and let the rest be read as fields of its own, so they are re-split.
         let result = serde_json::to_writer((&mut *buf).writer(), &self.signals);
         let first = buf.get(json_start).copied();
+        let broken = result.is_ok() && memchr::memchr2(b'\n', b'\r', &buf[json_start..]).is_some();
+        if broken && first == Some(b'{') {
+            let json = String::from_utf8(buf[json_start..].to_vec())
+                .map_err(|e| Error::Serialize(e.to_string()))?;
+            out.truncate(mark);
+            let mut w = self.begin(out, json.len());
+            w.multi("signals", &json);
+            w.finish();
+            return Ok(());
+        }
         match result {
             Err(e) => {
                 out.truncate(mark);

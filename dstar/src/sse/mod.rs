@@ -214,7 +214,8 @@ impl Sse {
     }
 }
 
-/// `Content-Type: text/event-stream`, `Cache-Control: no-cache` and `Connection: keep-alive`.
+/// `Content-Type: text/event-stream`, `Cache-Control: no-store` (stricter than the SDKs'
+/// `no-cache`: no cache may keep a session's events) and `Connection: keep-alive`.
 ///
 /// hyper drops the `Connection` header on HTTP/2, where it is not allowed, so it is only sent on
 /// HTTP/1.1 as the protocol asks.
@@ -224,7 +225,8 @@ pub(crate) fn sse_headers(response: &mut Response) {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/event-stream"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // an event stream is per session and per moment: nothing may store it
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
 }
 
