@@ -349,6 +349,31 @@ async fn the_shared_component_works_on_both_pages_with_csrf_on() {
         "{}",
         String::from_utf8_lossy(&out)
     );
+    // Delete is a DELETE event: the real client sends its signals, and with them the CSRF token,
+    // in the `datastar` query parameter
+    browser.click("#detail-drawer button.destroy").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while browser
+        .js("return document.querySelector('#todo-1') !== null")
+        .await
+        == true
+    {
+        assert!(Instant::now() < deadline, "#todo-1 was not removed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser
+        .client
+        .goto(&format!("http://127.0.0.1:{port}/todos"))
+        .await
+        .unwrap();
+    browser.wait_text("#todo-2-title", "From the detail").await;
+    assert_eq!(
+        browser
+            .js("return document.querySelector('#todo-1') === null")
+            .await,
+        true,
+        "the delete reached the server"
+    );
     browser.client.close().await.unwrap();
 }
 

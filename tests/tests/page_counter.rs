@@ -39,9 +39,10 @@ async fn get_renders_a_full_document_with_signals_and_event_actions() {
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     assert!(html.contains("<title>Counter</title>"));
     assert!(html.contains(&format!(
-        r#"<script type="module" src="{}"></script>"#,
+        r#"<script type="module" src="{}""#,
         dstar::page::client_src()
     )));
+    assert!(html.contains(r#"<title>Counter</title>"#));
     assert!(html.contains(r#"<div data-signals:count="0">"#));
     assert!(html.contains(
         r#"data-on:click="@post(location.pathname.replace(/^\/+/, '/').replace(/\/+$/, '') + '/_event/increment')""#

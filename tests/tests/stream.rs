@@ -89,7 +89,7 @@ async fn events_are_flushed_one_by_one_with_stream_headers() {
     let head = String::from_utf8_lossy(&seen).to_ascii_lowercase();
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(head.contains("content-type: text/event-stream"), "{head}");
-    assert!(head.contains("cache-control: no-cache"), "{head}");
+    assert!(head.contains("cache-control: no-store"), "{head}");
     assert!(head.contains("connection: keep-alive"), "{head}");
     assert!(head.contains("x-accel-buffering: no"), "{head}");
     go_tx.send(()).unwrap();
