@@ -2,7 +2,7 @@
 # Counter throughput with and without hostile clients, in one run: wrk drives the Quick Start
 # counter's increment event, alone and then next to 1000 slowloris connections that trickle a
 # request header and never finish it (bench/slowloris.py). The server cuts each of those after
-# its header deadline (30 s by default) and keeps serving.
+# its header deadline (30 s by default) and keeps serving; wrk measures across that moment.
 # Needs wrk and python3. Talks only to 127.0.0.1 and stops by itself.
 #
 #   bash bench/hostile.sh                 # 3 rounds x 10 s per variant
@@ -14,6 +14,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 SLOW=${SLOW:-1000}
+WAIT=${WAIT:-27} # seconds the slow connections are held before wrk starts
 ADDR=${LOAD_ADDR:-127.0.0.1:3998}
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
@@ -44,9 +45,11 @@ declare -A results
 for round in $(seq "$ROUNDS"); do
   calm=$(run_wrk)
   results[calm]="${results[calm]:-} $calm"
-  taskset -c 1 python3 bench/slowloris.py "$ADDR" --connections "$SLOW" --seconds $((seconds + 4)) &
+  # wrk runs while the server's 30 s header deadline cuts the slow connections and they all
+  # reconnect at once: the worst moment, not a quiet one
+  taskset -c 1 python3 bench/slowloris.py "$ADDR" --connections "$SLOW" --seconds $((WAIT + seconds + 4)) &
   slow=$!
-  sleep 3 # let them connect
+  sleep "$WAIT"
   open=$(ls "/proc/$server/fd" | wc -l)
   hostile=$(run_wrk)
   results[hostile]="${results[hostile]:-} $hostile"
