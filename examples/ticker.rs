@@ -1,7 +1,8 @@
 //! A live page: a counter fed by a background publisher through `PubSub`, one stream per tab.
 //! Run `cargo run --example ticker`, then open http://127.0.0.1:3000/ticker.
 //! `TICK_MS` sets the publisher's period (default 1000); `TICK_MS=0` turns it off, so only the
-//! `bump` event publishes. `GET /_dstar/stats` shows the live streams. With
+//! `bump` event publishes. `TICKER_HEADING` replaces the heading's "Tick". With
+//! `DSTAR_STATS_TOKEN` set, `GET /_dstar/stats` shows the live streams. With
 //! `DSTAR_REDIS_URL=redis://127.0.0.1:6379`, several processes share ticks and tabs (see README).
 
 use dstar::axum::extract::State;
@@ -36,16 +37,26 @@ impl AppState {
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Tick(pub u64);
 
-/// The ticker page.
-#[derive(Default)]
-pub struct Ticker;
+/// The ticker page: the last tick, then every new one live.
+pub struct Ticker {
+    tick: u64,
+}
 
 #[dstar::page("/ticker", state = AppState, idle_check = "10s")]
 impl Ticker {
+    /// Renders the current tick. A stream that reconnects (after a restart, a deploy, a network
+    /// drop) runs this again and morphs the page, so no tick published meanwhile is missed.
+    async fn mount(State(app): State<AppState>) -> Self {
+        Ticker {
+            tick: app.ticks.load(Ordering::SeqCst),
+        }
+    }
+
     fn render(&self) -> Markup {
+        let heading = std::env::var("TICKER_HEADING").unwrap_or_else(|_| "Tick".to_owned());
         html! {
-            div data-signals:tick="0" data-init=(connect()) data-on:online__window=(connect()) {
-                h1 { "Tick " span #tick data-text="$tick" {} }
+            div #ticker data-signals:tick=(self.tick) data-init=(connect()) data-on:online__window=(connect()) {
+                h1 { (heading) " " span #tick data-text="$tick" { (self.tick) } }
                 button data-on:click=(event("bump")) { "Bump" }
             }
         }

@@ -10,7 +10,7 @@ use dstar::axum::extract::State;
 use dstar::page::{Access, RequestHead};
 use dstar::prelude::*;
 use dstar::stream::{EndReason, stats};
-use dstar::test::{TestClient, assert_patched_signals};
+use dstar::test::{TestClient, assert_patched_element, assert_patched_signals};
 use serde_json::json;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -436,4 +436,159 @@ async fn registry_slots_are_exact_per_scope_and_tab() {
         "the newer entry is still held"
     );
     assert!(!pending(&b2).await);
+}
+
+#[tokio::test]
+async fn a_reconnect_first_gets_a_fresh_render_so_nothing_published_meanwhile_is_missed() {
+    let _serial = SERIAL.lock().await;
+    let state = AppState::default();
+    let client = TestClient::new(ticker_app(&state));
+    let mut first = client.stream("/ticker", json!({ "tabId": "rc" })).await;
+    state.tick().await.unwrap();
+    // a first connect sends its id, then messages: no render (the page was just rendered)
+    let events = first.next_events(1, WAIT).await;
+    assert_patched_signals(&events, json!({ "tick": 1 }));
+    let id = first.last_event_id().expect("the stream's id");
+    assert_eq!(id, dstar::stream::stream_id());
+    // the connection drops; ticks go out while the tab is away
+    drop(first);
+    state.tick().await.unwrap();
+    state.tick().await.unwrap();
+    // Datastar reconnects with Last-Event-ID: the page root is morphed with the current state
+    let mut again = client
+        .reconnect("/ticker", json!({ "tabId": "rc" }), &id)
+        .await;
+    let events = again.next_events(1, WAIT).await;
+    assert_patched_element(&events, "#ds-page")
+        .mode(dstar::elements::Mode::Outer)
+        .contains(r#"data-signals:tick="3""#);
+    // only the page's root, never the layout
+    let html = events[0].value("elements").unwrap();
+    assert!(!html.contains("<body") && !html.contains("<head"), "{html}");
+    // and it goes on live
+    state.tick().await.unwrap();
+    assert_patched_signals(&again.next_events(1, WAIT).await, json!({ "tick": 4 }));
+    drop(again);
+    settle_to_zero().await;
+}
+
+#[tokio::test]
+async fn a_reconnect_to_a_new_build_reloads_the_page_in_debug_builds() {
+    let _serial = SERIAL.lock().await;
+    let state = AppState::default();
+    let client = TestClient::new(ticker_app(&state));
+    // live reload is on in debug builds (the tests) unless DSTAR_LIVE_RELOAD=0
+    assert!(dstar::stream::live_reload());
+    let mut stream = client
+        .reconnect(
+            "/ticker",
+            json!({ "tabId": "lr" }),
+            "ds1.0123456789ab.00000000",
+        )
+        .await;
+    let events = stream.next_events(1, WAIT).await;
+    assert_eq!(events[0].event, "datastar-patch-elements");
+    assert!(
+        events[0]
+            .value("elements")
+            .unwrap()
+            .contains("location.reload()"),
+        "{events:?}"
+    );
+    drop(stream);
+    settle_to_zero().await;
+}
+
+/// A page whose item can disappear while a tab is away.
+#[derive(Clone, Default)]
+struct Shelf {
+    pubsub: PubSub,
+    gone: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+struct Item;
+
+#[dstar::page("/item", state = Shelf)]
+impl Item {
+    fn mount(State(shelf): State<Shelf>) -> Result<Self, axum::http::StatusCode> {
+        if shelf.gone.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(axum::http::StatusCode::NOT_FOUND)
+        } else {
+            Ok(Item)
+        }
+    }
+
+    fn render(&self) -> Markup {
+        html! { p data-init=(connect()) { "item" } }
+    }
+
+    async fn subscribe(State(shelf): State<Shelf>) -> Subscription<Msg> {
+        shelf.pubsub.subscribe("shelf")
+    }
+
+    async fn on_message(sse: &mut Sse, msg: Msg) {
+        sse.patch_signals(json!({ "n": msg.0 }));
+    }
+}
+
+#[tokio::test]
+async fn a_reconnect_whose_mount_now_refuses_reloads_the_page_to_show_why() {
+    let _serial = SERIAL.lock().await;
+    let shelf = Shelf::default();
+    let app = dstar::App::empty()
+        .page::<Item>()
+        .state(shelf.clone())
+        .build();
+    let client = TestClient::new(app);
+    shelf.gone.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut stream = client
+        .reconnect("/item", json!({}), dstar::stream::stream_id())
+        .await;
+    let events = stream.next_events(1, WAIT).await;
+    assert!(
+        events[0]
+            .value("elements")
+            .unwrap()
+            .contains("location.reload()")
+    );
+    drop(stream);
+    settle_to_zero().await;
+}
+
+#[tokio::test]
+async fn with_csrf_sessions_a_leaked_tab_id_cannot_end_another_users_stream() {
+    let _serial = SERIAL.lock().await;
+    let state = ProbeState::default();
+    let app = dstar::App::empty()
+        .page::<Probe>()
+        .state(state.clone())
+        .csrf(dstar::csrf::Csrf::random())
+        .build();
+    let alice = TestClient::new(app.clone());
+    let mallory = TestClient::new(app);
+    alice.get("/probe").await.assert_status(200);
+    mallory.get("/probe").await.assert_status(200);
+    let mut live = alice
+        .stream("/probe", json!({ "tabId": "alice-tab" }))
+        .await;
+    // another session that learned the tab id opens a stream with it
+    let mut other = mallory
+        .stream("/probe", json!({ "tabId": "alice-tab" }))
+        .await;
+    state.pubsub.publish("probe", Msg(6)).await.unwrap();
+    assert_patched_signals(&live.next_events(1, WAIT).await, json!({ "n": 6 }));
+    assert_patched_signals(&other.next_events(1, WAIT).await, json!({ "n": 6 }));
+    assert_eq!(stats().registry, 2, "two sessions, two slots");
+    // the same session and tab still deduplicates
+    let mut again = alice
+        .stream("/probe", json!({ "tabId": "alice-tab" }))
+        .await;
+    assert!(
+        live.until_end(WAIT).await.is_some(),
+        "the older stream ended"
+    );
+    state.pubsub.publish("probe", Msg(8)).await.unwrap();
+    assert_patched_signals(&again.next_events(1, WAIT).await, json!({ "n": 8 }));
+    drop((again, other));
+    settle_to_zero().await;
 }

@@ -271,6 +271,16 @@ pub(crate) fn extract_args(
     handler: &Handler,
     state: &TokenStream,
 ) -> (TokenStream, Vec<TokenStream>) {
+    extract_args_or(handler, state, |r| quote!(return #r))
+}
+
+/// [`extract_args`], with what a failed extraction does with its rejection `r`.
+fn extract_args_or(
+    handler: &Handler,
+    state: &TokenStream,
+    fail: impl Fn(TokenStream) -> TokenStream,
+) -> (TokenStream, Vec<TokenStream>) {
+    let fail = fail(quote!(r));
     let last_extract = handler
         .args
         .iter()
@@ -292,14 +302,14 @@ pub(crate) fn extract_args(
                         let __req = ::dstar::__private::axum::extract::Request::from_parts(__parts, __body);
                         let #var = match <#ty as ::dstar::page::BodyArg<#state, _>>::extract(__req, &__state).await {
                             ::dstar::__private::core::result::Result::Ok(v) => v,
-                            ::dstar::__private::core::result::Result::Err(r) => return r,
+                            ::dstar::__private::core::result::Result::Err(r) => #fail,
                         };
                     }
                 } else {
                     quote_spanned! {span=>
                         let #var = match <#ty as ::dstar::page::PartsArg<#state>>::extract(&mut __parts, &__state).await {
                             ::dstar::__private::core::result::Result::Ok(v) => v,
-                            ::dstar::__private::core::result::Result::Err(r) => return r,
+                            ::dstar::__private::core::result::Result::Err(r) => #fail,
                         };
                     }
                 };
@@ -370,11 +380,17 @@ fn event_handler(
     }
 }
 
+/// `__dstar_view` runs `mount` (with its extractors) and `render`: the page body, or the
+/// response `mount` answered with. `GET` wraps it in the layout; a reconnecting stream sends it as
+/// its catch-up.
 fn get_handler(page: &Page, state: &TokenStream) -> TokenStream {
-    let signature = handler_signature(&format_ident!("__dstar_get"), state);
     let (extract, page_expr) = match &page.mount {
         Some((handler, direct)) => {
-            let (extract, call_args) = extract_args(handler, state);
+            let (extract, call_args) = extract_args_or(
+                handler,
+                state,
+                |r| quote!(return ::dstar::__private::core::result::Result::Err(#r)),
+            );
             let await_ = handler.is_async.then(|| quote!(.await));
             let call = quote!(Self::mount(#(#call_args),*) #await_);
             let expr = if *direct {
@@ -383,7 +399,9 @@ fn get_handler(page: &Page, state: &TokenStream) -> TokenStream {
                 quote! {
                     match ::dstar::page::MountOutcome::<Self>::into_page(#call) {
                         ::dstar::__private::core::result::Result::Ok(p) => p,
-                        ::dstar::__private::core::result::Result::Err(r) => return r,
+                        ::dstar::__private::core::result::Result::Err(r) => {
+                            return ::dstar::__private::core::result::Result::Err(r)
+                        }
                     }
                 }
             };
@@ -403,15 +421,27 @@ fn get_handler(page: &Page, state: &TokenStream) -> TokenStream {
         .title
         .as_ref()
         .map_or_else(|| page.ident.to_string(), syn::LitStr::value);
+    let signature = handler_signature(&format_ident!("__dstar_get"), state);
     quote! {
         #[allow(unused_mut, unused_variables)]
-        #signature {
+        async fn __dstar_view(
+            __state: #state,
+            __req: ::dstar::__private::axum::extract::Request,
+        ) -> ::dstar::__private::core::result::Result<::dstar::__private::maud::Markup, ::dstar::__private::axum::response::Response> {
             let (mut __parts, __body) = __req.into_parts();
-            let __csrf = ::dstar::csrf::token_for(&__parts.extensions);
             #extract
             let __page: Self = #page_expr;
-            let __markup = Self::render(&__page);
-            ::dstar::page::render_document(#layout, #title, __markup, __csrf)
+            ::dstar::__private::core::result::Result::Ok(Self::render(&__page))
+        }
+
+        #signature {
+            let __csrf = ::dstar::csrf::token_for(__req.extensions());
+            match Self::__dstar_view(__state, __req).await {
+                ::dstar::__private::core::result::Result::Ok(__markup) => {
+                    ::dstar::page::render_document(#layout, #title, __markup, __csrf)
+                }
+                ::dstar::__private::core::result::Result::Err(r) => r,
+            }
         }
     }
 }
@@ -434,29 +464,31 @@ fn stream_handler(
         .map(|is_async| authorize_check(is_async, quote!(::dstar::page::Access::Stream)));
     // The claim ends another stream of the same tab, so it is made only once the request has
     // passed `authorize` and every extractor: a refused request never kills a live stream.
-    let (read_tab, scope, claim) = if stream.stream_key {
-        (
-            quote! {
-                let (__tab, __req) = match ::dstar::stream::read_tab_id(__req).await {
-                    ::dstar::__private::core::result::Result::Ok(v) => v,
-                    ::dstar::__private::core::result::Result::Err(r) => return r,
-                };
-            },
-            quote! {
-                let __scope = ::dstar::__private::std::string::ToString::to_string(
-                    &Self::stream_key(&::dstar::page::RequestHead::from_parts(&__parts)),
-                );
-            },
-            quote! {
-                let __claim = __tab.map(|tab| ::dstar::stream::StreamRegistry::global().claim(&__scope, &tab));
-            },
-        )
+    let read_tab = quote! {
+        let (__tab, __req) = match ::dstar::stream::read_tab_id(__req).await {
+            ::dstar::__private::core::result::Result::Ok(v) => v,
+            ::dstar::__private::core::result::Result::Err(r) => return r,
+        };
+    };
+    let key = if stream.stream_key {
+        quote!(::dstar::__private::core::option::Option::Some(
+            ::dstar::__private::std::string::ToString::to_string(&Self::stream_key(
+                &::dstar::page::RequestHead::from_parts(&__parts)
+            ),)
+        ))
     } else {
-        (
-            TokenStream::new(),
-            TokenStream::new(),
-            quote!(let __claim: ::dstar::__private::core::option::Option<::dstar::stream::Claim> = ::dstar::__private::core::option::Option::None;),
-        )
+        quote!(::dstar::__private::core::option::Option::None)
+    };
+    let scope = quote! {
+        let __scope = ::dstar::stream::dedup_scope(#page_name, #key, &__parts.extensions);
+    };
+    let claim = quote! {
+        let __claim = match (__scope, __tab) {
+            (::dstar::__private::core::option::Option::Some(scope), ::dstar::__private::core::option::Option::Some(tab)) => {
+                ::dstar::__private::core::option::Option::Some(::dstar::stream::StreamRegistry::global().claim(&scope, &tab))
+            }
+            _ => ::dstar::__private::core::option::Option::None,
+        };
     };
     let guard = if stream.on_disconnect {
         quote!(::dstar::stream::EndGuard::new(
@@ -476,53 +508,32 @@ fn stream_handler(
             #read_tab
             let (mut __parts, __body) = __req.into_parts();
             #authorize
+            // a reconnect first gets a fresh render, made by the page's own mount
+            let __reconnect = ::dstar::stream::Reconnect::from_headers(&__parts.headers);
+            let __view = if __reconnect.catches_up() {
+                let __get = ::dstar::page::view_request(&__parts);
+                ::dstar::__private::core::option::Option::Some(
+                    Self::__dstar_view(::dstar::__private::core::clone::Clone::clone(&__state), __get).await,
+                )
+            } else {
+                ::dstar::__private::core::option::Option::None
+            };
             #scope
             #extract
             #claim
             let __source = Self::subscribe(#(#call_args),*) #await_subscribe;
-            let __guard = #guard;
-            let __response = ::dstar::sse::stream(move |__stream| async move {
-                use ::dstar::stream::{EndReason, Next};
-                let __guard = __guard;
-                let __claim = __claim;
-                let __loop = ::dstar::stream::StreamLoop::new(
-                    __source,
-                    ::dstar::__private::core::time::Duration::from_millis(#idle),
-                );
-                let mut __loop = ::dstar::__private::core::pin::pin!(__loop);
-                loop {
-                    match __loop.as_mut().next(__claim.as_ref()).await {
-                        Next::Message(__message) => {
-                            let mut __sse = ::dstar::Sse::new();
-                            let __outcome = #on_message_call #await_message;
-                            ::dstar::stream::MessageOutcome::report(__outcome, #page_name, &mut __sse);
-                            if !__sse.is_empty() && __stream.send(__sse).await.is_err() {
-                                __guard.set(EndReason::WriteFailed);
-                                break;
-                            }
-                        }
-                        Next::Idle => {
-                            if __stream.check_connection().await.is_err() {
-                                __guard.set(EndReason::ClientGone);
-                                break;
-                            }
-                        }
-                        Next::TakenOver => {
-                            __guard.set(EndReason::Takeover);
-                            break;
-                        }
-                        Next::Shutdown => {
-                            __guard.set(EndReason::Shutdown);
-                            break;
-                        }
-                        Next::SourceClosed => {
-                            __guard.set(EndReason::SourceClosed);
-                            break;
-                        }
-                    }
-                }
-                // the claim is released before the disconnect hook runs
-                ::dstar::__private::core::mem::drop(__claim);
+            let __stream = ::dstar::stream::PageStream {
+                source: __source,
+                idle_check: ::dstar::__private::core::time::Duration::from_millis(#idle),
+                claim: __claim,
+                guard: #guard,
+                first: ::dstar::page::stream_start(__reconnect, __view),
+            };
+            let __response = ::dstar::stream::run(__stream, move |__message| async move {
+                let mut __sse = ::dstar::Sse::new();
+                let __outcome = #on_message_call #await_message;
+                ::dstar::stream::MessageOutcome::report(__outcome, #page_name, &mut __sse);
+                __sse
             });
             ::dstar::__private::axum::response::IntoResponse::into_response(__response)
         }

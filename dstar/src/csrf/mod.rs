@@ -29,7 +29,7 @@ mod token;
 
 pub use cross_origin::{CrossOrigin, CrossOriginLayer};
 pub use token::{
-    COOKIE_NAME, Csrf, CsrfLayer, CsrfService, CsrfToken, SECURE_COOKIE_NAME, token_for,
+    COOKIE_NAME, Csrf, CsrfLayer, CsrfService, CsrfToken, SECURE_COOKIE_NAME, session_id, token_for,
 };
 
 /// The header a token may come in.

@@ -255,6 +255,24 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CsrfToken {
     }
 }
 
+/// A stable, non-secret handle of the current request's CSRF session, if the layer runs: a hash
+/// of the session secret. Stream deduplication puts it in its scope, so a leaked tab id is useless
+/// to anyone without the session cookie.
+///
+/// ```
+/// let parts = axum::http::Request::new(()).into_parts().0;
+/// assert_eq!(dstar::csrf::session_id(&parts.extensions), None);
+/// ```
+pub fn session_id(extensions: &axum::http::Extensions) -> Option<String> {
+    use sha2::Digest;
+    let token = extensions.get::<CsrfToken>()?;
+    let digest = Sha256::new()
+        .chain_update(b"dstar session id\0")
+        .chain_update(token.secret)
+        .finalize();
+    Some(hex::encode(&digest[..12]))
+}
+
 /// A masked token for the current request, if the CSRF layer runs (used by the default layout).
 ///
 /// ```

@@ -104,14 +104,26 @@ pub fn default_layout(ctx: &PageContext<'_>, body: Markup) -> Markup {
     }
 }
 
-/// The expression for a per-tab id kept in `sessionStorage`, for `data-signals:tab-id` on
-/// `<body>`. It reaches the server as the `tabId` signal (no `_` prefix, so Datastar sends it),
-/// and keys per-tab stream deduplication.
+/// The expression for a per-tab id, for `data-signals:tab-id` on `<body>`. It reaches the server
+/// as the `tabId` signal (no `_` prefix, so Datastar sends it), and keys per-tab stream
+/// deduplication.
+///
+/// The id is unique per live tab and stable across a reload of that tab: it is taken *out* of
+/// `sessionStorage` on load and written back on `pagehide`. "Duplicate tab" and `window.open` copy
+/// `sessionStorage`, so a copy made while the tab is open finds nothing and draws its own id
+/// (a page restored from the back/forward cache takes its id out again). Where
+/// `crypto.randomUUID` is missing (plain HTTP on a LAN address is not a secure context),
+/// `crypto.getRandomValues` draws it.
 ///
 /// ```
-/// assert!(dstar::page::tab_id_signal().contains("sessionStorage"));
+/// let js = dstar::page::tab_id_signal();
+/// assert!(js.contains("sessionStorage.removeItem"));
+/// assert!(js.contains("pagehide"));
 /// ```
 pub fn tab_id_signal() -> &'static str {
-    "sessionStorage.getItem('_ds_tab') || (() => { const id = crypto.randomUUID(); \
-     sessionStorage.setItem('_ds_tab', id); return id; })()"
+    "(() => { const k = '_ds_tab'; let id = sessionStorage.getItem(k); sessionStorage.removeItem(k); \
+     if (!id) { id = crypto.randomUUID ? crypto.randomUUID() : Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join(''); } \
+     addEventListener('pagehide', () => sessionStorage.setItem(k, id)); \
+     addEventListener('pageshow', e => { if (e.persisted) sessionStorage.removeItem(k); }); \
+     return id; })()"
 }

@@ -118,17 +118,22 @@ pub fn event_action<E: PageEvent>(event: E) -> Action {
     Action::page_event(event.verb(), event.name())
 }
 
-/// The action for the page's stream: `@post(<current path>, {retryMaxCount: Infinity})`. GET
-/// renders the page, POST to the same path opens its stream.
+/// The options of [`connect_action`]: reconnect after *any* end the user did not ask for (a clean
+/// close at a restart or deploy, an error, a network drop), forever, first after 0.5–1.5 s (a
+/// random start per tab, so tabs do not stampede a new process), doubling up to 10 s.
+pub const CONNECT_OPTIONS: &str = "{retry: 'always', retryInterval: 500 + Math.floor(Math.random() * 1000), retryScaler: 2, retryMaxWait: 10000, retryMaxCount: Infinity}";
+
+/// The action for the page's stream: `@post(<current path>, {retry: 'always', …})` (see
+/// [`CONNECT_OPTIONS`]). GET renders the page, POST to the same path opens its stream. On a
+/// reconnect the stream first sends a fresh render of the page, so nothing is missed.
 ///
 /// ```
-/// assert_eq!(
-///     dstar::page::connect_action().to_string(),
-///     "@post(location.pathname.replace(/^\\/+/, '/').replace(/\\/+$/, ''), {retryMaxCount: Infinity})"
-/// );
+/// let action = dstar::page::connect_action().to_string();
+/// assert!(action.starts_with("@post(location.pathname"));
+/// assert!(action.contains("retry: 'always'"));
 /// ```
 pub fn connect_action() -> Action {
-    Action::current_path(Verb::Post).options("{retryMaxCount: Infinity}")
+    Action::current_path(Verb::Post).options(CONNECT_OPTIONS)
 }
 
 /// `404` for `POST {path}` on a page without a stream.
@@ -308,6 +313,69 @@ pub fn unknown_component_event(component: &str) -> Response {
         .into_response()
 }
 
+/// The id of the element that holds a page's `render` output inside the layout. A stream's
+/// catch-up morphs it, and nothing of the layout.
+///
+/// ```
+/// assert_eq!(dstar::page::PAGE_ROOT_ID, "ds-page");
+/// ```
+pub const PAGE_ROOT_ID: &str = "ds-page";
+
+/// A page's `render` output in its root element (`display: contents`, so it adds no box).
+///
+/// ```
+/// let root = dstar::page::page_root(maud::html! { p { "hi" } });
+/// assert_eq!(root.into_string(), r#"<div id="ds-page" style="display:contents"><p>hi</p></div>"#);
+/// ```
+pub fn page_root(body: maud::Markup) -> maud::Markup {
+    maud::html! { div id=(PAGE_ROOT_ID) style="display:contents" { (body) } }
+}
+
+/// A GET request for the page a stream belongs to: the same URI, headers and extensions, so the
+/// page's own `mount` renders the catch-up view.
+#[doc(hidden)]
+pub fn view_request(parts: &axum::http::request::Parts) -> axum::extract::Request {
+    let mut req = axum::extract::Request::new(axum::body::Body::empty());
+    *req.uri_mut() = parts.uri.clone();
+    *req.headers_mut() = parts.headers.clone();
+    *req.extensions_mut() = parts.extensions.clone();
+    req.headers_mut().remove(axum::http::header::CONTENT_LENGTH);
+    req.headers_mut().remove(axum::http::header::CONTENT_TYPE);
+    req
+}
+
+/// The first events of a page stream: its id (sent back as `Last-Event-ID` on a reconnect) and,
+/// on a reconnect, a fresh render of the page root, so nothing published while the tab was away
+/// is missing; or, after a rebuild with live reload on, a reload. A `mount` that now refuses (the
+/// item was deleted, the session ended) reloads the page too, which then shows why.
+#[doc(hidden)]
+pub fn stream_start(
+    reconnect: crate::stream::Reconnect,
+    view: Option<Result<maud::Markup, Response>>,
+) -> Sse {
+    let mut sse = Sse::new();
+    sse.event_id(crate::stream::stream_id());
+    if reconnect.reloads() {
+        tracing::debug!("dstar: a new build is serving; reloading the page");
+        let _ = sse.send(crate::scripts::ExecuteScript::new("location.reload()"));
+        return sse;
+    }
+    match view {
+        Some(Ok(markup)) => {
+            sse.patch_elements(page_root(markup));
+        }
+        Some(Err(refusal)) => {
+            tracing::debug!(
+                status = refusal.status().as_u16(),
+                "dstar: the page refused its catch-up render; reloading it"
+            );
+            let _ = sse.send(crate::scripts::ExecuteScript::new("location.reload()"));
+        }
+        None => {}
+    }
+    sse
+}
+
 /// Renders the page document with the page's layout.
 #[doc(hidden)]
 pub fn render_document(
@@ -322,7 +390,7 @@ pub fn render_document(
         client_integrity: client_integrity(),
         csrf: csrf.as_deref(),
     };
-    let mut response = layout(&ctx, body).into_response();
+    let mut response = layout(&ctx, page_root(body)).into_response();
     // a page holds a per-session CSRF token: no shared cache may keep it
     response.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,

@@ -170,6 +170,24 @@ impl Sse {
         self
     }
 
+    /// An event with only an `id:` field. It dispatches nothing, but the client keeps the id and
+    /// sends it back as `Last-Event-ID` when it reconnects. Line breaks and NUL (which would end
+    /// the field or make the client ignore it) are dropped.
+    ///
+    /// ```
+    /// let mut sse = dstar::Sse::new();
+    /// sse.event_id("v1\n2");
+    /// assert_eq!(sse.as_bytes(), b"id: v12\n\n");
+    /// ```
+    pub fn event_id(&mut self, id: &str) -> &mut Self {
+        self.buf.extend_from_slice(b"id: ");
+        for part in id.split(['\r', '\n', '\0']) {
+            self.buf.extend_from_slice(part.as_bytes());
+        }
+        self.buf.extend_from_slice(b"\n\n");
+        self
+    }
+
     /// True when no event has been written.
     ///
     /// ```

@@ -16,6 +16,7 @@ mod pubsub;
 #[cfg(feature = "redis")]
 mod redis;
 mod registry;
+mod run;
 mod tab;
 
 pub use crate::sse::{shutdown, shutdown_signal};
@@ -25,6 +26,7 @@ pub use pubsub::{
 #[cfg(feature = "redis")]
 pub use redis::{PUBLISH_TIMEOUT as REDIS_PUBLISH_TIMEOUT, RedisBackend};
 pub use registry::{Claim, StreamRegistry, set_announce};
+pub use run::{PageStream, Reconnect, build_id, dedup_scope, live_reload, run, stream_id};
 pub use tab::{TAB_HEADER, read_tab_id, start_stream, valid_tab_id};
 
 use crate::Sse;

@@ -103,6 +103,40 @@ pub struct TestStream {
 }
 
 impl TestStream {
+    /// The events a browser dispatches: events without data (such as a page stream's first,
+    /// id-only event) only set the last event id.
+    fn dispatched(&self) -> Vec<SseEvent> {
+        parse_events(&self.buf)
+            .into_iter()
+            .filter(|e| !e.data.is_empty())
+            .collect()
+    }
+
+    /// The last `id:` the stream sent so far, which a browser would send back as `Last-Event-ID`
+    /// when it reconnects (a page stream sends one first).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let app = axum::Router::new().route("/s", axum::routing::post(|| async {
+    ///     dstar::sse::stream(|sse| async move {
+    ///         let mut first = dstar::Sse::new();
+    ///         first.event_id("v1").patch_signals(serde_json::json!({ "a": 1 }));
+    ///         let _ = sse.send(first).await;
+    ///         std::future::pending::<()>().await;
+    ///     })
+    /// }));
+    /// let mut stream = dstar::test::TestClient::new(app).stream("/s", serde_json::json!({})).await;
+    /// stream.next_events(1, std::time::Duration::from_secs(5)).await;
+    /// assert_eq!(stream.last_event_id().as_deref(), Some("v1"));
+    /// # });
+    /// ```
+    pub fn last_event_id(&self) -> Option<String> {
+        parse_events(&self.buf)
+            .into_iter()
+            .filter_map(|e| e.id)
+            .next_back()
+    }
+
     /// Waits for the next `n` events, at most `timeout` in all. Panics on timeout or end of
     /// stream, showing what did arrive.
     ///
@@ -131,7 +165,7 @@ impl TestStream {
         async move {
             let deadline = tokio::time::Instant::now() + timeout;
             loop {
-                let all = parse_events(&self.buf);
+                let all = self.dispatched();
                 if all.len() >= self.seen + n {
                     let out = all[self.seen..self.seen + n].to_vec();
                     self.seen += n;
@@ -177,7 +211,7 @@ impl TestStream {
             match tokio::time::timeout_at(deadline, self.body.frame()).await {
                 Err(_) => return None,
                 Ok(None) | Ok(Some(Err(_))) => {
-                    let all = parse_events(&self.buf);
+                    let all = self.dispatched();
                     let rest = all[self.seen.min(all.len())..].to_vec();
                     self.seen = all.len();
                     return Some(rest);
@@ -268,6 +302,32 @@ impl TestClient {
     /// ```
     pub async fn stream(&self, path: &str, signals: Value) -> TestStream {
         let req = self.request(Method::POST, path, Some(signals));
+        self.open(req).await
+    }
+
+    /// Opens a stream again as a browser's Datastar does after the connection ended: the same
+    /// request, with the last event id the previous stream sent as `Last-Event-ID`.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let app = axum::Router::new().route("/s", axum::routing::post(|h: axum::http::HeaderMap| async move {
+    ///     let last = h["last-event-id"].to_str().unwrap().to_owned();
+    ///     dstar::sse::stream(move |sse| async move { let _ = sse.patch_signals(serde_json::json!({ "last": last })).await; })
+    /// }));
+    /// let client = dstar::test::TestClient::new(app);
+    /// let mut stream = client.reconnect("/s", serde_json::json!({}), "v1").await;
+    /// let events = stream.next_events(1, std::time::Duration::from_secs(5)).await;
+    /// assert_eq!(events[0].lines("signals"), [r#"{"last":"v1"}"#]);
+    /// # });
+    /// ```
+    pub async fn reconnect(&self, path: &str, signals: Value, last_event_id: &str) -> TestStream {
+        let mut req = self.request(Method::POST, path, Some(signals));
+        let id = HeaderValue::from_str(last_event_id).expect("an id without line breaks");
+        req.headers_mut().insert("last-event-id", id);
+        self.open(req).await
+    }
+
+    async fn open(&self, req: Request<Body>) -> TestStream {
         let response = self.call(req).await;
         let (parts, body) = response.into_parts();
         TestStream {

@@ -1,0 +1,258 @@
+//! The page stream loop as a library function: `#[dstar::page]` expands to a call of [`run`], so
+//! the generated code stays a few lines, and reconnects, catch-up and live reload live here.
+
+use super::{Claim, EndGuard, EndReason, Next, Source, StreamLoop};
+use crate::Sse;
+use crate::sse::StreamResponse;
+use axum::http::HeaderMap;
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Everything a page stream needs besides its message handler.
+#[derive(Debug)]
+pub struct PageStream<S> {
+    /// Where the messages come from.
+    pub source: S,
+    /// How often an idle stream checks that its client is still there.
+    pub idle_check: Duration,
+    /// The per-tab slot this stream holds, if deduplicated.
+    pub claim: Option<Claim>,
+    /// Runs the disconnect hook once, however the stream ends.
+    pub guard: EndGuard,
+    /// Sent before the first message: the stream's id and, on a reconnect, the catch-up.
+    pub first: Sse,
+}
+
+/// Runs a page stream: sends `first`, then turns each message into events with `on_message`
+/// until the client goes, a newer stream of the same tab takes over, the source closes or the
+/// server shuts down. The claim is released before the disconnect hook runs.
+///
+/// ```
+/// use dstar::prelude::*;
+/// use dstar::stream::{EndGuard, PageStream};
+/// async fn feed(State(pubsub): State<PubSub>) -> impl axum::response::IntoResponse {
+///     let source = pubsub.subscribe::<u64>("ticks");
+///     let stream = PageStream {
+///         source,
+///         idle_check: std::time::Duration::from_secs(30),
+///         claim: None,
+///         guard: EndGuard::none(),
+///         first: Sse::new(),
+///     };
+///     dstar::stream::run(stream, |tick: u64| async move {
+///         let mut sse = Sse::new();
+///         sse.patch_signals(json!({ "tick": tick }));
+///         sse
+///     })
+/// }
+/// # use dstar::axum::extract::State;
+/// let app: axum::Router = axum::Router::new()
+///     .route("/ticks", axum::routing::post(feed))
+///     .with_state(PubSub::new());
+/// ```
+pub fn run<S, F, Fut>(stream: PageStream<S>, mut on_message: F) -> StreamResponse
+where
+    S: Source,
+    F: FnMut(S::Message) -> Fut + Send + 'static,
+    Fut: Future<Output = Sse> + Send,
+{
+    crate::sse::stream(move |sse| async move {
+        let PageStream {
+            source,
+            idle_check,
+            claim,
+            guard,
+            first,
+        } = stream;
+        if !first.is_empty() && sse.send(first).await.is_err() {
+            guard.set(EndReason::WriteFailed);
+            return;
+        }
+        let events = StreamLoop::new(source, idle_check);
+        let mut events = std::pin::pin!(events);
+        loop {
+            match events.as_mut().next(claim.as_ref()).await {
+                Next::Message(message) => {
+                    let batch = on_message(message).await;
+                    if !batch.is_empty() && sse.send(batch).await.is_err() {
+                        guard.set(EndReason::WriteFailed);
+                        break;
+                    }
+                }
+                Next::Idle => {
+                    if sse.check_connection().await.is_err() {
+                        guard.set(EndReason::ClientGone);
+                        break;
+                    }
+                }
+                Next::TakenOver => {
+                    guard.set(EndReason::Takeover);
+                    break;
+                }
+                Next::Shutdown => {
+                    guard.set(EndReason::Shutdown);
+                    break;
+                }
+                Next::SourceClosed => {
+                    guard.set(EndReason::SourceClosed);
+                    break;
+                }
+            }
+        }
+        // the claim is released before the disconnect hook (the guard) runs
+        drop(claim);
+        drop(guard);
+    })
+}
+
+/// The scope a page stream is deduplicated in, per tab: the page's `stream_key` (the user, a
+/// workspace) and the CSRF session when the token layer runs. So a tab id that leaked cannot end
+/// another user's stream: whoever sends it needs the same session cookie too. `None` (no
+/// deduplication) for a page without `stream_key` when there is no session.
+///
+/// ```
+/// let none = axum::http::Extensions::new();
+/// assert_eq!(dstar::stream::dedup_scope("Chat", None, &none), None);
+/// assert_eq!(dstar::stream::dedup_scope("Chat", Some("user-7".into()), &none).as_deref(), Some("user-7"));
+/// ```
+pub fn dedup_scope(
+    page: &str,
+    key: Option<String>,
+    extensions: &axum::http::Extensions,
+) -> Option<String> {
+    match (key, crate::csrf::session_id(extensions)) {
+        (Some(key), Some(session)) => Some(format!("{key}\u{1f}{session}")),
+        (Some(key), None) => Some(key),
+        (None, Some(session)) => Some(format!("{page}\u{1f}{session}")),
+        (None, None) => None,
+    }
+}
+
+/// What a stream request says about an earlier connection of the same page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reconnect {
+    /// No `Last-Event-ID`: the page was just rendered, nothing can have been missed.
+    First,
+    /// A reconnect to a process of the same build (a network drop, a restart, another node).
+    SameBuild,
+    /// A reconnect to a process of another build (a deploy, or `cargo run` after an edit).
+    NewBuild,
+}
+
+impl Reconnect {
+    /// Reads `Last-Event-ID`, which the client sends back from the stream's first event.
+    ///
+    /// ```
+    /// use dstar::stream::Reconnect;
+    /// let mut headers = axum::http::HeaderMap::new();
+    /// assert_eq!(Reconnect::from_headers(&headers), Reconnect::First);
+    /// headers.insert("last-event-id", dstar::stream::stream_id().parse().unwrap());
+    /// assert_eq!(Reconnect::from_headers(&headers), Reconnect::SameBuild);
+    /// headers.insert("last-event-id", "ds1.other-build.x".parse().unwrap());
+    /// assert_eq!(Reconnect::from_headers(&headers), Reconnect::NewBuild);
+    /// ```
+    pub fn from_headers(headers: &HeaderMap) -> Reconnect {
+        let Some(last) = headers
+            .get("last-event-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+        else {
+            return Reconnect::First;
+        };
+        let build = last
+            .strip_prefix("ds1.")
+            .and_then(|rest| rest.rsplit_once('.'))
+            .map(|(build, _boot)| build);
+        if build == Some(build_id()) {
+            Reconnect::SameBuild
+        } else {
+            Reconnect::NewBuild
+        }
+    }
+
+    /// Whether the page reloads instead: a new build, with live reload on.
+    ///
+    /// ```
+    /// assert!(!dstar::stream::Reconnect::SameBuild.reloads());
+    /// ```
+    pub fn reloads(self) -> bool {
+        self == Reconnect::NewBuild && live_reload()
+    }
+
+    /// Whether the stream must send a fresh render first (anything may have been published
+    /// while the tab was away).
+    ///
+    /// ```
+    /// assert!(!dstar::stream::Reconnect::First.catches_up());
+    /// assert!(dstar::stream::Reconnect::SameBuild.catches_up());
+    /// ```
+    pub fn catches_up(self) -> bool {
+        self != Reconnect::First && !self.reloads()
+    }
+}
+
+/// The id every page stream sends first, `ds1.{build}.{boot}`: the client sends it back as
+/// `Last-Event-ID` when it reconnects, which tells the stream to catch up (and, with live reload,
+/// whether the build changed). `boot` is drawn once per process.
+///
+/// ```
+/// assert!(dstar::stream::stream_id().starts_with("ds1."));
+/// ```
+pub fn stream_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        use rand::RngCore;
+        format!("ds1.{}.{:08x}", build_id(), rand::rng().next_u32())
+    })
+}
+
+/// What identifies this build: `DSTAR_BUILD_ID` (a release's git hash, say), else a hash of the
+/// executable's size and modification time, which changes with every rebuild.
+///
+/// ```
+/// assert!(!dstar::stream::build_id().is_empty());
+/// ```
+pub fn build_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        if let Ok(id) = std::env::var("DSTAR_BUILD_ID") {
+            let clean: String = id
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                .take(64)
+                .collect();
+            if !clean.is_empty() {
+                return clean;
+            }
+        }
+        let stamp = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .map(|m| {
+                let modified = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                format!("{}:{modified}", m.len())
+            })
+            .unwrap_or_default();
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(stamp.as_bytes());
+        hex::encode(&digest[..6])
+    })
+}
+
+/// Whether pages reload themselves when their stream reconnects to a new build: on in debug
+/// builds unless `DSTAR_LIVE_RELOAD=0`, off in release builds unless `DSTAR_LIVE_RELOAD=1`.
+///
+/// ```
+/// let _ = dstar::stream::live_reload();
+/// ```
+pub fn live_reload() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| match std::env::var("DSTAR_LIVE_RELOAD").as_deref() {
+        Ok("0") => false,
+        Ok("1") => true,
+        _ => cfg!(debug_assertions),
+    })
+}
