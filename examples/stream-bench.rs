@@ -43,7 +43,10 @@ impl Server {
         let addr = format!("127.0.0.1:{port}");
         let mut command = Command::new(&exe);
         if let Some(url) = redis {
-            command.env("DSTAR_REDIS_URL", url);
+            // the nodes sign their claim notices with one shared key
+            command
+                .env("DSTAR_REDIS_URL", url)
+                .env("DSTAR_SECRET", "stream-bench: one secret for every node");
         }
         let mut child = command
             .env("DSTAR_ADDR", &addr)

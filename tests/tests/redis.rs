@@ -43,10 +43,14 @@ async fn redis_server(port: u16) -> Proc {
     p
 }
 
+const SECRET: &str = "the shared secret of every node in this test";
+
 async fn node(port: u16, redis: u16) -> Proc {
     let child = Command::new(example_binary("ticker"))
         .env("DSTAR_ADDR", format!("127.0.0.1:{port}"))
         .env("DSTAR_REDIS_URL", format!("redis://127.0.0.1:{redis}"))
+        // every node signs its claim notices with the same key
+        .env("DSTAR_SECRET", SECRET)
         .env("TICK_MS", "0")
         .stdout(Stdio::null())
         .spawn()
@@ -247,4 +251,93 @@ async fn topics_without_subscribers_are_forgotten_in_memory_and_in_redis() {
     }
     drop(kept);
     assert_eq!(pubsub.topic_count(), 0);
+}
+
+/// Publishes `payload` on a Redis channel over raw RESP.
+async fn redis_publish(port: u16, channel: &str, payload: &str) {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let cmd = format!(
+        "*3\r\n$7\r\nPUBLISH\r\n${}\r\n{channel}\r\n${}\r\n{payload}\r\n",
+        channel.len(),
+        payload.len()
+    );
+    tcp.write_all(cmd.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 64];
+    let _ = tcp.read(&mut buf).await.unwrap();
+}
+
+/// A claim notice as a node signs it (see the Redis backend): lengths and parts, then the time.
+fn notice(key: &[u8], node: &str, scope: &str, tab: &str, at: u64) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    for part in [node, scope, tab] {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part.as_bytes());
+    }
+    mac.update(&at.to_be_bytes());
+    let mac: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    serde_json::json!({ "node": node, "scope": scope, "tab": tab, "at": at, "mac": mac })
+        .to_string()
+}
+
+#[tokio::test]
+async fn forged_and_stale_claim_notices_end_no_stream() {
+    if !have_redis() {
+        return;
+    }
+    let redis_port = free_port();
+    let _redis = redis_server(redis_port).await;
+    let port = free_port();
+    let _node = node(port, redis_port).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // the subscriber connects
+    let mut live = Stream::open(port, "victim").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64;
+    let key = *dstar::secret::AppKey::new(SECRET).bytes();
+    let wrong_key = *dstar::secret::AppKey::new("not the nodes' secret").bytes();
+    // forged: signed with another key, or not signed at all
+    redis_publish(
+        redis_port,
+        "dstar:registry",
+        &notice(&wrong_key, "evil", "ticker", "victim", now + 1),
+    )
+    .await;
+    redis_publish(
+        redis_port,
+        "dstar:registry",
+        &serde_json::json!({ "node": "evil", "scope": "ticker", "tab": "victim", "at": now + 1, "mac": "" }).to_string(),
+    )
+    .await;
+    // genuine but stale: a claim older than the live stream (late, reordered or replayed)
+    redis_publish(
+        redis_port,
+        "dstar:registry",
+        &notice(&key, "other", "ticker", "victim", now - 60_000_000),
+    )
+    .await;
+    assert!(
+        !live.wait_for("0\r\n\r\n", Duration::from_millis(700)).await,
+        "a forged or stale notice ended the stream: {}",
+        live.seen
+    );
+    // a genuine, newer claim from another node does end it
+    redis_publish(
+        redis_port,
+        "dstar:registry",
+        &notice(&key, "other", "ticker", "victim", now + 10_000_000),
+    )
+    .await;
+    assert!(
+        live.wait_for("0\r\n\r\n", Duration::from_secs(3)).await,
+        "a genuine newer claim did not end the stream: {}",
+        live.seen
+    );
 }

@@ -218,9 +218,20 @@ impl PubSub {
     /// A pub/sub over Redis (cargo feature `redis`): every process connected to the same Redis
     /// shares topics, and per-tab stream deduplication holds across them. Call it inside a tokio
     /// runtime.
+    ///
+    /// Cross-node claim notices are signed with [`AppKey::from_env`](crate::secret::AppKey::from_env):
+    /// give every node the same `DSTAR_SECRET`.
     #[cfg(feature = "redis")]
     pub fn redis(url: &str) -> Result<Self, PublishError> {
         Ok(PubSub::with_backend(super::RedisBackend::new(url)?))
+    }
+
+    /// [`redis`](PubSub::redis) with the key that signs cross-node claim notices.
+    #[cfg(feature = "redis")]
+    pub fn redis_with_key(url: &str, key: crate::secret::AppKey) -> Result<Self, PublishError> {
+        Ok(PubSub::with_backend(super::RedisBackend::with_key(
+            url, key,
+        )?))
     }
 
     /// Redis when `DSTAR_REDIS_URL` is set (and the `redis` feature is on), else in-process.

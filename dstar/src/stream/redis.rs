@@ -7,7 +7,10 @@
 //! subscriber reconnects with backoff (100 ms doubling to 5 s) and resubscribes every topic.
 
 use super::pubsub::{PubSubBackend, PublishError, PublishFuture, Published, forget_if_unused};
+use crate::secret::{AppKey, KeySource};
 use futures_util::StreamExt;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,6 +33,8 @@ struct Inner {
     publisher: Mutex<Option<redis::aio::MultiplexedConnection>>,
     /// Held while (re)connecting, so a burst of publishes opens one connection, not one each.
     connecting: tokio::sync::Mutex<()>,
+    /// Signs and checks claim notices.
+    key: AppKey,
 }
 
 enum Request {
@@ -52,17 +57,68 @@ impl std::fmt::Debug for RedisBackend {
     }
 }
 
+/// "A stream for (scope, tab) was claimed on `node` at `at`", signed with the app key, so a
+/// notice forged by anyone who can publish on Redis (without the key) ends nothing, and `at`
+/// keeps a late or replayed notice from ending a newer stream.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ClaimNotice {
     node: String,
     scope: String,
     tab: String,
+    at: u64,
+    mac: String,
+}
+
+impl ClaimNotice {
+    fn signed(key: &AppKey, node: &str, scope: &str, tab: &str, at: u64) -> ClaimNotice {
+        let mac = hex::encode(Self::mac(key, node, scope, tab, at).finalize().into_bytes());
+        ClaimNotice {
+            node: node.to_owned(),
+            scope: scope.to_owned(),
+            tab: tab.to_owned(),
+            at,
+            mac,
+        }
+    }
+
+    fn mac(key: &AppKey, node: &str, scope: &str, tab: &str, at: u64) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key.bytes()).expect("any key length");
+        // lengths first: no two different notices sign the same bytes
+        for part in [node.as_bytes(), scope.as_bytes(), tab.as_bytes()] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.update(&at.to_be_bytes());
+        mac
+    }
+
+    fn verify(&self, key: &AppKey) -> bool {
+        let Ok(tag) = hex::decode(&self.mac) else {
+            return false;
+        };
+        Self::mac(key, &self.node, &self.scope, &self.tab, self.at)
+            .verify_slice(&tag)
+            .is_ok()
+    }
 }
 
 impl RedisBackend {
     /// Connects lazily to `url` (`redis://127.0.0.1:6379`) and starts the one subscriber task of
-    /// this backend. Also installs cross-node deduplication for the global registry.
+    /// this backend. Also installs cross-node deduplication for the global registry, its notices
+    /// signed with [`AppKey::from_env`] (every node needs the same `DSTAR_SECRET`).
     pub fn new(url: &str) -> Result<Self, PublishError> {
+        let key = AppKey::from_env();
+        if !matches!(key.source(), KeySource::Env(_) | KeySource::Given) {
+            tracing::warn!(
+                "dstar: Redis claim notices are signed with the app key, which comes {}; set the same DSTAR_SECRET on every node, or their notices are refused",
+                key.source()
+            );
+        }
+        RedisBackend::with_key(url, key)
+    }
+
+    /// [`new`](RedisBackend::new) with the key that signs and checks claim notices.
+    pub fn with_key(url: &str, key: AppKey) -> Result<Self, PublishError> {
         let client =
             redis::Client::open(url).map_err(|e| PublishError(format!("bad Redis URL: {e}")))?;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -81,16 +137,14 @@ impl RedisBackend {
                 requests: tx,
                 publisher: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(()),
+                key,
             }),
         };
         tokio::spawn(subscriber(Arc::downgrade(&backend.inner), rx));
         let announcer = backend.clone();
-        super::set_announce(move |scope, tab| {
-            let notice = ClaimNotice {
-                node: announcer.inner.node.clone(),
-                scope: scope.to_owned(),
-                tab: tab.to_owned(),
-            };
+        super::set_announce(move |scope, tab, at| {
+            let inner = &announcer.inner;
+            let notice = ClaimNotice::signed(&inner.key, &inner.node, scope, tab, at);
             let backend = announcer.clone();
             tokio::spawn(async move {
                 let json = serde_json::to_vec(&notice).unwrap_or_default();
@@ -267,10 +321,18 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
 
 fn deliver(backend: &Inner, channel: &str, payload: &[u8]) {
     if channel == REGISTRY_CHANNEL {
-        if let Ok(notice) = serde_json::from_slice::<ClaimNotice>(payload) {
-            if notice.node != backend.node {
-                super::StreamRegistry::global().evict(&notice.scope, &notice.tab);
+        match serde_json::from_slice::<ClaimNotice>(payload) {
+            Ok(notice) if notice.node == backend.node => {}
+            Ok(notice) if notice.verify(&backend.key) => {
+                super::StreamRegistry::global().evict_older_than(
+                    &notice.scope,
+                    &notice.tab,
+                    notice.at,
+                );
             }
+            _ => tracing::warn!(
+                "dstar: refused a claim notice that is not signed with this node's app key (DSTAR_SECRET differs between nodes, or it is forged)"
+            ),
         }
         return;
     }

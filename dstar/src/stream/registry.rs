@@ -1,7 +1,7 @@
 use futures_util::task::AtomicWaker;
 use std::collections::HashMap;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll};
 
@@ -18,6 +18,26 @@ fn key(scope: &str, tab: &str) -> String {
 struct TakeOver {
     taken: AtomicBool,
     waker: AtomicWaker,
+    /// When the slot was claimed ([`claim_time`]): a notice from another node ends this stream
+    /// only if its claim is newer, so a late or replayed notice cannot end a live stream.
+    claimed_at: u64,
+}
+
+/// Microseconds since the Unix epoch, strictly increasing within the process. Nodes compare
+/// their claims by it, so their clocks should agree to well under a reconnect interval (NTP).
+pub(crate) fn claim_time() -> u64 {
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last + 1);
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
+    }
 }
 
 impl TakeOver {
@@ -61,12 +81,13 @@ pub struct StreamRegistry {
 
 static GLOBAL: LazyLock<StreamRegistry> = LazyLock::new(StreamRegistry::default);
 
-type Announce = Box<dyn Fn(&str, &str) + Send + Sync>;
+type Announce = Box<dyn Fn(&str, &str, u64) + Send + Sync>;
 static ANNOUNCE: std::sync::OnceLock<Announce> = std::sync::OnceLock::new();
 
-/// Installs the cross-node announcement of claims (the Redis backend does). The first one wins.
+/// Installs the cross-node announcement of claims `(scope, tab, claimed_at)` (the Redis backend
+/// does). The first one wins.
 #[doc(hidden)]
-pub fn set_announce(announce: impl Fn(&str, &str) + Send + Sync + 'static) {
+pub fn set_announce(announce: impl Fn(&str, &str, u64) + Send + Sync + 'static) {
     let _ = ANNOUNCE.set(Box::new(announce));
 }
 
@@ -87,14 +108,18 @@ impl StreamRegistry {
     /// ```
     pub fn claim(&'static self, scope: &str, tab: &str) -> Claim {
         let key: Key = key(scope, tab).into();
-        let flag = Arc::new(TakeOver::default());
+        let claimed_at = claim_time();
+        let flag = Arc::new(TakeOver {
+            claimed_at,
+            ..TakeOver::default()
+        });
         let previous = self.lock().insert(key.clone(), flag.clone());
         if let Some(old) = previous {
             old.take_over();
         }
         if let Some(announce) = ANNOUNCE.get() {
             // other nodes end their stream for this (scope, tab) too
-            announce(scope, tab);
+            announce(scope, tab, claimed_at);
         }
         Claim {
             registry: self,
@@ -111,14 +136,33 @@ impl StreamRegistry {
     /// assert!(!registry.evict("nobody", "no-tab"));
     /// ```
     pub fn evict(&self, scope: &str, tab: &str) -> bool {
-        let removed = self.lock().remove(key(scope, tab).as_str());
-        match removed {
-            Some(flag) => {
-                flag.take_over();
-                true
-            }
-            None => false,
+        self.evict_older_than(scope, tab, u64::MAX)
+    }
+
+    /// Ends the local stream holding (`scope`, `tab`) only if it was claimed before
+    /// `claimed_at` (microseconds since the epoch): a notice that arrives late, out of order or
+    /// replayed cannot end the stream that reconnected after it.
+    ///
+    /// ```
+    /// let registry = dstar::stream::StreamRegistry::global();
+    /// let claim = registry.claim("evict-doc", "t");
+    /// assert!(!registry.evict_older_than("evict-doc", "t", 0)); // an older notice: kept
+    /// assert!(registry.evict_older_than("evict-doc", "t", u64::MAX));
+    /// # drop(claim);
+    /// ```
+    pub fn evict_older_than(&self, scope: &str, tab: &str, claimed_at: u64) -> bool {
+        let mut entries = self.lock();
+        let key = key(scope, tab);
+        let older = entries
+            .get(key.as_str())
+            .is_some_and(|flag| flag.claimed_at < claimed_at);
+        if !older {
+            return false;
         }
+        let flag = entries.remove(key.as_str()).expect("checked above");
+        drop(entries);
+        flag.take_over();
+        true
     }
 
     /// How many (scope, tab) slots are held.
