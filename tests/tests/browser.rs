@@ -83,6 +83,11 @@ fn the_default_client_integrity_is_the_hash_of_the_pinned_bundle() {
 /// Runs an example binary on a free port with the real client.
 async fn app(name: &str, env: &[(&str, &str)]) -> (Proc, u16) {
     let port = free_port();
+    (app_on(name, port, env).await, port)
+}
+
+/// Runs an example binary on `port` (to restart a server where its pages expect it).
+async fn app_on(name: &str, port: u16, env: &[(&str, &str)]) -> Proc {
     let mut cmd = Command::new(example_binary(name));
     cmd.env("DSTAR_ADDR", format!("127.0.0.1:{port}"))
         .env("DSTAR_CLIENT_FILE", datastar_client())
@@ -97,7 +102,7 @@ async fn app(name: &str, env: &[(&str, &str)]) -> (Proc, u16) {
     }
     let child = Proc(cmd.spawn().unwrap());
     wait_port(port).await;
-    (child, port)
+    child
 }
 
 struct Browser {
@@ -130,6 +135,7 @@ impl Browser {
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-quic", "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--ignore-certificate-errors",
+                    "--disable-popup-blocking",
                     "--window-size=1024,768", format!("--user-data-dir={}", profile.display()),
                 ],
             }),
@@ -279,7 +285,8 @@ async fn the_ticker_updates_live_and_one_tab_keeps_one_stream() {
     for _ in 0..3 {
         browser.client.goto("about:blank").await.unwrap();
         browser.client.goto(&url).await.unwrap();
-        browser.wait_text("#tick", "0").await;
+        // the page renders the current tick
+        browser.wait_text("#tick", "1").await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -398,5 +405,161 @@ async fn http2_is_negotiated_over_dev_tls() {
     // and events work over it
     browser.click("button:nth-of-type(1)").await;
     browser.wait_text("h1", "1").await;
+    browser.client.close().await.unwrap();
+}
+
+/// Waits until `#tick` shows a number other than `before` (10 s); returns it.
+async fn next_tick(browser: &Browser, before: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = browser.text("#tick").await;
+        if !now.is_empty() && now != before {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "#tick stayed at {before:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_restarted_server_brings_the_open_page_back_to_life_without_a_reload() {
+    if !have_browser("ticker restart") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let port = free_port();
+    let env = [("TICK_MS", "200"), ("DSTAR_LIVE_RELOAD", "0")];
+    let server = app_on("ticker", port, &env).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("http://127.0.0.1:{port}/ticker"))
+        .await
+        .unwrap();
+    let first = next_tick(&browser, "0").await;
+    let second = next_tick(&browser, &first).await;
+    browser.js("window.__mark = 1; return true").await;
+    // the process goes away (a crash, a deploy), and a new one starts on the same port
+    drop(server);
+    let frozen = browser.text("#tick").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _server = app_on("ticker", port, &env).await;
+    let restarted = Instant::now();
+    // within 5 s of the restart the page shows ticks of the new process, live
+    let deadline = restarted + Duration::from_secs(5);
+    let mut seen = Vec::new();
+    let mut last = frozen.clone();
+    while seen.len() < 2 {
+        let now = browser.text("#tick").await;
+        if now != last {
+            seen.push(now.clone());
+            last = now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no new ticks within 5 s of the restart (before: {second}, frozen at {frozen}, then {seen:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    println!("ticks again {:?} after the restart", restarted.elapsed());
+    assert_eq!(
+        browser.js("return window.__mark === 1").await,
+        true,
+        "the page reloaded"
+    );
+    browser.client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_duplicated_tab_does_not_steal_the_original_tabs_stream() {
+    if !have_browser("ticker window.open") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let (_app, port) = app("ticker", &[("TICK_MS", "200")]).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("http://127.0.0.1:{port}/ticker"))
+        .await
+        .unwrap();
+    next_tick(&browser, "0").await;
+    let original = browser.client.window().await.unwrap();
+    // window.open copies sessionStorage, and with it whatever tab id is stored there
+    browser.js("window.open(location.href); return true").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let copy = loop {
+        let windows = browser.client.windows().await.unwrap();
+        if let Some(w) = windows.into_iter().find(|w| *w != original) {
+            break w;
+        }
+        assert!(Instant::now() < deadline, "the second window did not open");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    browser.client.switch_to_window(copy.clone()).await.unwrap();
+    let copy_tab = browser
+        .js("return document.body.dataset.signalsTabId ?? null")
+        .await;
+    next_tick(&browser, "0").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // after 3 s both windows still receive ticks
+    for window in [original.clone(), copy] {
+        browser.client.switch_to_window(window).await.unwrap();
+        let now = browser.text("#tick").await;
+        next_tick(&browser, &now).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while live_streams(port).await != 2 {
+        assert!(
+            Instant::now() < deadline,
+            "streams: {} (copy's tab attribute {copy_tab})",
+            live_streams(port).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser.client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn live_reload_reloads_the_page_when_a_new_build_serves_it() {
+    if !have_browser("live reload") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let port = free_port();
+    let old = [
+        ("TICK_MS", "0"),
+        ("DSTAR_LIVE_RELOAD", "1"),
+        ("DSTAR_BUILD_ID", "build-a"),
+    ];
+    let server = app_on("ticker", port, &old).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("http://127.0.0.1:{port}/ticker"))
+        .await
+        .unwrap();
+    browser.wait_text("h1", "Tick 0").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while live_streams(port).await != 1 {
+        assert!(Instant::now() < deadline, "the stream did not open");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser.js("window.__mark = 1; return true").await;
+    // an edit and `cargo run` again: a new build with a new template
+    drop(server);
+    let new = [
+        ("TICK_MS", "0"),
+        ("DSTAR_LIVE_RELOAD", "1"),
+        ("DSTAR_BUILD_ID", "build-b"),
+        ("TICKER_HEADING", "Edited"),
+    ];
+    let _server = app_on("ticker", port, &new).await;
+    browser.wait_text("h1", "Edited 0").await;
+    assert_eq!(
+        browser.js("return window.__mark === undefined").await,
+        true,
+        "the page did not reload"
+    );
     browser.client.close().await.unwrap();
 }
