@@ -7,7 +7,8 @@
 //! p50 and p99), `CHURN` (10000), `FLOOD` (100000), `ZOMBIES` (200), and
 //! `BENCH=fanout,churn,slow,zombie,redis` to run some parts only (`redis` needs `redis-server`;
 //! `CROSS_STREAMS`, default 2000). `BENCH=publish` (only when named) measures Redis publishes per
-//! second from 8 concurrent publishers.
+//! second from 8 concurrent publishers. `BENCH=deploy` (only when named; `DEPLOY_STREAMS`, default
+//! 2000) restarts the server under open page streams.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -511,6 +512,195 @@ async fn publish_rate(publishers: usize, seconds: f64, rounds: usize) {
     let _ = redis.wait();
 }
 
+/// What one deploy-run client saw around the restart.
+#[derive(Debug, Default, Clone, Copy)]
+struct Reconnected {
+    /// Since the new process accepted connections, until this client's stream was live again.
+    live_after: Option<Duration>,
+    /// Ticks published after the last one the client had (or its catch-up render) and before
+    /// the first one it got after reconnecting: missed.
+    missed: u64,
+}
+
+/// One simulated Datastar client: the stream with `retry: 'always'` and dstar's backoff (a random
+/// start of 0.5-1.5 s, doubling to 10 s), sending `Last-Event-ID` back when `catch_up`.
+async fn deploy_client(
+    addr: String,
+    tab: usize,
+    catch_up: bool,
+    restarted: watch::Receiver<Option<Instant>>,
+    done: watch::Receiver<bool>,
+) -> Reconnected {
+    use rand_like::jitter;
+    let mut last_id: Option<String> = None;
+    let mut before: Option<u64> = None; // the last tick seen on the old process
+    let mut render: Option<u64> = None;
+    let mut first_after: Option<u64> = None;
+    let mut out = Reconnected::default();
+    let mut delay = Duration::from_millis(500 + jitter(tab, 1000));
+    let body = format!("{{\"tabId\":\"deploy-{tab}\"}}");
+    loop {
+        if *done.borrow() {
+            break;
+        }
+        let Ok(mut tcp) = TcpStream::connect(&addr).await else {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(10));
+            continue;
+        };
+        let header = match (&last_id, catch_up) {
+            (Some(id), true) => format!("last-event-id: {id}\r\n"),
+            _ => String::new(),
+        };
+        let req = format!(
+            "POST /ticker HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n{header}content-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if tcp.write_all(req.as_bytes()).await.is_err() {
+            continue;
+        }
+        let mut buf = vec![0u8; 8192];
+        let mut text = String::new();
+        let mut live = false;
+        loop {
+            let n = tokio::select! {
+                n = tcp.read(&mut buf) => n.unwrap_or(0),
+                _ = async { let mut d = done.clone(); let _ = d.wait_for(|d| *d).await; } => 0,
+            };
+            if n == 0 {
+                break;
+            }
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+            let restart = *restarted.borrow();
+            // complete lines only
+            while let Some(end) = text.find('\n') {
+                let line: String = text.drain(..=end).collect();
+                let line = line.trim_end();
+                if let Some(id) = line.strip_prefix("id: ") {
+                    // a page stream's first event: this connection is live
+                    last_id = Some(id.to_owned());
+                    if !live {
+                        live = true;
+                        delay = Duration::from_millis(500 + jitter(tab, 1000));
+                        if let (Some(at), None) = (restart, out.live_after) {
+                            out.live_after = Some(at.elapsed());
+                        }
+                    }
+                } else if let Some(v) = line.strip_prefix("data: signals {\"tick\":") {
+                    let v: u64 = v.trim_end_matches('}').parse().unwrap_or(0);
+                    if restart.is_none() {
+                        before = Some(v);
+                    } else if first_after.is_none() && v > render.or(before).unwrap_or(0) {
+                        first_after = Some(v);
+                    }
+                } else if let Some(rest) = line.split("data-signals:tick=\"").nth(1) {
+                    if restart.is_some() && render.is_none() {
+                        render = rest.split('"').next().and_then(|v| v.parse().ok());
+                    }
+                }
+            }
+        }
+        if *done.borrow() {
+            break;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+    if let Some(first) = first_after {
+        let baseline = render.or(before).unwrap_or(0);
+        out.missed = first.saturating_sub(baseline + 1);
+    }
+    out
+}
+
+/// A per-client pseudo-random number below `max` (no RNG dependency in the bench).
+mod rand_like {
+    pub(super) fn jitter(seed: usize, max: u64) -> u64 {
+        let mut x = (seed as u64 ^ 0x9e37_79b9_7f4a_7c15).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x ^= x >> 31;
+        x % max
+    }
+}
+
+/// `n` streams, the server restarted under them (SIGTERM, then a new process on the same port)
+/// while ticks go on: the time until 99 % are live again, and the ticks they missed.
+async fn deploy(n: usize, catch_up: bool, port: u16) -> (f64, f64, f64, u64, usize) {
+    let addr = format!("127.0.0.1:{port}");
+    let server = Server::start(port).await;
+    let (restart_tx, restart_rx) = watch::channel::<Option<Instant>>(None);
+    let (done_tx, done_rx) = watch::channel(false);
+    let clients: Vec<_> = (0..n)
+        .map(|i| {
+            tokio::spawn(deploy_client(
+                addr.clone(),
+                i,
+                catch_up,
+                restart_rx.clone(),
+                done_rx.clone(),
+            ))
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // ticks every 10 ms from outside, each retried until a process takes it: contiguous values
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let ticker_addr = addr.clone();
+    let publisher = tokio::spawn(async move {
+        let mut next = 1u64;
+        while !*stop_rx.borrow() {
+            let path = format!("/tick/{next}");
+            if let Ok(mut tcp) = TcpStream::connect(&ticker_addr).await {
+                let req = format!(
+                    "POST {path} HTTP/1.1\r\nhost: bench\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
+                );
+                let mut out = Vec::new();
+                if tcp.write_all(req.as_bytes()).await.is_ok()
+                    && tcp.read_to_end(&mut out).await.is_ok()
+                    && out.starts_with(b"HTTP/1.1 200")
+                {
+                    next += 1;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // the deploy: a graceful stop (open streams end at once), then the new process
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status();
+    let mut server = server;
+    let _ = server.child.wait();
+    drop(server);
+    let server = Server::start(port).await;
+    let _ = restart_tx.send(Some(Instant::now()));
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let _ = stop_tx.send(true);
+    let _ = publisher.await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = done_tx.send(true);
+    let mut live = Vec::new();
+    let mut missed = 0;
+    let mut missing_clients = 0;
+    for client in clients {
+        let r = client.await.unwrap();
+        missed += r.missed;
+        missing_clients += usize::from(r.missed > 0);
+        if let Some(t) = r.live_after {
+            live.push(t.as_secs_f64() * 1000.0);
+        }
+    }
+    drop(server);
+    live.sort_by(f64::total_cmp);
+    let share = live.len() as f64 / n as f64;
+    (
+        percentile(&live, 0.5),
+        percentile(&live, 0.99),
+        share,
+        missed,
+        missing_clients,
+    )
+}
+
 /// Two stream-server nodes sharing a Redis: fan-out across nodes next to in-process, and
 /// cross-node same-tab takeover.
 async fn cross_node(n: usize, rounds: usize) {
@@ -627,6 +817,22 @@ async fn main() {
     if only.split(',').any(|p| p == "publish") {
         println!("== Redis publish throughput (in-process PubSub::redis)");
         publish_rate(8, 3.0, 5).await;
+    }
+    if only.split(',').any(|p| p == "deploy") {
+        let n = env_num("DEPLOY_STREAMS", 2000);
+        println!(
+            "== deploy: {n} page streams, the server restarted under them (SIGTERM, new process, same port) while ticks go on every 10 ms"
+        );
+        for (catch_up, label) in [
+            (true, "with the catch-up render"),
+            (false, "without it (no Last-Event-ID)"),
+        ] {
+            let (p50, p99, share, missed, clients) = deploy(n, catch_up, 21107).await;
+            println!(
+                "  {label}: live again p50 {p50:.0} ms, p99 {p99:.0} ms after the new process accepted ({:.1} % reconnected); missed ticks {missed} (on {clients} streams)",
+                share * 100.0
+            );
+        }
     }
     if run("zombie") {
         println!(

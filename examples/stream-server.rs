@@ -5,6 +5,7 @@
 //! - `POST /sdk/stream` (hand-written) and `POST /sdk/bump`
 //! - `POST /idle`: an open SSE response that does nothing (the per-connection floor)
 //! - `POST /flood/{n}`: publishes `n` ticks to both at once (for the slow-reader run)
+//! - `POST /tick/{n}`: publishes tick `n` to the dstar streams (for the deploy run)
 //! - `GET /_dstar/stats` (with `DSTAR_STATS_TOKEN` set, as stream-bench does)
 
 use axum::extract::{Path, State};
@@ -41,13 +42,21 @@ struct TickSignals {
 }
 
 /// The dstar version: a page stream.
-#[derive(Default)]
-pub struct BenchTicker;
+pub struct BenchTicker {
+    tick: u64,
+}
 
 #[dstar::page("/ticker", state = BenchState)]
 impl BenchTicker {
+    /// The current tick: what a reconnecting stream's catch-up render shows.
+    fn mount(State(s): State<BenchState>) -> Self {
+        BenchTicker {
+            tick: s.ticks.load(Ordering::SeqCst),
+        }
+    }
+
     fn render(&self) -> Markup {
-        html! { div data-init=(connect()) {} }
+        html! { div data-signals:tick=(self.tick) data-init=(connect()) {} }
     }
 
     async fn subscribe(State(s): State<BenchState>) -> Subscription<Tick> {
@@ -112,6 +121,14 @@ async fn sdk_bump(State(s): State<BenchState>) -> &'static str {
     "ok"
 }
 
+/// Publishes tick `n` to the dstar streams and makes it the current one (the deploy run drives
+/// the ticks from outside, so they continue across a restart).
+async fn set_tick(State(s): State<BenchState>, Path(n): Path<u64>) -> &'static str {
+    s.ticks.store(n, Ordering::SeqCst);
+    let _ = s.pubsub.publish("ticks", Tick(n)).await;
+    "ok"
+}
+
 async fn flood(State(s): State<BenchState>, Path(n): Path<u64>) -> &'static str {
     for _ in 0..n {
         let tick = s.next();
@@ -138,6 +155,7 @@ pub fn app() -> axum::Router {
         .route("/idle", post(idle))
         .route("/core/stream", post(core_stream))
         .route("/flood/{n}", post(flood))
+        .route("/tick/{n}", post(set_tick))
         .with_state(state.clone());
     dstar::App::empty()
         .page::<BenchTicker>()
@@ -173,6 +191,10 @@ async fn main() -> std::io::Result<()> {
         RouteInfo {
             method: "POST",
             path: "/flood/{n}",
+        },
+        RouteInfo {
+            method: "POST",
+            path: "/tick/{n}",
         },
         RouteInfo {
             method: "GET",

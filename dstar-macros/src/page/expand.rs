@@ -510,18 +510,21 @@ fn stream_handler(
             #authorize
             // a reconnect first gets a fresh render, made by the page's own mount
             let __reconnect = ::dstar::stream::Reconnect::from_headers(&__parts.headers);
-            let __view = if __reconnect.catches_up() {
-                let __get = ::dstar::page::view_request(&__parts);
-                ::dstar::__private::core::option::Option::Some(
-                    Self::__dstar_view(::dstar::__private::core::clone::Clone::clone(&__state), __get).await,
-                )
-            } else {
-                ::dstar::__private::core::option::Option::None
-            };
+            let __view_req = __reconnect
+                .catches_up()
+                .then(|| ::dstar::page::view_request(&__parts));
             #scope
             #extract
             #claim
             let __source = Self::subscribe(#(#call_args),*) #await_subscribe;
+            // rendered after subscribing: a message published in between shows in the render or
+            // arrives after it (or both), never neither
+            let __view = match __view_req {
+                ::dstar::__private::core::option::Option::Some(__get) => ::dstar::__private::core::option::Option::Some(
+                    Self::__dstar_view(::dstar::__private::core::clone::Clone::clone(&__state), __get).await,
+                ),
+                ::dstar::__private::core::option::Option::None => ::dstar::__private::core::option::Option::None,
+            };
             let __stream = ::dstar::stream::PageStream {
                 source: __source,
                 idle_check: ::dstar::__private::core::time::Duration::from_millis(#idle),
