@@ -593,10 +593,12 @@ async fn deploy_client(
                     } else if first_after.is_none() && v > render.or(before).unwrap_or(0) {
                         first_after = Some(v);
                     }
-                } else if let Some(rest) = line.split("data-signals:tick=\"").nth(1) {
-                    if restart.is_some() && render.is_none() {
-                        render = rest.split('"').next().and_then(|v| v.parse().ok());
-                    }
+                } else if let Some(rest) = line
+                    .split("data-signals:tick=\"")
+                    .nth(1)
+                    .filter(|_| restart.is_some() && render.is_none())
+                {
+                    render = rest.split('"').next().and_then(|v| v.parse().ok());
                 }
             }
         }
