@@ -1,5 +1,6 @@
 use super::client::client_script_route;
 use crate::csrf::{CrossOrigin, Csrf};
+use crate::sse::Compression;
 use axum::Router;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -105,6 +106,7 @@ pub struct App {
     /// `None` when the user turned cross-origin protection off.
     cross_origin: Option<CrossOrigin>,
     csrf: Option<Csrf>,
+    compression: Compression,
     layers: Vec<RouterLayer>,
 }
 
@@ -121,6 +123,7 @@ impl fmt::Debug for App {
             .field("stats", &self.stats_token.is_some())
             .field("cross_origin", &self.cross_origin)
             .field("csrf", &self.csrf)
+            .field("compression", &self.compression)
             .field("layers", &self.layers.len())
             .finish()
     }
@@ -166,6 +169,7 @@ impl App {
             stats_token: std::env::var("DSTAR_STATS_TOKEN").ok(),
             cross_origin: Some(CrossOrigin::new()),
             csrf: None,
+            compression: Compression::default(),
             layers: Vec::new(),
         }
     }
@@ -311,6 +315,21 @@ impl App {
         self
     }
 
+    /// How responses are compressed. On by default: event streams (page streams, events,
+    /// components) with one encoder per response flushed at every event (br, zstd or gzip, as the
+    /// browser accepts; see [`Compression`]), and full pages through tower-http's compression.
+    /// `Compression::off()` turns both off.
+    ///
+    /// ```
+    /// use dstar::sse::Compression;
+    /// let app = dstar::App::new().compression(Compression::default().brotli(5, 20));
+    /// let plain = dstar::App::new().compression(Compression::off());
+    /// ```
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
     /// Wraps the app's router in a tower layer (tracing, timeouts, compression, auth, …), outside
     /// dstar's own layers, so it sees every request, refused ones too. Layers added later wrap
     /// earlier ones, as with [`Router::layer`].
@@ -401,6 +420,12 @@ impl App {
             self.states.clone(),
             &self.components,
         ));
+        if self.compression.is_on() {
+            router = router
+                .layer(self.compression.layer())
+                // full pages and other bodies; it leaves event streams alone
+                .layer(tower_http::compression::CompressionLayer::new());
+        }
         // inside out: tokens, then the cheap header check in front of them, then the user's
         if let Some(csrf) = self.csrf {
             router = router.layer(csrf.layer());

@@ -14,10 +14,12 @@
 //! (see [`StreamConfig::buffer`]). Every stream ends cleanly on [`shutdown`], which
 //! `dstar::serve` calls on SIGINT and SIGTERM.
 
+mod compress;
 mod format;
 pub(crate) mod lifecycle;
 mod stream;
 
+pub use compress::{Compression, CompressionLayer, CompressionService, Encoding};
 pub use format::{EventMeta, EventType};
 pub use lifecycle::{live_streams, shutdown, shutdown_signal};
 pub use stream::{

@@ -1,0 +1,402 @@
+//! Compressed event streams: one encoder per response, so its window spans every event (the next
+//! render of a page costs only what changed), flushed at every event boundary, so each event
+//! reaches the browser at once.
+//!
+//! tower-http's `CompressionLayer` skips `text/event-stream`, and an encoder that only flushes at
+//! the end would hold every event back. [`CompressionLayer`] compresses exactly the event streams:
+//! br, then zstd, then gzip, as the request's `Accept-Encoding` allows. The encoders are the
+//! `brotli`, `zstd` and `flate2` crates used directly: each frame is already in memory, and a
+//! synchronous write-and-flush into a buffer is all a frame needs (no async adapter in between).
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::io::Write;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// How event streams are compressed. [`App`](crate::App) compresses with the default; tune it
+/// or turn it off with `App::compression`.
+///
+/// ```
+/// use dstar::sse::Compression;
+/// // brotli at quality 5 with a 1 MiB window; no zstd
+/// let c = Compression::default().brotli(5, 20).zstd(None);
+/// let off = Compression::off();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compression {
+    brotli: Option<(u32, u32)>,
+    zstd: Option<i32>,
+    gzip: Option<u32>,
+}
+
+impl Default for Compression {
+    /// brotli quality 5 with a 256 KiB window (a page re-rendered whole fits in it many times
+    /// over), zstd level 3, gzip level 6.
+    fn default() -> Self {
+        Compression {
+            brotli: Some((5, 18)),
+            zstd: Some(3),
+            gzip: Some(6),
+        }
+    }
+}
+
+impl Compression {
+    /// No compression: every stream goes out as it is.
+    ///
+    /// ```
+    /// assert_eq!(dstar::sse::Compression::off().choose(&"br".parse().unwrap()), None);
+    /// ```
+    pub fn off() -> Self {
+        Compression {
+            brotli: None,
+            zstd: None,
+            gzip: None,
+        }
+    }
+
+    /// brotli's quality (0–11) and window (`lgwin`, 10–24: a window of 2^lgwin bytes).
+    ///
+    /// ```
+    /// let c = dstar::sse::Compression::default().brotli(4, 22);
+    /// ```
+    pub fn brotli(mut self, quality: u32, lgwin: u32) -> Self {
+        self.brotli = Some((quality.min(11), lgwin.clamp(10, 24)));
+        self
+    }
+
+    /// zstd's level (1–19), or `None` to not offer zstd.
+    ///
+    /// ```
+    /// let c = dstar::sse::Compression::default().zstd(Some(1));
+    /// ```
+    pub fn zstd(mut self, level: Option<i32>) -> Self {
+        self.zstd = level.map(|l| l.clamp(1, 19));
+        self
+    }
+
+    /// gzip's level (1–9), or `None` to not offer gzip.
+    ///
+    /// ```
+    /// let c = dstar::sse::Compression::default().gzip(None);
+    /// ```
+    pub fn gzip(mut self, level: Option<u32>) -> Self {
+        self.gzip = level.map(|l| l.clamp(1, 9));
+        self
+    }
+
+    /// Whether anything is on.
+    ///
+    /// ```
+    /// assert!(dstar::sse::Compression::default().is_on());
+    /// ```
+    pub fn is_on(&self) -> bool {
+        self.brotli.is_some() || self.zstd.is_some() || self.gzip.is_some()
+    }
+
+    /// The encoding for an `Accept-Encoding` value: br, then zstd, then gzip, skipping what the
+    /// client refuses (`;q=0`) and what is turned off.
+    ///
+    /// ```
+    /// use dstar::sse::{Compression, Encoding};
+    /// let c = Compression::default();
+    /// assert_eq!(c.choose(&"gzip, deflate, br, zstd".parse().unwrap()), Some(Encoding::Brotli));
+    /// assert_eq!(c.choose(&"gzip, br;q=0".parse().unwrap()), Some(Encoding::Gzip));
+    /// assert_eq!(c.choose(&"identity".parse().unwrap()), None);
+    /// ```
+    pub fn choose(&self, accept: &HeaderValue) -> Option<Encoding> {
+        let accept = accept.to_str().ok()?.to_ascii_lowercase();
+        let accepts = |name: &str| {
+            accept.split(',').any(|part| {
+                let mut it = part.split(';');
+                let coding = it.next().unwrap_or("").trim();
+                let q = it
+                    .filter_map(|p| p.trim().strip_prefix("q="))
+                    .filter_map(|q| q.trim().parse::<f32>().ok())
+                    .next()
+                    .unwrap_or(1.0);
+                (coding == name || coding == "*") && q > 0.0
+            })
+        };
+        [
+            (self.brotli.is_some(), Encoding::Brotli),
+            (self.zstd.is_some(), Encoding::Zstd),
+            (self.gzip.is_some(), Encoding::Gzip),
+        ]
+        .into_iter()
+        .find(|(on, e)| *on && accepts(e.name()))
+        .map(|(_, e)| e)
+    }
+
+    /// The layer that compresses the event streams of the routes it wraps.
+    ///
+    /// ```
+    /// let app: axum::Router = axum::Router::new()
+    ///     .layer(dstar::sse::Compression::default().layer());
+    /// ```
+    pub fn layer(self) -> CompressionLayer {
+        CompressionLayer { config: self }
+    }
+
+    fn encoder(&self, encoding: Encoding) -> Box<dyn Encoder> {
+        match encoding {
+            Encoding::Brotli => {
+                let (quality, lgwin) = self.brotli.unwrap_or((5, 18));
+                Box::new(brotli::CompressorWriter::new(
+                    Vec::new(),
+                    4096,
+                    quality,
+                    lgwin,
+                ))
+            }
+            Encoding::Zstd => {
+                let level = self.zstd.unwrap_or(3);
+                match zstd::stream::write::Encoder::new(Vec::new(), level) {
+                    Ok(encoder) => Box::new(ZstdEncoder(Some(encoder))),
+                    // zstd could not allocate its context: gzip instead of failing the stream
+                    Err(_) => Box::new(flate2::write::GzEncoder::new(
+                        Vec::new(),
+                        flate2::Compression::new(6),
+                    )),
+                }
+            }
+            Encoding::Gzip => Box::new(flate2::write::GzEncoder::new(
+                Vec::new(),
+                flate2::Compression::new(self.gzip.unwrap_or(6)),
+            )),
+        }
+    }
+}
+
+/// A content coding dstar streams with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// `br`
+    Brotli,
+    /// `zstd`
+    Zstd,
+    /// `gzip`
+    Gzip,
+}
+
+impl Encoding {
+    /// The `Content-Encoding` token.
+    ///
+    /// ```
+    /// assert_eq!(dstar::sse::Encoding::Brotli.name(), "br");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Brotli => "br",
+            Encoding::Zstd => "zstd",
+            Encoding::Gzip => "gzip",
+        }
+    }
+}
+
+/// A streaming encoder: compress a frame and flush, so the output decodes to everything so far.
+trait Encoder: Send {
+    fn encode(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>>;
+    fn finish(&mut self) -> std::io::Result<Vec<u8>>;
+}
+
+impl Encoder for brotli::CompressorWriter<Vec<u8>> {
+    fn encode(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>> {
+        self.write_all(frame)?;
+        self.flush()?;
+        Ok(std::mem::take(self.get_mut()))
+    }
+
+    fn finish(&mut self) -> std::io::Result<Vec<u8>> {
+        // brotli ends a stream with its last meta-block; a flushed stream that just stops is
+        // still decodable to its last flush, and every frame was flushed already
+        let empty = brotli::CompressorWriter::new(Vec::new(), 16, 0, 10);
+        let done = std::mem::replace(self, empty).into_inner();
+        Ok(done)
+    }
+}
+
+impl Encoder for flate2::write::GzEncoder<Vec<u8>> {
+    fn encode(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>> {
+        self.write_all(frame)?;
+        self.flush()?;
+        Ok(std::mem::take(self.get_mut()))
+    }
+
+    fn finish(&mut self) -> std::io::Result<Vec<u8>> {
+        self.try_finish()?;
+        Ok(std::mem::take(self.get_mut()))
+    }
+}
+
+struct ZstdEncoder(Option<zstd::stream::write::Encoder<'static, Vec<u8>>>);
+
+impl Encoder for ZstdEncoder {
+    fn encode(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>> {
+        let encoder = self.0.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?;
+        encoder.write_all(frame)?;
+        encoder.flush()?;
+        Ok(std::mem::take(encoder.get_mut()))
+    }
+
+    fn finish(&mut self) -> std::io::Result<Vec<u8>> {
+        match self.0.take() {
+            Some(encoder) => encoder.finish(),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// The tower layer of [`Compression`].
+#[derive(Debug, Clone, Copy)]
+pub struct CompressionLayer {
+    config: Compression,
+}
+
+impl<S> tower_layer::Layer<S> for CompressionLayer {
+    type Service = CompressionService<S>;
+    fn layer(&self, inner: S) -> CompressionService<S> {
+        CompressionService {
+            inner,
+            config: self.config,
+        }
+    }
+}
+
+/// The service of [`CompressionLayer`].
+#[derive(Debug, Clone)]
+pub struct CompressionService<S> {
+    inner: S,
+    config: Compression,
+}
+
+impl<S> tower_service::Service<Request> for CompressionService<S>
+where
+    S: tower_service::Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let encoding = req
+            .headers()
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|accept| self.config.choose(accept));
+        let config = self.config;
+        let future = self.inner.call(req);
+        Box::pin(async move {
+            let response = future.await?;
+            Ok(compress(response, encoding, &config))
+        })
+    }
+}
+
+fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/event-stream"))
+}
+
+fn compress(mut response: Response, encoding: Option<Encoding>, config: &Compression) -> Response {
+    if !is_event_stream(response.headers()) {
+        return response;
+    }
+    // the answer depends on Accept-Encoding, compressed or not
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let Some(encoding) = encoding else {
+        return response;
+    };
+    if response.headers().contains_key(header::CONTENT_ENCODING) {
+        return response;
+    }
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_ENCODING,
+        HeaderValue::from_static(encoding.name()),
+    );
+    headers.remove(header::CONTENT_LENGTH);
+    let encoder = config.encoder(encoding);
+    response.map(|body| {
+        Body::new(EncodedBody {
+            inner: body,
+            encoder: Some(encoder),
+        })
+    })
+}
+
+/// A response body compressed frame by frame, each flushed.
+struct EncodedBody {
+    inner: Body,
+    /// `None` once finished.
+    encoder: Option<Box<dyn Encoder>>,
+}
+
+impl fmt::Debug for EncodedBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncodedBody").finish_non_exhaustive()
+    }
+}
+
+impl http_body::Body for EncodedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        loop {
+            let Some(encoder) = this.encoder.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Some(Ok(frame))) => {
+                    let Ok(data) = frame.into_data() else {
+                        continue; // trailers: an event stream has none
+                    };
+                    match encoder.encode(&data) {
+                        Ok(out) if out.is_empty() => continue,
+                        Ok(out) => return Poll::Ready(Some(Ok(Frame::data(out.into())))),
+                        Err(e) => return Poll::Ready(Some(Err(axum::Error::new(e)))),
+                    }
+                }
+                Poll::Ready(None) => {
+                    let mut encoder = this.encoder.take().expect("checked above");
+                    return match encoder.finish() {
+                        Ok(out) if out.is_empty() => Poll::Ready(None),
+                        Ok(out) => Poll::Ready(Some(Ok(Frame::data(out.into())))),
+                        Err(e) => Poll::Ready(Some(Err(axum::Error::new(e)))),
+                    };
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.encoder.is_none()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}

@@ -1,0 +1,159 @@
+//! Compressed event streams: one encoder per response, flushed at every event. The test decodes
+//! the body incrementally, frame by frame, and checks each event is readable the moment it is
+//! sent, not only when the stream ends.
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../examples/ticker.rs"]
+mod ticker;
+
+use axum::body::Body;
+use axum::http::Request;
+use dstar::sse::Compression;
+use http_body_util::BodyExt;
+use std::io::Write;
+use std::time::Duration;
+use ticker::{AppState, Ticker};
+use tower::ServiceExt;
+
+/// A streaming decoder of one content coding: feed it compressed bytes, read what decodes so far.
+enum Decoder {
+    Brotli(Box<brotli::DecompressorWriter<Vec<u8>>>),
+    Gzip(flate2::write::GzDecoder<Vec<u8>>),
+    Zstd(zstd::stream::write::Decoder<'static, Vec<u8>>),
+}
+
+impl Decoder {
+    fn new(encoding: &str) -> Decoder {
+        match encoding {
+            "br" => Decoder::Brotli(Box::new(brotli::DecompressorWriter::new(Vec::new(), 4096))),
+            "gzip" => Decoder::Gzip(flate2::write::GzDecoder::new(Vec::new())),
+            "zstd" => Decoder::Zstd(zstd::stream::write::Decoder::new(Vec::new()).unwrap()),
+            other => panic!("unexpected encoding {other}"),
+        }
+    }
+
+    /// Everything decoded so far.
+    fn feed(&mut self, bytes: &[u8]) -> String {
+        let out = match self {
+            Decoder::Brotli(d) => {
+                d.write_all(bytes).unwrap();
+                d.flush().unwrap();
+                d.get_ref()
+            }
+            Decoder::Gzip(d) => {
+                d.write_all(bytes).unwrap();
+                d.flush().unwrap();
+                d.get_ref()
+            }
+            Decoder::Zstd(d) => {
+                d.write_all(bytes).unwrap();
+                d.flush().unwrap();
+                d.get_ref()
+            }
+        };
+        String::from_utf8_lossy(out).into_owned()
+    }
+}
+
+fn app(state: &AppState, compression: Compression) -> axum::Router {
+    dstar::App::empty()
+        .page::<Ticker>()
+        .state(state.clone())
+        .compression(compression)
+        .build()
+}
+
+/// Opens the ticker's stream; the tab id is unique per call (the dedup registry is global).
+async fn open(app: axum::Router, accept: &str) -> axum::response::Response {
+    static TABS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let tab = TABS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let req = Request::post("/ticker")
+        .header("accept-encoding", accept)
+        .header("content-type", "application/json")
+        .body(Body::from(format!(r#"{{"tabId":"compress-{tab}"}}"#)))
+        .unwrap();
+    app.oneshot(req).await.unwrap()
+}
+
+#[tokio::test]
+async fn every_event_decodes_the_moment_it_is_sent_in_each_encoding() {
+    for (accept, expected) in [
+        ("gzip, deflate, br, zstd", "br"),
+        ("zstd, gzip", "zstd"),
+        ("gzip", "gzip"),
+    ] {
+        let state = AppState::default();
+        let response = open(app(&state, Compression::default()), accept).await;
+        assert_eq!(response.headers()["content-encoding"], expected, "{accept}");
+        assert_eq!(response.headers()["vary"], "accept-encoding");
+        assert!(response.headers().get("content-length").is_none());
+        let mut body = response.into_body();
+        let mut decoder = Decoder::new(expected);
+        let mut decoded = String::new();
+        let mut wire = 0;
+        // the stream's first event, its id
+        while !decoded.contains("id: ds1.") {
+            let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+                .await
+                .expect("the id event was held back")
+                .unwrap()
+                .unwrap();
+            let data = frame.into_data().unwrap();
+            wire += data.len();
+            decoded = decoder.feed(&data);
+        }
+        for n in 1..=5u64 {
+            state.tick().await.unwrap();
+            let want = format!("data: signals {{\"tick\":{n}}}\n\n");
+            // nothing else is sent until the next tick: the event must decode from what came so far
+            while !decoded.ends_with(&want) {
+                let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+                    .await
+                    .unwrap_or_else(|_| panic!("{expected}: tick {n} was held back in the encoder; decoded so far: {decoded:?}"))
+                    .unwrap_or_else(|| panic!("{expected}: the stream ended; decoded so far: {decoded:?}"))
+                    .unwrap();
+                let data = frame.into_data().unwrap();
+                wire += data.len();
+                decoded = decoder.feed(&data);
+            }
+        }
+        println!(
+            "{expected}: {wire} bytes on the wire for {} decoded",
+            decoded.len()
+        );
+    }
+}
+
+#[tokio::test]
+async fn identity_when_the_client_accepts_nothing_or_compression_is_off() {
+    let state = AppState::default();
+    let response = open(app(&state, Compression::default()), "identity").await;
+    assert!(response.headers().get("content-encoding").is_none());
+    assert_eq!(response.headers()["vary"], "accept-encoding");
+    let response = open(app(&state, Compression::off()), "br").await;
+    assert!(response.headers().get("content-encoding").is_none());
+}
+
+#[tokio::test]
+async fn events_and_full_pages_are_compressed_too() {
+    let state = AppState::default();
+    let app = app(&state, Compression::default());
+    // an event's one-shot SSE response
+    let req = Request::post("/ticker/_event/bump")
+        .header("accept-encoding", "br")
+        .header("content-type", "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    let response = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(response.headers()["content-encoding"], "br");
+    // the full page, through tower-http's compression
+    let req = Request::get("/ticker")
+        .header("accept-encoding", "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.oneshot(req).await.unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let mut decoder = Decoder::new("gzip");
+    assert!(decoder.feed(&bytes).contains("<!DOCTYPE html>"));
+}
