@@ -563,3 +563,57 @@ async fn live_reload_reloads_the_page_when_a_new_build_serves_it() {
     );
     browser.client.close().await.unwrap();
 }
+
+/// The sum of the leaderboard's scores as the page shows them.
+async fn score_sum(browser: &Browser) -> u64 {
+    browser
+        .js("return Array.from(document.querySelectorAll('td.score')).reduce((s, td) => s + Number(td.textContent), 0)")
+        .await
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn the_leaderboard_is_re_rendered_live_compressed() {
+    if !have_browser("leaderboard") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let (_app, port) = app("leaderboard", &[("BUMP_MS", "0")]).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("http://127.0.0.1:{port}/leaderboard"))
+        .await
+        .unwrap();
+    browser.wait_text("h1", "Leaderboard").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while live_streams(port).await != 1 {
+        assert!(Instant::now() < deadline, "the stream did not open");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = score_sum(&browser).await;
+    assert!(before > 0);
+    // the Bump button, and bumps from elsewhere: the whole table is morphed each time
+    browser.click("#bump").await;
+    for _ in 0..4 {
+        let bump = http(port, "POST", "/leaderboard/_event/bump").await;
+        assert!(bump.starts_with("HTTP/1.1 200"), "{bump}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while score_sum(&browser).await != before + 50 {
+        assert!(
+            Instant::now() < deadline,
+            "the table shows {} instead of {}",
+            score_sum(&browser).await,
+            before + 50
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // still one table, ranked
+    let rows = browser
+        .js("return document.querySelectorAll('#leaderboard tbody tr').length")
+        .await;
+    assert_eq!(rows, 100);
+    browser.client.close().await.unwrap();
+}

@@ -1,6 +1,6 @@
 //! Phase 3: generate the event enum, the axum handlers, the routes and the registration.
 
-use super::model::{Arg, Event, Handler, Page, Stream};
+use super::model::{Arg, Event, Handler, Page, Stream, StreamKind};
 use crate::rewrite::{BareCall, Call, rewrite, rewrite_bare};
 use crate::suggest::closest;
 use proc_macro2::TokenStream;
@@ -454,9 +454,6 @@ fn stream_handler(
 ) -> TokenStream {
     let _ = enum_ident;
     let signature = handler_signature(&format_ident!("__dstar_stream"), state);
-    let (extract, call_args) = extract_args(&stream.subscribe, state);
-    let await_subscribe = stream.subscribe.is_async.then(|| quote!(.await));
-    let await_message = stream.on_message_async.then(|| quote!(.await));
     let page_name = page.ident.to_string();
     let idle = page.args.idle_check_ms.unwrap_or(30_000);
     let authorize = page
@@ -497,10 +494,51 @@ fn stream_handler(
     } else {
         quote!(::dstar::stream::EndGuard::none())
     };
-    let on_message_call = if stream.sse_first {
-        quote!(Self::on_message(&mut __sse, __message))
-    } else {
-        quote!(Self::on_message(__message, &mut __sse))
+    // where the messages come from, and what each becomes
+    let (extract, subscribe, on_message) = match &stream.kind {
+        StreamKind::Messages {
+            subscribe,
+            on_message_async,
+            sse_first,
+        } => {
+            let (extract, call_args) = extract_args(subscribe, state);
+            let await_subscribe = subscribe.is_async.then(|| quote!(.await));
+            let await_message = on_message_async.then(|| quote!(.await));
+            let call = if *sse_first {
+                quote!(Self::on_message(&mut __sse, __message))
+            } else {
+                quote!(Self::on_message(__message, &mut __sse))
+            };
+            (
+                extract,
+                quote!(Self::subscribe(#(#call_args),*) #await_subscribe),
+                quote! {
+                    move |__message| async move {
+                        let mut __sse = ::dstar::Sse::new();
+                        let __outcome = #call #await_message;
+                        ::dstar::stream::MessageOutcome::report(__outcome, #page_name, &mut __sse);
+                        __sse
+                    }
+                },
+            )
+        }
+        StreamKind::Live { topics, frame_ms } => (
+            quote!(let _ = (&mut __parts, __body);),
+            quote! {{
+                let __pubsub: ::dstar::stream::PubSub =
+                    ::dstar::__private::axum::extract::FromRef::from_ref(&__state);
+                __pubsub.changes(&[#(#topics),*], ::dstar::__private::core::time::Duration::from_millis(#frame_ms))
+            }},
+            quote! {{
+                let __state = ::dstar::__private::core::clone::Clone::clone(&__state);
+                let __template = ::dstar::__private::core::clone::Clone::clone(&__template);
+                move |()| {
+                    let __state = ::dstar::__private::core::clone::Clone::clone(&__state);
+                    let __get = __template.request();
+                    async move { ::dstar::page::live_update(Self::__dstar_view(__state, __get).await) }
+                }
+            }},
+        ),
     };
     quote! {
         #[allow(unused_mut, unused_variables)]
@@ -510,20 +548,19 @@ fn stream_handler(
             #authorize
             // a reconnect first gets a fresh render, made by the page's own mount
             let __reconnect = ::dstar::stream::Reconnect::from_headers(&__parts.headers);
-            let __view_req = __reconnect
-                .catches_up()
-                .then(|| ::dstar::page::view_request(&__parts));
+            let __template = ::dstar::page::ViewTemplate::new(&__parts);
             #scope
             #extract
             #claim
-            let __source = Self::subscribe(#(#call_args),*) #await_subscribe;
+            let __source = #subscribe;
             // rendered after subscribing: a message published in between shows in the render or
             // arrives after it (or both), never neither
-            let __view = match __view_req {
-                ::dstar::__private::core::option::Option::Some(__get) => ::dstar::__private::core::option::Option::Some(
-                    Self::__dstar_view(::dstar::__private::core::clone::Clone::clone(&__state), __get).await,
-                ),
-                ::dstar::__private::core::option::Option::None => ::dstar::__private::core::option::Option::None,
+            let __view = if __reconnect.catches_up() {
+                ::dstar::__private::core::option::Option::Some(
+                    Self::__dstar_view(::dstar::__private::core::clone::Clone::clone(&__state), __template.request()).await,
+                )
+            } else {
+                ::dstar::__private::core::option::Option::None
             };
             let __stream = ::dstar::stream::PageStream {
                 source: __source,
@@ -532,12 +569,7 @@ fn stream_handler(
                 guard: #guard,
                 first: ::dstar::page::stream_start(__reconnect, __view),
             };
-            let __response = ::dstar::stream::run(__stream, move |__message| async move {
-                let mut __sse = ::dstar::Sse::new();
-                let __outcome = #on_message_call #await_message;
-                ::dstar::stream::MessageOutcome::report(__outcome, #page_name, &mut __sse);
-                __sse
-            });
+            let __response = ::dstar::stream::run(__stream, #on_message);
             ::dstar::__private::axum::response::IntoResponse::into_response(__response)
         }
     }

@@ -13,6 +13,10 @@ pub(crate) struct Args {
     pub(crate) layout: Option<syn::Path>,
     /// The stream liveness interval in milliseconds.
     pub(crate) idle_check_ms: Option<u64>,
+    /// `live = "topic"` or `live = ["a", "b"]`: a live page re-rendered on every message.
+    pub(crate) live: Option<(Ident, Vec<LitStr>)>,
+    /// `frame = "16ms"`: a live page renders at most once per frame.
+    pub(crate) frame_ms: Option<(Ident, u64)>,
 }
 
 /// `"30s"`, `"500ms"`, `"2m"` → milliseconds.
@@ -66,6 +70,8 @@ impl Parse for Args {
             title: None,
             layout: None,
             idle_check_ms: None,
+            live: None,
+            frame_ms: None,
         };
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
@@ -79,11 +85,31 @@ impl Parse for Args {
                 "title" => args.title = Some(input.parse()?),
                 "layout" => args.layout = Some(input.parse()?),
                 "idle_check" => args.idle_check_ms = Some(parse_duration(&input.parse()?)?),
+                "live" => {
+                    let topics = if input.peek(syn::token::Bracket) {
+                        let inner;
+                        syn::bracketed!(inner in input);
+                        inner
+                            .parse_terminated(<LitStr as Parse>::parse, Token![,])?
+                            .into_iter()
+                            .collect()
+                    } else {
+                        vec![input.parse::<LitStr>()?]
+                    };
+                    if topics.is_empty() {
+                        return Err(syn::Error::new(
+                            key.span(),
+                            "`live` needs a topic: `live = \"scores\"` or `live = [\"a\", \"b\"]`",
+                        ));
+                    }
+                    args.live = Some((key.clone(), topics));
+                }
+                "frame" => args.frame_ms = Some((key.clone(), parse_duration(&input.parse()?)?)),
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown page option `{other}`; options are `state`, `title`, `layout`, `idle_check`"
+                            "unknown page option `{other}`; options are `state`, `title`, `layout`, `idle_check`, `live`, `frame`"
                         ),
                     ));
                 }
@@ -116,14 +142,23 @@ pub(crate) struct Event {
     pub(crate) method: &'static str,
 }
 
-/// The stream hooks: `subscribe` (how to subscribe), `on_message` (a message into patches),
-/// `on_disconnect` and `stream_key` (both optional).
+/// The stream hooks: where messages come from and what they become, plus `on_disconnect` and
+/// `stream_key` (both optional).
 pub(crate) struct Stream {
-    pub(crate) subscribe: Handler,
-    pub(crate) on_message_async: bool,
-    pub(crate) sse_first: bool,
+    pub(crate) kind: StreamKind,
     pub(crate) on_disconnect: bool,
     pub(crate) stream_key: bool,
+}
+
+pub(crate) enum StreamKind {
+    /// `subscribe` (how to subscribe) and `on_message` (a message into patches).
+    Messages {
+        subscribe: Handler,
+        on_message_async: bool,
+        sse_first: bool,
+    },
+    /// `live = …`: every message re-renders the page (fat morph), at most once per frame.
+    Live { topics: Vec<LitStr>, frame_ms: u64 },
 }
 
 pub(crate) struct Page {
@@ -255,12 +290,34 @@ impl Page {
                 _ => {}
             }
         }
+        if let Some((key, topics)) = page.args.live.clone() {
+            if subscribe.is_some() || on_message.is_some() {
+                cx.error(
+                    &key,
+                    "a `live` page re-renders itself on every message: remove `subscribe` and `on_message`, or the `live` option",
+                );
+            }
+            let frame_ms = page.args.frame_ms.as_ref().map_or(16, |(_, ms)| *ms);
+            page.stream = Some(Stream {
+                kind: StreamKind::Live { topics, frame_ms },
+                on_disconnect,
+                stream_key: stream_key.is_some(),
+            });
+        } else if let Some((key, _)) = &page.args.frame_ms {
+            cx.error(
+                key,
+                "`frame` sets how often a `live` page re-renders: add `live = \"topic\"`",
+            );
+        }
         match (subscribe, on_message) {
+            _ if page.args.live.is_some() => {}
             (Some(subscribe), Some((on_message, sse_first))) => {
                 page.stream = Some(Stream {
-                    subscribe,
-                    on_message_async: on_message.sig.asyncness.is_some(),
-                    sse_first,
+                    kind: StreamKind::Messages {
+                        subscribe,
+                        on_message_async: on_message.sig.asyncness.is_some(),
+                        sse_first,
+                    },
                     on_disconnect,
                     stream_key: stream_key.is_some(),
                 });

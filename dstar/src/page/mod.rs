@@ -331,17 +331,58 @@ pub fn page_root(body: maud::Markup) -> maud::Markup {
     maud::html! { div id=(PAGE_ROOT_ID) style="display:contents" { (body) } }
 }
 
-/// A GET request for the page a stream belongs to: the same URI, headers and extensions, so the
-/// page's own `mount` renders the catch-up view.
+/// The GET request of the page a stream belongs to (the same URI, headers and extensions), kept
+/// by the stream so the page's own `mount` can render it again: for the catch-up, and for every
+/// change of a live page.
 #[doc(hidden)]
-pub fn view_request(parts: &axum::http::request::Parts) -> axum::extract::Request {
-    let mut req = axum::extract::Request::new(axum::body::Body::empty());
-    *req.uri_mut() = parts.uri.clone();
-    *req.headers_mut() = parts.headers.clone();
-    *req.extensions_mut() = parts.extensions.clone();
-    req.headers_mut().remove(axum::http::header::CONTENT_LENGTH);
-    req.headers_mut().remove(axum::http::header::CONTENT_TYPE);
-    req
+#[derive(Debug, Clone)]
+pub struct ViewTemplate {
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+    extensions: axum::http::Extensions,
+}
+
+impl ViewTemplate {
+    #[doc(hidden)]
+    pub fn new(parts: &axum::http::request::Parts) -> Self {
+        let mut headers = parts.headers.clone();
+        headers.remove(axum::http::header::CONTENT_LENGTH);
+        headers.remove(axum::http::header::CONTENT_TYPE);
+        ViewTemplate {
+            uri: parts.uri.clone(),
+            headers,
+            extensions: parts.extensions.clone(),
+        }
+    }
+
+    #[doc(hidden)]
+    pub fn request(&self) -> axum::extract::Request {
+        let mut req = axum::extract::Request::new(axum::body::Body::empty());
+        *req.uri_mut() = self.uri.clone();
+        *req.headers_mut() = self.headers.clone();
+        *req.extensions_mut() = self.extensions.clone();
+        req
+    }
+}
+
+/// A live page's update: its root morphed with a fresh render, or a reload when `mount` now
+/// refuses (the page then shows why).
+#[doc(hidden)]
+pub fn live_update(view: Result<maud::Markup, Response>) -> Sse {
+    let mut sse = Sse::new();
+    match view {
+        Ok(markup) => {
+            sse.patch_elements(page_root(markup));
+        }
+        Err(refusal) => {
+            tracing::debug!(
+                status = refusal.status().as_u16(),
+                "dstar: a live page refused its render; reloading it"
+            );
+            let _ = sse.send(crate::scripts::ExecuteScript::new("location.reload()"));
+        }
+    }
+    sse
 }
 
 /// The first events of a page stream: its id (sent back as `Last-Event-ID` on a reconnect) and,

@@ -21,7 +21,7 @@ mod tab;
 
 pub use crate::sse::{shutdown, shutdown_signal};
 pub use pubsub::{
-    Message, PubSub, PubSubBackend, PublishError, PublishFuture, Published, Subscription,
+    Changes, Message, PubSub, PubSubBackend, PublishError, PublishFuture, Published, Subscription,
 };
 #[cfg(feature = "redis")]
 pub use redis::{PUBLISH_TIMEOUT as REDIS_PUBLISH_TIMEOUT, RedisBackend};

@@ -310,10 +310,39 @@ impl PubSub {
     /// ```
     pub fn subscribe<M: Message>(&self, topic: &str) -> Subscription<M> {
         Subscription {
+            raw: self.raw(topic),
+            _message: PhantomData,
+        }
+    }
+
+    fn raw(&self, topic: &str) -> RawSubscription {
+        RawSubscription {
             rx: Some(self.backend.subscribe(topic)),
             topic: topic.to_owned(),
             backend: self.backend.clone(),
-            _message: PhantomData,
+        }
+    }
+
+    /// "Something changed" on any of `topics`, whatever the messages are: the source of a `live`
+    /// page. A burst is coalesced: after the first message it waits `frame`, then takes every
+    /// message that arrived meanwhile, and yields once. So a page renders at most once per frame,
+    /// and the render after the last message of a burst sees the final state.
+    ///
+    /// ```
+    /// use dstar::stream::{PubSub, Source};
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let pubsub = PubSub::new();
+    /// let mut changes = pubsub.changes(&["scores"], std::time::Duration::from_millis(16));
+    /// for n in 0..100u32 { pubsub.publish("scores", n).await.unwrap(); }
+    /// assert_eq!(changes.recv_message().await, Some(())); // one change for the whole burst
+    /// assert_eq!(changes.pending(), 0);
+    /// # });
+    /// ```
+    pub fn changes(&self, topics: &[&str], frame: std::time::Duration) -> Changes {
+        Changes {
+            subs: topics.iter().map(|t| self.raw(t)).collect(),
+            frame,
+            since: None,
         }
     }
 
@@ -332,17 +361,16 @@ impl PubSub {
     }
 }
 
-/// A subscription to one topic; a [`Source`] for page streams. Dropping it unsubscribes, and the
-/// topic is forgotten when it was the last one.
-pub struct Subscription<M> {
+/// One topic's receiver; dropping it unsubscribes, and the topic is forgotten when it was the
+/// last one.
+struct RawSubscription {
     /// `None` only while dropping.
     rx: Option<broadcast::Receiver<Published>>,
     topic: String,
     backend: Arc<dyn PubSubBackend>,
-    _message: PhantomData<fn() -> M>,
 }
 
-impl<M> Drop for Subscription<M> {
+impl Drop for RawSubscription {
     fn drop(&mut self) {
         // the receiver goes first, so the backend sees the true count
         drop(self.rx.take());
@@ -350,10 +378,17 @@ impl<M> Drop for Subscription<M> {
     }
 }
 
+/// A subscription to one topic; a [`Source`] for page streams. Dropping it unsubscribes, and the
+/// topic is forgotten when it was the last one.
+pub struct Subscription<M> {
+    raw: RawSubscription,
+    _message: PhantomData<fn() -> M>,
+}
+
 impl<M> fmt::Debug for Subscription<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
-            .field("topic", &self.topic)
+            .field("topic", &self.raw.topic)
             .finish()
     }
 }
@@ -362,24 +397,128 @@ impl<M: Message> Source for Subscription<M> {
     type Message = M;
 
     async fn recv_message(&mut self) -> Option<M> {
-        let rx = self.rx.as_mut()?;
+        let topic = &self.raw.topic;
+        let rx = self.raw.rx.as_mut()?;
         loop {
             match rx.recv().await {
                 Ok(published) => match published.decode::<M>() {
                     Some(m) => return Some(m),
                     None => tracing::debug!(
-                        topic = %self.topic,
+                        %topic,
                         expected = std::any::type_name::<M>(),
                         "dstar pubsub: skipped a message of another type"
                     ),
                 },
                 Err(broadcast::error::RecvError::Lagged(n)) => tracing::debug!(
-                    topic = %self.topic,
+                    %topic,
                     skipped = n,
                     "dstar pubsub: slow subscriber skipped the oldest messages"
                 ),
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
+    }
+}
+
+/// Changes on one or more topics, coalesced per frame: see [`PubSub::changes`].
+pub struct Changes {
+    subs: Vec<RawSubscription>,
+    frame: std::time::Duration,
+    /// When the first message of the current burst arrived. Kept here, not in the future, so a
+    /// wait the stream loop interrupts (a liveness check) resumes instead of losing the burst.
+    since: Option<tokio::time::Instant>,
+}
+
+impl fmt::Debug for Changes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let topics: Vec<&str> = self.subs.iter().map(|s| s.topic.as_str()).collect();
+        f.debug_struct("Changes")
+            .field("topics", &topics)
+            .field("frame", &self.frame)
+            .finish()
+    }
+}
+
+impl Changes {
+    /// How many messages wait, on all topics (a lagging receiver counts as one).
+    ///
+    /// ```
+    /// let pubsub = dstar::stream::PubSub::new();
+    /// let changes = pubsub.changes(&["a"], std::time::Duration::ZERO);
+    /// assert_eq!(changes.pending(), 0);
+    /// ```
+    pub fn pending(&self) -> usize {
+        self.subs
+            .iter()
+            .filter_map(|s| s.rx.as_ref())
+            .map(broadcast::Receiver::len)
+            .sum()
+    }
+
+    /// Takes every waiting message; true when the topics are all closed.
+    fn drain(&mut self) -> bool {
+        let mut open = false;
+        for rx in self.subs.iter_mut().filter_map(|s| s.rx.as_mut()) {
+            loop {
+                match rx.try_recv() {
+                    Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+                    Err(broadcast::error::TryRecvError::Empty) => {
+                        open = true;
+                        break;
+                    }
+                    Err(broadcast::error::TryRecvError::Closed) => break,
+                }
+            }
+        }
+        !open
+    }
+}
+
+impl Source for Changes {
+    type Message = ();
+
+    async fn recv_message(&mut self) -> Option<()> {
+        if self.subs.is_empty() {
+            return std::future::pending().await;
+        }
+        let since = match self.since {
+            Some(since) => since,
+            None => {
+                // the first message of a burst, on any topic
+                let arrived = loop {
+                    let waits = self
+                        .subs
+                        .iter_mut()
+                        .filter_map(|s| s.rx.as_mut())
+                        .map(|rx| Box::pin(rx.recv()));
+                    let waits: Vec<_> = waits.collect();
+                    if waits.is_empty() {
+                        break false;
+                    }
+                    let (got, at, _) = futures_util::future::select_all(waits).await;
+                    match got {
+                        Err(broadcast::error::RecvError::Closed) => {
+                            // that topic is gone: wait on the others
+                            let mut open = self.subs.iter_mut().filter(|s| s.rx.is_some());
+                            if let Some(sub) = open.nth(at) {
+                                sub.rx = None;
+                            }
+                        }
+                        _ => break true,
+                    }
+                };
+                if !arrived {
+                    return None;
+                }
+                let now = tokio::time::Instant::now();
+                self.since = Some(now);
+                now
+            }
+        };
+        tokio::time::sleep_until(since + self.frame).await;
+        self.since = None;
+        // everything that came during the frame is in this one change
+        let closed = self.drain();
+        if closed { None } else { Some(()) }
     }
 }
