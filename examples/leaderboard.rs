@@ -135,9 +135,15 @@ impl Leaderboard {
     }
 }
 
-/// The example's app.
+/// The example's app. `BROTLI_QUALITY` and `BROTLI_LGWIN` tune the stream compression (for
+/// live-bench; the defaults are dstar's).
 pub fn app(board: Board) -> dstar::App {
-    dstar::App::new().state(board)
+    let mut compression = dstar::sse::Compression::default();
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u32>().ok());
+    if let (Some(quality), lgwin) = (env("BROTLI_QUALITY"), env("BROTLI_LGWIN")) {
+        compression = compression.brotli(quality, lgwin.unwrap_or(18));
+    }
+    dstar::App::new().state(board).compression(compression)
 }
 
 #[tokio::main]

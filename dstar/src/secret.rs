@@ -122,6 +122,11 @@ impl AppKey {
     /// `DSTAR_SECRET`, else the key file (`DSTAR_SECRET_FILE` or `.dstar/secret`), created on
     /// first use; a random key (with a warning) only when neither works. See the module docs.
     ///
+    /// # Panics
+    ///
+    /// At start-up, when `DSTAR_SECRET` is set but shorter than 32 bytes or not UTF-8: a secret
+    /// that nodes silently ignored would give each its own key.
+    ///
     /// ```no_run
     /// let key = dstar::secret::AppKey::from_env();
     /// println!("CSRF key {}", key.source());
@@ -134,10 +139,15 @@ impl AppKey {
                     key.source = KeySource::Env(var);
                     return key;
                 }
-                Ok(_) => tracing::warn!(
-                    "{var} is shorter than {MIN_SECRET_LEN} bytes and is ignored; using the key file"
+                // a set but unusable secret is a deployment mistake: nodes would quietly sign with
+                // keys of their own, so stop at start-up instead
+                Ok(_) => panic!(
+                    "dstar: {var} is set but shorter than {MIN_SECRET_LEN} bytes; use 32 or more random bytes (or unset it to use a key file)"
                 ),
-                Err(_) => {}
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    panic!("dstar: {var} is set but not valid UTF-8")
+                }
+                Err(std::env::VarError::NotPresent) => {}
             }
         }
         let path = std::env::var_os("DSTAR_SECRET_FILE")

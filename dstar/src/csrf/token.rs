@@ -157,14 +157,31 @@ impl Csrf {
         } else {
             COOKIE_NAME
         };
-        headers
+        // byte by byte: one cookie of someone else's with a non-ASCII byte must not hide ours
+        let line: Vec<String> = headers
             .get_all(header::COOKIE)
             .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(Cookie::split_parse)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .collect();
+        line.iter()
+            .flat_map(|text| Cookie::split_parse(text.as_str()))
             .filter_map(Result::ok)
             .filter(|cookie| cookie.name() == name)
             .find_map(|cookie| self.verify_cookie(cookie.value()))
+    }
+
+    /// Whether the request carries a cookie of ours that did not verify (a key that changed).
+    fn has_stale_cookie(&self, headers: &HeaderMap, secure: bool) -> bool {
+        let name = if secure {
+            SECURE_COOKIE_NAME
+        } else {
+            COOKIE_NAME
+        };
+        headers.get_all(header::COOKIE).iter().any(|value| {
+            String::from_utf8_lossy(value.as_bytes())
+                .split(';')
+                .any(|pair| pair.trim_start().starts_with(&format!("{name}=")))
+        })
     }
 
     fn verify_cookie(&self, value: &str) -> Option<[u8; SECRET_LEN]> {
@@ -196,6 +213,8 @@ impl Csrf {
             .http_only(true)
             .same_site(SameSite::Lax)
             .secure(secure)
+            // not a browser-session cookie: a restored session must not mint one secret per tab
+            .max_age(cookie::time::Duration::days(400))
             .build();
         HeaderValue::from_str(&cookie.to_string()).expect("hex is a valid header value")
     }
@@ -340,6 +359,22 @@ where
     }
 }
 
+/// The answer to a Datastar request whose token went stale: a `200` event stream that reloads the
+/// page (so it gets a fresh token), at most once per 10 s per tab, so a browser that refuses the
+/// cookie does not reload in a loop (it logs the reason to the console instead).
+fn reload_page(reason: &str) -> Response {
+    tracing::debug!(%reason, "dstar: CSRF token stale; telling the page to reload");
+    let message = crate::scripts::js_literal(&format!("dstar: CSRF check failed: {reason}"));
+    let script = format!(
+        "(() => {{ const k = '_ds_csrf_reload', t = Date.now(); \
+         if (t - Number(sessionStorage.getItem(k) || 0) > 10000) {{ sessionStorage.setItem(k, t); location.reload(); }} \
+         else {{ console.error({message}); }} }})()"
+    );
+    let mut sse = crate::Sse::new();
+    let _ = sse.send(crate::scripts::ExecuteScript::new(script));
+    sse.into_response()
+}
+
 fn refuse(status: StatusCode, reason: impl fmt::Display) -> Response {
     let reason = format!("CSRF check failed: {reason}");
     tracing::debug!(status = status.as_u16(), %reason, "dstar: request refused");
@@ -347,10 +382,7 @@ fn refuse(status: StatusCode, reason: impl fmt::Display) -> Response {
 }
 
 fn is_safe(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-    )
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 impl Csrf {
@@ -372,15 +404,20 @@ impl Csrf {
         if is_safe(&parts.method) {
             return Ok((Request::from_parts(parts, body), fresh));
         }
+        // an open page whose token went stale (the key changed, another tab replaced the
+        // session) is told to reload, once, instead of failing on every event and retry
+        let from_datastar = parts.headers.contains_key("datastar-request");
         if existing.is_none() {
-            return Err(refuse(
-                StatusCode::FORBIDDEN,
-                "no CSRF session: load a page first (the session cookie is missing or was tampered with)",
-            ));
+            let reason = "no CSRF session: load a page first (the session cookie is missing or was tampered with)";
+            if from_datastar && self.has_stale_cookie(&parts.headers, secure) {
+                return Err(reload_page(reason));
+            }
+            return Err(refuse(StatusCode::FORBIDDEN, reason));
         }
         let session = CsrfToken { secret };
         let checked = |token: Option<String>| match token {
             Some(token) if session.verify(&token) => Ok(()),
+            Some(_) if from_datastar => Err(reload_page(STALE_OR_WRONG)),
             Some(_) => Err(refuse(StatusCode::FORBIDDEN, STALE_OR_WRONG)),
             None => Err(refuse(
                 StatusCode::FORBIDDEN,

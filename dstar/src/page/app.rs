@@ -103,8 +103,10 @@ pub struct App {
     prefix: String,
     states: States,
     stats_token: Option<String>,
-    /// `None` when the user turned cross-origin protection off.
-    cross_origin: Option<CrossOrigin>,
+    /// The origins trusted besides the app's own.
+    trusted: Vec<String>,
+    /// False when the user turned cross-origin protection off.
+    cross_origin: bool,
     csrf: Option<Csrf>,
     compression: Compression,
     layers: Vec<RouterLayer>,
@@ -122,6 +124,7 @@ impl fmt::Debug for App {
             .field("states", &self.states)
             .field("stats", &self.stats_token.is_some())
             .field("cross_origin", &self.cross_origin)
+            .field("trusted", &self.trusted)
             .field("csrf", &self.csrf)
             .field("compression", &self.compression)
             .field("layers", &self.layers.len())
@@ -167,7 +170,8 @@ impl App {
             prefix: String::new(),
             states: States::default(),
             stats_token: std::env::var("DSTAR_STATS_TOKEN").ok(),
-            cross_origin: Some(CrossOrigin::new()),
+            trusted: Vec::new(),
+            cross_origin: true,
             csrf: None,
             compression: Compression::default(),
             layers: Vec::new(),
@@ -282,9 +286,7 @@ impl App {
     /// let app = dstar::App::new().trust_origin("https://admin.example");
     /// ```
     pub fn trust_origin(mut self, origin: impl Into<String>) -> Self {
-        if let Some(check) = self.cross_origin.take() {
-            self.cross_origin = Some(check.trust_origin(origin));
-        }
+        self.trusted.push(origin.into());
         self
     }
 
@@ -295,11 +297,7 @@ impl App {
     /// let app = dstar::App::new().cross_origin_protection(false);
     /// ```
     pub fn cross_origin_protection(mut self, on: bool) -> Self {
-        self.cross_origin = match (on, self.cross_origin.take()) {
-            (true, Some(check)) => Some(check),
-            (true, None) => Some(CrossOrigin::new()),
-            (false, _) => None,
-        };
+        self.cross_origin = on;
         self
     }
 
@@ -364,7 +362,7 @@ impl App {
         if let Some(csrf) = &self.csrf {
             notes.push(format!("CSRF tokens on; key {}", csrf.key().source()));
         }
-        if self.cross_origin.is_none() {
+        if !self.cross_origin {
             notes.push("cross-origin protection OFF".to_owned());
         }
         notes
@@ -430,7 +428,13 @@ impl App {
         if let Some(csrf) = self.csrf {
             router = router.layer(csrf.layer());
         }
-        if let Some(check) = &self.cross_origin {
+        if self.cross_origin {
+            let check = self
+                .trusted
+                .iter()
+                .fold(CrossOrigin::new(), |check, origin| {
+                    check.trust_origin(origin.clone())
+                });
             router = router.layer(check.layer()?);
         }
         for layer in self.layers {

@@ -131,9 +131,13 @@ pub const CONNECT_OPTIONS: &str = "{retry: 'always', retryInterval: 500 + Math.f
 /// let action = dstar::page::connect_action().to_string();
 /// assert!(action.starts_with("@post(location.pathname"));
 /// assert!(action.contains("retry: 'always'"));
+/// assert!(action.contains("location.search"), "the catch-up renders the page with its query");
 /// ```
 pub fn connect_action() -> Action {
-    Action::current_path(Verb::Post).options(CONNECT_OPTIONS)
+    // with the query: the catch-up renders the page the tab shows, `/search?q=x` included
+    Action::current_path(Verb::Post)
+        .with_search()
+        .options(CONNECT_OPTIONS)
 }
 
 /// `404` for `POST {path}` on a page without a stream.
@@ -346,8 +350,19 @@ impl ViewTemplate {
     #[doc(hidden)]
     pub fn new(parts: &axum::http::request::Parts) -> Self {
         let mut headers = parts.headers.clone();
-        headers.remove(axum::http::header::CONTENT_LENGTH);
-        headers.remove(axum::http::header::CONTENT_TYPE);
+        // what made it a stream request, not a page request
+        for name in [
+            "content-length",
+            "content-type",
+            "transfer-encoding",
+            "last-event-id",
+            "datastar-request",
+            "accept",
+            crate::csrf::HEADER_NAME,
+            crate::stream::TAB_HEADER,
+        ] {
+            headers.remove(name);
+        }
         ViewTemplate {
             uri: parts.uri.clone(),
             headers,
@@ -373,6 +388,12 @@ pub fn live_update(view: Result<maud::Markup, Response>) -> Sse {
     match view {
         Ok(markup) => {
             sse.patch_elements(page_root(markup));
+        }
+        Err(refusal) if refusal.status().is_server_error() => {
+            tracing::warn!(
+                status = refusal.status().as_u16(),
+                "dstar: a live page's render failed; the page keeps its last render"
+            );
         }
         Err(refusal) => {
             tracing::debug!(
@@ -404,6 +425,13 @@ pub fn stream_start(
     match view {
         Some(Ok(markup)) => {
             sse.patch_elements(page_root(markup));
+        }
+        Some(Err(refusal)) if refusal.status().is_server_error() => {
+            // a passing failure (the database blinked): keep the page as it is and stream on
+            tracing::warn!(
+                status = refusal.status().as_u16(),
+                "dstar: the page's catch-up render failed; streaming without it"
+            );
         }
         Some(Err(refusal)) => {
             tracing::debug!(

@@ -9,6 +9,11 @@ pub(crate) const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30)
 /// How long a graceful shutdown waits for open connections before closing them.
 pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The largest connection cap: what one tokio semaphore (and a `u32` permit count) can hold.
+pub(crate) const MAX_CONNECTIONS_CAP: usize = 1 << 28;
+/// The longest timeout accepted: beyond it, deadline arithmetic would overflow.
+pub(crate) const LONGEST_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     pub(crate) max_connections: usize,
@@ -20,7 +25,7 @@ impl Default for Limits {
     fn default() -> Self {
         let max_connections = match std::env::var("DSTAR_MAX_CONNECTIONS") {
             Ok(text) => match text.parse::<usize>() {
-                Ok(n) if n > 0 => n,
+                Ok(n) if n > 0 => n.min(MAX_CONNECTIONS_CAP),
                 _ => {
                     tracing::warn!(
                         value = %text,

@@ -99,19 +99,23 @@ impl Server {
     /// let server = dstar::Server::new(dstar::App::empty()).max_connections(10_000);
     /// ```
     pub fn max_connections(mut self, max: usize) -> Self {
-        self.limits.max_connections = max.max(1);
+        self.limits.max_connections = max.clamp(1, limits::MAX_CONNECTIONS_CAP);
         self
     }
 
-    /// How long a client may take to send a request header (default 30 s). A client that
-    /// trickles its header (slowloris), or connects and sends nothing, is cut off after it.
+    /// How long a client may take to send a request header (default 30 s, at most a day). An
+    /// HTTP/1.1 client that trickles its header (slowloris), or any client that connects and
+    /// sends nothing, is cut off after it; request bodies have their own deadline
+    /// ([`BODY_READ_TIMEOUT`](crate::signals::BODY_READ_TIMEOUT)). HTTP/2 connections are pinged
+    /// every 20 s and dropped when the peer stops answering.
     ///
     /// ```
     /// let server = dstar::Server::new(dstar::App::empty())
     ///     .header_read_timeout(std::time::Duration::from_secs(10));
     /// ```
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
-        self.limits.header_read_timeout = timeout;
+        self.limits.header_read_timeout =
+            timeout.clamp(Duration::from_millis(1), limits::LONGEST_TIMEOUT);
         self
     }
 
@@ -123,7 +127,7 @@ impl Server {
     ///     .shutdown_timeout(std::time::Duration::from_secs(5));
     /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.limits.shutdown_timeout = timeout;
+        self.limits.shutdown_timeout = timeout.min(limits::LONGEST_TIMEOUT);
         self
     }
 

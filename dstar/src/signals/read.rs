@@ -137,12 +137,22 @@ pub async fn read_signals<T: DeserializeOwned>(req: Request) -> Result<T, Signal
     parse(&bytes)
 }
 
-/// Reads the body up to `limit` bytes. A body that arrives in one frame (the common case for small
-/// JSON) is used as it is, without copying.
+/// How long a request body may take to arrive once the handler reads it: a client that trickles
+/// its body is cut off with a `408` instead of holding its connection and buffer forever.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads the body up to `limit` bytes within [`BODY_READ_TIMEOUT`]. A body that arrives in one
+/// frame (the common case for small JSON) is used as it is, without copying.
 pub(crate) async fn read_body(
     body: axum::body::Body,
     limit: usize,
 ) -> Result<Bytes, SignalsRejection> {
+    tokio::time::timeout(BODY_READ_TIMEOUT, read_body_now(body, limit))
+        .await
+        .unwrap_or(Err(SignalsRejection::TimedOut))
+}
+
+async fn read_body_now(body: axum::body::Body, limit: usize) -> Result<Bytes, SignalsRejection> {
     let read_error = |e: &dyn fmt::Display| {
         SignalsRejection::Malformed(format!("could not read the request body: {e}"))
     };
@@ -377,6 +387,8 @@ pub enum SignalsRejection {
     },
     /// A body that is not JSON (`text/plain`, a form): `415 Unsupported Media Type`.
     UnsupportedMediaType(String),
+    /// The body did not arrive within [`BODY_READ_TIMEOUT`]: `408 Request Timeout`.
+    TimedOut,
 }
 
 impl SignalsRejection {
@@ -391,6 +403,7 @@ impl SignalsRejection {
             SignalsRejection::Malformed(_) => StatusCode::BAD_REQUEST,
             SignalsRejection::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             SignalsRejection::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            SignalsRejection::TimedOut => StatusCode::REQUEST_TIMEOUT,
         }
     }
 }
@@ -403,6 +416,11 @@ impl fmt::Display for SignalsRejection {
                 write!(f, "signals payload too large: the limit is {limit} bytes")
             }
             SignalsRejection::UnsupportedMediaType(m) => f.write_str(m),
+            SignalsRejection::TimedOut => write!(
+                f,
+                "the request body did not arrive within {} s",
+                BODY_READ_TIMEOUT.as_secs()
+            ),
         }
     }
 }

@@ -111,11 +111,13 @@ impl Compression {
     /// assert_eq!(c.choose(&"gzip, deflate, br, zstd".parse().unwrap()), Some(Encoding::Brotli));
     /// assert_eq!(c.choose(&"gzip, br;q=0".parse().unwrap()), Some(Encoding::Gzip));
     /// assert_eq!(c.choose(&"identity".parse().unwrap()), None);
+    /// assert_eq!(c.choose(&"*, br;q=0".parse().unwrap()), Some(Encoding::Zstd));
     /// ```
     pub fn choose(&self, accept: &HeaderValue) -> Option<Encoding> {
         let accept = accept.to_str().ok()?.to_ascii_lowercase();
-        let accepts = |name: &str| {
-            accept.split(',').any(|part| {
+        let codings: Vec<(&str, f32)> = accept
+            .split(',')
+            .map(|part| {
                 let mut it = part.split(';');
                 let coding = it.next().unwrap_or("").trim();
                 let q = it
@@ -123,8 +125,13 @@ impl Compression {
                     .filter_map(|q| q.trim().parse::<f32>().ok())
                     .next()
                     .unwrap_or(1.0);
-                (coding == name || coding == "*") && q > 0.0
+                (coding, q)
             })
+            .collect();
+        // a coding named explicitly wins over `*`, so `*, br;q=0` refuses br
+        let accepts = |name: &str| match codings.iter().find(|(c, _)| *c == name) {
+            Some((_, q)) => *q > 0.0,
+            None => codings.iter().any(|(c, q)| *c == "*" && *q > 0.0),
         };
         [
             (self.brotli.is_some(), Encoding::Brotli),

@@ -79,8 +79,10 @@ pub async fn read_tab_id(req: Request) -> Result<(Option<String>, Request), Resp
 }
 
 /// A long-lived stream with per-tab deduplication: like [`stream`](crate::sse::stream), but a
-/// newer stream for the same (`scope_key`, `tab_id`) ends this one at once, cleanly (the response
-/// ends normally, so Datastar does not reconnect). Without a valid `tab_id` it is a plain stream.
+/// newer stream for the same (`scope_key`, `tab_id`) ends this one at once, cleanly. (A client
+/// that asked for `retry: 'always'` reconnects after a clean end: keep tab ids unique per live
+/// tab, as the default layout's are, so the only client left to reconnect is the newer one.)
+/// Without a valid `tab_id` it is a plain stream.
 ///
 /// ```
 /// use dstar::prelude::*;

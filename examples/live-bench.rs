@@ -1,0 +1,310 @@
+//! Live pages under load: the leaderboard example (a 100-row table re-rendered whole on every
+//! change) as a separate process, measured over loopback TCP in one run:
+//!
+//! 1. bytes on the wire per update, identity against gzip, br and zstd (after the first render);
+//! 2. server CPU per update per stream, each encoding against identity;
+//! 3. fan-out: time from a bump to each of `FANOUT` (2000) streams getting its update, compressed
+//!    (br) against identity.
+//!
+//! `cargo build --release --examples && ./target/release/examples/live-bench`
+//! Environment: `ROUNDS` (5), `UPDATES` (40 per round), `CPU_STREAMS` (200), `FANOUT` (2000).
+//! Talks only to 127.0.0.1 and stops by itself.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{Semaphore, mpsc, watch};
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    async fn start(port: u16) -> Server {
+        let exe = std::env::current_exe()
+            .unwrap()
+            .with_file_name("leaderboard");
+        let addr = format!("127.0.0.1:{port}");
+        let mut child = Command::new(&exe)
+            .env("DSTAR_ADDR", &addr)
+            .env("BUMP_MS", "0")
+            .env("DSTAR_LIVE_RELOAD", "0")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {}: {e} (build it: cargo build --release --examples)",
+                    exe.display()
+                )
+            });
+        for _ in 0..200 {
+            if TcpStream::connect(&addr).await.is_ok() {
+                return Server { child, addr };
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("leaderboard did not start on {addr}");
+    }
+
+    /// User + system CPU time of the server so far, in seconds.
+    fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+        ticks / 100.0 // USER_HZ
+    }
+
+    async fn bump(&self) {
+        let mut tcp = TcpStream::connect(&self.addr).await.unwrap();
+        let req = "POST /leaderboard/_event/bump HTTP/1.1\r\nhost: bench\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+        tcp.write_all(req.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tcp.read_to_end(&mut out).await;
+        assert!(out.starts_with(b"HTTP/1.1 200"), "bump failed");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Opens the page's stream with `encoding` and reads its response head and first event.
+async fn open(addr: &str, tab: &str, encoding: &str) -> TcpStream {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let body = format!("{{\"tabId\":\"{tab}\"}}");
+    let req = format!(
+        "POST /leaderboard HTTP/1.1\r\nhost: bench\r\naccept-encoding: {encoding}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tcp.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the response head");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&seen).to_ascii_lowercase();
+    if encoding != "identity" {
+        assert!(
+            head.contains(&format!("content-encoding: {encoding}")),
+            "{head}"
+        );
+    }
+    tcp
+}
+
+/// Reads what arrives until the connection has been quiet for `quiet`: one update's bytes.
+async fn read_update(tcp: &mut TcpStream, quiet: Duration) -> usize {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut total = 0;
+    let n = tcp.read(&mut buf).await.unwrap();
+    assert!(n > 0, "the stream ended");
+    total += n;
+    while let Ok(Ok(n)) = tokio::time::timeout(quiet, tcp.read(&mut buf)).await {
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    total
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+const ENCODINGS: [&str; 4] = ["identity", "gzip", "br", "zstd"];
+
+/// Bytes per update for each encoding: medians over `updates` bumps, after the first render.
+async fn bytes_per_update(server: &Server, updates: usize) -> Vec<(String, f64)> {
+    let mut streams = Vec::new();
+    for (i, encoding) in ENCODINGS.iter().enumerate() {
+        streams.push((
+            encoding,
+            open(&server.addr, &format!("bytes-{i}"), encoding).await,
+        ));
+    }
+    // the first render primes each window; measure the ones after
+    let mut sizes: Vec<Vec<f64>> = vec![Vec::new(); ENCODINGS.len()];
+    for round in 0..=updates {
+        server.bump().await;
+        for (i, (_, tcp)) in streams.iter_mut().enumerate() {
+            let n = read_update(tcp, Duration::from_millis(30)).await;
+            if round > 0 {
+                sizes[i].push(n as f64);
+            }
+        }
+    }
+    ENCODINGS
+        .iter()
+        .zip(sizes)
+        .map(|(e, s)| ((*e).to_owned(), median(s)))
+        .collect()
+}
+
+/// Server CPU per update per stream with `n` streams of `encoding`.
+async fn cpu_per_update(port: u16, encoding: &str, n: usize, updates: usize) -> f64 {
+    let server = Server::start(port).await;
+    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+    let gate = Arc::new(Semaphore::new(64));
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let addr = server.addr.clone();
+        let encoding = encoding.to_owned();
+        let tx = tx.clone();
+        let gate = gate.clone();
+        tasks.push(tokio::spawn(async move {
+            let permit = gate.acquire_owned().await.unwrap();
+            let mut tcp = open(&addr, &format!("cpu-{i}"), &encoding).await;
+            drop(permit);
+            let _ = tx.send(());
+            let mut buf = vec![0u8; 1 << 16];
+            while let Ok(k) = tcp.read(&mut buf).await {
+                if k == 0 {
+                    break;
+                }
+            }
+        }));
+    }
+    for _ in 0..n {
+        rx.recv().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = server.cpu_seconds();
+    for _ in 0..updates {
+        server.bump().await;
+        // more than a frame apart: every bump is its own render
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let spent = server.cpu_seconds() - before;
+    for t in tasks {
+        t.abort();
+    }
+    spent / (updates * n) as f64 * 1e6
+}
+
+/// Time from a bump to each of `n` streams getting its update: p50 and p99 per round, medians.
+async fn fanout(port: u16, encoding: &str, n: usize, rounds: usize) -> (f64, f64) {
+    let server = Server::start(port).await;
+    let (sent_tx, sent_rx) = watch::channel(Instant::now());
+    let (got_tx, mut got_rx) = mpsc::unbounded_channel::<f64>();
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
+    let gate = Arc::new(Semaphore::new(64));
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let addr = server.addr.clone();
+        let encoding = encoding.to_owned();
+        let (got_tx, ready_tx, gate) = (got_tx.clone(), ready_tx.clone(), gate.clone());
+        let sent_rx = sent_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let permit = gate.acquire_owned().await.unwrap();
+            let mut tcp = open(&addr, &format!("fan-{i}"), &encoding).await;
+            drop(permit);
+            let _ = ready_tx.send(());
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                match tcp.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        let at = *sent_rx.borrow();
+                        let _ = got_tx.send(at.elapsed().as_secs_f64() * 1000.0);
+                    }
+                }
+            }
+        }));
+    }
+    for _ in 0..n {
+        ready_rx.recv().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while got_rx.try_recv().is_ok() {}
+    let (mut p50s, mut p99s) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let _ = sent_tx.send(Instant::now());
+        server.bump().await;
+        let mut latencies = Vec::with_capacity(n);
+        while latencies.len() < n {
+            match tokio::time::timeout(Duration::from_secs(10), got_rx.recv()).await {
+                Ok(Some(ms)) => latencies.push(ms),
+                _ => break,
+            }
+        }
+        // a large update can arrive in several reads: keep the first per stream (approximately)
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        while got_rx.try_recv().is_ok() {}
+        latencies.sort_by(f64::total_cmp);
+        p50s.push(percentile(&latencies, 0.5));
+        p99s.push(percentile(&latencies, 0.99));
+    }
+    for t in tasks {
+        t.abort();
+    }
+    (median(p50s), median(p99s))
+}
+
+#[tokio::main]
+async fn main() {
+    let rounds = env_num("ROUNDS", 5);
+    let updates = env_num("UPDATES", 40);
+    let cpu_streams = env_num("CPU_STREAMS", 200);
+    let fan = env_num("FANOUT", 2000);
+
+    println!("== bytes on the wire per update (the leaderboard, 100 rows, one score changed)");
+    let server = Server::start(21301).await;
+    let sizes = bytes_per_update(&server, updates).await;
+    drop(server);
+    let identity = sizes[0].1;
+    for (encoding, bytes) in &sizes {
+        println!(
+            "  {encoding:<8} median {bytes:>8.0} bytes   {:>7.1} x smaller than identity",
+            identity / bytes
+        );
+    }
+
+    println!("== server CPU per update per stream ({cpu_streams} streams, {updates} updates)");
+    let mut per: Vec<(String, f64)> = Vec::new();
+    for (i, encoding) in ENCODINGS.iter().enumerate() {
+        let mut runs = Vec::new();
+        for _ in 0..rounds.min(3) {
+            runs.push(cpu_per_update(21310 + i as u16, encoding, cpu_streams, updates).await);
+        }
+        per.push(((*encoding).to_owned(), median(runs)));
+    }
+    let base = per[0].1;
+    for (encoding, us) in &per {
+        println!("  {encoding:<8} {us:>8.1} µs   {:.2} x identity", us / base);
+    }
+
+    println!("== fan-out: {fan} streams, one bump at a time ({rounds} rounds, medians)");
+    let (ip50, ip99) = fanout(21320, "identity", fan, rounds).await;
+    let (bp50, bp99) = fanout(21321, "br", fan, rounds).await;
+    println!("  identity p50 {ip50:.2} ms   p99 {ip99:.2} ms");
+    println!(
+        "  br       p50 {bp50:.2} ms   p99 {bp99:.2} ms   p99 {:.2} x identity",
+        bp99 / ip99
+    );
+}
