@@ -315,7 +315,7 @@ impl App {
 
     /// How responses are compressed. On by default: event streams (page streams, events,
     /// components) with one encoder per response flushed at every event (br, zstd or gzip, as the
-    /// browser accepts; see [`Compression`]), and full pages through tower-http's compression.
+    /// browser accepts; see [`Compression`]), and full pages in one go.
     /// `Compression::off()` turns both off.
     ///
     /// ```
@@ -419,10 +419,7 @@ impl App {
             &self.components,
         ));
         if self.compression.is_on() {
-            router = router
-                .layer(self.compression.layer())
-                // full pages and other bodies; it leaves event streams alone
-                .layer(tower_http::compression::CompressionLayer::new());
+            router = router.layer(self.compression.layer());
         }
         // inside out: tokens, then the cheap header check in front of them, then the user's
         if let Some(csrf) = self.csrf {
