@@ -58,7 +58,7 @@ pub use axum;
 pub use page::App;
 #[cfg(feature = "tls")]
 pub use serve::Tls;
-pub use serve::{Bound, DEFAULT_ADDR, Server, serve};
+pub use serve::{BODY_READ_TIMEOUT, Bound, DEFAULT_ADDR, Server, serve};
 
 /// An axum `Router` holding every `#[dstar::page]` in the binary (collected through
 /// `inventory`, no list to keep). `dstar::app!(state)` provides a router state for pages declared

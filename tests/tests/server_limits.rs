@@ -191,3 +191,33 @@ async fn shutdown_has_a_deadline_even_with_a_kept_stream_writer_and_a_hung_handl
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_trickled_body_gets_a_408_and_the_handler_never_sees_it() {
+    let echo = post(|dstar::Signals(s): dstar::Signals| async move { s.len().to_string() });
+    let router = Router::new().route("/signals", echo);
+    let (tx, rx) = oneshot::channel::<()>();
+    let bound = Server::from_router(router, Vec::new())
+        .default_addr("127.0.0.1:0")
+        .body_read_timeout(Duration::from_millis(300))
+        .shutdown_on(async {
+            let _ = rx.await;
+        })
+        .bind()
+        .await
+        .unwrap();
+    let addr = bound.local_addr();
+    let task = tokio::spawn(bound.run());
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"POST /signals HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":")
+        .await
+        .unwrap();
+    let answer = String::from_utf8_lossy(&expect_closed(&mut tcp).await).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.ends_with("the request body did not arrive in time"),
+        "{answer}"
+    );
+    tx.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}

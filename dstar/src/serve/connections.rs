@@ -1,6 +1,7 @@
 //! The accept loop shared by plain TCP and TLS: a connection cap, a header-read deadline, back-off
 //! on accept errors, and a graceful shutdown with a hard deadline.
 
+use super::body_deadline::DeadlineBody;
 use super::limits::Limits;
 use super::slow_start::FirstBytes;
 use axum::Router;
@@ -105,6 +106,7 @@ pub(crate) async fn serve<H: Handshake>(
         let watcher = graceful.watcher();
         let mut hard_stopped = hard_stopped.clone();
         let header_timeout = limits.header_read_timeout;
+        let body_timeout = limits.body_read_timeout;
         tokio::spawn(async move {
             let _permit = permit;
             let Some(io) = handshake.handshake(tcp).await else {
@@ -112,7 +114,8 @@ pub(crate) async fn serve<H: Handshake>(
             };
             let tls = handshake.is_tls();
             let service = tower::util::MapRequest::new(router, move |req: Request<Incoming>| {
-                let mut req = req.map(axum::body::Body::new);
+                let mut req =
+                    req.map(|body| axum::body::Body::new(DeadlineBody::new(body, body_timeout)));
                 req.extensions_mut().insert(ConnectInfo(peer));
                 if tls {
                     req.extensions_mut().insert(ServedOverTls);

@@ -3,11 +3,14 @@
 //! feature (`DSTAR_TLS=dev` or `DSTAR_TLS_CERT`/`DSTAR_TLS_KEY`), and a graceful shutdown on
 //! SIGINT and SIGTERM: in-flight responses complete, open streams end cleanly.
 
+mod body_deadline;
 mod connections;
 mod limits;
 mod slow_start;
 #[cfg(feature = "tls")]
 mod tls;
+pub use body_deadline::BODY_READ_TIMEOUT;
+pub(crate) use body_deadline::is_body_timeout;
 pub(crate) use connections::ServedOverTls;
 #[cfg(feature = "tls")]
 pub use tls::Tls;
@@ -106,7 +109,7 @@ impl Server {
     /// How long a client may take to send a request header (default 30 s, at most a day). An
     /// HTTP/1.1 client that trickles its header (slowloris), or any client that connects and
     /// sends nothing, is cut off after it; request bodies have their own deadline
-    /// ([`BODY_READ_TIMEOUT`](crate::signals::BODY_READ_TIMEOUT)). HTTP/2 connections are pinged
+    /// ([`body_read_timeout`](Server::body_read_timeout)). HTTP/2 connections are pinged
     /// every 20 s and dropped when the peer stops answering.
     ///
     /// ```
@@ -115,6 +118,20 @@ impl Server {
     /// ```
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.limits.header_read_timeout =
+            timeout.clamp(Duration::from_millis(1), limits::LONGEST_TIMEOUT);
+        self
+    }
+
+    /// How long a request body may take to arrive in full, from the moment its request came in
+    /// (default [`BODY_READ_TIMEOUT`](crate::BODY_READ_TIMEOUT), 30 s). A client that trickles
+    /// its body gets a `408` from the signals reader instead of holding its connection.
+    ///
+    /// ```
+    /// let server = dstar::Server::new(dstar::App::empty())
+    ///     .body_read_timeout(std::time::Duration::from_secs(120)); // slow uploads
+    /// ```
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.body_read_timeout =
             timeout.clamp(Duration::from_millis(1), limits::LONGEST_TIMEOUT);
         self
     }

@@ -10,8 +10,8 @@ mod remove;
 
 pub use patch::{PatchSignals, RawJson};
 pub use read::{
-    BODY_READ_TIMEOUT, DEFAULT_SIGNALS_LIMIT, Signals, SignalsConfig, SignalsRejection,
-    parse_signals, read_signals, signals_from_query,
+    DEFAULT_SIGNALS_LIMIT, Signals, SignalsConfig, SignalsRejection, parse_signals, read_signals,
+    signals_from_query,
 };
 pub use remove::{RemoveSignals, SignalPaths, remove_patch};
 

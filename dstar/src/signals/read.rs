@@ -137,24 +137,20 @@ pub async fn read_signals<T: DeserializeOwned>(req: Request) -> Result<T, Signal
     parse(&bytes)
 }
 
-/// How long a request body may take to arrive once the handler reads it: a client that trickles
-/// its body is cut off with a `408` instead of holding its connection and buffer forever.
-pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Reads the body up to `limit` bytes within [`BODY_READ_TIMEOUT`]. A body that arrives in one
-/// frame (the common case for small JSON) is used as it is, without copying.
+/// Reads the body up to `limit` bytes. A body that arrives in one frame (the common case for small
+/// JSON) is used as it is, without copying. Under `dstar::serve` a body has
+/// [`Server::body_read_timeout`](crate::Server::body_read_timeout) to arrive; past it this is a
+/// `408`.
 pub(crate) async fn read_body(
     body: axum::body::Body,
     limit: usize,
 ) -> Result<Bytes, SignalsRejection> {
-    tokio::time::timeout(BODY_READ_TIMEOUT, read_body_now(body, limit))
-        .await
-        .unwrap_or(Err(SignalsRejection::TimedOut))
-}
-
-async fn read_body_now(body: axum::body::Body, limit: usize) -> Result<Bytes, SignalsRejection> {
-    let read_error = |e: &dyn fmt::Display| {
-        SignalsRejection::Malformed(format!("could not read the request body: {e}"))
+    let read_error = |e: &(dyn std::error::Error + Send + Sync + 'static)| {
+        if crate::serve::is_body_timeout(e) {
+            SignalsRejection::TimedOut
+        } else {
+            SignalsRejection::Malformed(format!("could not read the request body: {e}"))
+        }
     };
     let mut body = Limited::new(body, limit);
     let first = match body.frame().await {
@@ -163,7 +159,7 @@ async fn read_body_now(body: axum::body::Body, limit: usize) -> Result<Bytes, Si
         Some(Err(e)) if e.is::<LengthLimitError>() => {
             return Err(SignalsRejection::TooLarge { limit });
         }
-        Some(Err(e)) => return Err(read_error(&e)),
+        Some(Err(e)) => return Err(read_error(&*e)),
     };
     if body.is_end_stream() {
         return Ok(first);
@@ -177,7 +173,7 @@ async fn read_body_now(body: axum::body::Body, limit: usize) -> Result<Bytes, Si
             Ok(all.freeze())
         }
         Err(e) if e.is::<LengthLimitError>() => Err(SignalsRejection::TooLarge { limit }),
-        Err(e) => Err(read_error(&e)),
+        Err(e) => Err(read_error(&*e)),
     }
 }
 
@@ -387,7 +383,8 @@ pub enum SignalsRejection {
     },
     /// A body that is not JSON (`text/plain`, a form): `415 Unsupported Media Type`.
     UnsupportedMediaType(String),
-    /// The body did not arrive within [`BODY_READ_TIMEOUT`]: `408 Request Timeout`.
+    /// The body did not arrive within the server's body deadline (under `dstar::serve`, see
+    /// [`Server::body_read_timeout`](crate::Server::body_read_timeout)): `408 Request Timeout`.
     TimedOut,
 }
 
@@ -416,11 +413,7 @@ impl fmt::Display for SignalsRejection {
                 write!(f, "signals payload too large: the limit is {limit} bytes")
             }
             SignalsRejection::UnsupportedMediaType(m) => f.write_str(m),
-            SignalsRejection::TimedOut => write!(
-                f,
-                "the request body did not arrive within {} s",
-                BODY_READ_TIMEOUT.as_secs()
-            ),
+            SignalsRejection::TimedOut => f.write_str("the request body did not arrive in time"),
         }
     }
 }

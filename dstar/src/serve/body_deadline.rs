@@ -1,0 +1,97 @@
+//! A deadline on reading a request body, from the moment the request arrived: a client that
+//! trickles its body (a byte every few seconds) cannot hold its connection and a handler's buffer
+//! forever. It lives in the server, whose runtime has timers, so extractors need none.
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::Sleep;
+
+/// How long a request body may take to arrive in full, by default
+/// ([`Server::body_read_timeout`](crate::Server::body_read_timeout)).
+///
+/// ```
+/// assert_eq!(dstar::BODY_READ_TIMEOUT.as_secs(), 30);
+/// ```
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The error a body past its deadline ends with; the signals reader answers it with a `408`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyTimedOut;
+
+impl fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the request body did not arrive in time")
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+/// Whether `error` (or what caused it) is a body deadline.
+pub(crate) fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<BodyTimedOut>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+pub(crate) struct DeadlineBody {
+    inner: Incoming,
+    /// `None` once the body ended.
+    deadline: Option<Pin<Box<Sleep>>>,
+}
+
+impl DeadlineBody {
+    pub(crate) fn new(inner: Incoming, timeout: Duration) -> Self {
+        let deadline = (!inner.is_end_stream()).then(|| Box::pin(tokio::time::sleep(timeout)));
+        DeadlineBody { inner, deadline }
+    }
+}
+
+impl Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(None) => {
+                this.deadline = None;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(frame)) => Poll::Ready(Some(frame.map_err(Into::into))),
+            Poll::Pending => {
+                let expired = this
+                    .deadline
+                    .as_mut()
+                    .is_some_and(|deadline| deadline.as_mut().poll(cx).is_ready());
+                if expired {
+                    this.deadline = None;
+                    Poll::Ready(Some(Err(Box::new(BodyTimedOut))))
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
