@@ -287,6 +287,7 @@ impl AuthorizeOutcome for bool {
 pub async fn unknown_event<P: Page>(uri: axum::http::Uri) -> Response {
     let name = uri.path().rsplit("/_event/").next().unwrap_or("");
     let known: Vec<&str> = P::Event::ALL.iter().map(|e| e.name()).collect();
+    tracing::debug!(page = P::NAME, event = name, "dstar: unknown event (404)");
     let message = format!(
         "unknown event `{name}` on page `{}`; events here: {}",
         P::NAME,

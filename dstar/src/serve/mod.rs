@@ -50,6 +50,7 @@ pub struct Server {
     default_addr: String,
     shutdown: Option<Shutdown>,
     limits: limits::Limits,
+    logging: bool,
     #[cfg(feature = "tls")]
     tls: Option<Tls>,
 }
@@ -90,9 +91,23 @@ impl Server {
             default_addr: DEFAULT_ADDR.to_owned(),
             shutdown: None,
             limits: limits::Limits::default(),
+            logging: true,
             #[cfg(feature = "tls")]
             tls: None,
         }
+    }
+
+    /// Whether [`run`](Server::run) installs a default `tracing` subscriber when the program has
+    /// none: a `fmt` subscriber on stderr honouring `RUST_LOG` (default `info`). On by default,
+    /// so handler errors, refused requests (`RUST_LOG=dstar=debug`) and warnings are seen; a
+    /// program that sets its own subscriber keeps it.
+    ///
+    /// ```
+    /// let server = dstar::Server::new(dstar::App::empty()).logging(false);
+    /// ```
+    pub fn logging(mut self, on: bool) -> Self {
+        self.logging = on;
+        self
     }
 
     /// The most connections served at once (default 25,000, or `DSTAR_MAX_CONNECTIONS`). Past it,
@@ -240,6 +255,9 @@ impl Bound {
             .take()
             .unwrap_or_else(|| Box::pin(shutdown_signal()));
         let limits = server.limits;
+        if server.logging {
+            install_logging();
+        }
         #[cfg(feature = "tls")]
         if let Some(tls) = server.tls.take().or_else(Tls::from_env) {
             let handshake = tls.handshake()?;
@@ -257,6 +275,19 @@ impl Bound {
         print_routes(&server.routes, &server.notes);
         connections::serve(listener, server.router, connections::Plain, limits, signal).await
     }
+}
+
+/// A `fmt` subscriber on stderr with `RUST_LOG` (default `info`), unless one is set already.
+fn install_logging() {
+    if tracing::dispatcher::has_been_set() {
+        return;
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn print_routes(routes: &[RouteInfo], notes: &[String]) {

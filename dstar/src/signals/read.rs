@@ -422,6 +422,9 @@ impl std::error::Error for SignalsRejection {}
 
 impl IntoResponse for SignalsRejection {
     fn into_response(self) -> Response {
-        (self.status(), self.to_string()).into_response()
+        let status = self.status();
+        let reason = self.to_string();
+        tracing::debug!(status = status.as_u16(), %reason, "dstar: request refused");
+        (status, reason).into_response()
     }
 }

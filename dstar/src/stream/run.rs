@@ -58,6 +58,7 @@ where
     Fut: Future<Output = Sse> + Send,
 {
     crate::sse::stream(move |sse| async move {
+        tracing::debug!("dstar stream opened");
         let PageStream {
             source,
             idle_check,
