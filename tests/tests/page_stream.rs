@@ -449,7 +449,10 @@ async fn a_reconnect_first_gets_a_fresh_render_so_nothing_published_meanwhile_is
     let events = first.next_events(1, WAIT).await;
     assert_patched_signals(&events, json!({ "tick": 1 }));
     let id = first.last_event_id().expect("the stream's id");
-    assert_eq!(id, dstar::stream::stream_id());
+    assert!(
+        id.starts_with(&format!("{}.", dstar::stream::stream_id())),
+        "{id}"
+    );
     // the connection drops; ticks go out while the tab is away
     drop(first);
     state.tick().await.unwrap();
@@ -611,5 +614,43 @@ async fn with_csrf_sessions_a_leaked_tab_id_cannot_end_another_users_stream() {
     state.pubsub.publish("probe", Msg(8)).await.unwrap();
     assert_patched_signals(&again.next_events(1, WAIT).await, json!({ "n": 8 }));
     drop((again, other));
+    settle_to_zero().await;
+}
+
+#[tokio::test]
+async fn two_live_tabs_sharing_an_id_do_not_evict_each_other_forever() {
+    let _serial = SERIAL.lock().await;
+    let state = AppState::default();
+    let client = TestClient::new(ticker_app(&state));
+    let mut a = client.stream("/ticker", json!({ "tabId": "twin" })).await;
+    state.tick().await.unwrap();
+    a.next_events(1, WAIT).await;
+    let a_id = a.last_event_id().unwrap();
+    // a second live tab with the same id (a copy made some way the layout cannot see) takes over
+    let mut b = client.stream("/ticker", json!({ "tabId": "twin" })).await;
+    assert!(a.until_end(WAIT).await.is_some());
+    // the first tab's Datastar reconnects (retry: 'always'): instead of evicting the second, it
+    // is told to draw a new tab id and reload
+    let mut back = client
+        .reconnect("/ticker", json!({ "tabId": "twin" }), &a_id)
+        .await;
+    let events = back.next_events(1, WAIT).await;
+    let script = events[0].value("elements").unwrap();
+    assert!(
+        script.contains("sessionStorage.removeItem('_ds_tab'); location.reload()"),
+        "{script}"
+    );
+    // the second tab kept its stream
+    state.tick().await.unwrap();
+    assert_patched_signals(&b.next_events(1, WAIT).await, json!({ "tick": 2 }));
+    // and its own reconnect (a network drop) takes its slot back as usual
+    let b_id = b.last_event_id().unwrap();
+    drop(b);
+    let mut b_again = client
+        .reconnect("/ticker", json!({ "tabId": "twin" }), &b_id)
+        .await;
+    let events = b_again.next_events(1, WAIT).await;
+    assert_patched_element(&events, "#ds-page");
+    drop((back, b_again));
     settle_to_zero().await;
 }

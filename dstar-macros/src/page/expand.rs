@@ -480,11 +480,10 @@ fn stream_handler(
         let __scope = ::dstar::stream::dedup_scope(#page_name, #key, &__parts.extensions);
     };
     let claim = quote! {
-        let __claim = match (__scope, __tab) {
-            (::dstar::__private::core::option::Option::Some(scope), ::dstar::__private::core::option::Option::Some(tab)) => {
-                ::dstar::__private::core::option::Option::Some(::dstar::stream::StreamRegistry::global().claim(&scope, &tab))
-            }
-            _ => ::dstar::__private::core::option::Option::None,
+        let __number = ::dstar::page::next_stream_number();
+        let __claim = match ::dstar::stream::claim_page_stream(__scope, __tab, __previous, __number) {
+            ::dstar::__private::core::result::Result::Ok(claim) => claim,
+            ::dstar::__private::core::result::Result::Err(r) => return r,
         };
     };
     let guard = if stream.on_disconnect {
@@ -548,6 +547,7 @@ fn stream_handler(
             #authorize
             // a reconnect first gets a fresh render, made by the page's own mount
             let __reconnect = ::dstar::stream::Reconnect::from_headers(&__parts.headers);
+            let __previous = ::dstar::stream::previous_stream(&__parts.headers);
             let __template = ::dstar::page::ViewTemplate::new(&__parts);
             #scope
             #extract
@@ -567,7 +567,7 @@ fn stream_handler(
                 idle_check: ::dstar::__private::core::time::Duration::from_millis(#idle),
                 claim: __claim,
                 guard: #guard,
-                first: ::dstar::page::stream_start(__reconnect, __view),
+                first: ::dstar::page::stream_start(__reconnect, __number, __view),
             };
             let __response = ::dstar::stream::run(__stream, #on_message);
             ::dstar::__private::axum::response::IntoResponse::into_response(__response)

@@ -336,6 +336,12 @@ pub fn page_root(body: maud::Markup) -> maud::Markup {
     maud::html! { div id=(PAGE_ROOT_ID) style="display:contents" { (body) } }
 }
 
+/// A new page stream's number (its id's last part).
+#[doc(hidden)]
+pub fn next_stream_number() -> u64 {
+    crate::stream::next_stream_number()
+}
+
 /// The GET request of the page a stream belongs to (the same URI, headers and extensions), kept
 /// by the stream so the page's own `mount` can render it again: for the catch-up, and for every
 /// change of a live page.
@@ -414,10 +420,11 @@ pub fn live_update(view: Result<maud::Markup, Response>) -> Sse {
 #[doc(hidden)]
 pub fn stream_start(
     reconnect: crate::stream::Reconnect,
+    number: u64,
     view: Option<Result<maud::Markup, Response>>,
 ) -> Sse {
     let mut sse = Sse::new();
-    sse.event_id(crate::stream::stream_id());
+    sse.event_id(&format!("{}.{number}", crate::stream::stream_id()));
     if reconnect.reloads() {
         tracing::debug!("dstar: a new build is serving; reloading the page");
         let _ = sse.send(crate::scripts::ExecuteScript::new("location.reload()"));

@@ -26,7 +26,10 @@ pub use pubsub::{
 #[cfg(feature = "redis")]
 pub use redis::{PUBLISH_TIMEOUT as REDIS_PUBLISH_TIMEOUT, RedisBackend};
 pub use registry::{Claim, StreamRegistry, set_announce};
-pub use run::{PageStream, Reconnect, build_id, dedup_scope, live_reload, run, stream_id};
+pub(crate) use run::next_stream_number;
+pub use run::{
+    PageStream, Reconnect, build_id, dedup_scope, live_reload, previous_stream, run, stream_id,
+};
 pub use tab::{TAB_HEADER, read_tab_id, start_stream, valid_tab_id};
 
 use crate::Sse;
@@ -38,6 +41,32 @@ use std::sync::Mutex;
 use std::task::Poll;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
+
+/// Claims the per-tab slot of a page stream (numbered `number`), unless the stream this client
+/// last had lost its slot to another live tab with the same id: then the page is told to draw a
+/// new tab id and reload, instead of evicting the other tab, which would evict it back, forever.
+#[doc(hidden)]
+#[allow(clippy::result_large_err)]
+pub fn claim_page_stream(
+    scope: Option<String>,
+    tab: Option<String>,
+    previous: Option<u64>,
+    number: u64,
+) -> Result<Option<Claim>, axum::response::Response> {
+    let (Some(scope), Some(tab)) = (scope, tab) else {
+        return Ok(None);
+    };
+    let registry = StreamRegistry::global();
+    if previous.is_some_and(|last| registry.superseded(&scope, &tab, last)) {
+        tracing::debug!("dstar: two live tabs share a tab id; the older one draws a new one");
+        let mut sse = Sse::new();
+        let _ = sse.send(crate::scripts::ExecuteScript::new(
+            "sessionStorage.removeItem('_ds_tab'); location.reload()",
+        ));
+        return Err(sse.into_response());
+    }
+    Ok(Some(registry.claim_as(&scope, &tab, number)))
+}
 
 /// The liveness check interval when a page sets none.
 pub const DEFAULT_IDLE_CHECK: Duration = Duration::from_secs(30);

@@ -21,6 +21,9 @@ struct TakeOver {
     /// When the slot was claimed ([`claim_time`]): a notice from another node ends this stream
     /// only if its claim is newer, so a late or replayed notice cannot end a live stream.
     claimed_at: u64,
+    /// The stream number of the holder, and of the stream it took the slot from (0: none).
+    stream: u64,
+    replaced: u64,
 }
 
 /// Microseconds since the Unix epoch, strictly increasing within the process. Nodes compare
@@ -107,13 +110,28 @@ impl StreamRegistry {
     /// let claim = dstar::stream::StreamRegistry::global().claim("scope", "tab");
     /// ```
     pub fn claim(&'static self, scope: &str, tab: &str) -> Claim {
+        self.claim_as(scope, tab, 0)
+    }
+
+    /// [`claim`](StreamRegistry::claim) by the page stream numbered `stream` (see
+    /// [`superseded`](StreamRegistry::superseded)).
+    ///
+    /// ```
+    /// let claim = dstar::stream::StreamRegistry::global().claim_as("claim-as-doc", "t", 7);
+    /// ```
+    pub fn claim_as(&'static self, scope: &str, tab: &str, stream: u64) -> Claim {
         let key: Key = key(scope, tab).into();
         let claimed_at = claim_time();
+        let mut entries = self.lock();
+        let replaced = entries.get(&key).map_or(0, |old| old.stream);
         let flag = Arc::new(TakeOver {
             claimed_at,
+            stream,
+            replaced,
             ..TakeOver::default()
         });
-        let previous = self.lock().insert(key.clone(), flag.clone());
+        let previous = entries.insert(key.clone(), flag.clone());
+        drop(entries);
         if let Some(old) = previous {
             old.take_over();
         }
@@ -163,6 +181,28 @@ impl StreamRegistry {
         drop(entries);
         flag.take_over();
         true
+    }
+
+    /// Whether the stream numbered `stream` lost its slot to another live stream of the same
+    /// (scope, tab): two live tabs share a tab id. Its client must not take the slot back (they
+    /// would evict each other forever); a new tab id ends the contest.
+    ///
+    /// ```
+    /// let r = dstar::stream::StreamRegistry::global();
+    /// let first = r.claim_as("superseded-doc", "t", 1);
+    /// let second = r.claim_as("superseded-doc", "t", 2);
+    /// assert!(r.superseded("superseded-doc", "t", 1));
+    /// assert!(!r.superseded("superseded-doc", "t", 2));
+    /// # drop((first, second));
+    /// ```
+    pub fn superseded(&self, scope: &str, tab: &str, stream: u64) -> bool {
+        stream != 0
+            && self
+                .lock()
+                .get(key(scope, tab).as_str())
+                .is_some_and(|holder| {
+                    holder.replaced == stream && !holder.taken.load(Ordering::SeqCst)
+                })
     }
 
     /// How many (scope, tab) slots are held.

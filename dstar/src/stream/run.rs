@@ -150,7 +150,7 @@ impl Reconnect {
     /// assert_eq!(Reconnect::from_headers(&headers), Reconnect::First);
     /// headers.insert("last-event-id", dstar::stream::stream_id().parse().unwrap());
     /// assert_eq!(Reconnect::from_headers(&headers), Reconnect::SameBuild);
-    /// headers.insert("last-event-id", "ds1.other-build.x".parse().unwrap());
+    /// headers.insert("last-event-id", "ds1.other-build.x.1".parse().unwrap());
     /// assert_eq!(Reconnect::from_headers(&headers), Reconnect::NewBuild);
     /// ```
     pub fn from_headers(headers: &HeaderMap) -> Reconnect {
@@ -163,8 +163,7 @@ impl Reconnect {
         };
         let build = last
             .strip_prefix("ds1.")
-            .and_then(|rest| rest.rsplit_once('.'))
-            .map(|(build, _boot)| build);
+            .and_then(|rest| rest.split('.').next());
         if build == Some(build_id()) {
             Reconnect::SameBuild
         } else {
@@ -191,6 +190,27 @@ impl Reconnect {
     pub fn catches_up(self) -> bool {
         self != Reconnect::First && !self.reloads()
     }
+}
+
+/// A fresh number for a page stream (never 0): its id is `{stream_id()}.{number}`.
+pub(crate) fn next_stream_number() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The number of the stream a reconnecting client last had, from its `Last-Event-ID`, when that
+/// stream was served by this process.
+///
+/// ```
+/// let mut headers = axum::http::HeaderMap::new();
+/// let id = format!("{}.42", dstar::stream::stream_id());
+/// headers.insert("last-event-id", id.parse().unwrap());
+/// assert_eq!(dstar::stream::previous_stream(&headers), Some(42));
+/// ```
+pub fn previous_stream(headers: &HeaderMap) -> Option<u64> {
+    let last = headers.get("last-event-id")?.to_str().ok()?;
+    let (process, number) = last.rsplit_once('.')?;
+    (process == stream_id()).then(|| number.parse().ok())?
 }
 
 /// The id every page stream sends first, `ds1.{build}.{boot}`: the client sends it back as
