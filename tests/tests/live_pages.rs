@@ -107,3 +107,55 @@ async fn the_bump_event_changes_a_score_and_every_live_page_sees_it() {
         assert_eq!(scores(&events[0]).iter().sum::<u64>(), total);
     }
 }
+
+/// A live page whose state is an `Arc` (no `FromRef` impl is possible for it): the page says
+/// where its `PubSub` is with a `pubsub` hook.
+struct Shop {
+    pubsub: dstar::stream::PubSub,
+    stock: std::sync::atomic::AtomicU64,
+}
+
+struct Stock {
+    count: u64,
+}
+
+#[dstar::page("/stock", state = std::sync::Arc<Shop>, live = ["stock", "prices"], frame = "5ms")]
+impl Stock {
+    fn mount(
+        dstar::axum::extract::State(shop): dstar::axum::extract::State<std::sync::Arc<Shop>>,
+    ) -> Self {
+        Stock {
+            count: shop.stock.load(std::sync::atomic::Ordering::SeqCst),
+        }
+    }
+
+    fn render(&self) -> dstar::Markup {
+        dstar::html! { p #stock data-init=(connect()) { (self.count) } }
+    }
+
+    fn pubsub(shop: &std::sync::Arc<Shop>) -> dstar::stream::PubSub {
+        shop.pubsub.clone()
+    }
+}
+
+#[tokio::test]
+async fn a_live_page_with_an_arc_state_names_its_pubsub_and_hears_every_topic() {
+    let shop = std::sync::Arc::new(Shop {
+        pubsub: dstar::stream::PubSub::new(),
+        stock: std::sync::atomic::AtomicU64::new(0),
+    });
+    let app = dstar::App::empty()
+        .page::<Stock>()
+        .state(shop.clone())
+        .build();
+    let client = TestClient::new(app);
+    let mut stream = client.stream("/stock", json!({})).await;
+    for (topic, count) in [("stock", 5u64), ("prices", 9)] {
+        shop.stock.store(count, std::sync::atomic::Ordering::SeqCst);
+        shop.pubsub.publish(topic, ()).await.unwrap();
+        let events = stream.next_events(1, WAIT).await;
+        let html = events[0].value("elements").unwrap();
+        assert!(html.contains(r#"<p id="stock" data-init="#), "{html}");
+        assert!(html.contains(&format!(">{count}</p>")), "{topic}: {html}");
+    }
+}

@@ -521,13 +521,25 @@ fn stream_handler(
                 },
             )
         }
-        StreamKind::Live { topics, frame_ms } => (
+        StreamKind::Live {
+            topics,
+            frame_ms,
+            pubsub_hook,
+        } => (
             quote!(let _ = (&mut __parts, __body);),
-            quote! {{
-                let __pubsub: ::dstar::stream::PubSub =
-                    ::dstar::__private::axum::extract::FromRef::from_ref(&__state);
-                __pubsub.changes(&[#(#topics),*], ::dstar::__private::core::time::Duration::from_millis(#frame_ms))
-            }},
+            {
+                let pubsub = if *pubsub_hook {
+                    quote!(Self::pubsub(&__state))
+                } else {
+                    quote!(::dstar::__private::axum::extract::FromRef::from_ref(
+                        &__state
+                    ))
+                };
+                quote! {{
+                    let __pubsub: ::dstar::stream::PubSub = #pubsub;
+                    __pubsub.changes(&[#(#topics),*], ::dstar::__private::core::time::Duration::from_millis(#frame_ms))
+                }}
+            },
             quote! {{
                 let __state = ::dstar::__private::core::clone::Clone::clone(&__state);
                 let __template = ::dstar::__private::core::clone::Clone::clone(&__template);

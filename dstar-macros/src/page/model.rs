@@ -158,7 +158,12 @@ pub(crate) enum StreamKind {
         sse_first: bool,
     },
     /// `live = …`: every message re-renders the page (fat morph), at most once per frame.
-    Live { topics: Vec<LitStr>, frame_ms: u64 },
+    Live {
+        topics: Vec<LitStr>,
+        frame_ms: u64,
+        /// `fn pubsub(state: &S) -> PubSub` in the impl; else `PubSub: FromRef<S>`.
+        pubsub_hook: bool,
+    },
 }
 
 pub(crate) struct Page {
@@ -208,6 +213,7 @@ impl Page {
         let mut on_message: Option<(&ImplItemFn, bool)> = None;
         let mut on_disconnect = false;
         let mut stream_key: Option<&ImplItemFn> = None;
+        let mut pubsub: Option<&ImplItemFn> = None;
         for it in &item.items {
             let ImplItem::Fn(f) = it else { continue };
             let event_attr = f.attrs.iter().find(|a| a.path().is_ident("event"));
@@ -278,6 +284,15 @@ impl Page {
                     }
                     on_disconnect = true;
                 }
+                "pubsub" => {
+                    if f.sig.asyncness.is_some() || f.sig.inputs.len() != 1 {
+                        cx.error(
+                            &f.sig,
+                            "`pubsub` is `fn pubsub(state: &State) -> PubSub`: where a `live` page listens",
+                        );
+                    }
+                    pubsub = Some(f);
+                }
                 "stream_key" => {
                     if f.sig.asyncness.is_some() || f.sig.inputs.len() != 1 {
                         cx.error(
@@ -298,11 +313,26 @@ impl Page {
                 );
             }
             let frame_ms = page.args.frame_ms.as_ref().map_or(16, |(_, ms)| *ms);
+            if page.args.state.is_none() {
+                cx.error(
+                    &key,
+                    "a `live` page listens on a `PubSub` in its state: add `state = T` (with `fn pubsub(state: &T) -> PubSub`, or `PubSub: FromRef<T>`)",
+                );
+            }
             page.stream = Some(Stream {
-                kind: StreamKind::Live { topics, frame_ms },
+                kind: StreamKind::Live {
+                    topics,
+                    frame_ms,
+                    pubsub_hook: pubsub.is_some(),
+                },
                 on_disconnect,
                 stream_key: stream_key.is_some(),
             });
+        } else if let Some(f) = pubsub {
+            cx.error(
+                &f.sig.ident,
+                "`pubsub` tells a `live` page where to listen: add `live = \"topic\"` to the attribute",
+            );
         } else if let Some((key, _)) = &page.args.frame_ms {
             cx.error(
                 key,

@@ -1,4 +1,4 @@
-//! A deadline on reading a request body, from the moment the request arrived: a client that
+//! A deadline on reading a request body, from the handler's first read: a client that
 //! trickles its body (a byte every few seconds) cannot hold its connection and a handler's buffer
 //! forever. It lives in the server, whose runtime has timers, so extractors need none.
 
@@ -46,14 +46,21 @@ pub(crate) fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool
 
 pub(crate) struct DeadlineBody {
     inner: Incoming,
-    /// `None` once the body ended.
+    timeout: Duration,
+    /// Set at the first read (so `Expect: 100-continue`, which hyper answers then, starts the
+    /// clock only when the handler wants the body); `None` again once the body ended.
     deadline: Option<Pin<Box<Sleep>>>,
+    ended: bool,
 }
 
 impl DeadlineBody {
     pub(crate) fn new(inner: Incoming, timeout: Duration) -> Self {
-        let deadline = (!inner.is_end_stream()).then(|| Box::pin(tokio::time::sleep(timeout)));
-        DeadlineBody { inner, deadline }
+        DeadlineBody {
+            inner,
+            timeout,
+            deadline: None,
+            ended: false,
+        }
     }
 }
 
@@ -66,9 +73,13 @@ impl Body for DeadlineBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
+        if this.deadline.is_none() && !this.ended {
+            this.deadline = Some(Box::pin(tokio::time::sleep(this.timeout)));
+        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(None) => {
                 this.deadline = None;
+                this.ended = true;
                 Poll::Ready(None)
             }
             Poll::Ready(Some(frame)) => Poll::Ready(Some(frame.map_err(Into::into))),
@@ -79,6 +90,7 @@ impl Body for DeadlineBody {
                     .is_some_and(|deadline| deadline.as_mut().poll(cx).is_ready());
                 if expired {
                     this.deadline = None;
+                    this.ended = true;
                     Poll::Ready(Some(Err(Box::new(BodyTimedOut))))
                 } else {
                     Poll::Pending

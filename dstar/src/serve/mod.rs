@@ -137,7 +137,7 @@ impl Server {
         self
     }
 
-    /// How long a request body may take to arrive in full, from the moment its request came in
+    /// How long a request body may take to arrive in full, from the handler's first read
     /// (default [`BODY_READ_TIMEOUT`](crate::BODY_READ_TIMEOUT), 30 s). A client that trickles
     /// its body gets a `408` from the signals reader instead of holding its connection.
     ///

@@ -172,12 +172,12 @@ impl Compression {
         match encoding {
             Encoding::Brotli => {
                 let (quality, lgwin) = self.brotli.unwrap_or((5, 18));
-                Box::new(brotli::CompressorWriter::new(
+                Box::new(BrotliEncoder(Some(brotli::CompressorWriter::new(
                     Vec::new(),
                     4096,
                     quality,
                     lgwin,
-                ))
+                ))))
             }
             Encoding::Zstd => {
                 let level = self.zstd.unwrap_or(3);
@@ -230,19 +230,19 @@ trait Encoder: Send {
     fn finish(&mut self) -> std::io::Result<Vec<u8>>;
 }
 
-impl Encoder for brotli::CompressorWriter<Vec<u8>> {
+struct BrotliEncoder(Option<brotli::CompressorWriter<Vec<u8>>>);
+
+impl Encoder for BrotliEncoder {
     fn encode(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>> {
-        self.write_all(frame)?;
-        self.flush()?;
-        Ok(std::mem::take(self.get_mut()))
+        let encoder = self.0.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?;
+        encoder.write_all(frame)?;
+        encoder.flush()?;
+        Ok(std::mem::take(encoder.get_mut()))
     }
 
     fn finish(&mut self) -> std::io::Result<Vec<u8>> {
-        // brotli ends a stream with its last meta-block; a flushed stream that just stops is
-        // still decodable to its last flush, and every frame was flushed already
-        let empty = brotli::CompressorWriter::new(Vec::new(), 16, 0, 10);
-        let done = std::mem::replace(self, empty).into_inner();
-        Ok(done)
+        // into_inner writes brotli's last meta-block
+        Ok(self.0.take().map(|e| e.into_inner()).unwrap_or_default())
     }
 }
 
@@ -341,9 +341,19 @@ fn is_event_stream(headers: &HeaderMap) -> bool {
         .is_some_and(|ct| ct.starts_with("text/event-stream"))
 }
 
-/// A whole response worth compressing in one go: text (a page, a script) of a known, modest size.
+/// A whole response worth compressing in one go: a `200` with text (a page, a script) of a known,
+/// modest size, that does not forbid transforms.
 fn is_compressible_page(response: &Response) -> bool {
     let headers = response.headers();
+    if response.status() != axum::http::StatusCode::OK
+        || headers.contains_key(header::CONTENT_RANGE)
+        || headers
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|cc| cc.to_ascii_lowercase().contains("no-transform"))
+    {
+        return false;
+    }
     let text = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -366,7 +376,9 @@ fn is_compressible_page(response: &Response) -> bool {
 
 /// Smaller pages are not worth a compressor; bigger ones are not buffered here.
 const MIN_PAGE: usize = 512;
-const MAX_PAGE: usize = 8 << 20;
+const MAX_PAGE: usize = 1 << 20;
+/// Past this size a page is compressed on the blocking pool, not on a worker thread.
+const BLOCKING_PAGE: usize = 64 << 10;
 
 /// Compresses a whole page in one go (no per-stream state to keep).
 async fn compress_page(response: Response, encoding: Encoding, config: &Compression) -> Response {
@@ -382,15 +394,24 @@ async fn compress_page(response: Response, encoding: Encoding, config: &Compress
                 .into_response();
         }
     };
-    let mut encoder = config.encoder(encoding);
-    let compressed = encoder.encode(&bytes).and_then(|mut out| {
-        encoder.finish().map(|rest| {
-            out.extend_from_slice(&rest);
-            out
+    let config = *config;
+    let page = bytes.clone();
+    let compress = move || {
+        let mut encoder = config.encoder(encoding);
+        encoder.encode(&page).and_then(|mut out| {
+            out.extend_from_slice(&encoder.finish()?);
+            Ok(out)
         })
-    });
+    };
+    let compressed = if bytes.len() > BLOCKING_PAGE {
+        tokio::task::spawn_blocking(compress)
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    } else {
+        compress()
+    };
     let headers = &mut parts.headers;
-    headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    add_vary(headers);
     match compressed {
         Ok(out) => {
             headers.insert(
@@ -398,9 +419,32 @@ async fn compress_page(response: Response, encoding: Encoding, config: &Compress
                 HeaderValue::from_static(encoding.name()),
             );
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(out.len()));
+            // the bytes differ now: a strong validator of the identity body would lie
+            if let Some(etag) = headers.get(header::ETAG).cloned() {
+                if !etag.as_bytes().starts_with(b"W/") {
+                    let mut weak = b"W/".to_vec();
+                    weak.extend_from_slice(etag.as_bytes());
+                    if let Ok(weak) = HeaderValue::from_bytes(&weak) {
+                        headers.insert(header::ETAG, weak);
+                    }
+                }
+            }
             Response::from_parts(parts, Body::from(out))
         }
         Err(_) => Response::from_parts(parts, Body::from(bytes)),
+    }
+}
+
+/// Adds `Vary: accept-encoding` once (not again, and not next to `Vary: *`).
+fn add_vary(headers: &mut HeaderMap) {
+    let present = headers.get_all(header::VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == "*" || t.trim().eq_ignore_ascii_case("accept-encoding"))
+        })
+    });
+    if !present {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
 }
 
@@ -409,9 +453,7 @@ fn compress(mut response: Response, encoding: Option<Encoding>, config: &Compres
         return response;
     }
     // the answer depends on Accept-Encoding, compressed or not
-    response
-        .headers_mut()
-        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    add_vary(response.headers_mut());
     let Some(encoding) = encoding else {
         return response;
     };
