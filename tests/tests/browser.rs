@@ -203,6 +203,22 @@ async fn http(port: u16, method: &str, path: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Waits (10 s at most) until the server holds exactly `n` live streams.
+async fn wait_for_streams(port: u16, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = live_streams(port).await;
+        if now == n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{now} live streams, expected {n}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn live_streams(port: u16) -> u64 {
     let text = http(port, "GET", "/_dstar/stats").await;
     let body = text.rsplit("\r\n\r\n").next().unwrap_or("");
@@ -269,11 +285,7 @@ async fn the_ticker_updates_live_and_one_tab_keeps_one_stream() {
     let browser = Browser::start().await;
     let url = format!("http://127.0.0.1:{port}/ticker");
     browser.client.goto(&url).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while live_streams(port).await != 1 {
-        assert!(Instant::now() < deadline, "the stream did not open");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_streams(port, 1).await;
     // a broadcast from the server shows up in the page
     assert!(
         http(port, "POST", "/ticker/_event/bump")
@@ -289,15 +301,7 @@ async fn the_ticker_updates_live_and_one_tab_keeps_one_stream() {
         browser.wait_text("#tick", "1").await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while live_streams(port).await != 1 {
-        assert!(
-            Instant::now() < deadline,
-            "streams: {}",
-            live_streams(port).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_streams(port, 1).await;
     assert!(
         http(port, "POST", "/ticker/_event/bump")
             .await
@@ -497,9 +501,6 @@ async fn a_duplicated_tab_does_not_steal_the_original_tabs_stream() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     browser.client.switch_to_window(copy.clone()).await.unwrap();
-    let copy_tab = browser
-        .js("return document.body.dataset.signalsTabId ?? null")
-        .await;
     next_tick(&browser, "0").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     // after 3 s both windows still receive ticks
@@ -508,15 +509,7 @@ async fn a_duplicated_tab_does_not_steal_the_original_tabs_stream() {
         let now = browser.text("#tick").await;
         next_tick(&browser, &now).await;
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while live_streams(port).await != 2 {
-        assert!(
-            Instant::now() < deadline,
-            "streams: {} (copy's tab attribute {copy_tab})",
-            live_streams(port).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_streams(port, 2).await;
     browser.client.close().await.unwrap();
 }
 
@@ -540,11 +533,7 @@ async fn live_reload_reloads_the_page_when_a_new_build_serves_it() {
         .await
         .unwrap();
     browser.wait_text("h1", "Tick 0").await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while live_streams(port).await != 1 {
-        assert!(Instant::now() < deadline, "the stream did not open");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_streams(port, 1).await;
     browser.js("window.__mark = 1; return true").await;
     // an edit and `cargo run` again: a new build with a new template
     drop(server);
@@ -587,11 +576,7 @@ async fn the_leaderboard_is_re_rendered_live_compressed() {
         .await
         .unwrap();
     browser.wait_text("h1", "Leaderboard").await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while live_streams(port).await != 1 {
-        assert!(Instant::now() < deadline, "the stream did not open");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_streams(port, 1).await;
     let before = score_sum(&browser).await;
     assert!(before > 0);
     // the Bump button, and bumps from elsewhere: the whole table is morphed each time
