@@ -16,6 +16,23 @@ pub async fn send(app: Router, req: Request<Body>) -> (Response<()>, bytes::Byte
     (Response::from_parts(parts, ()), bytes)
 }
 
+/// Runs `test` again in a child process of this test binary with `var=value`, for tests that
+/// touch process-wide state (a shutdown ends every stream of the process; the client script is
+/// read once). Returns true in the child, which then runs the test body; the parent asserts the
+/// child passed and returns false.
+pub fn in_child(test: &str, var: &str, value: &std::ffi::OsStr) -> bool {
+    if std::env::var_os(var).is_some() {
+        return true;
+    }
+    let status = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(var, value)
+        .status()
+        .expect("the child test runs");
+    assert!(status.success(), "child run of {test} failed");
+    false
+}
+
 /// A free loopback port (bound, read and released).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -5,7 +5,6 @@ use axum::body::Body;
 use axum::http::Request;
 use dstar::prelude::*;
 use dstar_tests::send;
-use std::process::Command;
 
 #[derive(Default)]
 struct Home;
@@ -17,19 +16,7 @@ impl Home {
     }
 }
 
-/// Runs `test` in a child process with `var=value`; returns true in the child.
-fn in_child(test: &str, var: &str, value: &std::ffi::OsStr) -> bool {
-    if std::env::var_os(var).is_some() {
-        return true;
-    }
-    let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(var, value)
-        .status()
-        .unwrap();
-    assert!(status.success(), "child run of {test} failed");
-    false
-}
+use dstar_tests::in_child;
 
 async fn get(app: axum::Router, path: &str) -> (u16, String, String) {
     let (res, body) = send(app, Request::get(path).body(Body::empty()).unwrap()).await;

@@ -217,16 +217,11 @@ async fn plain_tcp_speaks_h2c_with_prior_knowledge_and_http1() {
 #[tokio::test]
 async fn shutdown_completes_in_flight_events_and_ends_streams_cleanly() {
     // shutdown ends every stream of the process: run in a child so other tests are not touched
-    if std::env::var_os("DSTAR_TEST_SERVE_CHILD").is_none() {
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "shutdown_completes_in_flight_events_and_ends_streams_cleanly",
-            ])
-            .env("DSTAR_TEST_SERVE_CHILD", "1")
-            .status()
-            .unwrap();
-        assert!(status.success());
+    if !dstar_tests::in_child(
+        "shutdown_completes_in_flight_events_and_ends_streams_cleanly",
+        "DSTAR_TEST_SERVE_CHILD",
+        "1".as_ref(),
+    ) {
         return;
     }
     let (addr, stop, task) = start(None).await;

@@ -145,16 +145,11 @@ async fn handlers_can_read_the_peer_address() {
 #[tokio::test]
 async fn shutdown_has_a_deadline_even_with_a_kept_stream_writer_and_a_hung_handler() {
     // shutdown ends every stream of the process: run in a child so other tests are not touched
-    if std::env::var_os("DSTAR_TEST_LIMITS_CHILD").is_none() {
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "shutdown_has_a_deadline_even_with_a_kept_stream_writer_and_a_hung_handler",
-            ])
-            .env("DSTAR_TEST_LIMITS_CHILD", "1")
-            .status()
-            .unwrap();
-        assert!(status.success());
+    if !dstar_tests::in_child(
+        "shutdown_has_a_deadline_even_with_a_kept_stream_writer_and_a_hung_handler",
+        "DSTAR_TEST_LIMITS_CHILD",
+        "1".as_ref(),
+    ) {
         return;
     }
     let (addr, stop, task) = start(|s| s.shutdown_timeout(Duration::from_millis(500))).await;
