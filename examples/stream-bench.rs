@@ -467,7 +467,11 @@ async fn start_redis(port: u16) -> Child {
 async fn publish_rate(publishers: usize, seconds: f64, rounds: usize) {
     let port = 21220;
     let mut redis = start_redis(port).await;
-    let pubsub = dstar::stream::PubSub::redis(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let pubsub = dstar::stream::PubSub::redis_with_key(
+        &format!("redis://127.0.0.1:{port}"),
+        dstar::secret::AppKey::random(),
+    )
+    .unwrap();
     let mut sub = pubsub.subscribe::<u64>("bench");
     let drain = tokio::spawn(async move {
         use dstar::stream::Source;

@@ -183,7 +183,11 @@ async fn publishing_while_redis_is_down_fails_fast() {
         return;
     }
     let port = free_port(); // nothing listens here
-    let pubsub = dstar::stream::PubSub::redis(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let pubsub = dstar::stream::PubSub::redis_with_key(
+        &format!("redis://127.0.0.1:{port}"),
+        dstar::secret::AppKey::random(),
+    )
+    .unwrap();
     let started = Instant::now();
     let err = pubsub.publish("t", 1u32).await.unwrap_err();
     assert!(
@@ -216,7 +220,11 @@ async fn topics_without_subscribers_are_forgotten_in_memory_and_in_redis() {
     }
     let redis_port = free_port();
     let _redis = redis_server(redis_port).await;
-    let pubsub = dstar::stream::PubSub::redis(&format!("redis://127.0.0.1:{redis_port}")).unwrap();
+    let pubsub = dstar::stream::PubSub::redis_with_key(
+        &format!("redis://127.0.0.1:{redis_port}"),
+        dstar::secret::AppKey::random(),
+    )
+    .unwrap();
     // one topic that stays, to see the subscription connection is really up
     let kept = pubsub.subscribe::<u64>("kept");
     let deadline = Instant::now() + Duration::from_secs(10);

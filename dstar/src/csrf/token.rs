@@ -36,7 +36,8 @@ pub const SECURE_COOKIE_NAME: &str = "__Host-dstar_csrf";
 ///
 /// ```
 /// use dstar::csrf::Csrf;
-/// let app = dstar::App::empty().csrf(Csrf::from_env());
+/// // in production: Csrf::from_env() (DSTAR_SECRET, or a key file that survives restarts)
+/// let app = dstar::App::empty().csrf(Csrf::new(b"a secret key of at least 32 bytes!!"));
 /// ```
 #[derive(Clone)]
 pub struct Csrf {
