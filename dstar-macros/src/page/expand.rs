@@ -493,6 +493,20 @@ fn stream_handler(
     } else {
         quote!(::dstar::stream::EndGuard::none())
     };
+    // The page's own GET request, kept to render it again: for a reconnect's catch-up, and for
+    // every change of a live page. Not cloned for a plain stream's first connect.
+    let live = matches!(stream.kind, StreamKind::Live { .. });
+    let (template, view_request) = if live {
+        (
+            quote!(let __template = ::dstar::page::ViewTemplate::new(&__parts);),
+            quote!(__reconnect.catches_up().then(|| __template.request())),
+        )
+    } else {
+        (
+            quote!(let __template = __reconnect.catches_up().then(|| ::dstar::page::ViewTemplate::new(&__parts));),
+            quote!(__template.map(|t| t.request())),
+        )
+    };
     // where the messages come from, and what each becomes
     let (extract, subscribe, on_message) = match &stream.kind {
         StreamKind::Messages {
@@ -560,19 +574,18 @@ fn stream_handler(
             // a reconnect first gets a fresh render, made by the page's own mount
             let __reconnect = ::dstar::stream::Reconnect::from_headers(&__parts.headers);
             let __previous = ::dstar::stream::previous_stream(&__parts.headers);
-            let __template = ::dstar::page::ViewTemplate::new(&__parts);
+            #template
             #scope
             #extract
             #claim
             let __source = #subscribe;
             // rendered after subscribing: a message published in between shows in the render or
             // arrives after it (or both), never neither
-            let __view = if __reconnect.catches_up() {
-                ::dstar::__private::core::option::Option::Some(
-                    Self::__dstar_view(::dstar::__private::core::clone::Clone::clone(&__state), __template.request()).await,
-                )
-            } else {
-                ::dstar::__private::core::option::Option::None
+            let __view = match #view_request {
+                ::dstar::__private::core::option::Option::Some(__get) => ::dstar::__private::core::option::Option::Some(
+                    Self::__dstar_view(::dstar::__private::core::clone::Clone::clone(&__state), __get).await,
+                ),
+                ::dstar::__private::core::option::Option::None => ::dstar::__private::core::option::Option::None,
             };
             let __stream = ::dstar::stream::PageStream {
                 source: __source,

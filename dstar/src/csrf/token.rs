@@ -159,13 +159,15 @@ impl Csrf {
             COOKIE_NAME
         };
         // byte by byte: one cookie of someone else's with a non-ASCII byte must not hide ours
-        let line: Vec<String> = headers
+        // borrowed when the header is valid UTF-8, as it nearly always is: no copy per request
+        let lines: Vec<std::borrow::Cow<'_, str>> = headers
             .get_all(header::COOKIE)
             .iter()
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .map(|value| String::from_utf8_lossy(value.as_bytes()))
             .collect();
-        line.iter()
-            .flat_map(|text| Cookie::split_parse(text.as_str()))
+        lines
+            .iter()
+            .flat_map(|text| Cookie::split_parse(text.as_ref()))
             .filter_map(Result::ok)
             .filter(|cookie| cookie.name() == name)
             .find_map(|cookie| self.verify_cookie(cookie.value()))

@@ -169,31 +169,26 @@ impl Compression {
     }
 
     fn encoder(&self, encoding: Encoding) -> Box<dyn Encoder> {
+        let gzip = |level| {
+            Flushing(Some(flate2::write::GzEncoder::new(
+                Vec::new(),
+                flate2::Compression::new(level),
+            )))
+        };
         match encoding {
             Encoding::Brotli => {
                 let (quality, lgwin) = self.brotli.unwrap_or((5, 18));
-                Box::new(BrotliEncoder(Some(brotli::CompressorWriter::new(
-                    Vec::new(),
-                    4096,
-                    quality,
-                    lgwin,
-                ))))
+                let writer = brotli::CompressorWriter::new(Vec::new(), 4096, quality, lgwin);
+                Box::new(Flushing(Some(writer)))
             }
             Encoding::Zstd => {
-                let level = self.zstd.unwrap_or(3);
-                match zstd::stream::write::Encoder::new(Vec::new(), level) {
-                    Ok(encoder) => Box::new(ZstdEncoder(Some(encoder))),
+                match zstd::stream::write::Encoder::new(Vec::new(), self.zstd.unwrap_or(3)) {
+                    Ok(encoder) => Box::new(Flushing(Some(encoder))),
                     // zstd could not allocate its context: gzip instead of failing the stream
-                    Err(_) => Box::new(flate2::write::GzEncoder::new(
-                        Vec::new(),
-                        flate2::Compression::new(6),
-                    )),
+                    Err(_) => Box::new(gzip(6)),
                 }
             }
-            Encoding::Gzip => Box::new(flate2::write::GzEncoder::new(
-                Vec::new(),
-                flate2::Compression::new(self.gzip.unwrap_or(6)),
-            )),
+            Encoding::Gzip => Box::new(gzip(self.gzip.unwrap_or(6))),
         }
     }
 }
@@ -230,50 +225,53 @@ trait Encoder: Send {
     fn finish(&mut self) -> std::io::Result<Vec<u8>>;
 }
 
-struct BrotliEncoder(Option<brotli::CompressorWriter<Vec<u8>>>);
+/// A compressing writer into a buffer: where its output collects, and how it ends its stream.
+trait Compressor: Write + Send + Sized {
+    fn output(&mut self) -> &mut Vec<u8>;
+    fn end(self) -> std::io::Result<Vec<u8>>;
+}
 
-impl Encoder for BrotliEncoder {
-    fn encode(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>> {
-        let encoder = self.0.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?;
-        encoder.write_all(frame)?;
-        encoder.flush()?;
-        Ok(std::mem::take(encoder.get_mut()))
+impl Compressor for brotli::CompressorWriter<Vec<u8>> {
+    fn output(&mut self) -> &mut Vec<u8> {
+        self.get_mut()
     }
-
-    fn finish(&mut self) -> std::io::Result<Vec<u8>> {
+    fn end(self) -> std::io::Result<Vec<u8>> {
         // into_inner writes brotli's last meta-block
-        Ok(self.0.take().map(|e| e.into_inner()).unwrap_or_default())
+        Ok(self.into_inner())
     }
 }
 
-impl Encoder for flate2::write::GzEncoder<Vec<u8>> {
-    fn encode(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>> {
-        self.write_all(frame)?;
-        self.flush()?;
-        Ok(std::mem::take(self.get_mut()))
+impl Compressor for flate2::write::GzEncoder<Vec<u8>> {
+    fn output(&mut self) -> &mut Vec<u8> {
+        self.get_mut()
     }
-
-    fn finish(&mut self) -> std::io::Result<Vec<u8>> {
-        self.try_finish()?;
-        Ok(std::mem::take(self.get_mut()))
+    fn end(self) -> std::io::Result<Vec<u8>> {
+        self.finish()
     }
 }
 
-struct ZstdEncoder(Option<zstd::stream::write::Encoder<'static, Vec<u8>>>);
+impl Compressor for zstd::stream::write::Encoder<'static, Vec<u8>> {
+    fn output(&mut self) -> &mut Vec<u8> {
+        self.get_mut()
+    }
+    fn end(self) -> std::io::Result<Vec<u8>> {
+        self.finish()
+    }
+}
 
-impl Encoder for ZstdEncoder {
+/// Any [`Compressor`] as an [`Encoder`]: write, flush, hand out what came out. `None` once ended.
+struct Flushing<C>(Option<C>);
+
+impl<C: Compressor> Encoder for Flushing<C> {
     fn encode(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>> {
-        let encoder = self.0.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?;
-        encoder.write_all(frame)?;
-        encoder.flush()?;
-        Ok(std::mem::take(encoder.get_mut()))
+        let compressor = self.0.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?;
+        compressor.write_all(frame)?;
+        compressor.flush()?;
+        Ok(std::mem::take(compressor.output()))
     }
 
     fn finish(&mut self) -> std::io::Result<Vec<u8>> {
-        match self.0.take() {
-            Some(encoder) => encoder.finish(),
-            None => Ok(Vec::new()),
-        }
+        self.0.take().map_or(Ok(Vec::new()), Compressor::end)
     }
 }
 
