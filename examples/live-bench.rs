@@ -10,7 +10,7 @@
 //! Environment: `ROUNDS` (5), `UPDATES` (40 per round), `CPU_STREAMS` (200), `FANOUT` (2000).
 //! Talks only to 127.0.0.1 and stops by itself.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -31,31 +31,12 @@ struct Server {
 
 impl Server {
     async fn start(port: u16) -> Server {
-        let exe = std::env::current_exe()
-            .unwrap()
-            .with_file_name("leaderboard");
         let addr = format!("127.0.0.1:{port}");
-        let mut child = Command::new(&exe)
-            .env("DSTAR_ADDR", &addr)
-            .env("BUMP_MS", "0")
-            .env("DSTAR_LIVE_RELOAD", "0")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start {}: {e} (build it: cargo build --release --examples)",
-                    exe.display()
-                )
-            });
-        for _ in 0..200 {
-            if TcpStream::connect(&addr).await.is_ok() {
-                return Server { child, addr };
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("leaderboard did not start on {addr}");
+        let child = dstar_examples::start_sibling("leaderboard", &addr, |command| {
+            command.env("BUMP_MS", "0").env("DSTAR_LIVE_RELOAD", "0");
+        })
+        .await;
+        Server { child, addr }
     }
 
     /// User + system CPU time of the server so far, in seconds.

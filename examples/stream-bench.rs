@@ -38,37 +38,18 @@ impl Server {
     }
 
     async fn start_with(port: u16, redis: Option<&str>) -> Server {
-        let exe = std::env::current_exe()
-            .unwrap()
-            .with_file_name("stream-server");
         let addr = format!("127.0.0.1:{port}");
-        let mut command = Command::new(&exe);
-        if let Some(url) = redis {
-            // the nodes sign their claim notices with one shared key
-            command
-                .env("DSTAR_REDIS_URL", url)
-                .env("DSTAR_SECRET", "stream-bench: one secret for every node");
-        }
-        let mut child = command
-            .env("DSTAR_ADDR", &addr)
-            .env("DSTAR_STATS_TOKEN", STATS_TOKEN)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start {}: {e} (build it: cargo build --release --examples)",
-                    exe.display()
-                )
-            });
-        for _ in 0..200 {
-            if TcpStream::connect(&addr).await.is_ok() {
-                return Server { child, addr };
+        let child = dstar_examples::start_sibling("stream-server", &addr, |command| {
+            command.env("DSTAR_STATS_TOKEN", STATS_TOKEN);
+            if let Some(url) = redis {
+                // the nodes sign their claim notices with one shared key
+                command
+                    .env("DSTAR_REDIS_URL", url)
+                    .env("DSTAR_SECRET", "stream-bench: one secret for every node");
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("stream-server did not start on {addr}");
+        })
+        .await;
+        Server { child, addr }
     }
 
     fn rss_kb(&self) -> u64 {
