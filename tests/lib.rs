@@ -82,3 +82,27 @@ pub fn example_binary(name: &str) -> std::path::PathBuf {
     );
     path
 }
+
+/// What [`serve_on_loopback`] returns: the address, the shutdown trigger, and the server's task.
+pub type Served = (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+);
+
+/// Serves `router` with `dstar::Server` on a free loopback port until the returned trigger
+/// fires; `configure` sets the server's options (limits, TLS).
+pub async fn serve_on_loopback(
+    router: Router,
+    configure: impl FnOnce(dstar::Server) -> dstar::Server,
+) -> Served {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = dstar::Server::from_router(router, Vec::new())
+        .default_addr("127.0.0.1:0")
+        .shutdown_on(async {
+            let _ = rx.await;
+        });
+    let bound = configure(server).bind().await.expect("a loopback port");
+    let addr = bound.local_addr();
+    (addr, tx, tokio::spawn(bound.run()))
+}

@@ -3,16 +3,14 @@
 //! ends open streams cleanly. Everything on 127.0.0.1.
 
 use bytes::Bytes;
+use dstar::Tls;
 use dstar::prelude::*;
-use dstar::{Server, Tls};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
 use tokio_rustls::rustls::client::danger::{
     HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
 };
@@ -50,25 +48,12 @@ fn router() -> dstar::axum::Router {
 }
 
 /// Starts a server on a free port; returns its address, a shutdown trigger and its task.
-async fn start(
-    tls: Option<Tls>,
-) -> (
-    SocketAddr,
-    oneshot::Sender<()>,
-    tokio::task::JoinHandle<std::io::Result<()>>,
-) {
-    let (tx, rx) = oneshot::channel::<()>();
-    let mut server = Server::from_router(router(), Vec::new())
-        .default_addr("127.0.0.1:0")
-        .shutdown_on(async {
-            let _ = rx.await;
-        });
-    if let Some(tls) = tls {
-        server = server.tls(tls);
-    }
-    let bound = server.bind().await.unwrap();
-    let addr = bound.local_addr();
-    (addr, tx, tokio::spawn(bound.run()))
+async fn start(tls: Option<Tls>) -> dstar_tests::Served {
+    dstar_tests::serve_on_loopback(router(), |server| match tls {
+        Some(tls) => server.tls(tls),
+        None => server,
+    })
+    .await
 }
 
 /// Accepts any certificate: the dev certificate is self-signed and generated at start.

@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
 
 fn router() -> Router {
     Router::new()
@@ -42,20 +41,8 @@ fn router() -> Router {
         )
 }
 
-type Task = tokio::task::JoinHandle<std::io::Result<()>>;
-
-async fn start(
-    configure: impl FnOnce(Server) -> Server,
-) -> (SocketAddr, oneshot::Sender<()>, Task) {
-    let (tx, rx) = oneshot::channel::<()>();
-    let server = Server::from_router(router(), Vec::new())
-        .default_addr("127.0.0.1:0")
-        .shutdown_on(async {
-            let _ = rx.await;
-        });
-    let bound = configure(server).bind().await.unwrap();
-    let addr = bound.local_addr();
-    (addr, tx, tokio::spawn(bound.run()))
+async fn start(configure: impl FnOnce(Server) -> Server) -> dstar_tests::Served {
+    dstar_tests::serve_on_loopback(router(), configure).await
 }
 
 async fn get_once(addr: SocketAddr, path: &str) -> String {
@@ -191,18 +178,9 @@ async fn shutdown_has_a_deadline_even_with_a_kept_stream_writer_and_a_hung_handl
 async fn a_trickled_body_gets_a_408_and_the_handler_never_sees_it() {
     let echo = post(|dstar::Signals(s): dstar::Signals| async move { s.len().to_string() });
     let router = Router::new().route("/signals", echo);
-    let (tx, rx) = oneshot::channel::<()>();
-    let bound = Server::from_router(router, Vec::new())
-        .default_addr("127.0.0.1:0")
-        .body_read_timeout(Duration::from_millis(300))
-        .shutdown_on(async {
-            let _ = rx.await;
-        })
-        .bind()
-        .await
-        .unwrap();
-    let addr = bound.local_addr();
-    let task = tokio::spawn(bound.run());
+    let (addr, tx, task) =
+        dstar_tests::serve_on_loopback(router, |s| s.body_read_timeout(Duration::from_millis(300)))
+            .await;
     let mut tcp = TcpStream::connect(addr).await.unwrap();
     tcp.write_all(b"POST /signals HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":")
         .await
