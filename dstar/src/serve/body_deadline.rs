@@ -2,10 +2,10 @@
 //! trickles its body (a byte every few seconds) cannot hold its connection and a handler's buffer
 //! forever. It lives in the server, whose runtime has timers, so extractors need none.
 
+use crate::signals::read::BodyTimedOut;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -19,30 +19,6 @@ use tokio::time::Sleep;
 /// assert_eq!(dstar::BODY_READ_TIMEOUT.as_secs(), 30);
 /// ```
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The error a body past its deadline ends with; the signals reader answers it with a `408`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BodyTimedOut;
-
-impl fmt::Display for BodyTimedOut {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the request body did not arrive in time")
-    }
-}
-
-impl std::error::Error for BodyTimedOut {}
-
-/// Whether `error` (or what caused it) is a body deadline.
-pub(crate) fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if e.is::<BodyTimedOut>() {
-            return true;
-        }
-        current = e.source();
-    }
-    false
-}
 
 pub(crate) struct DeadlineBody {
     inner: Incoming,

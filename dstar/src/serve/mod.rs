@@ -10,7 +10,6 @@ mod slow_start;
 #[cfg(feature = "tls")]
 mod tls;
 pub use body_deadline::BODY_READ_TIMEOUT;
-pub(crate) use body_deadline::is_body_timeout;
 pub(crate) use connections::ServedOverTls;
 #[cfg(feature = "tls")]
 pub use tls::Tls;

@@ -137,6 +137,31 @@ pub async fn read_signals<T: DeserializeOwned>(req: Request) -> Result<T, Signal
     parse(&bytes)
 }
 
+/// The error a body past its deadline ends with; the signals reader answers it with a
+/// `408`. Defined here, next to its reader; the server's body deadline raises it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyTimedOut;
+
+impl fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the request body did not arrive in time")
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+/// Whether `error` (or what caused it) is a body deadline.
+pub(crate) fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<BodyTimedOut>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
 /// Reads the body up to `limit` bytes. A body that arrives in one frame (the common case for small
 /// JSON) is used as it is, without copying. Under `dstar::serve` a body has
 /// [`Server::body_read_timeout`](crate::Server::body_read_timeout) to arrive; past it this is a
@@ -146,7 +171,7 @@ pub(crate) async fn read_body(
     limit: usize,
 ) -> Result<Bytes, SignalsRejection> {
     let read_error = |e: &(dyn std::error::Error + Send + Sync + 'static)| {
-        if crate::serve::is_body_timeout(e) {
+        if is_body_timeout(e) {
             SignalsRejection::TimedOut
         } else {
             SignalsRejection::Malformed(format!("could not read the request body: {e}"))
