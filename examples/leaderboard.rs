@@ -124,7 +124,7 @@ impl Leaderboard {
     }
 
     /// One live stream per tab. The example has no login, so the scope is fixed.
-    fn stream_key(_head: &dstar::page::RequestHead) -> &'static str {
+    fn stream_key(_head: &dstar::event::RequestHead) -> &'static str {
         "leaderboard"
     }
 

@@ -72,7 +72,7 @@ pub fn app() -> Router {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    use dstar::page::RouteInfo;
+    use dstar::event::RouteInfo;
     let routes = vec![
         RouteInfo {
             method: "POST",

@@ -102,7 +102,7 @@ async fn main() -> std::io::Result<()> {
             let _ = publisher.send(n);
         }
     });
-    use dstar::page::RouteInfo;
+    use dstar::event::RouteInfo;
     let routes = vec![
         RouteInfo {
             method: "GET",

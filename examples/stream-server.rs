@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse as AxumSse};
 use axum::routing::post;
-use dstar::page::RequestHead;
+use dstar::event::RequestHead;
 use dstar::prelude::*;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -166,7 +166,7 @@ pub fn app() -> axum::Router {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    use dstar::page::RouteInfo;
+    use dstar::event::RouteInfo;
     let routes = vec![
         RouteInfo {
             method: "POST",

@@ -6,7 +6,7 @@
 //! `DSTAR_REDIS_URL=redis://127.0.0.1:6379`, several processes share ticks and tabs (see README).
 
 use dstar::axum::extract::State;
-use dstar::page::RequestHead;
+use dstar::event::RequestHead;
 use dstar::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

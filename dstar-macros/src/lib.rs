@@ -1,13 +1,21 @@
 //! Procedural macros for `dstar`. Use them through the `dstar` crate: `#[dstar::page("/path")]`.
 //!
-//! Each macro works in three phases, one module each: parse into a model that keeps the syn nodes
-//! for their spans, validate while collecting every error, expand. On error the user's item is
-//! emitted unchanged next to the `compile_error!`s, so rust-analyzer keeps working.
+//! The house, from the ground up:
+//!
+//! - [`attr`]: the one parser for attribute arguments (pages, components, events);
+//! - [`event`]: the model of an impl block with `#[event]` handlers, in three phases (model,
+//!   check, expand), every error collected in one [`ctxt::Ctxt`], and the fallback emitted next
+//!   to errors;
+//! - [`page`] and [`component`], side by side on top: each adds its own checks and expansion;
+//! - [`html`]: maud's `html!` against dstar's re-export; [`rewrite`] finds `event("…")` calls,
+//!   `html!` templates included.
 
 use proc_macro::TokenStream;
 
+mod attr;
 mod component;
 mod ctxt;
+mod event;
 mod html;
 mod page;
 mod rewrite;
@@ -16,14 +24,14 @@ mod suggest;
 /// Turns an impl block into a Datastar page. See the `dstar` crate docs.
 #[proc_macro_attribute]
 pub fn page(args: TokenStream, item: TokenStream) -> TokenStream {
-    page::expand(args.into(), item.into()).into()
+    event::expand::<page::PageRules>(args.into(), item.into()).into()
 }
 
 /// Turns an impl block into a shared component with its own event handlers. See the `dstar`
 /// crate docs.
 #[proc_macro_attribute]
 pub fn component(args: TokenStream, item: TokenStream) -> TokenStream {
-    component::expand(args.into(), item.into()).into()
+    event::expand::<component::ComponentRules>(args.into(), item.into()).into()
 }
 
 /// maud's `html!` template syntax, expanded against dstar's re-export of maud's runtime, so a user

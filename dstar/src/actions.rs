@@ -3,7 +3,8 @@
 //! Use them as attribute values: `button data-on:click=(dstar::actions::post("/counter/increment"))`.
 //! Handler modules (components) get stable, readable URL names from [`encode_module`].
 
-use crate::Error;
+use crate::error::Error;
+use crate::scripts::is_markup_sensitive;
 use std::fmt::{self, Write as _};
 
 /// An HTTP verb of a Datastar action.
@@ -47,7 +48,7 @@ impl Verb {
 /// slashes trimmed.
 const PAGE_PATH_JS: &str = r"location.pathname.replace(/^\/+/, '/').replace(/\/+$/, '')";
 
-/// The default base path of the component dispatch route.
+/// The default base path component events are routed under.
 ///
 /// ```
 /// assert_eq!(dstar::actions::DEFAULT_DISPATCH_BASE, "/ds");
@@ -316,13 +317,18 @@ pub fn decode_module(encoded: &str) -> Option<String> {
         while j < bytes.len() {
             match bytes[j] {
                 b'%' => {
-                    let hex = std::str::from_utf8(bytes.get(j + 1..j + 3)?).ok()?;
-                    let byte = u8::from_str_radix(hex, 16).ok()?;
-                    // Only non-ASCII bytes are ever escaped, and with upper-case hex.
-                    if byte < 0x80 || hex.bytes().any(|b| b.is_ascii_lowercase()) {
+                    // Only non-ASCII bytes are ever escaped, and with upper-case hex: anything
+                    // else is not the one encoding `encode_module` gives, so it is refused.
+                    let digits = bytes.get(j + 1..j + 3)?;
+                    if digits.iter().any(u8::is_ascii_lowercase) {
                         return None;
                     }
-                    raw.push(byte);
+                    let mut byte = [0u8];
+                    hex::decode_to_slice(digits, &mut byte).ok()?;
+                    if byte[0] < 0x80 {
+                        return None;
+                    }
+                    raw.push(byte[0]);
                     j += 3;
                 }
                 b if b.is_ascii_alphanumeric() || b == b'_' => {
@@ -388,6 +394,12 @@ pub fn percent_encode(text: &str) -> String {
 
 /// A single-quoted JS string literal that is also safe inside an HTML attribute and a `<script>`.
 ///
+/// Use it for a plain string inside JS written by hand with single quotes, as action expressions
+/// are (`@post('/url')`). For any `Serialize` value (objects, numbers, signal values), or where the
+/// literal should also be JSON (double-quoted), use [`js_literal`](crate::scripts::js_literal).
+/// Both escape the same markup characters; this one also escapes `"` and control characters (as
+/// `\xNN`) and the backslash.
+///
 /// ```
 /// assert_eq!(dstar::actions::js_single_quoted("/it's"), r"'/it\x27s'");
 /// ```
@@ -395,19 +407,18 @@ pub fn js_single_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('\'');
     for c in s.chars() {
-        match c {
-            '\'' => out.push_str("\\x27"),
-            '\\' => out.push_str("\\\\"),
-            '<' => out.push_str("\\x3c"),
-            '>' => out.push_str("\\x3e"),
-            '&' => out.push_str("\\x26"),
-            '"' => out.push_str("\\x22"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if is_markup_sensitive(c) || c == '"' || c.is_ascii_control() {
+            // `\xNN` where a byte is enough, `\uNNNN` beyond (U+2028, U+2029)
+            let code = c as u32;
+            let _ = if code <= 0xff {
+                write!(out, "\\x{code:02x}")
+            } else {
+                write!(out, "\\u{code:04x}")
+            };
+        } else {
+            out.push(c);
         }
     }
     out.push('\'');

@@ -1,6 +1,6 @@
 //! Patch and remove DOM elements (`datastar-patch-elements`).
 
-use crate::Error;
+use crate::error::Error;
 use crate::sse::{DatastarEvent, EventMeta, EventType, EventWriter};
 use bytes::BytesMut;
 use std::borrow::Cow;
@@ -347,7 +347,7 @@ impl<H: Html> DatastarEvent for PatchElements<H> {
     }
 }
 
-impl crate::Sse {
+impl crate::sse::Sse {
     /// Patches elements, morphing by the top-level elements' ids (mode `outer`, no selector).
     /// For a selector or another mode, [`send`](crate::Sse::send) a [`PatchElements`].
     ///

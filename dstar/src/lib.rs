@@ -2,10 +2,12 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod actions;
+mod app;
 pub mod component;
 pub mod csrf;
 pub mod elements;
 mod error;
+pub mod event;
 pub mod page;
 pub mod scripts;
 pub mod secret;
@@ -16,8 +18,10 @@ pub mod stream;
 #[cfg(feature = "test")]
 pub mod test;
 
-pub use component::{delete, get, patch, post, put};
-pub use dstar_macros::{component, page};
+#[doc = include_str!("docs/component.md")]
+pub use dstar_macros::component;
+#[doc = include_str!("docs/page.md")]
+pub use dstar_macros::page;
 
 /// HTML templates in [maud](https://maud.lambda.xyz)'s syntax, returning a [`Markup`]. Only
 /// `dstar` is needed in your `Cargo.toml`: this macro expands against dstar's re-export of maud.
@@ -44,6 +48,7 @@ pub use dstar_macros::{component, page};
 pub use dstar_macros::html;
 pub use error::Error;
 
+pub use app::App;
 /// axum, re-exported so handlers can name extractors (`dstar::axum::extract::State`) without a
 /// separate dependency. Adding axum yourself works just as well.
 ///
@@ -55,7 +60,6 @@ pub use error::Error;
 ///     .with_state("dstar".to_owned());
 /// ```
 pub use axum;
-pub use page::App;
 #[cfg(feature = "tls")]
 pub use serve::Tls;
 pub use serve::{BODY_READ_TIMEOUT, Bound, DEFAULT_ADDR, Server, serve};
@@ -89,15 +93,15 @@ pub use sse::{Sse, SseStream};
 /// # let _ = (markup, value);
 /// ```
 pub mod prelude {
-    pub use crate::Error as DstarError;
     pub use crate::actions::{delete, get, patch, post, put};
     pub use crate::elements::{Mode, Namespace, PatchElements};
-    pub use crate::html;
-    pub use crate::page::Access;
+    pub use crate::error::Error as DstarError;
+    pub use crate::event::{Access, RequestHead};
     pub use crate::scripts::{ExecuteScript, LogLevel, Redirect};
     pub use crate::signals::{PatchSignals, RemoveSignals, Signals};
     pub use crate::sse::{DatastarEvent, Sse, SseStream};
     pub use crate::stream::{PubSub, Subscription};
+    pub use dstar_macros::html;
     pub use maud::{DOCTYPE, Markup, PreEscaped, Render};
     pub use serde_json::json;
 }

@@ -4,7 +4,7 @@
 //! patch-elements event. Anything interpolated into generated JS goes through [`js_literal`], which
 //! cannot close the `<script>` element or the JS string.
 
-use crate::Error;
+use crate::error::Error;
 use crate::sse::{DatastarEvent, EventMeta, EventType, EventWriter};
 use bytes::BytesMut;
 use serde::Serialize;
@@ -15,6 +15,12 @@ use std::time::Duration;
 /// Encodes a value as a JavaScript literal that is safe inside a `<script>` element and inside an
 /// HTML attribute: JSON, with `<`, `>`, `&`, `'`, U+2028 and U+2029 written as `\u003c`-style escapes.
 ///
+/// Use it for any `Serialize` value (objects, arrays, numbers, signal values, console values) and
+/// wherever the literal should also be JSON; a string comes out double-quoted, quoted by
+/// serde_json. For a plain string inside a single-quoted JS expression, such as an action's URL,
+/// use [`js_single_quoted`](crate::actions::js_single_quoted), the one hand-written string quoter.
+/// Both escape the same markup characters, listed once in `is_markup_sensitive`.
+///
 /// ```
 /// let js = dstar::scripts::js_literal(&"</script><b>\"hi\"\u{2028}");
 /// assert_eq!(js, r#""\u003c/script\u003e\u003cb\u003e\"hi\"\u2028""#);
@@ -24,17 +30,22 @@ pub fn js_literal(value: &(impl Serialize + ?Sized)) -> String {
     let json = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
     let mut out = String::with_capacity(json.len() + 8);
     for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\'' => out.push_str("\\u0027"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
+        // outside its strings JSON has none of these characters, so this only touches strings
+        if is_markup_sensitive(c) {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
         }
     }
     out
+}
+
+/// The characters escaped in every JS literal dstar generates, whatever its quotes: `<` and `>`
+/// (so `</script` and `<!--` cannot appear), `&` (a character reference in an attribute), `'`
+/// (a quote of the attribute or of the surrounding JS), and U+2028 and U+2029 (line breaks to
+/// older JS engines).
+pub(crate) fn is_markup_sensitive(c: char) -> bool {
+    matches!(c, '<' | '>' | '&' | '\'' | '\u{2028}' | '\u{2029}')
 }
 
 /// An `executeScript`: a patch-elements event appending `<script>` to `<body>`.
@@ -419,7 +430,7 @@ impl DatastarEvent for Redirect<'_> {
     }
 }
 
-impl crate::Sse {
+impl crate::sse::Sse {
     /// Runs `script` in the browser (auto-removed after it runs). For attributes or to keep the
     /// tag, [`send`](crate::Sse::send) an [`ExecuteScript`].
     ///
@@ -466,5 +477,24 @@ impl crate::Sse {
     /// ```
     pub fn console(&mut self, level: LogLevel, value: impl Serialize) -> &mut Self {
         self.send_or_report(ConsoleLog::new(level, value))
+    }
+
+    /// Logs `error` and, in debug builds only, sends it to the browser console as `console.error`.
+    ///
+    /// ```
+    /// let mut sse = dstar::Sse::new();
+    /// sse.report_error(&"database is down");
+    /// // debug builds carry the message to DevTools; release builds send nothing
+    /// assert_eq!(sse.is_empty(), !cfg!(debug_assertions));
+    /// ```
+    pub fn report_error(&mut self, error: &dyn std::fmt::Display) -> &mut Self {
+        // the target it has always logged under, for `RUST_LOG` filters
+        tracing::error!(target: "dstar::sse", %error, "dstar handler error");
+        if cfg!(debug_assertions) {
+            let msg = format!("[dstar] {error}");
+            // not `send_or_report`: a failure here would report itself again
+            let _ = self.send(ConsoleLog::new(LogLevel::Error, &msg));
+        }
+        self
     }
 }

@@ -192,16 +192,14 @@ async fn the_dispatch_base_is_configurable_and_the_layout_tells_the_browser() {
 
 #[test]
 fn verb_helpers_are_checked_against_the_component_events() {
-    let action =
-        dstar::post::<dstar_test_widgets::LikeButton>(dstar_test_widgets::LikeButtonEvent::Like);
+    let action = dstar_test_widgets::LikeButtonEvent::Like.action();
     assert!(action.to_string().starts_with("@post("), "{action}");
     assert!(
         action
             .to_string()
             .ends_with("+ '/dstar_test_widgets-LikeButton/like')")
     );
-    let action =
-        dstar::delete::<dstar_test_widgets::LikeButton>(dstar_test_widgets::LikeButtonEvent::Like);
+    let action = dstar::delete!(dstar_test_widgets::LikeButton, "like");
     assert!(action.to_string().starts_with("@delete("));
 }
 
@@ -238,8 +236,8 @@ impl AdminPanel {
     }
 
     fn authorize(
-        head: &dstar::page::RequestHead,
-        access: dstar::page::Access<AdminPanelEvent>,
+        head: &dstar::event::RequestHead,
+        access: dstar::event::Access<AdminPanelEvent>,
     ) -> Result<(), (axum::http::StatusCode, &'static str)> {
         match (head.headers.get("x-user").map(|v| v.as_bytes()), access) {
             (Some(b"admin"), _) => Ok(()),

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use dstar::page::{Access, RequestHead};
+use dstar::event::{Access, RequestHead};
 use dstar::prelude::*;
 use dstar::test::parse_events;
 use dstar_tests::send;

@@ -7,7 +7,7 @@
 mod ticker;
 
 use dstar::axum::extract::State;
-use dstar::page::{Access, RequestHead};
+use dstar::event::{Access, RequestHead};
 use dstar::prelude::*;
 use dstar::stream::{EndReason, stats};
 use dstar::test::{TestClient, assert_patched_element, assert_patched_signals};

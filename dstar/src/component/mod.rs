@@ -1,42 +1,46 @@
 //! Shared components: UI used on many pages, with its event handlers in the same impl block.
-//! `#[dstar::component]` registers each one through `inventory`; one dispatch route,
-//! `{base}/{module}/{event}[/{args…}]`, serves every component in the binary.
+//! `#[dstar::component]` registers each one through `inventory`, and [`App`](crate::App) routes
+//! every component event in the binary under one dispatch base:
+//! `{base}/{module}/{event}[/{args…}]`.
 //!
 //! - `{base}` is `/ds` by default ([`App::dispatch_base`](crate::App::dispatch_base)); in the
 //!   browser it is read from `<body data-ds-base>`, which the default layout sets, so apps mounted
 //!   under a prefix work unchanged.
 //! - `{module}` is the component's type path, encoded by
 //!   [`encode_module`](crate::actions::encode_module).
-//! - The registry is the allowlist: an unknown module or event is a 404, and no name is ever
-//!   resolved any other way. A bad event argument is a 400.
+//! - The registry is the allowlist: an unknown module or event is a 404, a wrong method a 405,
+//!   and no name is ever resolved any other way. A bad event argument is a 400.
 //! - `fn authorize(head: &RequestHead, access: Access<…Event>)` in the impl (optional, sync or
 //!   async, `-> bool` or `-> Result<(), impl IntoResponse>`) runs before every event of the
 //!   component, as a page's does: a component shared by several pages cannot bypass their checks.
 
-mod dispatch;
+// `Result<_, Response>` is the axum idiom for "or answer with this": boxing it would only cost.
+#![allow(clippy::result_large_err)]
 
-pub use dispatch::{ComponentCall, dispatch_routes, parse_arg};
+mod routes;
+
+pub(crate) use routes::routes;
+pub use routes::{UrlArgs, build_component, event_route};
 
 use crate::actions::{Action, Verb, encode_segment};
-use crate::page::{PageEvent, RouteInfo};
-use axum::response::Response;
+use crate::event::{Event, RouteInfo};
+use axum::Router;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::OnceLock;
 
 /// Implemented by `#[dstar::component]`.
 pub trait Component: Sized + 'static {
     /// The router state the component's extractors need (`()` unless `state = T` is given).
     type State: Clone + Send + Sync + 'static;
     /// The generated event enum.
-    type Event: PageEvent;
+    type Event: Event;
     /// The type path, e.g. `"todo::DetailDrawer"`.
     const PATH: &'static str;
     /// The wire names of its events.
     const EVENTS: &'static [&'static str];
     /// [`PATH`](Component::PATH) encoded for URLs, computed once.
     fn encoded_module() -> &'static str;
+    /// One route per event under `base` (`{dispatch base}/{module}`).
+    fn routes(base: &str) -> Router<Self::State>;
 }
 
 /// Whether `events` holds `name`, at compile time (for the `post!`-style macros).
@@ -81,7 +85,8 @@ macro_rules! __component_verb {
 }
 
 /// `@post(…)` for a component's event named by a string, checked at compile time: an unknown
-/// name fails the build. (`dstar::post::<C>(CEvent::X)` is the same with the typed variant.)
+/// name fails the build. `DrawerEvent::Close.action()` is the same with the typed variant (and the
+/// event's own method); `dstar::actions::post("/url")` is a `@post` to any URL.
 ///
 /// ```standalone_crate
 /// # use dstar::prelude::*;
@@ -137,9 +142,6 @@ macro_rules! delete {
     };
 }
 
-/// The future a component's dispatcher returns.
-pub type DispatchFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
-
 /// One event of a registered component, for routing and listings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ComponentEventInfo {
@@ -157,20 +159,23 @@ pub struct ComponentRegistration {
     pub path: &'static str,
     /// Its events.
     pub events: &'static [ComponentEventInfo],
-    pub(crate) dispatch: fn(ComponentCall) -> DispatchFuture,
+    build: BuildRouter,
 }
+
+/// Builds a component's router under a dispatch base, given the app's states.
+type BuildRouter = fn(&crate::event::States, &str) -> Result<Router, String>;
 
 impl ComponentRegistration {
     #[doc(hidden)]
     pub const fn new(
         path: &'static str,
         events: &'static [ComponentEventInfo],
-        dispatch: fn(ComponentCall) -> DispatchFuture,
+        build: BuildRouter,
     ) -> Self {
         ComponentRegistration {
             path,
             events,
-            dispatch,
+            build,
         }
     }
 
@@ -218,35 +223,34 @@ impl fmt::Debug for ComponentRegistration {
     }
 }
 
-inventory::collect!(ComponentRegistration);
-
-/// Implemented by `#[dstar::component]`: the component's static registration.
+/// Implemented by `#[dstar::component]`: the component's one static registration.
 pub trait RegisteredComponent {
-    /// The registration `inventory` holds.
+    /// The registration.
     fn registration() -> &'static ComponentRegistration;
 }
+
+/// What `inventory` collects for each component: a pointer to its
+/// [`RegisteredComponent::registration`].
+#[doc(hidden)]
+pub struct ComponentEntry(fn() -> &'static ComponentRegistration);
+
+impl ComponentEntry {
+    #[doc(hidden)]
+    pub const fn new(registration: fn() -> &'static ComponentRegistration) -> Self {
+        ComponentEntry(registration)
+    }
+
+    pub(crate) fn registration(&self) -> &'static ComponentRegistration {
+        (self.0)()
+    }
+}
+
+inventory::collect!(ComponentEntry);
 
 /// The browser-side dispatch base: `<body data-ds-base>` when it is a clean absolute path,
 /// else `/ds`, with trailing slashes trimmed. It refuses `//…`, `\`, `?`, `#`, control characters
 /// and `.`/`..` segments, so a tampered attribute cannot send events elsewhere.
 pub const BASE_JS: &str = r"((b)=>(/^\/(?!\/)[^\\?#\x00-\x1f]*$/.test(b)&&!/(^|\/)\.\.?(\/|$)/.test(b))?b.replace(/\/+$/,''):'/ds')(document.body.dataset.dsBase||'/ds')";
-
-static BASE: OnceLock<String> = OnceLock::new();
-
-pub(crate) fn set_base(base: &str) {
-    let _ = BASE.set(base.to_owned());
-}
-
-/// The dispatch base the app serves (`/ds` unless [`App::dispatch_base`](crate::App::dispatch_base)
-/// changed it); the default layout writes it as `<body data-ds-base>`.
-///
-/// ```
-/// assert!(dstar::component::dispatch_base().starts_with('/'));
-/// ```
-pub fn dispatch_base() -> &'static str {
-    BASE.get()
-        .map_or(crate::actions::DEFAULT_DISPATCH_BASE, String::as_str)
-}
 
 /// The action for a component event: `@verb(<base> + '/{module}/{event}/{args…}')`, arguments
 /// percent-encoded (used by generated code; pages get these from `event("name", args…)`).
@@ -281,43 +285,4 @@ pub fn component_action_encoded(
         verb,
         format!("{BASE_JS} + {}", crate::actions::js_single_quoted(&url)),
     )
-}
-
-/// `@post(…)` for a component's event, checked by the type system: the event is a variant of the
-/// component's generated enum. Events with arguments get their action from `event("name", args)`
-/// inside the component.
-///
-/// ```standalone_crate
-/// # use dstar::prelude::*;
-/// struct Drawer;
-/// #[dstar::component]
-/// impl Drawer {
-///     pub fn view() -> Markup { html! { button data-on:click=(event("close")) {} } }
-///     #[event] async fn close(sse: &mut Sse) { sse.remove_elements("#drawer"); }
-/// }
-/// let action = dstar::post::<Drawer>(DrawerEvent::Close);
-/// assert!(action.to_string().ends_with("-Drawer/close')"));
-/// ```
-pub fn post<C: Component>(event: C::Event) -> Action {
-    verb_action::<C>(Verb::Post, event)
-}
-/// `@get(…)` for a component event (see [`post`]).
-pub fn get<C: Component>(event: C::Event) -> Action {
-    verb_action::<C>(Verb::Get, event)
-}
-/// `@put(…)` for a component event (see [`post`]).
-pub fn put<C: Component>(event: C::Event) -> Action {
-    verb_action::<C>(Verb::Put, event)
-}
-/// `@patch(…)` for a component event (see [`post`]).
-pub fn patch<C: Component>(event: C::Event) -> Action {
-    verb_action::<C>(Verb::Patch, event)
-}
-/// `@delete(…)` for a component event (see [`post`]).
-pub fn delete<C: Component>(event: C::Event) -> Action {
-    verb_action::<C>(Verb::Delete, event)
-}
-
-fn verb_action<C: Component>(verb: Verb, event: C::Event) -> Action {
-    component_action_encoded(verb, C::encoded_module(), event.name(), &[])
 }

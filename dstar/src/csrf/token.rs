@@ -373,7 +373,7 @@ fn reload_page(reason: &str) -> Response {
          if (t - Number(sessionStorage.getItem(k) || 0) > 10000) {{ sessionStorage.setItem(k, t); location.reload(); }} \
          else {{ console.error({message}); }} }})()"
     );
-    let mut sse = crate::Sse::new();
+    let mut sse = crate::sse::Sse::new();
     let _ = sse.send(crate::scripts::ExecuteScript::new(script));
     sse.into_response()
 }

@@ -4,7 +4,7 @@ use maud::{DOCTYPE, Markup, html};
 ///
 /// ```
 /// let ctx = dstar::page::PageContext {
-///     title: "Home", client_src: "/datastar.js", client_integrity: None, csrf: None,
+///     title: "Home", client_src: "/datastar.js", client_integrity: None, csrf: None, dispatch_base: "/ds",
 /// };
 /// let html = dstar::page::default_layout(&ctx, maud::html! {}).into_string();
 /// assert!(html.contains("<title>Home</title>"));
@@ -20,6 +20,9 @@ pub struct PageContext<'a> {
     /// A masked CSRF token when the [`Csrf`](crate::csrf::Csrf) layer runs, for
     /// `data-signals:csrf` on `<body>` (see [`csrf_signal`]).
     pub csrf: Option<&'a str>,
+    /// Where the browser sends component events (see [`DispatchBase`](super::DispatchBase)),
+    /// for `<body data-ds-base>`.
+    pub dispatch_base: &'a str,
 }
 
 impl PageContext<'_> {
@@ -28,7 +31,7 @@ impl PageContext<'_> {
     ///
     /// ```
     /// let ctx = dstar::page::PageContext {
-    ///     title: "t", client_src: "https://cdn.example/ds.js", client_integrity: Some("sha384-abc"), csrf: None,
+    ///     title: "t", client_src: "https://cdn.example/ds.js", client_integrity: Some("sha384-abc"), csrf: None, dispatch_base: "/ds",
     /// };
     /// assert_eq!(
     ///     ctx.client_script().into_string(),
@@ -77,7 +80,7 @@ pub type Layout = fn(&PageContext<'_>, Markup) -> Markup;
 /// ```
 /// let page = dstar::page::default_layout(
 ///     &dstar::page::PageContext {
-///         title: "Counter", client_src: "/datastar.js", client_integrity: None, csrf: None,
+///         title: "Counter", client_src: "/datastar.js", client_integrity: None, csrf: None, dispatch_base: "/ds",
 ///     },
 ///     maud::html! { p { "hi" } },
 /// ).into_string();
@@ -97,7 +100,7 @@ pub fn default_layout(ctx: &PageContext<'_>, body: Markup) -> Markup {
             }
             body data-signals:tab-id=(tab_id_signal())
                 data-signals:csrf=[ctx.csrf.map(csrf_signal)]
-                data-ds-base=(crate::component::dispatch_base()) {
+                data-ds-base=(ctx.dispatch_base) {
                 (body)
             }
         }

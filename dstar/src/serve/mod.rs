@@ -14,7 +14,8 @@ pub(crate) use connections::ServedOverTls;
 #[cfg(feature = "tls")]
 pub use tls::Tls;
 
-use crate::page::{App, RouteInfo};
+use crate::app::App;
+use crate::event::RouteInfo;
 use axum::Router;
 use std::future::Future;
 use std::io;
@@ -36,7 +37,7 @@ type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// ```no_run
 /// # async fn run() -> std::io::Result<()> {
 /// let router = axum::Router::new().route("/health", axum::routing::get(|| async { "ok" }));
-/// dstar::Server::from_router(router, vec![dstar::page::RouteInfo { method: "GET", path: "/health" }])
+/// dstar::Server::from_router(router, vec![dstar::event::RouteInfo { method: "GET", path: "/health" }])
 ///     .default_addr("127.0.0.1:8080")
 ///     .run()
 ///     .await

@@ -15,7 +15,9 @@ pub use read::{
 };
 pub use remove::{RemoveSignals, SignalPaths, remove_patch};
 
-impl crate::Sse {
+use crate::error::Error;
+
+impl crate::sse::Sse {
     /// Patches signals with any `Serialize` value that is a JSON object (a merge patch).
     ///
     /// A value that fails to serialize, or is not an object, is a bug in the caller: it is logged
@@ -40,7 +42,7 @@ impl crate::Sse {
     /// assert!(sse.as_bytes().ends_with(b"data: signals {\"session\":null,\"user\":null}\n\n"));
     /// # Ok::<(), dstar::Error>(())
     /// ```
-    pub fn remove_signals(&mut self, paths: impl SignalPaths) -> Result<&mut Self, crate::Error> {
+    pub fn remove_signals(&mut self, paths: impl SignalPaths) -> Result<&mut Self, Error> {
         self.send(RemoveSignals::new(paths))
     }
 }

@@ -1,4 +1,4 @@
-use crate::Error;
+use crate::error::Error;
 use crate::sse::{DatastarEvent, EventMeta, EventType, EventWriter};
 use bytes::{BufMut, BytesMut};
 use serde::Serialize;

@@ -116,7 +116,7 @@ pub async fn read_signals<T: DeserializeOwned>(req: Request) -> Result<T, Signal
         .get::<SignalsConfig>()
         .map_or(DEFAULT_SIGNALS_LIMIT, |c| c.limit);
     if reads_query(&parts.method) {
-        let raw = query_param(parts.uri.query().unwrap_or(""), "datastar")?;
+        let raw = query_param(parts.uri.query().unwrap_or(""), "datastar");
         return match raw {
             None => parse(b"{}"),
             Some(bytes) if bytes.is_empty() => Err(SignalsRejection::Malformed(
@@ -238,48 +238,18 @@ pub(crate) fn reads_query(method: &Method) -> bool {
     *method == Method::GET || *method == Method::HEAD || *method == Method::DELETE
 }
 
-/// Finds `name` in a query string and percent-decodes it (`+` is a space), keeping raw bytes so
-/// invalid UTF-8 is reported rather than replaced.
-pub(crate) fn query_param(query: &str, name: &str) -> Result<Option<Vec<u8>>, SignalsRejection> {
-    for pair in query.split('&') {
+/// Finds `name` in a query string and decodes it as `application/x-www-form-urlencoded` (what the
+/// Datastar client's `URLSearchParams` produces): `+` is a space and `%XX` a byte; a malformed
+/// escape is kept as it is, as the URL standard and browsers do. The value stays raw bytes, not
+/// `form_urlencoded::parse`'s lossy string, so invalid UTF-8 is reported rather than replaced.
+pub(crate) fn query_param(query: &str, name: &str) -> Option<Vec<u8>> {
+    query.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if key == name {
-            return percent_decode(value.as_bytes()).map(Some);
-        }
-    }
-    Ok(None)
-}
-
-fn percent_decode(input: &[u8]) -> Result<Vec<u8>, SignalsRejection> {
-    fn hex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).map(|d| d as u8)
-    }
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let pair = input
-                    .get(i + 1..i + 3)
-                    .and_then(|p| Some(hex(p[0])? << 4 | hex(p[1])?));
-                match pair {
-                    Some(byte) => {
-                        out.push(byte);
-                        i += 2;
-                    }
-                    None => {
-                        return Err(SignalsRejection::Malformed(
-                            "the `datastar` query parameter has a bad percent-escape".into(),
-                        ));
-                    }
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    Ok(out)
+        (key == name).then(|| {
+            let value = value.replace('+', " ");
+            percent_encoding::percent_decode_str(&value).collect()
+        })
+    })
 }
 
 /// The deepest nesting of objects and arrays accepted (serde_json's own recursion limit).
@@ -310,7 +280,7 @@ pub fn parse_signals<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SignalsReje
 /// assert_eq!(v["a"], 1);
 /// ```
 pub fn signals_from_query<T: DeserializeOwned>(query: &str) -> Result<T, SignalsRejection> {
-    match query_param(query, "datastar")? {
+    match query_param(query, "datastar") {
         None => parse(b"{}"),
         Some(bytes) if bytes.is_empty() => Err(SignalsRejection::Malformed(
             "the `datastar` query parameter is empty; expected a JSON object".into(),

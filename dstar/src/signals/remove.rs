@@ -1,5 +1,5 @@
 use super::PatchSignals;
-use crate::Error;
+use crate::error::Error;
 use crate::sse::DatastarEvent;
 use bytes::BytesMut;
 use serde_json::{Map, Value};

@@ -17,19 +17,19 @@
 mod compress;
 mod format;
 pub(crate) mod lifecycle;
-mod stream;
+mod long_lived;
 
 pub use compress::{Compression, CompressionLayer, CompressionService, Encoding};
 pub use format::{EventMeta, EventType};
 pub use lifecycle::{live_streams, shutdown, shutdown_signal};
-pub use stream::{
+pub use long_lived::{
     Disconnected, IntoEvents, SendError, SseStream, StreamConfig, StreamResponse, stream,
     stream_with,
 };
 
 pub(crate) use format::EventWriter;
 
-use crate::Error;
+use crate::error::Error;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
@@ -150,24 +150,6 @@ impl Sse {
     pub(crate) fn send_or_report(&mut self, event: impl DatastarEvent) -> &mut Self {
         if let Err(e) = event.write_to(&mut self.buf) {
             self.report_error(&e);
-        }
-        self
-    }
-
-    /// Logs `error` and, in debug builds only, sends it to the browser console as `console.error`.
-    ///
-    /// ```
-    /// let mut sse = dstar::Sse::new();
-    /// sse.report_error(&"database is down");
-    /// // debug builds carry the message to DevTools; release builds send nothing
-    /// assert_eq!(sse.is_empty(), !cfg!(debug_assertions));
-    /// ```
-    pub fn report_error(&mut self, error: &dyn std::fmt::Display) -> &mut Self {
-        tracing::error!(%error, "dstar handler error");
-        if cfg!(debug_assertions) {
-            let msg = format!("[dstar] {error}");
-            let _ = crate::scripts::ConsoleLog::new(crate::scripts::LogLevel::Error, &msg)
-                .write_to(&mut self.buf);
         }
         self
     }

@@ -32,7 +32,7 @@ pub use run::{
 };
 pub use tab::{TAB_HEADER, read_tab_id, start_stream, valid_tab_id};
 
-use crate::Sse;
+use crate::sse::Sse;
 use axum::response::IntoResponse;
 use std::fmt;
 use std::future::{Future, poll_fn};

@@ -2,8 +2,7 @@
 //! the generated code stays a few lines, and reconnects, catch-up and live reload live here.
 
 use super::{Claim, EndGuard, EndReason, Next, Source, StreamLoop};
-use crate::Sse;
-use crate::sse::StreamResponse;
+use crate::sse::{Sse, StreamResponse};
 use axum::http::HeaderMap;
 use std::future::Future;
 use std::sync::OnceLock;

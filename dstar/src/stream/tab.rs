@@ -53,8 +53,6 @@ pub async fn read_tab_id(req: Request) -> Result<(Option<String>, Request), Resp
         .map_or(DEFAULT_SIGNALS_LIMIT, |c| c.max_bytes());
     let (json, body) = if crate::signals::read::reads_query(&parts.method) {
         let raw = crate::signals::read::query_param(parts.uri.query().unwrap_or(""), "datastar")
-            .ok()
-            .flatten()
             .unwrap_or_default();
         (Bytes::from(raw), body)
     } else {

@@ -30,6 +30,7 @@ impl Card {
 }
 
 fn main() {
-    let _ = dstar::delete::<Card>(CardEvent::Close);
+    let _ = CardEvent::Close.action();
+    let _ = dstar::delete!(Card, "close");
     let _ = dstar::App::empty().component::<Card>().state(Db).build();
 }

@@ -2,7 +2,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::IntoResponse;
-use dstar::page::{Access, RequestHead};
+use dstar::event::{Access, RequestHead};
 use dstar::prelude::*;
 use std::collections::HashMap;
 

@@ -9,7 +9,7 @@
 
 use super::lifecycle::{Parked, StreamCount, is_shutting_down};
 use super::{DatastarEvent, Sse, sse_headers};
-use crate::Error;
+use crate::error::Error;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
@@ -166,7 +166,9 @@ impl Shared {
     }
 }
 
-fn remember(wakers: &mut Vec<Waker>, waker: &Waker) {
+/// Adds `waker` to the ones woken when the buffer has room, unless it would wake the same task as one
+/// already there.
+fn register_waker(wakers: &mut Vec<Waker>, waker: &Waker) {
     if !wakers.iter().any(|w| w.will_wake(waker)) {
         wakers.push(waker.clone());
     }
@@ -207,7 +209,7 @@ impl SseStream {
                 }
                 return Poll::Ready(Ok(()));
             }
-            remember(&mut state.tx_wakers, cx.waker());
+            register_waker(&mut state.tx_wakers, cx.waker());
             Poll::Pending
         })
         .await
@@ -289,7 +291,7 @@ impl SseStream {
             if state.closed {
                 return Poll::Ready(());
             }
-            remember(&mut state.tx_wakers, cx.waker());
+            register_waker(&mut state.tx_wakers, cx.waker());
             Poll::Pending
         })
         .await

@@ -12,7 +12,7 @@ use std::future::Future;
 )]
 ///
 /// ```
-/// fn is_arg<T: dstar::page::PartsArg<()>>() {}
+/// fn is_arg<T: dstar::event::PartsArg<()>>() {}
 /// is_arg::<axum::http::HeaderMap>();
 /// ```
 pub trait PartsArg<S>: Sized {
@@ -38,7 +38,7 @@ impl<S: Send + Sync, T: FromRequestParts<S>> PartsArg<S> for T {
 )]
 ///
 /// ```
-/// fn is_last_arg<T: dstar::page::BodyArg<(), M>, M>() {}
+/// fn is_last_arg<T: dstar::event::BodyArg<(), M>, M>() {}
 /// is_last_arg::<dstar::Signals, _>();
 /// ```
 pub trait BodyArg<S, M>: Sized {
@@ -57,7 +57,7 @@ impl<S: Send + Sync, M, T: FromRequest<S, M>> BodyArg<S, M> for T {
 /// The request line and headers, for `authorize` hooks.
 ///
 /// ```
-/// use dstar::page::{Access, RequestHead};
+/// use dstar::event::{Access, RequestHead};
 /// #[derive(Clone, Copy, Debug, PartialEq)] enum Ev { Go }
 /// fn authorize(head: &RequestHead, _access: Access<Ev>) -> bool {
 ///     head.headers.contains_key("x-user")

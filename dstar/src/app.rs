@@ -1,91 +1,14 @@
-use super::client::client_script_route;
+//! [`App`]: the router holding every page and component in the binary, with dstar's layers
+//! (compression, CSRF, cross-origin protection) around them. `dstar::app!()` and `dstar::serve`
+//! build one.
+
+use crate::component::{ComponentEntry, ComponentRegistration, RegisteredComponent};
 use crate::csrf::{CrossOrigin, Csrf};
+use crate::event::{RouteInfo, States};
+use crate::page::{DispatchBase, Page, PageEntry, PageRegistration, Registered};
 use crate::sse::Compression;
 use axum::Router;
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
-
-/// One route of a registered page, for start-up listings.
-///
-/// ```
-/// let route = dstar::page::RouteInfo { method: "GET", path: "/counter" };
-/// assert_eq!(format!("{} {}", route.method, route.path), "GET /counter");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RouteInfo {
-    /// `GET`, `POST`, ….
-    pub method: &'static str,
-    /// The route path.
-    pub path: &'static str,
-}
-
-type Build = fn(&States) -> Result<Router, String>;
-
-/// A page (or component) as `#[dstar::page]` registers it with `inventory`.
-///
-/// ```
-/// for page in dstar::App::new().routes() {
-///     println!("{} {}", page.method, page.path);
-/// }
-/// ```
-pub struct PageRegistration {
-    /// The type name.
-    pub name: &'static str,
-    /// Its routes.
-    pub routes: &'static [RouteInfo],
-    build: Build,
-}
-
-impl PageRegistration {
-    #[doc(hidden)]
-    pub const fn new(name: &'static str, routes: &'static [RouteInfo], build: Build) -> Self {
-        PageRegistration {
-            name,
-            routes,
-            build,
-        }
-    }
-}
-
-impl fmt::Debug for PageRegistration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PageRegistration")
-            .field("name", &self.name)
-            .field("routes", &self.routes)
-            .finish()
-    }
-}
-
-inventory::collect!(PageRegistration);
-
-/// Router states by type, for pages declared with `state = T`.
-#[doc(hidden)]
-#[derive(Default, Clone)]
-pub struct States(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
-
-impl States {
-    #[doc(hidden)]
-    pub fn get<S: Clone + 'static>(&self, page: &str) -> Result<S, String> {
-        self.0
-            .get(&TypeId::of::<S>())
-            .and_then(|s| s.downcast_ref::<S>())
-            .cloned()
-            .ok_or_else(|| {
-                format!(
-                    "page `{page}` needs state `{}`: build the app with `.state(value)` or `dstar::app!(value)`",
-                    std::any::type_name::<S>()
-                )
-            })
-    }
-}
-
-impl fmt::Debug for States {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "States({} types)", self.0.len())
-    }
-}
 
 /// Builds the router for a set of pages: every page in the binary (`App::new()`, what
 /// `dstar::app!()` uses), or the ones you list (`App::empty().page::<Counter>()`), for targets
@@ -98,7 +21,7 @@ impl fmt::Debug for States {
 /// ```
 pub struct App {
     pages: Vec<&'static PageRegistration>,
-    components: Vec<&'static crate::component::ComponentRegistration>,
+    components: Vec<&'static ComponentRegistration>,
     dispatch_base: String,
     prefix: String,
     states: States,
@@ -145,10 +68,13 @@ impl App {
     /// let router: axum::Router = dstar::App::new().build();
     /// ```
     pub fn new() -> Self {
-        let mut pages: Vec<_> = inventory::iter::<PageRegistration>().collect();
+        let mut pages: Vec<_> = inventory::iter::<PageEntry>()
+            .map(PageEntry::registration)
+            .collect();
         pages.sort_by_key(|p| (p.routes.first().map(|r| r.path), p.name));
-        let mut components: Vec<_> =
-            inventory::iter::<crate::component::ComponentRegistration>().collect();
+        let mut components: Vec<_> = inventory::iter::<ComponentEntry>()
+            .map(ComponentEntry::registration)
+            .collect();
         components.sort_by_key(|c| c.path);
         App {
             pages,
@@ -189,7 +115,7 @@ impl App {
     /// }
     /// let router: axum::Router = dstar::App::empty().page::<Home>().build();
     /// ```
-    pub fn page<P: super::Page + Registered>(mut self) -> Self {
+    pub fn page<P: Page + Registered>(mut self) -> Self {
         let reg = P::registration();
         if !self.pages.iter().any(|p| std::ptr::eq(*p, reg)) {
             self.pages.push(reg);
@@ -197,7 +123,7 @@ impl App {
         self
     }
 
-    /// Adds one component explicitly (its events are served by the dispatch route).
+    /// Adds one component explicitly (its events are routed under the dispatch base).
     ///
     /// ```standalone_crate
     /// # use dstar::prelude::*;
@@ -210,7 +136,7 @@ impl App {
     /// let app = dstar::App::empty().component::<Badge>();
     /// assert_eq!(app.routes()[0].method, "POST");
     /// ```
-    pub fn component<C: crate::component::RegisteredComponent>(mut self) -> Self {
+    pub fn component<C: RegisteredComponent>(mut self) -> Self {
         let reg = C::registration();
         if !self.components.iter().any(|c| c.path == reg.path) {
             self.components.push(reg);
@@ -218,7 +144,7 @@ impl App {
         self
     }
 
-    /// The path of the component dispatch route inside this router (default `/ds`).
+    /// The path component events are routed under inside this router (default `/ds`).
     ///
     /// ```
     /// let app = dstar::App::empty().dispatch_base("/_components");
@@ -258,7 +184,7 @@ impl App {
     /// let app = dstar::App::empty().state(Db);
     /// ```
     pub fn state<S: Clone + Send + Sync + 'static>(mut self, state: S) -> Self {
-        self.states.0.insert(TypeId::of::<S>(), Arc::new(state));
+        self.states.insert(state);
         self
     }
 
@@ -393,7 +319,7 @@ impl App {
         if std::env::var_os("DSTAR_CLIENT_FILE").is_some() {
             routes.push(RouteInfo {
                 method: "GET",
-                path: super::CLIENT_PATH,
+                path: crate::page::CLIENT_PATH,
             });
         }
         routes
@@ -405,19 +331,21 @@ impl App {
     /// let router = dstar::App::new().try_build().expect("all states provided");
     /// ```
     pub fn try_build(self) -> Result<Router, String> {
-        let mut router = client_script_route();
+        let mut router = crate::page::client_script_route();
         if let Some(token) = &self.stats_token {
             router = router.merge(crate::stream::stats_route(token)?);
         }
         for page in &self.pages {
-            router = router.merge((page.build)(&self.states)?);
+            router = router.merge(page.build(&self.states)?);
         }
-        crate::component::set_base(&format!("{}{}", self.prefix, self.dispatch_base));
-        router = router.merge(crate::component::dispatch_routes(
+        router = router.merge(crate::component::routes(
             &self.dispatch_base,
-            self.states.clone(),
+            &self.states,
             &self.components,
-        ));
+        )?);
+        // what the layout tells the browser: where component events go, prefix included
+        let base = DispatchBase::new(format!("{}{}", self.prefix, self.dispatch_base));
+        router = router.layer(axum::Extension(base));
         if self.compression.is_on() {
             router = router.layer(self.compression.layer());
         }
@@ -456,47 +384,4 @@ impl App {
             Err(e) => panic!("dstar: {e}"),
         }
     }
-}
-
-/// Implemented by `#[dstar::page]`: the page's static registration.
-///
-/// ```standalone_crate
-/// #[derive(Default)]
-/// struct Home;
-/// #[dstar::page("/")]
-/// impl Home {
-///     fn render(&self) -> maud::Markup { maud::html! { "home" } }
-/// }
-/// use dstar::page::Registered;
-/// assert_eq!(Home::registration().name, "Home");
-/// ```
-pub trait Registered {
-    /// The registration `inventory` holds.
-    fn registration() -> &'static PageRegistration;
-}
-
-/// Builds a page's router from the states (used by generated code).
-#[doc(hidden)]
-pub fn build_page<P: super::Page>(states: &States) -> Result<Router, String> {
-    let state: P::State = states_or_unit::<P::State>(states, P::NAME)?;
-    Ok(P::routes().with_state(state))
-}
-
-/// The state a page or component declared, from the app's states (`()` needs none).
-#[doc(hidden)]
-pub fn state_for<S: Clone + Send + Sync + 'static>(
-    states: &States,
-    page: &str,
-) -> Result<S, String> {
-    states_or_unit(states, page)
-}
-
-fn states_or_unit<S: Clone + Send + Sync + 'static>(
-    states: &States,
-    page: &str,
-) -> Result<S, String> {
-    if let Some(unit) = (&() as &dyn Any).downcast_ref::<S>() {
-        return Ok(unit.clone());
-    }
-    states.get::<S>(page)
 }

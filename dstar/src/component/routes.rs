@@ -1,0 +1,157 @@
+//! Component events as axum routes: each event is a route under `{base}/{module}`, and two
+//! catch-alls answer what no route matches (an unknown component, an unknown event or a wrong
+//! number of arguments) with a 404 that says which.
+
+use super::{Component, ComponentRegistration};
+use crate::event::States;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+
+/// Every component's routes under `base`, and the 404s for what they don't match.
+pub(crate) fn routes(
+    base: &str,
+    states: &States,
+    components: &[&'static ComponentRegistration],
+) -> Result<Router, String> {
+    if components.is_empty() {
+        return Ok(Router::new());
+    }
+    let mut router = Router::new().route(
+        &format!("{base}/{{*__dstar_component}}"),
+        axum::routing::any(|| async {
+            // no listing: the registered modules name the app's types, which is nobody's business
+            tracing::debug!("dstar: unknown component module (404)");
+            not_found("unknown component".to_owned())
+        }),
+    );
+    for &component in components {
+        let module_base = format!("{base}/{}", component.module());
+        router = router
+            .merge((component.build)(states, &module_base)?)
+            .route(
+                &format!("{module_base}/{{*__dstar_event}}"),
+                axum::routing::any(move |uri: axum::http::Uri| async move {
+                    unmatched_event(component, uri.path())
+                }),
+            );
+    }
+    Ok(router)
+}
+
+/// The 404 for a path under a known component that no event route matched.
+fn unmatched_event(component: &ComponentRegistration, path: &str) -> Response {
+    let module = component.module();
+    let rest = path
+        .split_once(&format!("/{module}/"))
+        .map_or("", |(_, rest)| rest);
+    let mut segments = rest.split('/');
+    let event = segments.next().unwrap_or("");
+    let args = segments.count();
+    match component.events.iter().find(|e| e.name == event) {
+        Some(info) => not_found(format!(
+            "event `{event}` on component `{}` takes {} argument(s) ({}), got {args}",
+            component.path,
+            info.args.len(),
+            info.args.join(", "),
+        )),
+        None => {
+            let known: Vec<&str> = component.events.iter().map(|e| e.name).collect();
+            not_found(format!(
+                "unknown event `{event}` on component `{}`; events here: {}",
+                component.path,
+                known.join(", ")
+            ))
+        }
+    }
+}
+
+fn not_found(message: String) -> Response {
+    (StatusCode::NOT_FOUND, message).into_response()
+}
+
+/// Builds a component's router under `base` from the states (used by generated code).
+#[doc(hidden)]
+pub fn build_component<C: Component>(states: &States, base: &str) -> Result<Router, String> {
+    let state: C::State = states.get::<C::State>(&format!("component `{}`", C::PATH))?;
+    Ok(C::routes(base).with_state(state))
+}
+
+/// `{base}{suffix}`: an event's route path (used by generated code).
+#[doc(hidden)]
+pub fn event_route(base: &str, suffix: &str) -> String {
+    format!("{base}{suffix}")
+}
+
+/// A component event's URL arguments: the last path segments, percent-decoded.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct UrlArgs {
+    event: &'static str,
+    args: Vec<String>,
+}
+
+impl UrlArgs {
+    /// The last `count` segments of the request's path; a bad escape or invalid UTF-8 is a 400.
+    #[doc(hidden)]
+    pub fn read(parts: &Parts, count: usize, event: &'static str) -> Result<UrlArgs, Response> {
+        let path = parts.uri.path();
+        let segments: Vec<&str> = path.rsplit('/').take(count).collect();
+        let mut args = Vec::with_capacity(count);
+        for segment in segments.into_iter().rev() {
+            match decode_segment(segment) {
+                Some(arg) => args.push(arg),
+                None => {
+                    return Err((
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "bad argument `{segment}` for `{event}`: not valid percent-encoded UTF-8"
+                        ),
+                    )
+                        .into_response());
+                }
+            }
+        }
+        Ok(UrlArgs { event, args })
+    }
+
+    /// Argument `index` (named `name`) parsed as `T`, or a 400 naming it.
+    #[doc(hidden)]
+    pub fn parse<T: std::str::FromStr>(&self, index: usize, name: &str) -> Result<T, Response>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let raw = self.args.get(index).map(String::as_str).unwrap_or("");
+        raw.parse::<T>().map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "bad argument `{name}` = `{raw}` for `{}`: {e} (expected {})",
+                    self.event,
+                    std::any::type_name::<T>()
+                ),
+            )
+                .into_response()
+        })
+    }
+}
+
+/// A URL segment, percent-decoded; `None` for a malformed escape or invalid UTF-8.
+fn decode_segment(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    // percent_decode passes a malformed escape through as it is: refuse it instead
+    let well_formed = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
+    }
+    percent_encoding::percent_decode(bytes)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+}

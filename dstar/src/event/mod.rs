@@ -1,0 +1,224 @@
+//! What pages and components share: an event is a method of the impl block that answers one
+//! route with Server-Sent Events.
+//!
+//! - [`Event`] is implemented by every generated event enum (`CounterEvent`, `DrawerEvent`);
+//! - handler arguments are axum extractors ([`PartsArg`], and [`BodyArg`] for the last one);
+//! - `authorize(head: &RequestHead, access: Access<…Event>)` runs before each event and may refuse
+//!   ([`AuthorizeOutcome`]);
+//! - a handler returns `()` or `Result<(), E: Display>` ([`EventOutcome`]).
+//!
+//! [`page`](crate::page) and [`component`](crate::component) build on this module, side by side.
+
+// `Result<_, Response>` is the axum idiom for "or answer with this": boxing it would only cost.
+#![allow(clippy::result_large_err)]
+
+mod args;
+
+pub use args::{BodyArg, PartsArg, RequestHead};
+
+use crate::actions::Verb;
+use crate::sse::Sse;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Implemented by the generated event enums of pages and components.
+///
+/// ```standalone_crate
+/// #[derive(Default)]
+/// struct Home;
+/// #[dstar::page("/home")]
+/// impl Home {
+///     fn render(&self) -> maud::Markup { maud::html! { "home" } }
+///     #[event] async fn ping() {}
+/// }
+/// use dstar::event::Event;
+/// assert_eq!(HomeEvent::ALL, [HomeEvent::Ping]);
+/// assert_eq!(HomeEvent::Ping.name(), "ping");
+/// ```
+pub trait Event: Copy + fmt::Display + fmt::Debug + Send + Sync + 'static {
+    /// Every event, in declaration order.
+    const ALL: &'static [Self];
+    /// The wire name (the URL segment).
+    fn name(self) -> &'static str;
+    /// The HTTP method the event's route accepts.
+    fn verb(self) -> Verb;
+}
+
+/// What is being authorized: an event or (pages with a stream) the page's stream.
+///
+/// ```
+/// use dstar::event::Access;
+/// #[derive(Clone, Copy, Debug, PartialEq)] enum Ev { Delete }
+/// let refuse = |a: Access<Ev>| a == Access::Event(Ev::Delete);
+/// assert!(refuse(Access::Event(Ev::Delete)));
+/// assert!(!refuse(Access::Stream));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access<E> {
+    /// One of the events.
+    Event(E),
+    /// `POST {path}`, a page's stream.
+    Stream,
+}
+
+/// The result of `authorize`: `Ok(())`, or any response to refuse with (e.g. a 403).
+///
+/// ```
+/// use dstar::event::AuthorizeOutcome;
+/// assert!(true.into_result().is_ok());
+/// assert_eq!(false.into_result().unwrap_err().status(), 403);
+/// ```
+pub trait AuthorizeOutcome {
+    /// `Err` to refuse.
+    fn into_result(self) -> Result<(), Response>;
+}
+
+impl<E: IntoResponse> AuthorizeOutcome for Result<(), E> {
+    fn into_result(self) -> Result<(), Response> {
+        self.map_err(IntoResponse::into_response)
+    }
+}
+
+impl AuthorizeOutcome for bool {
+    fn into_result(self) -> Result<(), Response> {
+        if self {
+            Ok(())
+        } else {
+            Err((StatusCode::FORBIDDEN, "forbidden").into_response())
+        }
+    }
+}
+
+/// The result of an event handler: `()` or `Result<(), E>` where `E: Display`.
+///
+/// ```
+/// use dstar::event::EventOutcome;
+/// assert_eq!(().into_error(), None);
+/// assert_eq!(Err::<(), _>("db down").into_error().as_deref(), Some("db down"));
+/// ```
+pub trait EventOutcome {
+    /// `Err` with the error's text.
+    fn into_error(self) -> Option<String>;
+}
+
+impl EventOutcome for () {
+    fn into_error(self) -> Option<String> {
+        None
+    }
+}
+
+impl<E: fmt::Display> EventOutcome for Result<(), E> {
+    fn into_error(self) -> Option<String> {
+        self.err().map(|e| e.to_string())
+    }
+}
+
+/// Turns a handler's events and outcome into the response. An error keeps the events written
+/// before it, is logged, and in debug builds is also sent to the browser as `console.error`.
+#[doc(hidden)]
+pub fn finish_event(
+    mut sse: Sse,
+    owner: &str,
+    event: &str,
+    outcome: impl EventOutcome,
+) -> Response {
+    if let Some(error) = outcome.into_error() {
+        tracing::error!(owner, event, %error, "dstar event handler failed");
+        sse.report_error(&format_args!("{owner}/{event}: {error}"));
+    }
+    sse.into_response()
+}
+
+/// `FromStr` error of the generated event enums: the name is not one of the owner's events.
+///
+/// ```
+/// let e = dstar::event::UnknownEvent::new("page", "Counter", "incremnt");
+/// assert_eq!(e.to_string(), "unknown event `incremnt` on page `Counter`");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownEvent {
+    kind: &'static str,
+    owner: &'static str,
+    name: String,
+}
+
+impl UnknownEvent {
+    /// An unknown `name` on `owner`, a `kind` (`"page"` or `"component"`).
+    ///
+    /// ```
+    /// let e = dstar::event::UnknownEvent::new("component", "Drawer", "x");
+    /// assert_eq!(e.to_string(), "unknown event `x` on component `Drawer`");
+    /// ```
+    pub fn new(kind: &'static str, owner: &'static str, name: &str) -> Self {
+        UnknownEvent {
+            kind,
+            owner,
+            name: name.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for UnknownEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown event `{}` on {} `{}`",
+            self.name, self.kind, self.owner
+        )
+    }
+}
+
+impl std::error::Error for UnknownEvent {}
+
+/// One route of a registered page or component, for start-up listings.
+///
+/// ```
+/// let route = dstar::event::RouteInfo { method: "GET", path: "/counter" };
+/// assert_eq!(format!("{} {}", route.method, route.path), "GET /counter");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// `GET`, `POST`, ….
+    pub method: &'static str,
+    /// The route path.
+    pub path: &'static str,
+}
+
+/// Router states by type, for pages and components declared with `state = T`.
+#[doc(hidden)]
+#[derive(Default, Clone)]
+pub struct States(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
+
+impl States {
+    pub(crate) fn insert<S: Clone + Send + Sync + 'static>(&mut self, state: S) {
+        self.0.insert(TypeId::of::<S>(), Arc::new(state));
+    }
+
+    /// The state of type `S` that `owner` (``page `Counter` ``) declared (`()` needs none).
+    #[doc(hidden)]
+    pub fn get<S: Clone + Send + Sync + 'static>(&self, owner: &str) -> Result<S, String> {
+        if let Some(unit) = (&() as &dyn Any).downcast_ref::<S>() {
+            return Ok(unit.clone());
+        }
+        self.0
+            .get(&TypeId::of::<S>())
+            .and_then(|s| s.downcast_ref::<S>())
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "{owner} needs state `{}`: build the app with `.state(value)` or `dstar::app!(value)`",
+                    std::any::type_name::<S>()
+                )
+            })
+    }
+}
+
+impl fmt::Debug for States {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "States({} types)", self.0.len())
+    }
+}

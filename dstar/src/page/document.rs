@@ -1,0 +1,77 @@
+//! The page document: a GET's render wrapped in the page's layout, with what the layout needs
+//! from the request (the CSRF token, the component dispatch base).
+
+use super::layout::{Layout, PageContext};
+use super::{client_integrity, client_src, page_root};
+use axum::http::{Extensions, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use maud::Markup;
+use std::sync::Arc;
+
+/// Where the browser sends component events: the app's prefix and dispatch base (`/ds` by
+/// default). [`App`](crate::App) puts it on every request it serves; the default layout writes
+/// it as `<body data-ds-base>`.
+///
+/// ```
+/// let base = dstar::page::DispatchBase::new("/admin/ds".to_owned());
+/// assert_eq!(base.as_str(), "/admin/ds");
+/// ```
+#[derive(Debug, Clone)]
+pub struct DispatchBase(Arc<str>);
+
+impl DispatchBase {
+    /// A base path, as `App` computes it.
+    pub fn new(base: String) -> Self {
+        DispatchBase(base.into())
+    }
+
+    /// The path.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A page document in the making: what the layout needs, read from the GET request before the
+/// page's `mount` consumes it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Document {
+    layout: Layout,
+    title: &'static str,
+    csrf: Option<String>,
+    base: Option<DispatchBase>,
+}
+
+impl Document {
+    #[doc(hidden)]
+    pub fn new(layout: Layout, title: &'static str, extensions: &Extensions) -> Self {
+        Document {
+            layout,
+            title,
+            csrf: crate::csrf::token_for(extensions),
+            base: extensions.get::<DispatchBase>().cloned(),
+        }
+    }
+
+    /// The page body in its root element, wrapped in the layout.
+    #[doc(hidden)]
+    pub fn render(self, body: Markup) -> Response {
+        let ctx = PageContext {
+            title: self.title,
+            client_src: client_src(),
+            client_integrity: client_integrity(),
+            csrf: self.csrf.as_deref(),
+            dispatch_base: self
+                .base
+                .as_ref()
+                .map_or(crate::actions::DEFAULT_DISPATCH_BASE, DispatchBase::as_str),
+        };
+        let mut response = (self.layout)(&ctx, page_root(body)).into_response();
+        // a page holds a per-session CSRF token: no shared cache may keep it
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        );
+        response
+    }
+}

@@ -1,0 +1,227 @@
+//! The page side of a page stream (`POST {path}`): reading the request, claiming the tab's
+//! stream, and the first events (the stream id, the catch-up render). The loop itself is
+//! [`crate::stream::run`].
+
+// `Result<_, Response>` is the axum idiom for "or answer with this": boxing it would only cost.
+#![allow(clippy::result_large_err)]
+
+use super::page_root;
+use crate::scripts::ExecuteScript;
+use crate::sse::Sse;
+use crate::stream::{Claim, Reconnect};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::request::Parts;
+use axum::response::Response;
+use maud::Markup;
+use std::future::Future;
+
+/// A page stream being opened: what the generated stream handler needs between reading the
+/// request and running the loop.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct StreamOpen {
+    page: &'static str,
+    tab: Option<String>,
+    reconnect: Reconnect,
+    previous: Option<u64>,
+    number: u64,
+    /// What deduplicates this stream: the page, its `stream_key` and the CSRF session.
+    scope: Option<String>,
+    /// The page's own GET request, kept to render it again: for a reconnect's catch-up, and for
+    /// every change of a live page. Not kept for a plain stream's first connect.
+    template: Option<ViewTemplate>,
+}
+
+impl StreamOpen {
+    /// Reads the tab id (from a header, or the signals in the body) and the reconnect headers.
+    #[doc(hidden)]
+    pub async fn read(
+        req: Request,
+        page: &'static str,
+        live: bool,
+    ) -> Result<(StreamOpen, Parts, Body), Response> {
+        let (tab, req) = crate::stream::read_tab_id(req).await?;
+        let (parts, body) = req.into_parts();
+        let reconnect = Reconnect::from_headers(&parts.headers);
+        let template = (live || reconnect.catches_up()).then(|| ViewTemplate::new(&parts));
+        let open = StreamOpen {
+            page,
+            tab,
+            reconnect,
+            previous: crate::stream::previous_stream(&parts.headers),
+            number: crate::stream::next_stream_number(),
+            scope: None,
+            template,
+        };
+        Ok((open, parts, body))
+    }
+
+    /// The page's GET request, to render it again (live pages always have one).
+    #[doc(hidden)]
+    pub fn template(&self) -> ViewTemplate {
+        self.template.clone().unwrap_or_else(ViewTemplate::empty)
+    }
+
+    /// Reads what scopes this stream's deduplication (`key` is the page's `stream_key`), before
+    /// the extractors consume the request.
+    #[doc(hidden)]
+    pub fn scope(&mut self, key: Option<String>, parts: &Parts) {
+        self.scope = crate::stream::dedup_scope(self.page, key, &parts.extensions);
+    }
+
+    /// Claims this tab's stream, ending another stream of the same tab, once the request has
+    /// passed `authorize` and every extractor.
+    #[doc(hidden)]
+    pub fn claim(&mut self) -> Result<Option<Claim>, Response> {
+        crate::stream::claim_page_stream(
+            self.scope.take(),
+            self.tab.take(),
+            self.previous,
+            self.number,
+        )
+    }
+
+    /// The first events of the stream: its id (sent back as `Last-Event-ID` on a reconnect) and,
+    /// on a reconnect, a fresh render of the page root made by `view` (the page's mount and
+    /// render), so nothing published while the tab was away is missing; or, after a rebuild with
+    /// live reload on, a reload. A `mount` that now refuses (the item was deleted, the session
+    /// ended) reloads the page too, which then shows why.
+    #[doc(hidden)]
+    pub async fn first_events<F, Fut>(self, view: F) -> Sse
+    where
+        F: FnOnce(Request) -> Fut,
+        Fut: Future<Output = Result<Markup, Response>>,
+    {
+        let rendered = match &self.template {
+            Some(template) if self.reconnect.catches_up() => Some(view(template.request()).await),
+            _ => None,
+        };
+        stream_start(self.reconnect, self.number, rendered)
+    }
+}
+
+fn stream_start(reconnect: Reconnect, number: u64, view: Option<Result<Markup, Response>>) -> Sse {
+    let mut sse = Sse::new();
+    sse.event_id(&format!("{}.{number}", crate::stream::stream_id()));
+    if reconnect.reloads() {
+        tracing::debug!("dstar: a new build is serving; reloading the page");
+        let _ = sse.send(ExecuteScript::new("location.reload()"));
+        return sse;
+    }
+    match view {
+        Some(Ok(markup)) => {
+            sse.patch_elements(page_root(markup));
+        }
+        Some(Err(refusal)) if refusal.status().is_server_error() => {
+            // a passing failure (the database blinked): keep the page as it is and stream on
+            tracing::warn!(
+                status = refusal.status().as_u16(),
+                "dstar: the page's catch-up render failed; streaming without it"
+            );
+        }
+        Some(Err(refusal)) => {
+            tracing::debug!(
+                status = refusal.status().as_u16(),
+                "dstar: the page refused its catch-up render; reloading it"
+            );
+            let _ = sse.send(ExecuteScript::new("location.reload()"));
+        }
+        None => {}
+    }
+    sse
+}
+
+/// A live page's `on_message`: on every change, the page's own mount and render (`view`) with its
+/// GET request, morphed into the page root.
+#[doc(hidden)]
+pub fn live_renderer<S, V, Fut>(
+    state: S,
+    template: ViewTemplate,
+    view: V,
+) -> impl FnMut(()) -> std::pin::Pin<Box<dyn Future<Output = Sse> + Send>> + Send + 'static
+where
+    S: Clone + Send + Sync + 'static,
+    V: Fn(S, Request) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Result<Markup, Response>> + Send + 'static,
+{
+    move |()| {
+        let render = view(state.clone(), template.request());
+        Box::pin(async move { live_update(render.await) })
+    }
+}
+
+/// A live page's update: its root morphed with a fresh render, or a reload when `mount` now
+/// refuses (the page then shows why).
+fn live_update(view: Result<Markup, Response>) -> Sse {
+    let mut sse = Sse::new();
+    match view {
+        Ok(markup) => {
+            sse.patch_elements(page_root(markup));
+        }
+        Err(refusal) if refusal.status().is_server_error() => {
+            tracing::warn!(
+                status = refusal.status().as_u16(),
+                "dstar: a live page's render failed; the page keeps its last render"
+            );
+        }
+        Err(refusal) => {
+            tracing::debug!(
+                status = refusal.status().as_u16(),
+                "dstar: a live page refused its render; reloading it"
+            );
+            let _ = sse.send(ExecuteScript::new("location.reload()"));
+        }
+    }
+    sse
+}
+
+/// The GET request of the page a stream belongs to (the same URI, headers and extensions), kept
+/// by the stream so the page's own `mount` can render it again.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct ViewTemplate {
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+    extensions: axum::http::Extensions,
+}
+
+impl ViewTemplate {
+    fn new(parts: &Parts) -> Self {
+        let mut headers = parts.headers.clone();
+        // what made it a stream request, not a page request
+        for name in [
+            "content-length",
+            "content-type",
+            "transfer-encoding",
+            "last-event-id",
+            "datastar-request",
+            "accept",
+            crate::csrf::HEADER_NAME,
+            crate::stream::TAB_HEADER,
+        ] {
+            headers.remove(name);
+        }
+        ViewTemplate {
+            uri: parts.uri.clone(),
+            headers,
+            extensions: parts.extensions.clone(),
+        }
+    }
+
+    fn empty() -> Self {
+        ViewTemplate {
+            uri: axum::http::Uri::default(),
+            headers: axum::http::HeaderMap::new(),
+            extensions: axum::http::Extensions::new(),
+        }
+    }
+
+    fn request(&self) -> Request {
+        let mut req = Request::new(Body::empty());
+        *req.uri_mut() = self.uri.clone();
+        *req.headers_mut() = self.headers.clone();
+        *req.extensions_mut() = self.extensions.clone();
+        req
+    }
+}
