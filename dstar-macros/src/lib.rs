@@ -2,12 +2,12 @@
 //!
 //! The house, from the ground up:
 //!
-//! - [`attr`]: the one parser for attribute arguments (pages, components, events);
-//! - [`event`]: the model of an impl block with `#[event]` handlers, in three phases (model,
-//!   check, expand), every error collected in one [`ctxt::Ctxt`], and the fallback emitted next
+//! - `attr`: the one parser for attribute arguments (pages, components, events);
+//! - `event`: the model of an impl block with `#[event]` handlers, in three phases (model,
+//!   check, expand), every error collected in one `ctxt::Ctxt`, and the fallback emitted next
 //!   to errors;
-//! - [`page`] and [`component`], side by side on top: each adds its own checks and expansion;
-//! - [`html`]: maud's `html!` against dstar's re-export; [`rewrite`] finds `event("…")` calls,
+//! - `page` and `component`, side by side on top: each adds its own checks and expansion;
+//! - `html`: maud's `html!` against dstar's re-export; `rewrite` finds `event("…")` calls,
 //!   `html!` templates included.
 
 use proc_macro::TokenStream;

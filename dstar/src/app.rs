@@ -32,6 +32,8 @@ pub struct App {
     cross_origin: bool,
     csrf: Option<Csrf>,
     compression: Compression,
+    /// A tracing span per request (tower-http's `TraceLayer`).
+    request_spans: bool,
     layers: Vec<RouterLayer>,
 }
 
@@ -50,6 +52,7 @@ impl fmt::Debug for App {
             .field("trusted", &self.trusted)
             .field("csrf", &self.csrf)
             .field("compression", &self.compression)
+            .field("request_spans", &self.request_spans)
             .field("layers", &self.layers.len())
             .finish()
     }
@@ -100,6 +103,7 @@ impl App {
             cross_origin: true,
             csrf: None,
             compression: Compression::default(),
+            request_spans: true,
             layers: Vec::new(),
         }
     }
@@ -254,6 +258,19 @@ impl App {
         self
     }
 
+    /// Whether every request gets a tracing span, with its method, URI and version, and
+    /// response and failure events (tower-http's [`TraceLayer`](tower_http::trace::TraceLayer)):
+    /// on by default. Spans and responses log at `debug` (`RUST_LOG=dstar=debug,tower_http=debug`
+    /// shows them), server errors at `error`. Turn it off when you add your own `TraceLayer`.
+    ///
+    /// ```
+    /// let app = dstar::App::new().request_spans(false);
+    /// ```
+    pub fn request_spans(mut self, on: bool) -> Self {
+        self.request_spans = on;
+        self
+    }
+
     /// Wraps the app's router in a tower layer (tracing, timeouts, compression, auth, …), outside
     /// dstar's own layers, so it sees every request, refused ones too. Layers added later wrap
     /// earlier ones, as with [`Router::layer`].
@@ -361,6 +378,10 @@ impl App {
                     check.trust_origin(origin.clone())
                 });
             router = router.layer(check.layer()?);
+        }
+        // outside dstar's layers and inside the user's: refused requests get a span too
+        if self.request_spans {
+            router = router.layer(tower_http::trace::TraceLayer::new_for_http());
         }
         for layer in self.layers {
             router = layer(router);

@@ -23,28 +23,7 @@ pub use dstar_macros::component;
 #[doc = include_str!("docs/page.md")]
 pub use dstar_macros::page;
 
-/// HTML templates in [maud](https://maud.lambda.xyz)'s syntax, returning a [`Markup`]. Only
-/// `dstar` is needed in your `Cargo.toml`: this macro expands against dstar's re-export of maud.
-///
-/// Elements with `.class`, `#id` and attributes (`name="…"`, `name=(expr)`, `name=[option]`,
-/// `name[toggle]`, `.class[toggle]`), void elements (`br;`), text, `(splices)` of anything that
-/// is `Render` or `Display` (escaped), `@if`/`@else`, `@if let`, `@for`, `@while`, `@match` and
-/// `@let`.
-///
-/// ```
-/// use dstar::prelude::*;
-/// let items = ["a", "<b>"];
-/// let markup = html! {
-///     ul #list.items {
-///         @for item in &items { li { (item) } }
-///     }
-///     input type="checkbox" checked[true];
-/// };
-/// assert_eq!(
-///     markup.into_string(),
-///     r#"<ul class="items" id="list"><li>a</li><li>&lt;b&gt;</li></ul><input type="checkbox" checked>"#
-/// );
-/// ```
+#[doc = include_str!("docs/html.md")]
 pub use dstar_macros::html;
 pub use error::Error;
 
@@ -64,13 +43,40 @@ pub use axum;
 pub use serve::Tls;
 pub use serve::{BODY_READ_TIMEOUT, Bound, DEFAULT_ADDR, Server, serve};
 
-/// An axum `Router` holding every `#[dstar::page]` in the binary (collected through
-/// `inventory`, no list to keep). `dstar::app!(state)` provides a router state for pages declared
-/// with `state = T`. Where link-time collection is unavailable, list pages with
-/// [`App::empty().page::<P>()`](App::page).
+/// An axum `Router` holding every `#[dstar::page]` and `#[dstar::component]` in the binary,
+/// collected through `inventory` (no list to keep), with dstar's layers around them: compression,
+/// cross-origin protection and request spans (see [`App`]).
+///
+/// - `dstar::app!()`: pages and components with no `state = T`;
+/// - `dstar::app!(a, b, …)`: one value per state type the pages and components declare
+///   (`state = Db` takes a `Db`); each is given to the ones that asked for its type. A declared
+///   state with no value stops start-up with a message that names the page.
+///
+/// It is `App::new().state(a).state(b).build()`; use [`App`] directly for the rest
+/// (`csrf`, `trust_origin`, `compression`, `layer`, `prefix`). Where link-time collection is
+/// unavailable, list pages with [`App::empty().page::<P>()`](App::page).
 ///
 /// ```
 /// let router: axum::Router = dstar::app!();
+/// ```
+///
+/// ```standalone_crate
+/// use dstar::prelude::*;
+/// use dstar::axum::extract::State;
+///
+/// #[derive(Clone)]
+/// struct Db(&'static str);
+///
+/// #[derive(Default)]
+/// struct Home;
+///
+/// #[dstar::page("/", state = Db)]
+/// impl Home {
+///     fn render(&self) -> Markup { html! { "home" } }
+///     #[event] async fn ping(sse: &mut Sse, State(db): State<Db>) { sse.console_log(db.0); }
+/// }
+///
+/// let router: axum::Router = dstar::app!(Db("main"));
 /// ```
 #[macro_export]
 macro_rules! app {
@@ -96,7 +102,7 @@ pub mod prelude {
     pub use crate::actions::{delete, get, patch, post, put};
     pub use crate::elements::{Mode, Namespace, PatchElements};
     pub use crate::error::Error as DstarError;
-    pub use crate::event::{Access, RequestHead};
+    pub use crate::event::{Access, RequestHead, event};
     pub use crate::scripts::{ExecuteScript, LogLevel, Redirect};
     pub use crate::signals::{PatchSignals, RemoveSignals, Signals};
     pub use crate::sse::{DatastarEvent, Sse, SseStream};

@@ -25,7 +25,7 @@ async fn refused_requests_are_logged_with_their_reason() {
     let port = free_port();
     let child = Command::new(example_binary("counter"))
         .env("DSTAR_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "dstar=debug")
+        .env("RUST_LOG", "dstar=debug,tower_http=debug")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -55,4 +55,7 @@ async fn refused_requests_are_logged_with_their_reason() {
     assert!(logs.contains("request refused"), "{logs}");
     assert!(logs.contains("invalid signals: signals.count"), "{logs}");
     assert!(logs.contains("cross-site request refused"), "{logs}");
+    // tower-http's request spans: the refused request has one too, with its URI and status
+    assert!(logs.contains("uri=/counter/_event/increment"), "{logs}");
+    assert!(logs.contains("status=403"), "{logs}");
 }

@@ -11,6 +11,7 @@ use crate::event::model::{Arg, ImplBlock};
 use crate::event::{Owner, Rules};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 /// `#[dstar::component]`'s part of the event core's phases.
 pub(crate) struct ComponentRules;
@@ -80,11 +81,24 @@ fn expand(block: &ImplBlock) -> TokenStream {
 
 /// What a component with errors still gives (see `event::fallback`).
 fn fallback(block: &ImplBlock) -> TokenStream {
+    let ident = block.ident.as_ref().expect("the fallback has a name");
     let declarations = declarations(block);
     let component_impl = component_impl(block, &state_type(block), false);
     quote! {
         #declarations
         #component_impl
+
+        impl ::dstar::component::RegisteredComponent for #ident {
+            fn registration() -> &'static ::dstar::component::ComponentRegistration {
+                static REGISTRATION: ::dstar::component::ComponentRegistration =
+                    ::dstar::component::ComponentRegistration::new(
+                        <#ident as ::dstar::component::Component>::PATH,
+                        &[],
+                        ::dstar::component::build_component::<#ident>,
+                    );
+                &REGISTRATION
+            }
+        }
     }
 }
 
@@ -168,9 +182,10 @@ fn declarations(block: &ImplBlock) -> TokenStream {
             })
             .collect();
         let params = url_args.iter().map(|(ty, n)| quote!(#n: #ty));
-        let refs = url_args
-            .iter()
-            .map(|(_, n)| quote!(&#n as &dyn ::dstar::__private::core::fmt::Display));
+        let refs = url_args.iter().map(|(ty, n)| {
+            let span = ty.span();
+            quote_spanned!(span=> ::dstar::component::url_arg::<#ty>(&#n))
+        });
         quote! {
             #[doc(hidden)]
             #[allow(clippy::needless_pass_by_value)]

@@ -5,7 +5,8 @@
 use super::Owner;
 use super::model::{Arg, Event, Handler, ImplBlock};
 use crate::ctxt::Ctxt;
-use syn::FnArg;
+use quote::ToTokens;
+use syn::{FnArg, Type};
 
 pub(crate) fn check(cx: &Ctxt, block: &ImplBlock) {
     let attr = block.owner.attr();
@@ -26,7 +27,7 @@ pub(crate) fn check(cx: &Ctxt, block: &ImplBlock) {
         );
     }
     for event in &block.events {
-        check_event(cx, block.owner, event);
+        check_event(cx, block, event);
     }
     check_duplicates(cx, block);
     if let Some(f) = &block.hooks.authorize {
@@ -42,7 +43,7 @@ pub(crate) fn check(cx: &Ctxt, block: &ImplBlock) {
     }
 }
 
-fn check_event(cx: &Ctxt, owner: Owner, event: &Event) {
+fn check_event(cx: &Ctxt, block: &ImplBlock, event: &Event) {
     let wire = event.name.value();
     let valid = !wire.is_empty()
         && wire != "."
@@ -56,7 +57,7 @@ fn check_event(cx: &Ctxt, owner: Owner, event: &Event) {
             format!("invalid event name `{wire}`: use letters, digits, `_`, `-` and `~`"),
         );
     }
-    check_handler(cx, owner, &event.handler, HandlerKind::Event);
+    check_handler(cx, block, &event.handler, HandlerKind::Event);
 }
 
 /// What a handler is, for what its arguments may be.
@@ -68,8 +69,10 @@ pub(crate) enum HandlerKind {
 }
 
 /// A handler's arguments: no `self`, `&mut Sse` once and only in events, `#[arg]` only in a
-/// component's events and with a plain name, no generics.
-pub(crate) fn check_handler(cx: &Ctxt, owner: Owner, handler: &Handler, kind: HandlerKind) {
+/// component's events and with a plain name, `State<T>` only with `state = T`, the body read by
+/// the last extractor only, no generics.
+pub(crate) fn check_handler(cx: &Ctxt, block: &ImplBlock, handler: &Handler, kind: HandlerKind) {
+    let owner = block.owner;
     let what = match kind {
         HandlerKind::Event => "event",
         HandlerKind::Hook(name) => name,
@@ -107,6 +110,72 @@ pub(crate) fn check_handler(cx: &Ctxt, owner: Owner, handler: &Handler, kind: Ha
             &handler.sig.generics,
             format!("{what} handlers cannot be generic"),
         );
+    }
+    check_extractors(cx, block, handler);
+}
+
+/// Extractors that read the request body: only the last argument may be one.
+const BODY_EXTRACTORS: &[&str] = &[
+    "Signals",
+    "Json",
+    "Form",
+    "Bytes",
+    "String",
+    "Request",
+    "Body",
+    "Multipart",
+    "RawForm",
+];
+
+/// What rustc would report far from the user's mistake, or with a bound on generated code:
+/// `State<T>` on a page with no `state = T`, and a body extractor before another extractor.
+fn check_extractors(cx: &Ctxt, block: &ImplBlock, handler: &Handler) {
+    let extractors: Vec<&Type> = handler
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            Arg::Extract(ty) => Some(&**ty),
+            _ => None,
+        })
+        .collect();
+    for (i, ty) in extractors.iter().enumerate() {
+        let Some(last) = last_segment(ty) else {
+            continue;
+        };
+        let name = last.ident.to_string();
+        if name == "State" && block.options.state.is_none() {
+            let inner = match &last.arguments {
+                syn::PathArguments::AngleBracketed(a) => a.args.to_token_stream().to_string(),
+                _ => "T".to_owned(),
+            };
+            let attr = match block.owner {
+                Owner::Page => format!("#[dstar::page(\"…\", state = {inner})]"),
+                Owner::Component => format!("#[dstar::component(state = {inner})]"),
+            };
+            cx.error(
+                ty,
+                format!(
+                    "`State<{inner}>` reads the {}'s state, but it declares none: add `state = {inner}`, as in `{attr}`",
+                    block.owner.kind()
+                ),
+            );
+        }
+        if BODY_EXTRACTORS.contains(&name.as_str()) && i + 1 < extractors.len() {
+            let next = extractors[i + 1].to_token_stream().to_string();
+            cx.error(
+                ty,
+                format!(
+                    "`{name}` reads the request body, so it must be the last argument: move it after `{next}`"
+                ),
+            );
+        }
+    }
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        _ => None,
     }
 }
 

@@ -232,6 +232,12 @@ pub(crate) fn event_handler(block: &ImplBlock, event: &Event, state: &TokenStrea
     let owner = block.name();
     let event_name = event.name.value();
     let url_args = url_args(event, &event_name);
+    // spanned at the user's return type, so a type that is no outcome is reported there
+    let outcome_span = match &event.handler.sig.output {
+        syn::ReturnType::Type(_, ty) => ty.span(),
+        syn::ReturnType::Default => event.handler.ident.span(),
+    };
+    let error = quote_spanned!(outcome_span=> ::dstar::event::EventOutcome::into_error(__outcome));
     quote! {
         #[allow(unused_mut, unused_variables, clippy::let_unit_value)]
         #signature {
@@ -241,7 +247,7 @@ pub(crate) fn event_handler(block: &ImplBlock, event: &Event, state: &TokenStrea
             #extract
             let mut __sse = ::dstar::sse::Sse::new();
             let __outcome = Self::#user_fn(#(#call_args),*) #await_;
-            ::dstar::event::finish_event(__sse, #owner, #event_name, __outcome)
+            ::dstar::event::finish_event(__sse, #owner, #event_name, #error)
         }
     }
 }

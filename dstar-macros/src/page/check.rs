@@ -2,7 +2,6 @@
 
 use crate::attr::duration_ms;
 use crate::ctxt::Ctxt;
-use crate::event::Owner;
 use crate::event::check::{HandlerKind, check_handler};
 use crate::event::model::{Handler, ImplBlock, is_sse};
 use syn::{FnArg, LitStr};
@@ -41,12 +40,7 @@ pub(crate) fn check(cx: &Ctxt, block: &ImplBlock) {
         }
     }
     if let Some(f) = &hooks.mount {
-        check_handler(
-            cx,
-            Owner::Page,
-            &Handler::parse(f),
-            HandlerKind::Hook("mount"),
-        );
+        check_handler(cx, block, &Handler::parse(f), HandlerKind::Hook("mount"));
     }
     check_stream(cx, block);
 }
@@ -57,7 +51,7 @@ fn check_stream(cx: &Ctxt, block: &ImplBlock) {
     if let Some(f) = &hooks.subscribe {
         check_handler(
             cx,
-            Owner::Page,
+            block,
             &Handler::parse(f),
             HandlerKind::Hook("subscribe"),
         );

@@ -10,6 +10,7 @@ use crate::event::model::{Handler, ImplBlock};
 use crate::rewrite::{BareCall, rewrite_bare};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 /// Everything a page expands to; the block has passed its checks.
 pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
@@ -115,6 +116,14 @@ pub(crate) fn fallback(block: &ImplBlock) -> TokenStream {
                 ::dstar::__private::axum::Router::new()
             }
         }
+
+        impl ::dstar::page::Registered for #ident {
+            fn registration() -> &'static ::dstar::page::PageRegistration {
+                static REGISTRATION: ::dstar::page::PageRegistration =
+                    ::dstar::page::PageRegistration::new(#name, &[], ::dstar::page::build_page::<#ident>);
+                &REGISTRATION
+            }
+        }
     }
 }
 
@@ -167,6 +176,29 @@ fn declarations(block: &ImplBlock, has_stream: bool) -> TokenStream {
     }
 }
 
+/// `E` in a return type written `Result<T, E>`.
+fn result_error_type(output: &syn::ReturnType) -> Option<&syn::Type> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let syn::Type::Path(p) = &**ty else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    });
+    let (_, error) = (types.next()?, types.next()?);
+    types.next().is_none().then_some(error)
+}
+
 /// `__dstar_view` runs `mount` (with its extractors) and `render`: the page body, or the
 /// response `mount` answered with. `GET` wraps it in the layout; a reconnecting stream sends it as
 /// its catch-up, and a live page on every change.
@@ -185,12 +217,44 @@ fn get_handler(block: &ImplBlock, state: &TokenStream) -> TokenStream {
             let expr = if handler.returns_self(ident) {
                 call
             } else {
-                quote! {
-                    match ::dstar::page::MountOutcome::<Self>::into_page(#call) {
-                        ::dstar::__private::core::result::Result::Ok(p) => p,
-                        ::dstar::__private::core::result::Result::Err(r) => {
-                            return ::dstar::__private::core::result::Result::Err(r)
+                match result_error_type(&handler.sig.output) {
+                    // `Result<Self, E>` as written: the error converted at `E`, so an `E` that is
+                    // no response is reported there, once
+                    Some(error_ty) => {
+                        let span = error_ty.span();
+                        let failed = if matches!(
+                            error_ty,
+                            syn::Type::ImplTrait(_) | syn::Type::Infer(_)
+                        ) {
+                            quote_spanned!(span=> ::dstar::page::mount_failed::<Self, _>(__e))
+                        } else {
+                            quote_spanned!(span=> ::dstar::page::mount_failed::<Self, #error_ty>(__e))
+                        };
+                        quote! {
+                            match #call {
+                                ::dstar::__private::core::result::Result::Ok(p) => p,
+                                ::dstar::__private::core::result::Result::Err(__e) => {
+                                    return ::dstar::__private::core::result::Result::Err(#failed)
+                                }
+                            }
                         }
+                    }
+                    // an alias (`io::Result<Self>`) or anything else: through `MountOutcome`
+                    None => {
+                        let span = match &handler.sig.output {
+                            syn::ReturnType::Type(_, ty) => ty.span(),
+                            syn::ReturnType::Default => handler.ident.span(),
+                        };
+                        let into_page = quote_spanned!(span=> ::dstar::page::MountOutcome::<Self>::into_page(__outcome));
+                        quote! {{
+                            let __outcome = #call;
+                            match #into_page {
+                                ::dstar::__private::core::result::Result::Ok(p) => p,
+                                ::dstar::__private::core::result::Result::Err(r) => {
+                                    return ::dstar::__private::core::result::Result::Err(r)
+                                }
+                            }
+                        }}
                     }
                 }
             };

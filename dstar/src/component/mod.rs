@@ -20,7 +20,7 @@
 mod routes;
 
 pub(crate) use routes::routes;
-pub use routes::{UrlArgs, build_component, event_route};
+pub use routes::{ReadUrlArg, UrlArgs, WriteUrlArg, build_component, event_route, url_arg};
 
 use crate::actions::{Action, Verb, encode_segment};
 use crate::event::{Event, RouteInfo};

@@ -84,6 +84,35 @@ pub fn event_route(base: &str, suffix: &str) -> String {
     format!("{base}{suffix}")
 }
 
+/// A type an `#[arg]` can be written with: `Display`. (Generated code checks it at the argument's
+/// type, so a type that cannot be one is reported there.)
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an `#[arg]`: it is written into the event's URL with `Display`",
+    label = "not `Display`",
+    note = "an `#[arg]` is one URL segment (`FromStr + Display`): a number, a string, an id type; pass a list as signals instead"
+)]
+pub trait WriteUrlArg: std::fmt::Display {}
+
+impl<T: std::fmt::Display> WriteUrlArg for T {}
+
+/// A type an `#[arg]` can be read back as: `FromStr` with an error that says why.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an `#[arg]`: it is read back from the event's URL with `FromStr`",
+    label = "not `FromStr`",
+    note = "an `#[arg]` is one URL segment (`FromStr + Display`): a number, a string, an id type; pass a list as signals instead"
+)]
+pub trait ReadUrlArg: std::str::FromStr<Err: std::fmt::Display> {}
+
+impl<T: std::str::FromStr<Err: std::fmt::Display>> ReadUrlArg for T {}
+
+/// An `#[arg]` value for an event's action URL (used by generated code).
+#[doc(hidden)]
+pub fn url_arg<T: WriteUrlArg>(value: &T) -> &dyn std::fmt::Display {
+    value
+}
+
 /// A component event's URL arguments: the last path segments, percent-decoded.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -118,10 +147,7 @@ impl UrlArgs {
 
     /// Argument `index` (named `name`) parsed as `T`, or a 400 naming it.
     #[doc(hidden)]
-    pub fn parse<T: std::str::FromStr>(&self, index: usize, name: &str) -> Result<T, Response>
-    where
-        T::Err: std::fmt::Display,
-    {
+    pub fn parse<T: ReadUrlArg>(&self, index: usize, name: &str) -> Result<T, Response> {
         let raw = self.args.get(index).map(String::as_str).unwrap_or("");
         raw.parse::<T>().map_err(|e| {
             (

@@ -7,7 +7,7 @@
 //!   ([`AuthorizeOutcome`]);
 //! - a handler returns `()` or `Result<(), E: Display>` ([`EventOutcome`]).
 //!
-//! [`page`](crate::page) and [`component`](crate::component) build on this module, side by side.
+//! [`page`](mod@crate::page) and [`component`](mod@crate::component) build on this module, side by side.
 
 // `Result<_, Response>` is the axum idiom for "or answer with this": boxing it would only cost.
 #![allow(clippy::result_large_err)]
@@ -95,11 +95,19 @@ impl AuthorizeOutcome for bool {
 
 /// The result of an event handler: `()` or `Result<(), E>` where `E: Display`.
 ///
+/// A handler writes its events to its `&mut Sse` argument; it does not return them.
+///
 /// ```
 /// use dstar::event::EventOutcome;
 /// assert_eq!(().into_error(), None);
 /// assert_eq!(Err::<(), _>("db down").into_error().as_deref(), Some("db down"));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "an `#[event]` handler cannot return `{Self}`",
+    label = "returns `{Self}`",
+    note = "event handlers return `()` or `Result<(), E>` with `E: Display` (logged, and shown in the browser console in debug builds)",
+    note = "to send events, take `sse: &mut Sse` as an argument and write to it: `sse.patch_signals(…)`"
+)]
 pub trait EventOutcome {
     /// `Err` with the error's text.
     fn into_error(self) -> Option<String>;
@@ -117,16 +125,12 @@ impl<E: fmt::Display> EventOutcome for Result<(), E> {
     }
 }
 
-/// Turns a handler's events and outcome into the response. An error keeps the events written
-/// before it, is logged, and in debug builds is also sent to the browser as `console.error`.
+/// Turns a handler's events and error (from [`EventOutcome::into_error`]) into the response. An
+/// error keeps the events written before it, is logged, and in debug builds is also sent to the
+/// browser as `console.error`.
 #[doc(hidden)]
-pub fn finish_event(
-    mut sse: Sse,
-    owner: &str,
-    event: &str,
-    outcome: impl EventOutcome,
-) -> Response {
-    if let Some(error) = outcome.into_error() {
+pub fn finish_event(mut sse: Sse, owner: &str, event: &str, error: Option<String>) -> Response {
+    if let Some(error) = error {
         tracing::error!(owner, event, %error, "dstar event handler failed");
         sse.report_error(&format_args!("{owner}/{event}: {error}"));
     }
@@ -173,6 +177,33 @@ impl fmt::Display for UnknownEvent {
 }
 
 impl std::error::Error for UnknownEvent {}
+
+/// Stands in for `event("…")` outside the impl blocks that resolve it, so a misplaced call says
+/// where it works instead of "cannot find function". Inside a `#[dstar::page]` or
+/// `#[dstar::component]` impl block the macro replaces every `event("name")` before this function
+/// is ever looked up; anywhere else it does not compile.
+///
+/// ```compile_fail
+/// use dstar::prelude::*;
+/// fn button() -> Markup {
+///     html! { button data-on:click=(event("save")) {} } // outside any impl block: an error
+/// }
+/// ```
+pub fn event<N: InsideAnImplBlock>(name: N) -> crate::actions::Action {
+    name.unreachable()
+}
+
+/// Implemented by no type: see [`event()`].
+#[diagnostic::on_unimplemented(
+    message = "`event(\"…\")` works only inside a `#[dstar::page]` or `#[dstar::component]` impl block",
+    label = "outside the impl block of a page or component",
+    note = "inside the impl block, write the event's name as a string literal: `event(\"save\")`",
+    note = "elsewhere, name the event by its enum: `NotesEvent::Save.action()`"
+)]
+pub trait InsideAnImplBlock {
+    #[doc(hidden)]
+    fn unreachable(self) -> crate::actions::Action;
+}
 
 /// One route of a registered page or component, for start-up listings.
 ///

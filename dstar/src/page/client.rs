@@ -70,7 +70,7 @@ pub fn client_src() -> &'static str {
 }
 
 /// `GET /_dstar/datastar.js` serving the file named by `DSTAR_CLIENT_FILE`, for offline
-/// development and browser tests. Empty when the variable is unset. [`App`](super::App) adds it.
+/// development and browser tests. Empty when the variable is unset. [`App`](crate::App) adds it.
 ///
 /// ```
 /// let router: axum::Router = dstar::page::client_script_route();

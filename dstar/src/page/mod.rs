@@ -32,7 +32,7 @@ pub use client::{
 };
 pub use document::{DispatchBase, Document};
 pub use layout::{Layout, PageContext, csrf_signal, default_layout, tab_id_signal};
-pub use mount::MountOutcome;
+pub use mount::{MountError, MountOutcome, mount_failed};
 pub use stream::{StreamOpen, ViewTemplate, live_renderer};
 
 use crate::actions::{Action, Verb};

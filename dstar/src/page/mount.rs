@@ -18,15 +18,38 @@ use axum::response::{IntoResponse, Response};
 /// let failed: Result<u8, String> = Err("db down".into());
 /// assert_eq!(failed.into_page().unwrap_err().status(), 500);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`mount` cannot return `{Self}`",
+    label = "`mount` returns `Self`, or `Result<Self, E>` where `E: IntoResponse`"
+)]
 pub trait MountOutcome<P> {
     /// The page or the response.
     fn into_page(self) -> Result<P, Response>;
 }
 
-impl<P, E: IntoResponse + 'static> MountOutcome<P> for Result<P, E> {
+/// The error type of a `mount` that returns `Result<Self, E>`: any response.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`mount` cannot fail with `{Self}`: its error must be a response (`IntoResponse`)",
+    label = "not `IntoResponse`",
+    note = "`mount` returns `Self`, or `Result<Self, E>` where `E: IntoResponse` (a redirect, a status, `(StatusCode, String)`)",
+    note = "map other errors to a response: `.map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))`"
+)]
+pub trait MountError: IntoResponse + 'static {}
+
+impl<E: IntoResponse + 'static> MountError for E {}
+
+impl<P, E: MountError> MountOutcome<P> for Result<P, E> {
     fn into_page(self) -> Result<P, Response> {
-        self.map_err(|e| mount_error(std::any::type_name::<P>(), e))
+        self.map_err(mount_failed::<P, E>)
     }
+}
+
+/// The response for `mount`'s error (see [`MountOutcome`]); generated code calls it at the
+/// error type the user wrote, so a type that is no response is reported there.
+#[doc(hidden)]
+pub fn mount_failed<P, E: MountError>(error: E) -> Response {
+    mount_error(std::any::type_name::<P>(), error)
 }
 
 fn mount_error<E: IntoResponse + 'static>(page: &str, error: E) -> Response {

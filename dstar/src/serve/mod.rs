@@ -277,8 +277,10 @@ impl Bound {
     }
 }
 
-/// A `fmt` subscriber on stderr with `RUST_LOG` (default `info`), unless one is set already.
+/// A `fmt` subscriber on stderr with `RUST_LOG` (default `info`), unless one is set already;
+/// colours only on a terminal, so a log file or journald gets plain text.
 fn install_logging() {
+    use std::io::IsTerminal;
     if tracing::dispatcher::has_been_set() {
         return;
     }
@@ -287,6 +289,7 @@ fn install_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 
