@@ -4,8 +4,8 @@
 
 use crate::component::{ComponentEntry, ComponentRegistration, RegisteredComponent};
 use crate::csrf::{CrossOrigin, Csrf};
-use crate::event::{RouteInfo, States};
-use crate::page::{DispatchBase, Page, PageEntry, PageRegistration, Registered};
+use crate::event::{DispatchBase, RouteInfo, States};
+use crate::page::{Page, PageEntry, PageRegistration, Registered};
 use crate::sse::Compression;
 use axum::Router;
 use std::fmt;

@@ -187,6 +187,28 @@ impl Browser {
     async fn js(&self, script: &str) -> serde_json::Value {
         self.client.execute(script, vec![]).await.unwrap()
     }
+
+    /// Waits until the JavaScript expression `check` is true (10 s).
+    async fn wait_until(&self, check: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.js(&format!("return !!({check})")).await != true {
+            assert!(Instant::now() < deadline, "never true: {check}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Replaces the element's text with `text` as a person would (select all, type: WebDriver's
+    /// clear would also blur the field), then presses `key` (a WebDriver key such as Enter).
+    async fn type_into(&self, css: &str, text: &str, key: Option<fantoccini::key::Key>) {
+        use fantoccini::key::Key;
+        let el = self.client.find(Locator::Css(css)).await.unwrap();
+        let select_all = format!("{}a{}", char::from(Key::Control), char::from(Key::Null));
+        el.send_keys(&select_all).await.unwrap();
+        el.send_keys(text).await.unwrap();
+        if let Some(key) = key {
+            el.send_keys(&String::from(char::from(key))).await.unwrap();
+        }
+    }
 }
 
 /// The stats token the example processes get.
@@ -385,6 +407,100 @@ async fn the_shared_component_works_on_both_pages_with_csrf_on() {
         true,
         "the delete reached the server"
     );
+    browser.client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn todomvc_works_in_a_real_browser() {
+    use fantoccini::key::Key;
+    if !have_browser("todomvc") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let (_app, port) = app("todo", &[]).await;
+    let browser = Browser::start().await;
+    let count = "document.querySelectorAll('.todo-list li').length";
+    browser
+        .client
+        .goto(&format!("http://127.0.0.1:{port}/todos"))
+        .await
+        .unwrap();
+    browser.wait_text(".todo-count", "3 items left").await;
+    // Enter adds a trimmed todo and empties the field; blanks add nothing
+    browser
+        .type_into("input.new-todo", "  Buy milk ", Some(Key::Enter))
+        .await;
+    browser.wait_until(&format!("{count} === 4")).await;
+    browser.wait_text("#todo-4 label", "Buy milk").await;
+    browser
+        .wait_until("document.querySelector('input.new-todo').value === ''")
+        .await;
+    browser
+        .type_into("input.new-todo", "   ", Some(Key::Enter))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(browser.js(&format!("return {count}")).await, 4);
+    // toggle one, then all
+    browser.click("#todo-1 input.toggle").await;
+    browser
+        .wait_until("document.querySelector('#todo-1').classList.contains('completed')")
+        .await;
+    browser.wait_text(".todo-count", "3 items left").await;
+    browser.click("input.toggle-all").await;
+    browser.wait_text(".todo-count", "0 items left").await;
+    browser.click("input.toggle-all").await;
+    browser.wait_text(".todo-count", "4 items left").await;
+    // double-click edits; Enter saves, Escape cancels
+    browser
+        .js("document.querySelector('#todo-2 label').dispatchEvent(new MouseEvent('dblclick', {bubbles: true}))")
+        .await;
+    browser
+        .wait_until("document.querySelector('#todo-2.editing input.edit')")
+        .await;
+    browser
+        .wait_until("document.activeElement === document.querySelector('#todo-2 input.edit')")
+        .await;
+    browser
+        .type_into("#todo-2 input.edit", "Ship dstar 1.0", Some(Key::Enter))
+        .await;
+    browser.wait_text("#todo-2 label", "Ship dstar 1.0").await;
+    browser
+        .wait_until("!document.querySelector('li.editing')")
+        .await;
+    browser
+        .js("document.querySelector('#todo-3 label').dispatchEvent(new MouseEvent('dblclick', {bubbles: true}))")
+        .await;
+    browser
+        .wait_until("document.querySelector('#todo-3 input.edit')")
+        .await;
+    browser
+        .type_into("#todo-3 input.edit", "Never mind", Some(Key::Escape))
+        .await;
+    browser
+        .wait_until("!document.querySelector('li.editing')")
+        .await;
+    browser.wait_text("#todo-3 label", "Celebrate").await;
+    // delete (a DELETE event), filters, clear completed
+    browser.click("#todo-4 button.destroy").await;
+    browser.wait_until(&format!("{count} === 3")).await;
+    browser.click("#todo-1 input.toggle").await;
+    browser.wait_text(".todo-count", "2 items left").await;
+    browser
+        .click(".filters a[href='/todos?filter=active']")
+        .await;
+    browser.wait_text(".filters a.selected", "Active").await;
+    browser.wait_until(&format!("{count} === 2")).await;
+    browser.click(".filters a[href='/todos']").await;
+    browser.wait_text(".filters a.selected", "All").await;
+    browser.click("button.clear-completed").await;
+    browser.wait_until(&format!("{count} === 2")).await;
+    browser
+        .wait_until("!document.querySelector('button.clear-completed')")
+        .await;
+    // the state is on the server: a reload shows it
+    browser.client.refresh().await.unwrap();
+    browser.wait_text("#todo-2 label", "Ship dstar 1.0").await;
+    assert_eq!(browser.js(&format!("return {count}")).await, 2);
     browser.client.close().await.unwrap();
 }
 

@@ -28,10 +28,13 @@ async fn both_pages_embed_the_drawer_with_its_event_url() {
         let html = page.text();
         assert!(html.contains(r#"data-ds-base="/ds""#), "{html}");
         assert!(html.contains("<aside id=\"detail-drawer\""), "{path}");
+        // the server knows the dispatch base while it renders: a plain URL, no script per
+        // attribute
         assert!(
-            html.contains(&format!("+ '/{m}/change_title/{id}')")),
+            html.contains(&format!("@post('/ds/{m}/change_title/{id}')")),
             "{path}: {html}"
         );
+        assert!(!html.contains("dataset.dsBase"), "{path}: {html}");
     }
 }
 
@@ -181,6 +184,10 @@ async fn the_dispatch_base_is_configurable_and_the_layout_tells_the_browser() {
     let html = nested.get("/admin/todos").await.text();
     assert!(html.contains(r#"data-ds-base="/admin/ds""#), "{html}");
     let m = module::<DetailDrawer>();
+    assert!(
+        html.contains(&format!("@post('/admin/ds/{m}/change_title/1')")),
+        "{html}"
+    );
     let r = nested
         .post(
             &format!("/admin/ds/{m}/change_title/1"),

@@ -223,7 +223,12 @@ pub(crate) fn event_handler(block: &ImplBlock, event: &Event, state: &TokenStrea
     let signature = handler_signature(&fn_ident, state);
     let (extract, call_args) = extract_args(&event.handler, state, |r| quote!(return #r));
     let user_fn = &event.handler.ident;
-    let await_ = event.handler.is_async.then(|| quote!(.await));
+    // component actions rendered by the handler know the dispatch base
+    let call = if event.handler.is_async {
+        quote!(::dstar::event::handle_with(__base, Self::#user_fn(#(#call_args),*)).await)
+    } else {
+        quote!(::dstar::event::render_with(__base, || Self::#user_fn(#(#call_args),*)))
+    };
     let variant = &event.variant;
     let authorize = authorize_call(
         block,
@@ -244,9 +249,10 @@ pub(crate) fn event_handler(block: &ImplBlock, event: &Event, state: &TokenStrea
             let (mut __parts, __body) = __req.into_parts();
             #authorize
             #url_args
+            let __base = ::dstar::event::DispatchBase::of(&__parts.extensions);
             #extract
             let mut __sse = ::dstar::sse::Sse::new();
-            let __outcome = Self::#user_fn(#(#call_args),*) #await_;
+            let __outcome = #call;
             ::dstar::event::finish_event(__sse, #owner, #event_name, #error)
         }
     }

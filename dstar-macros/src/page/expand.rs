@@ -282,9 +282,11 @@ fn get_handler(block: &ImplBlock, state: &TokenStream) -> TokenStream {
             __req: ::dstar::__private::axum::extract::Request,
         ) -> ::dstar::__private::core::result::Result<::dstar::__private::maud::Markup, ::dstar::__private::axum::response::Response> {
             let (mut __parts, __body) = __req.into_parts();
+            let __base = ::dstar::event::DispatchBase::of(&__parts.extensions);
             #extract
             let __page: Self = #page_expr;
-            ::dstar::__private::core::result::Result::Ok(Self::render(&__page))
+            // component actions in the page know the dispatch base
+            ::dstar::__private::core::result::Result::Ok(::dstar::event::render_with(__base, || Self::render(&__page)))
         }
 
         #signature {
@@ -340,14 +342,18 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
             (
                 extract,
                 quote!(Self::subscribe(#(#call_args),*) #await_subscribe),
-                quote! {
-                    move |__message| async move {
-                        let mut __sse = ::dstar::sse::Sse::new();
-                        let __outcome = #call #await_message;
-                        ::dstar::stream::MessageOutcome::report(__outcome, #page_name, &mut __sse);
-                        __sse
+                quote! {{
+                    let __base = ::dstar::event::DispatchBase::of(&__open_extensions);
+                    move |__message| {
+                        let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
+                        async move {
+                            let mut __sse = ::dstar::sse::Sse::new();
+                            let __outcome = ::dstar::event::handle_with(__base, async { #call #await_message }).await;
+                            ::dstar::stream::MessageOutcome::report(__outcome, #page_name, &mut __sse);
+                            __sse
+                        }
                     }
-                },
+                }},
             )
         }
         StreamKind::Live {
@@ -385,6 +391,7 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
             };
             #authorize
             __open.scope(#key, &__parts);
+            let __open_extensions = ::dstar::__private::core::clone::Clone::clone(&__parts.extensions);
             #extract
             // the claim ends another stream of the same tab, so it is made only once the request
             // has passed `authorize` and every extractor: a refused request never kills a stream

@@ -281,8 +281,12 @@ pub fn component_action_encoded(
         url.push('/');
         url.push_str(&crate::actions::percent_encode(&text));
     }
-    Action::from_js(
-        verb,
-        format!("{BASE_JS} + {}", crate::actions::js_single_quoted(&url)),
-    )
+    match crate::event::DispatchBase::current() {
+        // rendered while dstar handles a request: the base is known, the URL is plain
+        Some(base) => Action::new(verb, &format!("{}{url}", base.as_str())),
+        None => Action::from_js(
+            verb,
+            format!("{BASE_JS} + {}", crate::actions::js_single_quoted(&url)),
+        ),
+    }
 }

@@ -13,8 +13,10 @@
 #![allow(clippy::result_large_err)]
 
 mod args;
+mod dispatch_base;
 
 pub use args::{BodyArg, PartsArg, RequestHead};
+pub use dispatch_base::{DispatchBase, handle_with, render_with};
 
 use crate::actions::Verb;
 use crate::sse::Sse;

@@ -3,33 +3,10 @@
 
 use super::layout::{Layout, PageContext};
 use super::{client_integrity, client_src, page_root};
+use crate::event::DispatchBase;
 use axum::http::{Extensions, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use maud::Markup;
-use std::sync::Arc;
-
-/// Where the browser sends component events: the app's prefix and dispatch base (`/ds` by
-/// default). [`App`](crate::App) puts it on every request it serves; the default layout writes
-/// it as `<body data-ds-base>`.
-///
-/// ```
-/// let base = dstar::page::DispatchBase::new("/admin/ds".to_owned());
-/// assert_eq!(base.as_str(), "/admin/ds");
-/// ```
-#[derive(Debug, Clone)]
-pub struct DispatchBase(Arc<str>);
-
-impl DispatchBase {
-    /// A base path, as `App` computes it.
-    pub fn new(base: String) -> Self {
-        DispatchBase(base.into())
-    }
-
-    /// The path.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// A page document in the making: what the layout needs, read from the GET request before the
 /// page's `mount` consumes it.

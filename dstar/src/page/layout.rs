@@ -20,7 +20,7 @@ pub struct PageContext<'a> {
     /// A masked CSRF token when the [`Csrf`](crate::csrf::Csrf) layer runs, for
     /// `data-signals:csrf` on `<body>` (see [`csrf_signal`]).
     pub csrf: Option<&'a str>,
-    /// Where the browser sends component events (see [`DispatchBase`](super::DispatchBase)),
+    /// Where the browser sends component events (see [`DispatchBase`](crate::event::DispatchBase)),
     /// for `<body data-ds-base>`.
     pub dispatch_base: &'a str,
 }

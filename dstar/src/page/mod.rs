@@ -30,7 +30,7 @@ pub use client::{
     CLIENT_PATH, DEFAULT_CLIENT_INTEGRITY, DEFAULT_CLIENT_SRC, client_integrity,
     client_script_route, client_src,
 };
-pub use document::{DispatchBase, Document};
+pub use document::Document;
 pub use layout::{Layout, PageContext, csrf_signal, default_layout, tab_id_signal};
 pub use mount::{MountError, MountOutcome, mount_failed};
 pub use stream::{StreamOpen, ViewTemplate, live_renderer};

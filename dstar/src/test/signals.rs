@@ -37,7 +37,7 @@ pub fn patched_signals(events: &[SseEvent]) -> Value {
     state
 }
 
-fn merge(target: &mut Value, patch: &Value, only_if_missing: bool) {
+pub(super) fn merge(target: &mut Value, patch: &Value, only_if_missing: bool) {
     let Value::Object(patch) = patch else {
         if !only_if_missing {
             *target = patch.clone();
