@@ -9,7 +9,6 @@
 use axum::Router;
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, Sse as AxumSse};
-use axum::routing::post;
 use dstar::prelude::*;
 use serde::Deserialize;
 use std::convert::Infallible;
@@ -49,8 +48,8 @@ fn precomputed() -> bytes::Bytes {
     sse.into_bytes()
 }
 
-/// The three endpoints.
-pub fn app() -> Router {
+/// The three endpoints, listed for start-up by `dstar::routes!`.
+pub fn routes() -> dstar::Routes {
     let bytes = precomputed();
     let ceiling = move || {
         let bytes = bytes.clone();
@@ -64,28 +63,19 @@ pub fn app() -> Router {
             )
         }
     };
-    Router::new()
-        .route("/dstar/increment", post(with_dstar))
-        .route("/sdk/increment", post(with_sdk))
-        .route("/ceiling/increment", post(ceiling))
+    dstar::routes! {
+        "/dstar/increment" => post(with_dstar),
+        "/sdk/increment" => post(with_sdk),
+        "/ceiling/increment" => post(ceiling),
+    }
+}
+
+/// The three endpoints' router.
+pub fn app() -> Router {
+    routes().into_parts().0
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    use dstar::event::RouteInfo;
-    let routes = vec![
-        RouteInfo {
-            method: "POST",
-            path: "/dstar/increment",
-        },
-        RouteInfo {
-            method: "POST",
-            path: "/sdk/increment",
-        },
-        RouteInfo {
-            method: "POST",
-            path: "/ceiling/increment",
-        },
-    ];
-    dstar::Server::from_router(app(), routes).run().await
+    dstar::Server::from_routes(routes()).run().await
 }

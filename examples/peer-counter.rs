@@ -2,10 +2,8 @@
 //! and an `html!` template. The peer `bench/compile.sh` times an edit of `counter.rs` against.
 //! Run `cargo run --example peer-counter`, then open http://127.0.0.1:3000/counter.
 
-use axum::Router;
 use axum::response::sse::{Event, Sse};
 use axum::response::{Html, IntoResponse};
-use axum::routing::{get, post};
 use datastar::axum::ReadSignals;
 use datastar::prelude::{ExecuteScript, PatchElements, PatchSignals};
 use dstar::prelude::{DOCTYPE, Markup, html};
@@ -70,24 +68,10 @@ async fn reset() -> impl IntoResponse {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    use dstar::event::RouteInfo;
-    let app = Router::new()
-        .route("/counter", get(page))
-        .route("/counter/_event/increment", post(increment))
-        .route("/counter/_event/reset", post(reset));
-    let routes = vec![
-        RouteInfo {
-            method: "GET",
-            path: "/counter",
-        },
-        RouteInfo {
-            method: "POST",
-            path: "/counter/_event/increment",
-        },
-        RouteInfo {
-            method: "POST",
-            path: "/counter/_event/reset",
-        },
-    ];
-    dstar::Server::from_router(app, routes).run().await
+    let routes = dstar::routes! {
+        "/counter" => get(page),
+        "/counter/_event/increment" => post(increment),
+        "/counter/_event/reset" => post(reset),
+    };
+    dstar::Server::from_routes(routes).run().await
 }

@@ -7,7 +7,6 @@
 
 use axum::Router;
 use axum::response::IntoResponse;
-use axum::routing;
 use dstar::prelude::*;
 use serde::Deserialize;
 use std::time::Duration;
@@ -83,13 +82,20 @@ async fn ticker(
     })
 }
 
-/// The example's router; the tick source is passed in so tests can drive it.
+/// The example's routes, listed for start-up by `dstar::routes!`; the tick source is passed in
+/// so tests can drive it.
+pub fn routes(ticks: broadcast::Sender<u64>) -> dstar::Routes {
+    dstar::routes! {
+        "/" => get(page),
+        "/counter/increment" => post(increment),
+        "/ticker/stream" => post(ticker),
+    }
+    .with_state(ticks)
+}
+
+/// The example's router.
 pub fn app(ticks: broadcast::Sender<u64>) -> Router {
-    Router::new()
-        .route("/", routing::get(page))
-        .route("/counter/increment", routing::post(increment))
-        .route("/ticker/stream", routing::post(ticker))
-        .with_state(ticks)
+    routes(ticks).into_parts().0
 }
 
 #[tokio::main]
@@ -102,20 +108,5 @@ async fn main() -> std::io::Result<()> {
             let _ = publisher.send(n);
         }
     });
-    use dstar::event::RouteInfo;
-    let routes = vec![
-        RouteInfo {
-            method: "GET",
-            path: "/",
-        },
-        RouteInfo {
-            method: "POST",
-            path: "/counter/increment",
-        },
-        RouteInfo {
-            method: "POST",
-            path: "/ticker/stream",
-        },
-    ];
-    dstar::Server::from_router(app(ticks), routes).run().await
+    dstar::Server::from_routes(routes(ticks)).run().await
 }

@@ -234,18 +234,9 @@ pub fn app() -> Router {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    use dstar::event::RouteInfo;
-    let routes = vec![
-        RouteInfo {
-            method: "GET",
-            path: "/test",
-        },
-        RouteInfo {
-            method: "POST",
-            path: "/test",
-        },
-    ];
-    dstar::Server::from_router(app(), routes)
+    // `any` serves both methods the conformance cases use
+    let routes = dstar::Routes::new().route("/test", &["GET", "POST"], any(test));
+    dstar::Server::from_routes(routes)
         .default_addr("127.0.0.1:7331")
         .run()
         .await

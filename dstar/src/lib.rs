@@ -41,7 +41,41 @@ pub use app::App;
 pub use axum;
 #[cfg(feature = "tls")]
 pub use serve::Tls;
-pub use serve::{BODY_READ_TIMEOUT, Bound, DEFAULT_ADDR, Server, serve};
+pub use serve::{BODY_READ_TIMEOUT, Bound, DEFAULT_ADDR, Routes, Server, serve};
+
+/// A plain axum router that lists its own routes: `"path" => get(handler).post(other)`, one per
+/// line, with axum's routing functions (`get`, `post`, `put`, `patch`, `delete`, `any`, …) written
+/// without a path. Gives a [`Routes`] for [`Server::from_routes`], whose start-up listing then
+/// shows every route with no list to repeat.
+///
+/// ```
+/// async fn page() -> &'static str { "page" }
+/// async fn increment() {}
+///
+/// let routes = dstar::routes! {
+///     "/counter" => get(page),
+///     "/counter/increment" => post(increment),
+/// };
+/// assert_eq!(routes.listing().len(), 2);
+/// # let _ = dstar::Server::from_routes(routes);
+/// ```
+#[macro_export]
+macro_rules! routes {
+    ($($path:literal => $first:ident ( $($args:tt)* ) $(. $more:ident ( $($more_args:tt)* ))* ),* $(,)?) => {
+        $crate::Routes::new()
+            $(.route(
+                $path,
+                &[
+                    $crate::serve_method_name(::core::stringify!($first))
+                    $(, $crate::serve_method_name(::core::stringify!($more)))*
+                ],
+                $crate::axum::routing::$first($($args)*) $(.$more($($more_args)*))*,
+            ))*
+    };
+}
+
+#[doc(hidden)]
+pub use serve::method_name as serve_method_name;
 
 /// An axum `Router` holding every `#[dstar::page]` and `#[dstar::component]` in the binary,
 /// collected through `inventory` (no list to keep), with dstar's layers around them: compression,

@@ -6,11 +6,15 @@
 mod body_deadline;
 mod connections;
 mod limits;
+mod routes;
 mod slow_start;
 #[cfg(feature = "tls")]
 mod tls;
 pub use body_deadline::BODY_READ_TIMEOUT;
 pub(crate) use connections::ServedOverTls;
+pub use routes::Routes;
+#[doc(hidden)]
+pub use routes::method_name;
 #[cfg(feature = "tls")]
 pub use tls::Tls;
 
@@ -78,7 +82,20 @@ impl Server {
         server
     }
 
-    /// Serves any router; `routes` is what the start-up listing prints.
+    /// Serves routes built with [`routes!`](crate::routes!): the listing comes with them.
+    ///
+    /// ```
+    /// let server = dstar::Server::from_routes(dstar::routes! {
+    ///     "/" => get(|| async { "hello" }),
+    /// });
+    /// ```
+    pub fn from_routes(routes: Routes) -> Self {
+        let (router, listing) = routes.into_parts();
+        Server::from_router(router, listing)
+    }
+
+    /// Serves any router; `routes` is what the start-up listing prints. A router built with
+    /// [`routes!`](crate::routes!) lists itself: see [`from_routes`](Server::from_routes).
     ///
     /// ```
     /// let server = dstar::Server::from_router(axum::Router::new(), Vec::new());
