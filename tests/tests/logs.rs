@@ -59,3 +59,35 @@ async fn refused_requests_are_logged_with_their_reason() {
     assert!(logs.contains("uri=/counter/_event/increment"), "{logs}");
     assert!(logs.contains("status=403"), "{logs}");
 }
+
+#[tokio::test]
+async fn a_hand_written_router_lists_its_routes_at_start_up() {
+    // `dstar::routes!` in examples/plain.rs: the listing comes from the router's own definition
+    let port = free_port();
+    let child = Command::new(example_binary("plain"))
+        .env("DSTAR_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Proc(child);
+    wait_port(port).await;
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+    let mut out = String::new();
+    server
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(out.contains(&format!("127.0.0.1:{port}")), "{out}");
+    for line in [
+        "GET    /",
+        "POST   /counter/increment",
+        "POST   /ticker/stream",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+}
