@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Load test of the counter's increment endpoint, three versions in one run:
-#   (a) dstar   (b) axum + datastar 0.4.1   (c) precomputed bytes (the ceiling)
+# Load test of the counter's increment endpoint, five versions in one run:
+#   (a) dstar's functional core   (p) the same as a #[dstar::page] event
+#   (A) that page inside dstar::App (default layers)   (b) axum + datastar 0.4.1
+#   (c) precomputed bytes (the ceiling)
 # Needs wrk (Debian: apt-get install wrk). Talks only to 127.0.0.1 and stops by itself.
 #
 #   bash bench/load.sh            # 3 rounds x 10 s per version
@@ -33,8 +35,10 @@ LUA
 declare -A results
 for round in $(seq "$ROUNDS"); do
   # interleave the versions so drift on a shared machine hits all three alike
-  for v in dstar sdk ceiling; do
-    rps=$(taskset -c 1 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$lua" "http://$ADDR/$v/increment" 2>/dev/null |
+  for v in dstar page app sdk ceiling; do
+    path="/$v/increment"
+    case $v in page | app) path="/$v/_event/increment" ;; esac
+    rps=$(taskset -c 1 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$lua" "http://$ADDR$path" 2>/dev/null |
       awk '/Requests\/sec/ {print $2}')
     results[$v]="${results[$v]:-} $rps"
     echo "round $round  $v: $rps req/s"
@@ -42,12 +46,18 @@ for round in $(seq "$ROUNDS"); do
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-a=$(echo "${results[dstar]}" | median)
-b=$(echo "${results[sdk]}" | median)
 c=$(echo "${results[ceiling]}" | median)
 echo
 echo "median req/s over $ROUNDS rounds of $DURATION, $CONNECTIONS connections:"
-printf '  (a) dstar            %10.0f   %.3f x ceiling\n' "$a" "$(echo "$a / $c" | bc -l)"
-printf '  (b) axum + datastar  %10.0f   %.3f x ceiling\n' "$b" "$(echo "$b / $c" | bc -l)"
-printf '  (c) precomputed      %10.0f   1.000 x ceiling\n' "$c"
+for v in dstar page app sdk ceiling; do
+  m=$(echo "${results[$v]}" | median)
+  case $v in
+    dstar) label="(a) dstar core" ;;
+    page) label="(p) dstar page event" ;;
+    app) label="(A) page in App" ;;
+    sdk) label="(b) axum + datastar" ;;
+    ceiling) label="(c) precomputed" ;;
+  esac
+  printf '  %-22s %10.0f   %.3f x ceiling\n' "$label" "$m" "$(echo "$m / $c" | bc -l)"
+done
 rm -f "$lua"

@@ -1,6 +1,9 @@
 //! Three versions of the counter's `increment` endpoint, for `bench/load.sh`:
 //!
 //! - `POST /dstar/increment`: dstar's `Signals` extractor and `Sse` batch;
+//! - `POST /page/_event/increment`: the same handler as a `#[dstar::page]` event (the page layer);
+//! - `POST /app/_event/increment`: that page inside `dstar::App` with its default layers
+//!   (cross-origin check, compression, request spans);
 //! - `POST /sdk/increment`: hand-written axum + the `datastar` 0.4.1 SDK;
 //! - `POST /ceiling/increment`: the same bytes, precomputed (the ceiling).
 //!
@@ -40,6 +43,42 @@ async fn with_sdk(
     AxumSse::new(futures_util::stream::iter(events))
 }
 
+/// The counter as a page: its event goes through the page layer.
+#[derive(Default)]
+pub struct Page;
+
+#[dstar::page("/page")]
+impl Page {
+    fn render(&self) -> Markup {
+        html! { button data-on:click=(event("increment")) { "+1" } }
+    }
+
+    #[event]
+    async fn increment(sse: &mut Sse, Signals(c): Signals<Counter>) {
+        let count = c.count + 1;
+        sse.patch_signals(json!({ "count": count }))
+            .patch_elements(html! { span #history { "Last: +1 → " (count) } });
+    }
+}
+
+/// The same page, at `/app`, inside `App` with its default layers.
+#[derive(Default)]
+pub struct AppPage;
+
+#[dstar::page("/app")]
+impl AppPage {
+    fn render(&self) -> Markup {
+        html! { button data-on:click=(event("increment")) { "+1" } }
+    }
+
+    #[event]
+    async fn increment(sse: &mut Sse, Signals(c): Signals<Counter>) {
+        let count = c.count + 1;
+        sse.patch_signals(json!({ "count": count }))
+            .patch_elements(html! { span #history { "Last: +1 → " (count) } });
+    }
+}
+
 /// The exact bytes the dstar handler sends for `{"count":41}`.
 fn precomputed() -> bytes::Bytes {
     let mut sse = Sse::new();
@@ -63,11 +102,20 @@ pub fn routes() -> dstar::Routes {
             )
         }
     };
+    use dstar::page::Page as _;
+    let app = dstar::App::empty().page::<AppPage>();
+    let app_routes = app.routes();
+    let page_routes = Page::routes();
     dstar::routes! {
         "/dstar/increment" => post(with_dstar),
         "/sdk/increment" => post(with_sdk),
         "/ceiling/increment" => post(ceiling),
     }
+    .merge(dstar::Routes::from_router(
+        page_routes,
+        dstar::App::empty().page::<Page>().routes(),
+    ))
+    .merge(dstar::Routes::from_router(app.build(), app_routes))
 }
 
 /// The three endpoints' router.

@@ -260,8 +260,11 @@ impl App {
 
     /// Whether every request gets a tracing span, with its method, URI and version, and
     /// response and failure events (tower-http's [`TraceLayer`](tower_http::trace::TraceLayer)):
-    /// on by default. Spans and responses log at `debug` (`RUST_LOG=dstar=debug,tower_http=debug`
-    /// shows them), server errors at `error`. Turn it off when you add your own `TraceLayer`.
+    /// on by default, when they are logged. Spans and responses log at `debug`, so
+    /// `RUST_LOG=tower_http=debug` shows them; when the subscriber does not record them at the
+    /// time the router is built (`dstar::serve` builds it after installing its subscriber), the
+    /// layer is left out, as it would cost about as much as the page layer itself. Handler
+    /// errors are logged by dstar either way. Turn it off when you add your own `TraceLayer`.
     ///
     /// ```
     /// let app = dstar::App::new().request_spans(false);
@@ -352,35 +355,40 @@ impl App {
         if let Some(token) = &self.stats_token {
             router = router.merge(crate::stream::stats_route(token)?);
         }
+        // where component events go, prefix included: handed to every route, no per-request layer
+        let base = DispatchBase::new(format!("{}{}", self.prefix, self.dispatch_base));
         for page in &self.pages {
-            router = router.merge(page.build(&self.states)?);
+            router = router.merge(page.build(&self.states, &base)?);
         }
         router = router.merge(crate::component::routes(
             &self.dispatch_base,
+            &base,
             &self.states,
             &self.components,
         )?);
-        // what the layout tells the browser: where component events go, prefix included
-        let base = DispatchBase::new(format!("{}{}", self.prefix, self.dispatch_base));
-        router = router.layer(axum::Extension(base));
-        if self.compression.is_on() {
-            router = router.layer(self.compression.layer());
-        }
-        // inside out: tokens, then the cheap header check in front of them, then the user's
-        if let Some(csrf) = self.csrf {
-            router = router.layer(csrf.layer());
-        }
-        if self.cross_origin {
+        // dstar's own layers, composed into one, so a request pays for one boxed route, not
+        // three; inside out: compression, tokens, then the cheap header check in front of them
+        let cross_origin = if self.cross_origin {
             let check = self
                 .trusted
                 .iter()
                 .fold(CrossOrigin::new(), |check, origin| {
                     check.trust_origin(origin.clone())
                 });
-            router = router.layer(check.layer()?);
-        }
-        // outside dstar's layers and inside the user's: refused requests get a span too
-        if self.request_spans {
+            Some(check.layer()?)
+        } else {
+            None
+        };
+        let layers = tower::ServiceBuilder::new()
+            .option_layer(cross_origin)
+            .option_layer(self.csrf.map(|csrf| csrf.layer()))
+            .option_layer(self.compression.is_on().then(|| self.compression.layer()));
+        router = router.layer(layers);
+        // outside dstar's layers and inside the user's: refused requests get a span too. Only
+        // when they are logged: the layer costs about as much as the page layer itself.
+        let spans_logged =
+            tracing::enabled!(target: "tower_http::trace::on_response", tracing::Level::DEBUG);
+        if self.request_spans && spans_logged {
             router = router.layer(tower_http::trace::TraceLayer::new_for_http());
         }
         for layer in self.layers {

@@ -118,8 +118,8 @@ fn component_impl(block: &ImplBlock, state: &TokenStream, with_routes: bool) -> 
                 let method = e.method.routing_fn();
                 quote! {
                     .route(
-                        &::dstar::component::event_route(__base, #suffix),
-                        ::dstar::__private::axum::routing::#method(Self::#fn_ident),
+                        &::dstar::component::event_route(__prefix, #suffix),
+                        ::dstar::__private::axum::routing::#method(::dstar::event::with_base(Self::#fn_ident, __base)),
                     )
                 }
             })
@@ -139,7 +139,7 @@ fn component_impl(block: &ImplBlock, state: &TokenStream, with_routes: bool) -> 
                     ::dstar::__private::std::sync::OnceLock::new();
                 ENCODED.get_or_init(|| ::dstar::actions::encode_module(<Self as ::dstar::component::Component>::PATH))
             }
-            fn routes(__base: &str) -> ::dstar::__private::axum::Router<#state> {
+            fn routes(__prefix: &str, __base: &::dstar::event::DispatchBase) -> ::dstar::__private::axum::Router<#state> {
                 ::dstar::__private::axum::Router::new() #routes
             }
         }

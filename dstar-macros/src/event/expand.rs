@@ -121,12 +121,14 @@ fn unknown_event_message(block: &ImplBlock, name: &str, names: &[String]) -> Str
     msg
 }
 
-/// `async fn name(State(state), request) -> Response`: the shape of every generated handler.
+/// `async fn name(State(state), request, dispatch base) -> Response`: the shape of every generated
+/// handler; routes pass the base with `dstar::event::with_base`.
 pub(crate) fn handler_signature(fn_ident: &Ident, state: &TokenStream) -> TokenStream {
     quote! {
         async fn #fn_ident(
             ::dstar::__private::axum::extract::State(__state): ::dstar::__private::axum::extract::State<#state>,
             __req: ::dstar::__private::axum::extract::Request,
+            __base: ::dstar::event::DispatchBase,
         ) -> ::dstar::__private::axum::response::Response
     }
 }
@@ -249,7 +251,6 @@ pub(crate) fn event_handler(block: &ImplBlock, event: &Event, state: &TokenStrea
             let (mut __parts, __body) = __req.into_parts();
             #authorize
             #url_args
-            let __base = ::dstar::event::DispatchBase::of(&__parts.extensions);
             #extract
             let mut __sse = ::dstar::sse::Sse::new();
             let __outcome = #call;

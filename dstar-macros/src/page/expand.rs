@@ -28,7 +28,7 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
         .as_ref()
         .map(|kind| stream_handler(block, kind, &state));
     let post_root = if stream.is_some() {
-        quote!(.post(Self::__dstar_stream))
+        quote!(.post(::dstar::event::with_base(Self::__dstar_stream, __base)))
     } else {
         quote!(.post(::dstar::page::no_stream::<Self>))
     };
@@ -36,7 +36,7 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
         let route = format!("{base}/_event/{}", e.name.value());
         let fn_ident = handler_ident(e);
         let method = e.method.routing_fn();
-        quote!(.route(#route, ::dstar::__private::axum::routing::#method(Self::#fn_ident)))
+        quote!(.route(#route, ::dstar::__private::axum::routing::#method(::dstar::event::with_base(Self::#fn_ident, __base))))
     });
     let unknown_route = format!("{base}/_event/{{*__dstar_unknown}}");
     let route_infos =
@@ -70,9 +70,9 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
             type Event = #enum_ident;
             const NAME: &'static str = #name;
             const PATH: &'static str = #path;
-            fn routes() -> ::dstar::__private::axum::Router<#state> {
+            fn routes_under(__base: &::dstar::event::DispatchBase) -> ::dstar::__private::axum::Router<#state> {
                 ::dstar::__private::axum::Router::new()
-                    .route(#path, ::dstar::__private::axum::routing::get(Self::__dstar_get) #post_root)
+                    .route(#path, ::dstar::__private::axum::routing::get(::dstar::event::with_base(Self::__dstar_get, __base)) #post_root)
                     #(#event_routes)*
                     .route(#unknown_route, ::dstar::__private::axum::routing::any(::dstar::page::unknown_event::<Self>))
             }
@@ -112,7 +112,7 @@ pub(crate) fn fallback(block: &ImplBlock) -> TokenStream {
             type Event = #enum_ident;
             const NAME: &'static str = #name;
             const PATH: &'static str = #path;
-            fn routes() -> ::dstar::__private::axum::Router<#state> {
+            fn routes_under(_: &::dstar::event::DispatchBase) -> ::dstar::__private::axum::Router<#state> {
                 ::dstar::__private::axum::Router::new()
             }
         }
@@ -280,9 +280,9 @@ fn get_handler(block: &ImplBlock, state: &TokenStream) -> TokenStream {
         async fn __dstar_view(
             __state: #state,
             __req: ::dstar::__private::axum::extract::Request,
+            __base: ::dstar::event::DispatchBase,
         ) -> ::dstar::__private::core::result::Result<::dstar::__private::maud::Markup, ::dstar::__private::axum::response::Response> {
             let (mut __parts, __body) = __req.into_parts();
-            let __base = ::dstar::event::DispatchBase::of(&__parts.extensions);
             #extract
             let __page: Self = #page_expr;
             // component actions in the page know the dispatch base
@@ -290,8 +290,13 @@ fn get_handler(block: &ImplBlock, state: &TokenStream) -> TokenStream {
         }
 
         #signature {
-            let __document = ::dstar::page::Document::new(#layout, #title, __req.extensions());
-            match Self::__dstar_view(__state, __req).await {
+            let __document = ::dstar::page::Document::new(
+                #layout,
+                #title,
+                __req.extensions(),
+                ::dstar::__private::core::clone::Clone::clone(&__base),
+            );
+            match Self::__dstar_view(__state, __req, __base).await {
                 ::dstar::__private::core::result::Result::Ok(__markup) => __document.render(__markup),
                 ::dstar::__private::core::result::Result::Err(r) => r,
             }
@@ -343,7 +348,7 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
                 extract,
                 quote!(Self::subscribe(#(#call_args),*) #await_subscribe),
                 quote! {{
-                    let __base = ::dstar::event::DispatchBase::of(&__open_extensions);
+                    let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
                     move |__message| {
                         let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
                         async move {
@@ -374,11 +379,20 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
                     let __pubsub: ::dstar::stream::PubSub = #pubsub;
                     __pubsub.changes(&[#(#topics),*], ::dstar::__private::core::time::Duration::from_millis(#frame_ms))
                 }},
-                quote!(::dstar::page::live_renderer(
-                    ::dstar::__private::core::clone::Clone::clone(&__state),
-                    __open.template(),
-                    Self::__dstar_view
-                )),
+                quote!({
+                    let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
+                    ::dstar::page::live_renderer(
+                        ::dstar::__private::core::clone::Clone::clone(&__state),
+                        __open.template(),
+                        move |__s, __r| {
+                            Self::__dstar_view(
+                                __s,
+                                __r,
+                                ::dstar::__private::core::clone::Clone::clone(&__base),
+                            )
+                        },
+                    )
+                }),
             )
         }
     };
@@ -391,7 +405,6 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
             };
             #authorize
             __open.scope(#key, &__parts);
-            let __open_extensions = ::dstar::__private::core::clone::Clone::clone(&__parts.extensions);
             #extract
             // the claim ends another stream of the same tab, so it is made only once the request
             // has passed `authorize` and every extractor: a refused request never kills a stream
@@ -403,7 +416,7 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
             let __on_message = #on_message;
             // rendered after subscribing: a message published in between shows in the render or
             // arrives after it (or both), never neither
-            let __first = __open.first_events(|__get| Self::__dstar_view(::dstar::__private::core::clone::Clone::clone(&__state), __get)).await;
+            let __first = __open.first_events(|__get| Self::__dstar_view(::dstar::__private::core::clone::Clone::clone(&__state), __get, __base)).await;
             let __stream = ::dstar::stream::PageStream {
                 source: __source,
                 idle_check: ::dstar::__private::core::time::Duration::from_millis(#idle),

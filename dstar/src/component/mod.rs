@@ -39,8 +39,9 @@ pub trait Component: Sized + 'static {
     const EVENTS: &'static [&'static str];
     /// [`PATH`](Component::PATH) encoded for URLs, computed once.
     fn encoded_module() -> &'static str;
-    /// One route per event under `base` (`{dispatch base}/{module}`).
-    fn routes(base: &str) -> Router<Self::State>;
+    /// One route per event under `prefix` (`{dispatch base}/{module}`); the handlers render
+    /// component actions against `base`.
+    fn routes(prefix: &str, base: &crate::event::DispatchBase) -> Router<Self::State>;
 }
 
 /// Whether `events` holds `name`, at compile time (for the `post!`-style macros).
@@ -163,7 +164,8 @@ pub struct ComponentRegistration {
 }
 
 /// Builds a component's router under a dispatch base, given the app's states.
-type BuildRouter = fn(&crate::event::States, &str) -> Result<Router, String>;
+type BuildRouter =
+    fn(&crate::event::States, &str, &crate::event::DispatchBase) -> Result<Router, String>;
 
 impl ComponentRegistration {
     #[doc(hidden)]

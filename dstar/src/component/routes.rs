@@ -3,7 +3,7 @@
 //! number of arguments) with a 404 that says which.
 
 use super::{Component, ComponentRegistration};
-use crate::event::States;
+use crate::event::{DispatchBase, States};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 /// Every component's routes under `base`, and the 404s for what they don't match.
 pub(crate) fn routes(
     base: &str,
+    dispatch_base: &DispatchBase,
     states: &States,
     components: &[&'static ComponentRegistration],
 ) -> Result<Router, String> {
@@ -29,7 +30,7 @@ pub(crate) fn routes(
     for &component in components {
         let module_base = format!("{base}/{}", component.module());
         router = router
-            .merge((component.build)(states, &module_base)?)
+            .merge((component.build)(states, &module_base, dispatch_base)?)
             .route(
                 &format!("{module_base}/{{*__dstar_event}}"),
                 axum::routing::any(move |uri: axum::http::Uri| async move {
@@ -73,9 +74,13 @@ fn not_found(message: String) -> Response {
 
 /// Builds a component's router under `base` from the states (used by generated code).
 #[doc(hidden)]
-pub fn build_component<C: Component>(states: &States, base: &str) -> Result<Router, String> {
+pub fn build_component<C: Component>(
+    states: &States,
+    prefix: &str,
+    base: &DispatchBase,
+) -> Result<Router, String> {
     let state: C::State = states.get::<C::State>(&format!("component `{}`", C::PATH))?;
-    Ok(C::routes(base).with_state(state))
+    Ok(C::routes(prefix, base).with_state(state))
 }
 
 /// `{base}{suffix}`: an event's route path (used by generated code).

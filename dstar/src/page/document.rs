@@ -16,17 +16,22 @@ pub struct Document {
     layout: Layout,
     title: &'static str,
     csrf: Option<String>,
-    base: Option<DispatchBase>,
+    base: DispatchBase,
 }
 
 impl Document {
     #[doc(hidden)]
-    pub fn new(layout: Layout, title: &'static str, extensions: &Extensions) -> Self {
+    pub fn new(
+        layout: Layout,
+        title: &'static str,
+        extensions: &Extensions,
+        base: DispatchBase,
+    ) -> Self {
         Document {
             layout,
             title,
             csrf: crate::csrf::token_for(extensions),
-            base: extensions.get::<DispatchBase>().cloned(),
+            base,
         }
     }
 
@@ -38,10 +43,7 @@ impl Document {
             client_src: client_src(),
             client_integrity: client_integrity(),
             csrf: self.csrf.as_deref(),
-            dispatch_base: self
-                .base
-                .as_ref()
-                .map_or(crate::actions::DEFAULT_DISPATCH_BASE, DispatchBase::as_str),
+            dispatch_base: self.base.as_str(),
         };
         let mut response = (self.layout)(&ctx, page_root(body)).into_response();
         // a page holds a per-session CSRF token: no shared cache may keep it

@@ -36,7 +36,7 @@ pub use mount::{MountError, MountOutcome, mount_failed};
 pub use stream::{StreamOpen, ViewTemplate, live_renderer};
 
 use crate::actions::{Action, Verb};
-use crate::event::{Event, RouteInfo, States};
+use crate::event::{DispatchBase, Event, RouteInfo, States};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -64,8 +64,15 @@ pub trait Page: Sized + Send + 'static {
     const NAME: &'static str;
     /// The path the page is served at, e.g. `"/counter"`.
     const PATH: &'static str;
-    /// The page's routes: `GET {path}`, `POST {path}` (its stream) and one route per event.
-    fn routes() -> Router<Self::State>;
+    /// The page's routes: `GET {path}`, `POST {path}` (its stream) and one route per event,
+    /// with component events at the default dispatch base, `/ds`.
+    fn routes() -> Router<Self::State> {
+        Self::routes_under(&DispatchBase::default())
+    }
+
+    /// [`routes`](Page::routes) for an app whose component events go to `base`.
+    #[doc(hidden)]
+    fn routes_under(base: &DispatchBase) -> Router<Self::State>;
 }
 
 /// A page as `#[dstar::page]` registers it: its name, its routes for listings, and how to build
@@ -81,16 +88,15 @@ pub struct PageRegistration {
     pub name: &'static str,
     /// Its routes.
     pub routes: &'static [RouteInfo],
-    build: fn(&States) -> Result<Router, String>,
+    build: BuildRouter,
 }
+
+/// Builds a page's router, given the app's states and dispatch base.
+type BuildRouter = fn(&States, &DispatchBase) -> Result<Router, String>;
 
 impl PageRegistration {
     #[doc(hidden)]
-    pub const fn new(
-        name: &'static str,
-        routes: &'static [RouteInfo],
-        build: fn(&States) -> Result<Router, String>,
-    ) -> Self {
+    pub const fn new(name: &'static str, routes: &'static [RouteInfo], build: BuildRouter) -> Self {
         PageRegistration {
             name,
             routes,
@@ -98,9 +104,9 @@ impl PageRegistration {
         }
     }
 
-    /// The page's router, given the app's states.
-    pub(crate) fn build(&self, states: &States) -> Result<Router, String> {
-        (self.build)(states)
+    /// The page's router, given the app's states and dispatch base.
+    pub(crate) fn build(&self, states: &States, base: &DispatchBase) -> Result<Router, String> {
+        (self.build)(states, base)
     }
 }
 
@@ -149,9 +155,9 @@ inventory::collect!(PageEntry);
 
 /// Builds a page's router from the states (used by generated code).
 #[doc(hidden)]
-pub fn build_page<P: Page>(states: &States) -> Result<Router, String> {
+pub fn build_page<P: Page>(states: &States, base: &DispatchBase) -> Result<Router, String> {
     let state: P::State = states.get::<P::State>(&format!("page `{}`", P::NAME))?;
-    Ok(P::routes().with_state(state))
+    Ok(P::routes_under(base).with_state(state))
 }
 
 /// The action for a page event: `@post(<current path> + '/_event/<name>')`, resolved in the browser

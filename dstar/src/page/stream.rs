@@ -142,7 +142,7 @@ pub fn live_renderer<S, V, Fut>(
 ) -> impl FnMut(()) -> std::pin::Pin<Box<dyn Future<Output = Sse> + Send>> + Send + 'static
 where
     S: Clone + Send + Sync + 'static,
-    V: Fn(S, Request) -> Fut + Copy + Send + 'static,
+    V: Fn(S, Request) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Markup, Response>> + Send + 'static,
 {
     move |()| {

@@ -48,7 +48,7 @@ type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// # }
 /// ```
 pub struct Server {
-    router: Router,
+    router: Routed,
     routes: Vec<RouteInfo>,
     notes: Vec<String>,
     default_addr: String,
@@ -68,6 +68,24 @@ impl std::fmt::Debug for Server {
     }
 }
 
+/// What a server serves: an [`App`], built once logging is set up (so its layers can see what is
+/// logged), or a router built elsewhere.
+enum Routed {
+    App(Box<App>),
+    Router(Router),
+}
+
+impl Routed {
+    fn into_router(self) -> io::Result<Router> {
+        match self {
+            Routed::App(app) => app
+                .try_build()
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("dstar: {e}"))),
+            Routed::Router(router) => Ok(router),
+        }
+    }
+}
+
 impl Server {
     /// Serves every page of `app`.
     ///
@@ -77,7 +95,8 @@ impl Server {
     pub fn new(app: App) -> Self {
         let routes = app.routes();
         let notes = app.startup_notes();
-        let mut server = Server::from_router(app.build(), routes);
+        let mut server = Server::from_router(Router::new(), routes);
+        server.router = Routed::App(Box::new(app));
         server.notes = notes;
         server
     }
@@ -102,7 +121,7 @@ impl Server {
     /// ```
     pub fn from_router(router: Router, routes: Vec<RouteInfo>) -> Self {
         Server {
-            router,
+            router: Routed::Router(router),
             routes,
             notes: Vec::new(),
             default_addr: DEFAULT_ADDR.to_owned(),
@@ -275,12 +294,15 @@ impl Bound {
         if server.logging {
             install_logging();
         }
+        // built now, once logging is set up: the app's layers see what is logged
+        let router =
+            std::mem::replace(&mut server.router, Routed::Router(Router::new())).into_router()?;
         #[cfg(feature = "tls")]
         if let Some(tls) = server.tls.take().or_else(Tls::from_env) {
             let handshake = tls.handshake()?;
             println!("dstar listening on https://{local_addr} (HTTP/2 and HTTP/1.1)");
             print_routes(&server.routes, &server.notes);
-            return connections::serve(listener, server.router, handshake, limits, signal).await;
+            return connections::serve(listener, router, handshake, limits, signal).await;
         }
         #[cfg(not(feature = "tls"))]
         if std::env::var_os("DSTAR_TLS").is_some() || std::env::var_os("DSTAR_TLS_CERT").is_some() {
@@ -290,7 +312,7 @@ impl Bound {
         }
         println!("dstar listening on http://{local_addr}");
         print_routes(&server.routes, &server.notes);
-        connections::serve(listener, server.router, connections::Plain, limits, signal).await
+        connections::serve(listener, router, connections::Plain, limits, signal).await
     }
 }
 

@@ -62,6 +62,12 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         self
     }
 
+    /// A router built elsewhere, with its listing (an [`App`](crate::App)'s
+    /// [`routes`](crate::App::routes), say).
+    pub fn from_router(router: Router<S>, listing: Vec<RouteInfo>) -> Self {
+        Routes { router, listing }
+    }
+
     /// Adds another set of routes.
     pub fn merge(mut self, other: Routes<S>) -> Self {
         self.router = self.router.merge(other.router);
