@@ -356,6 +356,8 @@ impl App {
             router = router.merge(crate::stream::stats_route(token)?);
         }
         // where component events go, prefix included: handed to every route, no per-request layer
+        check_base_path("prefix", &self.prefix, true)?;
+        check_base_path("dispatch_base", &self.dispatch_base, false)?;
         let base = DispatchBase::new(format!("{}{}", self.prefix, self.dispatch_base));
         for page in &self.pages {
             router = router.merge(page.build(&self.states, &base)?);
@@ -412,5 +414,55 @@ impl App {
             Ok(router) => router,
             Err(e) => panic!("dstar: {e}"),
         }
+    }
+}
+
+/// A prefix or dispatch base must be a clean absolute path: it becomes part of every component
+/// action's URL, where `//host`, `..`, a query or a route pattern would send events elsewhere.
+fn check_base_path(what: &str, path: &str, may_be_empty: bool) -> Result<(), String> {
+    if path.is_empty() && may_be_empty {
+        return Ok(());
+    }
+    let clean = path.len() > 1
+        && path.starts_with('/')
+        && !path.contains("//")
+        && !path.ends_with('/')
+        && !path
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || "\\?#{}'\"<>".contains(c))
+        && !path.split('/').any(|s| s == "." || s == "..");
+    if clean {
+        Ok(())
+    } else {
+        Err(format!(
+            "`App::{what}` is {path:?}: use a clean absolute path such as \"/admin\" (not the root, no `//`, `..`, `?`, `#`, braces or quotes)"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_base_path;
+
+    #[test]
+    fn bases_that_would_send_events_elsewhere_are_refused() {
+        for bad in [
+            "/",
+            "//evil.example",
+            "/a/../b",
+            "/a?x",
+            "/{x}",
+            "/a'b",
+            "/a b",
+        ] {
+            assert!(
+                check_base_path("dispatch_base", bad, false).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(check_base_path("dispatch_base", "", false).is_err());
+        assert!(check_base_path("prefix", "", true).is_ok());
+        assert!(check_base_path("dispatch_base", "/ds", false).is_ok());
+        assert!(check_base_path("prefix", "/admin/v2", true).is_ok());
     }
 }

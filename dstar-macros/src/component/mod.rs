@@ -108,6 +108,11 @@ fn component_impl(block: &ImplBlock, state: &TokenStream, with_routes: bool) -> 
     let enum_ident = enum_ident(block);
     let name = ident.to_string();
     let names = block.distinct_events().into_iter().map(|e| e.name.value());
+    let names_without_args = block
+        .distinct_events()
+        .into_iter()
+        .filter(|e| !e.handler.args.iter().any(|a| matches!(a, Arg::Url { .. })))
+        .map(|e| e.name.value());
     let routes = if with_routes {
         block
             .events
@@ -134,6 +139,7 @@ fn component_impl(block: &ImplBlock, state: &TokenStream, with_routes: bool) -> 
             const PATH: &'static str =
                 ::dstar::__private::core::concat!(::dstar::__private::core::module_path!(), "::", #name);
             const EVENTS: &'static [&'static str] = &[#(#names),*];
+            const EVENTS_WITHOUT_ARGS: &'static [&'static str] = &[#(#names_without_args),*];
             fn encoded_module() -> &'static str {
                 static ENCODED: ::dstar::__private::std::sync::OnceLock<::dstar::__private::std::string::String> =
                     ::dstar::__private::std::sync::OnceLock::new();

@@ -6,6 +6,7 @@ use super::Owner;
 use crate::attr::{self, Options, Place};
 use crate::ctxt::Ctxt;
 use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt;
 use syn::{FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, LitStr, ReturnType, Type};
 
 /// An impl block under `#[dstar::page]` or `#[dstar::component]`.
@@ -195,7 +196,7 @@ fn parse_event(cx: &Ctxt, f: &ImplItemFn, attr: &syn::Attribute) -> Event {
         }
     };
     let name = options.name.map_or_else(
-        || LitStr::new(&f.sig.ident.to_string(), f.sig.ident.span()),
+        || LitStr::new(&f.sig.ident.unraw().to_string(), f.sig.ident.span()),
         |(_, lit)| lit,
     );
     let method = match options.method {
@@ -289,13 +290,11 @@ pub(crate) fn variant_name(wire: &str) -> String {
             out.push_str(chars.as_str());
         }
     }
-    // not an identifier (empty, a digit first, or odd characters that `check` refuses anyway)
-    if out.is_empty()
-        || out.starts_with(|c: char| c.is_ascii_digit())
-        || !out.chars().all(|c| c.is_alphanumeric() || c == '_')
-    {
+    // not an identifier (empty, a digit first, a keyword, or characters that `check` refuses
+    // anyway): made into one, so parsing never fails before `check` can say why
+    out.retain(|c| c.is_ascii_alphanumeric() || c == '_');
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || out == "Self" {
         out.insert(0, 'E');
-        out.retain(|c| c.is_alphanumeric() || c == '_');
     }
     out
 }

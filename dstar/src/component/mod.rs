@@ -37,6 +37,10 @@ pub trait Component: Sized + 'static {
     const PATH: &'static str;
     /// The wire names of its events.
     const EVENTS: &'static [&'static str];
+    /// The wire names of its events that take no `#[arg]`s: the ones an action can name without
+    /// values (`dstar::post!`).
+    #[doc(hidden)]
+    const EVENTS_WITHOUT_ARGS: &'static [&'static str];
     /// [`PATH`](Component::PATH) encoded for URLs, computed once.
     fn encoded_module() -> &'static str;
     /// One route per event under `prefix` (`{dispatch base}/{module}`); the handlers render
@@ -71,10 +75,17 @@ macro_rules! __component_verb {
     ($verb:ident, $component:ty, $event:literal) => {{
         const _: () = ::core::assert!(
             $crate::component::has_event(
-                <$component as $crate::component::Component>::EVENTS,
+                <$component as $crate::component::Component>::EVENTS_WITHOUT_ARGS,
                 $event
             ),
-            ::core::concat!("unknown event `", $event, "` on this component"),
+            ::core::concat!(
+                "unknown event `",
+                $event,
+                "` on this component, or one that takes `#[arg]`s ",
+                "(their actions come from `event(\"",
+                $event,
+                "\", args…)` inside the component)"
+            ),
         );
         $crate::component::component_action_encoded(
             $crate::actions::Verb::$verb,
@@ -254,6 +265,26 @@ inventory::collect!(ComponentEntry);
 /// and `.`/`..` segments, so a tampered attribute cannot send events elsewhere.
 pub const BASE_JS: &str = r"((b)=>(/^\/(?!\/)[^\\?#\x00-\x1f]*$/.test(b)&&!/(^|\/)\.\.?(\/|$)/.test(b))?b.replace(/\/+$/,''):'/ds')(document.body.dataset.dsBase||'/ds')";
 
+/// One `#[arg]` as a URL segment: percent-encoded, and, when it is empty, only dots (which a
+/// browser's URL parser resolves as `.`/`..` even encoded, so the request would reach another
+/// route) or starts with `~`, behind one `~` that the server takes off again.
+///
+/// ```
+/// use dstar::component::encode_arg;
+/// assert_eq!(encode_arg("42"), "42");
+/// assert_eq!(encode_arg(".."), "~%2E%2E");
+/// assert_eq!(encode_arg(""), "~");
+/// assert_eq!(encode_arg("~x"), "~~x");
+/// ```
+pub fn encode_arg(text: &str) -> String {
+    let encoded = crate::actions::percent_encode(text);
+    if text.is_empty() || text.starts_with('~') || text.bytes().all(|b| b == b'.') {
+        format!("~{encoded}")
+    } else {
+        encoded
+    }
+}
+
 /// The action for a component event: `@verb(<base> + '/{module}/{event}/{args…}')`, arguments
 /// percent-encoded (used by generated code; pages get these from `event("name", args…)`).
 ///
@@ -279,9 +310,8 @@ pub fn component_action_encoded(
         encode_segment(event).unwrap_or_else(|_| "_invalid".to_owned())
     );
     for arg in args {
-        let text = arg.to_string();
         url.push('/');
-        url.push_str(&crate::actions::percent_encode(&text));
+        url.push_str(&encode_arg(&arg.to_string()));
     }
     match crate::event::DispatchBase::current() {
         // rendered while dstar handles a request: the base is known, the URL is plain

@@ -135,7 +135,11 @@ impl UrlArgs {
         let mut args = Vec::with_capacity(count);
         for segment in segments.into_iter().rev() {
             match decode_segment(segment) {
-                Some(arg) => args.push(arg),
+                // see `encode_arg`: one leading `~` marks an escaped value
+                Some(arg) => args.push(match arg.strip_prefix('~') {
+                    Some(rest) => rest.to_owned(),
+                    None => arg,
+                }),
                 None => {
                     return Err((
                         StatusCode::BAD_REQUEST,

@@ -82,13 +82,13 @@ fn parse_guard(text: &str) -> Result<Guard, String> {
             }
         }
     }
-    if let Some(name) = text.strip_prefix("!$") {
+    if let Some(name) = text.strip_prefix("!$").filter(|n| is_signal_name(n)) {
         return Ok(Guard::Signal {
             signal: name.to_owned(),
             truthy: false,
         });
     }
-    if let Some(name) = text.strip_prefix('$') {
+    if let Some(name) = text.strip_prefix('$').filter(|n| is_signal_name(n)) {
         return Ok(Guard::Signal {
             signal: name.to_owned(),
             truthy: true,
@@ -119,7 +119,7 @@ fn parse_statement(text: &str) -> Result<Statement, String> {
     if let Some(rest) = text.strip_prefix('$') {
         if let Some((name, value)) = rest.split_once('=') {
             let name = name.trim();
-            if !name.is_empty() && !value.starts_with('=') {
+            if is_signal_name(name) && !value.starts_with('=') {
                 return Ok(Statement::Assign {
                     signal: name.to_owned(),
                     value: parse_term(value.trim())?,
@@ -143,18 +143,21 @@ fn parse_term(text: &str) -> Result<Term, String> {
     if text.contains("dataset.dsBase") {
         return Ok(Term::DispatchBase);
     }
-    if let Some(name) = text.strip_prefix("!$") {
+    if let Some(name) = text.strip_prefix("!$").filter(|n| is_signal_name(n)) {
         return Ok(Term::Not(name.to_owned()));
     }
-    if let Some(name) = text.strip_prefix('$') {
-        if name
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
-        {
-            return Ok(Term::Signal(name.to_owned()));
-        }
+    if let Some(name) = text.strip_prefix('$').filter(|n| is_signal_name(n)) {
+        return Ok(Term::Signal(name.to_owned()));
     }
     parse_literal(text).map(Term::Literal)
+}
+
+/// `count`, `user.name`: a signal path, nothing else (so `$n > 0` is refused, not misread).
+fn is_signal_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
 /// A JavaScript literal: JSON, or a single-quoted string with `\xNN` and `\'` escapes.
@@ -218,7 +221,7 @@ fn split_top<'a>(text: &'a str, sep: &str) -> Vec<&'a str> {
             b'/' if text[..i].trim_end().ends_with(['(', ',']) => quote = Some(b'/'),
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth -= 1,
-            _ if depth == 0 && text[i..].starts_with(sep) => {
+            _ if depth == 0 && bytes[i..].starts_with(sep.as_bytes()) => {
                 parts.push(&text[start..i]);
                 i += sep.len();
                 start = i;
@@ -281,6 +284,12 @@ mod tests {
             parse_handler("alert('hi')")
                 .unwrap_err()
                 .contains("alert('hi')")
+        );
+        assert!(parse_handler("$count += 1").is_err());
+        assert!(parse_handler("$n > 0 && @post('/x')").is_err());
+        assert!(
+            parse_handler("$café = 1; é && $x = 1").is_err(),
+            "no panic on non-ASCII"
         );
     }
 }

@@ -296,12 +296,28 @@ impl TestPage {
         value: Option<&str>,
     ) {
         let mut handlers = Vec::new();
-        for attrs in &target.chain {
+        // bubbling from the target up; `__self` only on the target, `__stop` ends the bubbling,
+        // and `__outside` (a click elsewhere) never fires for the element itself
+        for (depth, attrs) in target.chain.iter().enumerate() {
+            let mut stop = false;
             for (name, expression) in attrs {
                 let (base, modifiers) = name.split_once("__").unwrap_or((name, ""));
-                if base == format!("data-on:{event}") && !modifiers.contains("window") {
-                    handlers.push(expression.clone());
+                if base != format!("data-on:{event}") {
+                    continue;
                 }
+                let has = |m: &str| {
+                    modifiers
+                        .split("__")
+                        .any(|x| x.split('.').next() == Some(m))
+                };
+                if has("window") || has("outside") || (has("self") && depth > 0) {
+                    continue;
+                }
+                stop |= has("stop");
+                handlers.push(expression.clone());
+            }
+            if stop {
+                break;
             }
         }
         let window = dom::selector("*");
@@ -367,9 +383,14 @@ impl TestPage {
             Term::Not(name) => Value::Bool(!truthy(self.signal(name))),
             Term::TargetValue => Value::String(value.unwrap_or("").to_owned()),
             Term::Pathname => {
+                // as the browser computes it for dstar's actions: `/` becomes ``
                 let path = self.path.split('?').next().unwrap_or("/");
-                let trimmed = path.trim_end_matches('/');
-                Value::String(format!("/{}", trimmed.trim_start_matches('/')))
+                let trimmed = path.trim_matches('/');
+                Value::String(if trimmed.is_empty() {
+                    String::new()
+                } else {
+                    format!("/{trimmed}")
+                })
             }
             Term::Search => Value::String(
                 self.path
@@ -494,9 +515,10 @@ impl TestPage {
                 let (base, modifiers) = name.split_once("__").unwrap_or((name, ""));
                 let only_if_missing = modifiers.contains("ifmissing");
                 if base == "data-signals" {
-                    if let Ok(patch) = expr::parse_literal(value.trim()) {
-                        super::signals::merge(&mut self.signals, &patch, only_if_missing);
-                    }
+                    let patch = expr::parse_literal(value.trim()).unwrap_or_else(|why| {
+                        panic!("TestPage cannot read `data-signals=\"{value}\"` ({why}): write it as JSON")
+                    });
+                    super::signals::merge(&mut self.signals, &patch, only_if_missing);
                 } else if let Some(key) = base.strip_prefix("data-signals:") {
                     let parsed = expr::parse_literal(value.trim()).unwrap_or_else(|_| {
                         // an expression only a browser can run (the tab id): a stand-in value
