@@ -50,7 +50,8 @@ pub(crate) fn event_enum(block: &ImplBlock, action: TokenStream, route_base: &st
         }
 
         impl #enum_ident {
-            /// The browser-side action for this event.
+            /// The browser-side action for this event. A component event that takes `#[arg]`s
+            /// needs their values: inside the component, write `event("name", args…)`.
             pub fn action(self) -> ::dstar::actions::Action {
                 #action
             }
