@@ -36,12 +36,13 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 
 type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// A configured server. [`serve`] is the one-line form.
+/// A configured server. [`serve`] is the one-line form for an [`App`]; a hand-written router
+/// lists its own routes with [`routes!`](crate::routes!).
 ///
 /// ```no_run
 /// # async fn run() -> std::io::Result<()> {
-/// let router = axum::Router::new().route("/health", axum::routing::get(|| async { "ok" }));
-/// dstar::Server::from_router(router, vec![dstar::event::RouteInfo { method: "GET", path: "/health" }])
+/// let routes = dstar::routes! { "/health" => get(|| async { "ok" }) };
+/// dstar::Server::from_routes(routes)
 ///     .default_addr("127.0.0.1:8080")
 ///     .run()
 ///     .await
