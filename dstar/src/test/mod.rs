@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! [dev-dependencies]
-//! dstar = { version = "0.1", features = ["test"] }
+//! dstar = { path = "../dstar/dstar", features = ["test"] }   # or git = "…", as in the README
 //! ```
 //!
 //! - [`parse_events`]: an SSE body into events, by the SSE spec's line rules;
