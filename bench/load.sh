@@ -37,7 +37,10 @@ for round in $(seq "$ROUNDS"); do
   # interleave the versions so drift on a shared machine hits all three alike
   for v in dstar page app sdk ceiling; do
     path="/$v/increment"
-    case $v in page | app) path="/$v/_event/increment" ;; esac
+    case $v in
+      page) path="/page/_event/increment" ;;
+      app) path="/app/page/_event/increment" ;;
+    esac
     rps=$(taskset -c 1 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$lua" "http://$ADDR$path" 2>/dev/null |
       awk '/Requests\/sec/ {print $2}')
     results[$v]="${results[$v]:-} $rps"

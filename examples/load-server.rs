@@ -1,9 +1,9 @@
-//! Three versions of the counter's `increment` endpoint, for `bench/load.sh`:
+//! Five versions of the counter's `increment` endpoint, for `bench/load.sh`:
 //!
 //! - `POST /dstar/increment`: dstar's `Signals` extractor and `Sse` batch;
 //! - `POST /page/_event/increment`: the same handler as a `#[dstar::page]` event (the page layer);
-//! - `POST /app/_event/increment`: that page inside `dstar::App` with its default layers
-//!   (cross-origin check, compression, request spans);
+//! - `POST /app/page/_event/increment`: that page inside `dstar::App` with its default layers
+//!   (cross-origin check, compression), nested at `/app`;
 //! - `POST /sdk/increment`: hand-written axum + the `datastar` 0.4.1 SDK;
 //! - `POST /ceiling/increment`: the same bytes, precomputed (the ceiling).
 //!
@@ -21,11 +21,15 @@ struct Counter {
     count: i64,
 }
 
-async fn with_dstar(Signals(c): Signals<Counter>) -> Sse {
-    let count = c.count + 1;
-    let mut sse = Sse::with_capacity(256);
+/// What every dstar version sends for a new count.
+fn counted(sse: &mut Sse, count: i64) {
     sse.patch_signals(json!({ "count": count }))
         .patch_elements(html! { span #history { "Last: +1 → " (count) } });
+}
+
+async fn with_dstar(Signals(c): Signals<Counter>) -> Sse {
+    let mut sse = Sse::with_capacity(256);
+    counted(&mut sse, c.count + 1);
     sse
 }
 
@@ -55,39 +59,18 @@ impl Page {
 
     #[event]
     async fn increment(sse: &mut Sse, Signals(c): Signals<Counter>) {
-        let count = c.count + 1;
-        sse.patch_signals(json!({ "count": count }))
-            .patch_elements(html! { span #history { "Last: +1 → " (count) } });
-    }
-}
-
-/// The same page, at `/app`, inside `App` with its default layers.
-#[derive(Default)]
-pub struct AppPage;
-
-#[dstar::page("/app")]
-impl AppPage {
-    fn render(&self) -> Markup {
-        html! { button data-on:click=(event("increment")) { "+1" } }
-    }
-
-    #[event]
-    async fn increment(sse: &mut Sse, Signals(c): Signals<Counter>) {
-        let count = c.count + 1;
-        sse.patch_signals(json!({ "count": count }))
-            .patch_elements(html! { span #history { "Last: +1 → " (count) } });
+        counted(sse, c.count + 1);
     }
 }
 
 /// The exact bytes the dstar handler sends for `{"count":41}`.
 fn precomputed() -> bytes::Bytes {
     let mut sse = Sse::new();
-    sse.patch_signals(json!({ "count": 42 }))
-        .patch_elements(html! { span #history { "Last: +1 → " (42) } });
+    counted(&mut sse, 42);
     sse.into_bytes()
 }
 
-/// The three endpoints, listed for start-up by `dstar::routes!`.
+/// The five endpoints, listed for start-up.
 pub fn routes() -> dstar::Routes {
     let bytes = precomputed();
     let ceiling = move || {
@@ -103,22 +86,29 @@ pub fn routes() -> dstar::Routes {
         }
     };
     use dstar::page::Page as _;
-    let app = dstar::App::empty().page::<AppPage>();
-    let app_routes = app.routes();
-    let page_routes = Page::routes();
+    // the same page twice: bare, and inside `App` nested at `/app`
+    let page_listing = dstar::App::empty().page::<Page>().routes();
+    let app = dstar::App::empty().page::<Page>().prefix("/app");
+    let app_listing = page_listing
+        .iter()
+        .map(|r| dstar::event::RouteInfo {
+            method: r.method,
+            path: Box::leak(format!("/app{}", r.path).into_boxed_str()),
+        })
+        .collect();
     dstar::routes! {
         "/dstar/increment" => post(with_dstar),
         "/sdk/increment" => post(with_sdk),
         "/ceiling/increment" => post(ceiling),
     }
+    .merge(dstar::Routes::from_router(Page::routes(), page_listing))
     .merge(dstar::Routes::from_router(
-        page_routes,
-        dstar::App::empty().page::<Page>().routes(),
+        Router::new().nest("/app", app.build()),
+        app_listing,
     ))
-    .merge(dstar::Routes::from_router(app.build(), app_routes))
 }
 
-/// The three endpoints' router.
+/// The five endpoints' router.
 pub fn app() -> Router {
     routes().into_parts().0
 }

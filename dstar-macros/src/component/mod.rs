@@ -7,7 +7,7 @@ use crate::event::expand::{
     authorize_fn, enum_ident, event_enum, event_handler, event_route_suffix, handler_ident,
     rewrite_event_calls, state_type,
 };
-use crate::event::model::{Arg, ImplBlock};
+use crate::event::model::ImplBlock;
 use crate::event::{Owner, Rules};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -45,10 +45,7 @@ fn expand(block: &ImplBlock) -> TokenStream {
     let infos = block.events.iter().map(|e| {
         let wire = e.name.value();
         let method = e.method.as_str();
-        let args = e.handler.args.iter().filter_map(|a| match a {
-            Arg::Url { name: Some(n), .. } => Some(n.to_string()),
-            _ => None,
-        });
+        let args = e.handler.url_args().map(|(_, _, n)| n.to_string());
         quote!(::dstar::component::ComponentEventInfo { name: #wire, method: #method, args: &[#(#args),*] })
     });
     quote! {
@@ -111,7 +108,7 @@ fn component_impl(block: &ImplBlock, state: &TokenStream, with_routes: bool) -> 
     let names_without_args = block
         .distinct_events()
         .into_iter()
-        .filter(|e| !e.handler.args.iter().any(|a| matches!(a, Arg::Url { .. })))
+        .filter(|e| e.handler.url_args().next().is_none())
         .map(|e| e.name.value());
     let routes = if with_routes {
         block
@@ -176,17 +173,8 @@ fn declarations(block: &ImplBlock) -> TokenStream {
         let action_fn = format_ident!("__dstar_action_{}", e.handler.ident);
         let verb = e.method.verb();
         let wire = e.name.value();
-        let url_args: Vec<(&syn::Type, &syn::Ident)> = e
-            .handler
-            .args
-            .iter()
-            .filter_map(|a| match a {
-                Arg::Url {
-                    ty, name: Some(n), ..
-                } => Some((&**ty, n)),
-                _ => None,
-            })
-            .collect();
+        let url_args: Vec<(&syn::Type, &syn::Ident)> =
+            e.handler.url_args().map(|(_, ty, n)| (ty, n)).collect();
         let params = url_args.iter().map(|(ty, n)| quote!(#n: #ty));
         let refs = url_args.iter().map(|(ty, n)| {
             let span = ty.span();

@@ -2,7 +2,6 @@
 //! extraction, `authorize`, and one axum handler per event. The owners add their own routes,
 //! registration and (pages) the GET and stream handlers.
 
-use super::Owner;
 use super::model::{Arg, Event, Handler, ImplBlock};
 use crate::rewrite::{Call, rewrite};
 use crate::suggest::closest;
@@ -262,18 +261,7 @@ pub(crate) fn event_handler(block: &ImplBlock, event: &Event, state: &TokenStrea
 
 /// A component event's `#[arg]`s, read from the route's path parameters into `__url_{i}`.
 fn url_args(event: &Event, event_name: &str) -> Option<TokenStream> {
-    let args: Vec<(usize, &syn::Type, &Ident)> = event
-        .handler
-        .args
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| match a {
-            Arg::Url {
-                ty, name: Some(n), ..
-            } => Some((i, &**ty, n)),
-            _ => None,
-        })
-        .collect();
+    let args: Vec<(usize, &syn::Type, &Ident)> = event.handler.url_args().collect();
     if args.is_empty() {
         return None;
     }
@@ -301,10 +289,8 @@ fn url_args(event: &Event, event_name: &str) -> Option<TokenStream> {
 /// `"/{name}/{arg}…"`: an event's route under its owner's base.
 pub(crate) fn event_route_suffix(event: &Event) -> String {
     let mut route = format!("/{}", event.name.value());
-    for arg in &event.handler.args {
-        if let Arg::Url { name: Some(n), .. } = arg {
-            route.push_str(&format!("/{{{n}}}"));
-        }
+    for (_, _, name) in event.handler.url_args() {
+        route.push_str(&format!("/{{{name}}}"));
     }
     route
 }
@@ -312,22 +298,4 @@ pub(crate) fn event_route_suffix(event: &Event) -> String {
 /// A span-less string literal's tokens, for generated `&'static str`s.
 pub(crate) fn lit(text: &str) -> syn::LitStr {
     syn::LitStr::new(text, Span::call_site())
-}
-
-impl Owner {
-    /// `#[dstar::page]`.
-    pub(crate) fn attr(self) -> &'static str {
-        match self {
-            Owner::Page => "#[dstar::page]",
-            Owner::Component => "#[dstar::component]",
-        }
-    }
-
-    /// `page`.
-    pub(crate) fn kind(self) -> &'static str {
-        match self {
-            Owner::Page => "page",
-            Owner::Component => "component",
-        }
-    }
 }

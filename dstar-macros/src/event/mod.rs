@@ -26,6 +26,24 @@ pub(crate) enum Owner {
     Component,
 }
 
+impl Owner {
+    /// `#[dstar::page]`.
+    pub(crate) fn attr(self) -> &'static str {
+        match self {
+            Owner::Page => "#[dstar::page]",
+            Owner::Component => "#[dstar::component]",
+        }
+    }
+
+    /// `page`.
+    pub(crate) fn kind(self) -> &'static str {
+        match self {
+            Owner::Page => "page",
+            Owner::Component => "component",
+        }
+    }
+}
+
 /// What an owner (page or component) adds to the shared phases.
 pub(crate) trait Rules {
     const OWNER: Owner;

@@ -249,6 +249,16 @@ impl Handler {
         }
     }
 
+    /// Its `#[arg]`s with a plain name, in order: `(argument index, type, name)`.
+    pub(crate) fn url_args(&self) -> impl Iterator<Item = (usize, &Type, &Ident)> {
+        self.args.iter().enumerate().filter_map(|(i, a)| match a {
+            Arg::Url {
+                ty, name: Some(n), ..
+            } => Some((i, &**ty, n)),
+            _ => None,
+        })
+    }
+
     /// Whether it returns `Self` (or the type by name) directly, not a `Result`.
     pub(crate) fn returns_self(&self, ident: &Ident) -> bool {
         match &self.sig.output {

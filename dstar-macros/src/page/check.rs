@@ -71,28 +71,25 @@ fn check_stream(cx: &Ctxt, block: &ImplBlock) {
             );
         }
     }
-    if let Some(f) = &hooks.on_disconnect {
-        if f.sig.asyncness.is_some() || f.sig.inputs.len() != 1 {
-            cx.error(
-                &f.sig,
-                "`on_disconnect` is `fn on_disconnect(reason: EndReason)`: it runs once, synchronously, at teardown",
-            );
-        }
-    }
-    if let Some(f) = &hooks.pubsub {
-        if f.sig.asyncness.is_some() || f.sig.inputs.len() != 1 {
-            cx.error(
-                &f.sig,
-                "`pubsub` is `fn pubsub(state: &State) -> PubSub`: where a `live` page listens",
-            );
-        }
-    }
-    if let Some(f) = &hooks.stream_key {
-        if f.sig.asyncness.is_some() || f.sig.inputs.len() != 1 {
-            cx.error(
-                &f.sig,
-                "`stream_key` is `fn stream_key(head: &RequestHead) -> impl ToString`: the scope of per-tab deduplication",
-            );
+    // the hooks that are plain functions of one argument
+    for (hook, shape) in [
+        (
+            &hooks.on_disconnect,
+            "`on_disconnect` is `fn on_disconnect(reason: EndReason)`: it runs once, synchronously, at teardown",
+        ),
+        (
+            &hooks.pubsub,
+            "`pubsub` is `fn pubsub(state: &State) -> PubSub`: where a `live` page listens",
+        ),
+        (
+            &hooks.stream_key,
+            "`stream_key` is `fn stream_key(head: &RequestHead) -> impl ToString`: the scope of per-tab deduplication",
+        ),
+    ] {
+        if let Some(f) = hook {
+            if f.sig.asyncness.is_some() || f.sig.inputs.len() != 1 {
+                cx.error(&f.sig, shape);
+            }
         }
     }
     if let Some((key, topics)) = &options.live {

@@ -175,11 +175,7 @@ impl TestPage {
         &'a mut self,
         selector: &'a str,
     ) -> impl std::future::Future<Output = &'a mut Self> + 'a {
-        let target = self.target(selector);
-        async move {
-            self.dispatch(&target, "dblclick", None, None).await;
-            self
-        }
+        self.fire(selector, "dblclick", None)
     }
 
     /// Types `text` into the one input `selector` matches: its `data-bind` signal takes the value,
@@ -209,11 +205,7 @@ impl TestPage {
         selector: &'a str,
         key: &'a str,
     ) -> impl std::future::Future<Output = &'a mut Self> + 'a {
-        let target = self.target(selector);
-        async move {
-            self.dispatch(&target, "keydown", Some(key), None).await;
-            self
-        }
+        self.fire(selector, "keydown", Some(key))
     }
 
     /// Leaves the one element `selector` matches (its `blur` handlers).
@@ -222,9 +214,21 @@ impl TestPage {
         &'a mut self,
         selector: &'a str,
     ) -> impl std::future::Future<Output = &'a mut Self> + 'a {
+        self.fire(selector, "blur", None)
+    }
+
+    /// Runs the `event` handlers of the one element `selector` matches (the element is found
+    /// now, so a missing one fails at the caller's line).
+    #[track_caller]
+    fn fire<'a>(
+        &'a mut self,
+        selector: &'a str,
+        event: &'static str,
+        key: Option<&'a str>,
+    ) -> impl std::future::Future<Output = &'a mut Self> + 'a {
         let target = self.target(selector);
         async move {
-            self.dispatch(&target, "blur", None, None).await;
+            self.dispatch(&target, event, key, None).await;
             self
         }
     }
@@ -295,6 +299,7 @@ impl TestPage {
         key: Option<&str>,
         value: Option<&str>,
     ) {
+        let attribute = format!("data-on:{event}");
         let mut handlers = Vec::new();
         // bubbling from the target up; `__self` only on the target, `__stop` ends the bubbling,
         // and `__outside` (a click elsewhere) never fires for the element itself
@@ -302,7 +307,7 @@ impl TestPage {
             let mut stop = false;
             for (name, expression) in attrs {
                 let (base, modifiers) = name.split_once("__").unwrap_or((name, ""));
-                if base != format!("data-on:{event}") {
+                if base != attribute {
                     continue;
                 }
                 let has = |m: &str| {
@@ -324,7 +329,7 @@ impl TestPage {
         for element in self.dom.select(&window) {
             for (name, expression) in element.value().attrs() {
                 let (base, modifiers) = name.split_once("__").unwrap_or((name, ""));
-                if base == format!("data-on:{event}") && modifiers.contains("window") {
+                if base == attribute && modifiers.contains("window") {
                     handlers.push(expression.to_owned());
                 }
             }
