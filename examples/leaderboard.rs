@@ -141,7 +141,7 @@ pub fn app(board: Board) -> dstar::App {
     let mut compression = dstar::sse::Compression::default();
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u32>().ok());
     if let (Some(quality), lgwin) = (env("BROTLI_QUALITY"), env("BROTLI_LGWIN")) {
-        compression = compression.brotli(quality, lgwin.unwrap_or(18));
+        compression = compression.brotli(quality, lgwin.unwrap_or(17));
     }
     dstar::App::new().state(board).compression(compression)
 }

@@ -17,7 +17,7 @@ use tower::ServiceExt;
 
 /// A streaming decoder of one content coding: feed it compressed bytes, read what decodes so far.
 enum Decoder {
-    Brotli(Box<brotli::DecompressorWriter<Vec<u8>>>),
+    Brotli(Box<brotli_decompressor::DecompressorWriter<Vec<u8>>>),
     Gzip(flate2::write::GzDecoder<Vec<u8>>),
     Zstd(zstd::stream::write::Decoder<'static, Vec<u8>>),
 }
@@ -25,7 +25,10 @@ enum Decoder {
 impl Decoder {
     fn new(encoding: &str) -> Decoder {
         match encoding {
-            "br" => Decoder::Brotli(Box::new(brotli::DecompressorWriter::new(Vec::new(), 4096))),
+            "br" => Decoder::Brotli(Box::new(brotli_decompressor::DecompressorWriter::new(
+                Vec::new(),
+                4096,
+            ))),
             "gzip" => Decoder::Gzip(flate2::write::GzDecoder::new(Vec::new())),
             "zstd" => Decoder::Zstd(zstd::stream::write::Decoder::new(Vec::new()).unwrap()),
             other => panic!("unexpected encoding {other}"),

@@ -6,9 +6,14 @@
 //! the end would hold every event back. [`CompressionLayer`] compresses the event streams (br,
 //! then zstd, then gzip, as the request's `Accept-Encoding` allows), and whole pages (HTML, JSON,
 //! scripts of a known length) in one go. It is the only compression layer, on purpose: a second,
-//! general one wrapped every streaming body too, at about 3 KB per open stream. The encoders are the
-//! `brotli`, `zstd` and `flate2` crates used directly: each frame is already in memory, and a
-//! synchronous write-and-flush into a buffer is all a frame needs (no async adapter in between).
+//! general one wrapped every streaming body too, at about 3 KB per open stream. The encoders are
+//! used directly (each frame is already in memory, and a synchronous write-and-flush into a buffer
+//! is all a frame needs, no async adapter in between):
+//! - brotli is Google's reference library through `brotlic`. The pure-Rust `brotli` port
+//!   compresses worse once its ring buffer has wrapped: on the leaderboard's re-renders at
+//!   quality 4, from about 50 bytes per update to 100–900 after 45 updates, while the reference
+//!   library stays at about 45 bytes for as long as the stream lasts;
+//! - zstd is the `zstd` crate (the reference library too), gzip is `flate2`.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -39,13 +44,25 @@ pub struct Compression {
     gzip: Option<u32>,
 }
 
+/// brotli's default quality and window. Qualities 2–4 find a re-render in the window as one long
+/// match (0 and 1 do not look past the last flush); 3 is within a few bytes of 4 per update at
+/// less CPU (`cargo bench -p dstar --bench compression`). A 128 KiB window holds the last render
+/// of a page up to about 120 KB.
+const BROTLI: (u32, u32) = (3, 17);
+/// zstd's default level, and its window as a power of two (the same 128 KiB: the library's own
+/// default of 2 MiB would be held by every open stream).
+const ZSTD: i32 = 3;
+const ZSTD_WINDOW_LOG: u32 = 17;
+
 impl Default for Compression {
-    /// brotli quality 5 with a 256 KiB window (a page re-rendered whole fits in it many times
-    /// over), zstd level 3, gzip level 6.
+    /// brotli quality 3 with a 128 KiB window, zstd level 3 with a 128 KiB window, gzip level 6.
+    /// A page re-rendered whole is then one long match against its last render, so an update
+    /// costs only what changed; a page bigger than the window compresses as a page on its own.
+    /// For bigger pages, raise the window (`brotli(3, 20)` is 1 MiB, held twice per open stream).
     fn default() -> Self {
         Compression {
-            brotli: Some((5, 18)),
-            zstd: Some(3),
+            brotli: Some(BROTLI),
+            zstd: Some(ZSTD),
             gzip: Some(6),
         }
     }
@@ -65,10 +82,12 @@ impl Compression {
         }
     }
 
-    /// brotli's quality (0–11) and window (`lgwin`, 10–24: a window of 2^lgwin bytes).
+    /// brotli's quality (0–11) and window (`lgwin`, 10–24: a window of 2^lgwin bytes). Each
+    /// compressed stream holds about twice the window plus the quality's hash tables (at the
+    /// default, quality 3 and 128 KiB, about 0.5 MB once the stream has carried that much).
     ///
     /// ```
-    /// let c = dstar::sse::Compression::default().brotli(4, 22);
+    /// let c = dstar::sse::Compression::default().brotli(5, 20);
     /// ```
     pub fn brotli(mut self, quality: u32, lgwin: u32) -> Self {
         self.brotli = Some((quality.min(11), lgwin.clamp(10, 24)));
@@ -177,12 +196,23 @@ impl Compression {
         };
         match encoding {
             Encoding::Brotli => {
-                let (quality, lgwin) = self.brotli.unwrap_or((5, 18));
-                let writer = brotli::CompressorWriter::new(Vec::new(), 4096, quality, lgwin);
-                Box::new(Flushing(Some(writer)))
+                let (quality, lgwin) = self.brotli.unwrap_or(BROTLI);
+                match brotli_encoder(quality, lgwin) {
+                    Ok(encoder) => Box::new(Flushing(Some(
+                        brotlic::CompressorWriter::with_encoder(encoder, Vec::new()),
+                    ))),
+                    // brotli could not allocate its state: gzip instead of failing the stream
+                    Err(_) => Box::new(gzip(6)),
+                }
             }
             Encoding::Zstd => {
-                match zstd::stream::write::Encoder::new(Vec::new(), self.zstd.unwrap_or(3)) {
+                let encoder =
+                    zstd::stream::write::Encoder::new(Vec::new(), self.zstd.unwrap_or(ZSTD))
+                        .and_then(|mut encoder| {
+                            encoder.window_log(ZSTD_WINDOW_LOG)?;
+                            Ok(encoder)
+                        });
+                match encoder {
                     Ok(encoder) => Box::new(Flushing(Some(encoder))),
                     // zstd could not allocate its context: gzip instead of failing the stream
                     Err(_) => Box::new(gzip(6)),
@@ -231,13 +261,26 @@ trait Compressor: Write + Send + Sized {
     fn end(self) -> std::io::Result<Vec<u8>>;
 }
 
-impl Compressor for brotli::CompressorWriter<Vec<u8>> {
+/// A brotli encoder with dstar's settings. `quality` and `lgwin` are already in range.
+fn brotli_encoder(quality: u32, lgwin: u32) -> Result<brotlic::BrotliEncoder, std::io::Error> {
+    let invalid = |e: brotlic::SetParameterError| std::io::Error::other(e.to_string());
+    let quality = brotlic::Quality::new(quality as u8).map_err(invalid)?;
+    let window = brotlic::WindowSize::new(lgwin as u8).map_err(invalid)?;
+    brotlic::BrotliEncoderOptions::new()
+        .quality(quality)
+        .window_size(window)
+        .build()
+        .map_err(invalid)
+}
+
+impl Compressor for brotlic::CompressorWriter<Vec<u8>> {
     fn output(&mut self) -> &mut Vec<u8> {
         self.get_mut()
     }
     fn end(self) -> std::io::Result<Vec<u8>> {
         // into_inner writes brotli's last meta-block
-        Ok(self.into_inner())
+        self.into_inner()
+            .map_err(brotlic::IntoInnerError::into_error)
     }
 }
 
