@@ -5,11 +5,13 @@
 //! - `POST /app/page/_event/increment`: that page inside `dstar::App` with its default layers
 //!   (cross-origin check, compression), nested at `/app`;
 //! - `POST /sdk/increment`: hand-written axum + the `datastar` 0.4.1 SDK;
-//! - `POST /ceiling/increment`: the same bytes, precomputed (the ceiling).
+//! - `POST /ceiling/increment`: the same bytes, precomputed, with the same response headers (the
+//!   ceiling).
 //!
 //! Each reads `{"count":41}`, patches the signal `count` to 42 and patches the `#history` span.
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, Sse as AxumSse};
 use dstar::prelude::*;
@@ -77,9 +79,14 @@ pub fn routes() -> dstar::Routes {
         let bytes = bytes.clone();
         async move {
             (
+                // the same head as every dstar version too: what dstar sends with an `Sse`
                 [
-                    ("content-type", "text/event-stream"),
-                    ("cache-control", "no-cache"),
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/event-stream"),
+                    ),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                    (header::CONNECTION, HeaderValue::from_static("keep-alive")),
                 ],
                 bytes,
             )

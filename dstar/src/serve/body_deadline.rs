@@ -1,6 +1,9 @@
-//! A deadline on reading a request body, from the handler's first read: a client that
-//! trickles its body (a byte every few seconds) cannot hold its connection and a handler's buffer
-//! forever. It lives in the server, whose runtime has timers, so extractors need none.
+//! A deadline on reading a request body, from the first time the handler waits for it: a client
+//! that trickles its body (a byte every few seconds) cannot hold its connection and a handler's
+//! buffer forever. It lives in the server, whose runtime has timers, so extractors need none.
+//!
+//! A body that has already arrived when the handler reads it (a small JSON body sent with its
+//! headers, the common case) never arms a timer.
 
 use crate::signals::read::BodyTimedOut;
 use bytes::Bytes;
@@ -23,8 +26,9 @@ pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) struct DeadlineBody {
     inner: Incoming,
     timeout: Duration,
-    /// Set at the first read (so `Expect: 100-continue`, which hyper answers then, starts the
-    /// clock only when the handler wants the body); `None` again once the body ended.
+    /// Set the first time a read has to wait (so `Expect: 100-continue`, which hyper answers at the
+    /// first read, starts the clock only when the handler wants the body); `None` again once the
+    /// body ended.
     deadline: Option<Pin<Box<Sleep>>>,
     ended: bool,
 }
@@ -49,9 +53,6 @@ impl Body for DeadlineBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
-        if this.deadline.is_none() && !this.ended {
-            this.deadline = Some(Box::pin(tokio::time::sleep(this.timeout)));
-        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(None) => {
                 this.deadline = None;
@@ -60,10 +61,14 @@ impl Body for DeadlineBody {
             }
             Poll::Ready(Some(frame)) => Poll::Ready(Some(frame.map_err(Into::into))),
             Poll::Pending => {
-                let expired = this
+                if this.ended {
+                    return Poll::Pending;
+                }
+                let timeout = this.timeout;
+                let deadline = this
                     .deadline
-                    .as_mut()
-                    .is_some_and(|deadline| deadline.as_mut().poll(cx).is_ready());
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                let expired = deadline.as_mut().poll(cx).is_ready();
                 if expired {
                     this.deadline = None;
                     this.ended = true;

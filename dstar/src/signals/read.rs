@@ -218,6 +218,10 @@ fn check_content_type(headers: &axum::http::HeaderMap) -> Result<(), SignalsReje
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(());
     };
+    // what Datastar sends, checked without allocating
+    if value.as_bytes().eq_ignore_ascii_case(b"application/json") {
+        return Ok(());
+    }
     let text = value.to_str().unwrap_or("").to_ascii_lowercase();
     let essence = text.split(';').next().unwrap_or("").trim();
     if essence == "application/json" || essence.ends_with("+json") {
@@ -292,6 +296,9 @@ pub fn signals_from_query<T: DeserializeOwned>(query: &str) -> Result<T, Signals
 /// Refuses JSON nested deeper than [`MAX_DEPTH`] before any parsing, also where a typed struct
 /// would skip the deep part: a linear scan that steps over string contents.
 fn check_depth(bytes: &[u8]) -> Result<(), SignalsRejection> {
+    if bytes.len() <= MAX_DEPTH {
+        return Ok(()); // too short to open more than MAX_DEPTH brackets
+    }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in bytes {
         if in_string {

@@ -71,7 +71,10 @@ impl<'a> EventWriter<'a> {
         meta: &EventMeta,
         size_hint: usize,
     ) -> Self {
-        out.reserve(size_hint + 64);
+        // a batch's first event leaves room for a few small ones after it (an event handler
+        // typically writes two or three), so they do not each grow the buffer again
+        let slack = if out.capacity() == 0 { 256 } else { 64 };
+        out.reserve(size_hint + slack);
         out.put_slice(ty.header());
         if let Some(id) = &meta.id {
             out.put_slice(b"id: ");
