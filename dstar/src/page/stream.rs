@@ -94,7 +94,11 @@ impl StreamOpen {
         Fut: Future<Output = Result<Markup, Response>>,
     {
         let rendered = match &self.template {
-            Some(template) if self.reconnect.catches_up() => Some(view(template.request()).await),
+            // boxed: the page's mount and render run only on a reconnect, and inline their future
+            // would make every stream request's future as big as theirs
+            Some(template) if self.reconnect.catches_up() => {
+                Some(Box::pin(view(template.request())).await)
+            }
             _ => None,
         };
         stream_start(self.reconnect, self.number, rendered)

@@ -145,11 +145,45 @@ struct Shared {
 
 #[derive(Debug, Default)]
 struct State {
-    queue: VecDeque<Bytes>,
+    queue: Writes,
     senders: usize,
     closed: bool,
     rx_waker: Option<Waker>,
     tx_wakers: Vec<Waker>,
+}
+
+/// The writes waiting for the body, oldest first. The oldest sits in a slot of its own, so a
+/// stream whose client keeps up (one write waiting at a time, the usual case) never allocates the
+/// overflow queue: it would stay allocated, empty, for as long as the stream is open.
+#[derive(Debug, Default)]
+struct Writes {
+    next: Option<Bytes>,
+    more: VecDeque<Bytes>,
+}
+
+impl Writes {
+    fn len(&self) -> usize {
+        usize::from(self.next.is_some()) + self.more.len()
+    }
+
+    fn push_back(&mut self, bytes: Bytes) {
+        if self.next.is_none() {
+            self.next = Some(bytes);
+        } else {
+            self.more.push_back(bytes);
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Bytes> {
+        let bytes = self.next.take()?;
+        self.next = self.more.pop_front();
+        Some(bytes)
+    }
+
+    fn clear(&mut self) {
+        self.next = None;
+        self.more = VecDeque::new();
+    }
 }
 
 impl Parked for Shared {
@@ -565,5 +599,38 @@ impl Body for StreamBody {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Writes;
+    use bytes::Bytes;
+
+    #[test]
+    fn writes_leave_in_the_order_they_came() {
+        let mut writes = Writes::default();
+        assert_eq!(writes.pop_front(), None);
+        for n in 0..3u8 {
+            writes.push_back(Bytes::from(vec![n]));
+        }
+        assert_eq!(writes.len(), 3);
+        assert_eq!(writes.pop_front().as_deref(), Some(&[0u8][..]));
+        writes.push_back(Bytes::from_static(b"\x03"));
+        let rest: Vec<u8> = std::iter::from_fn(|| writes.pop_front())
+            .map(|b| b[0])
+            .collect();
+        assert_eq!(rest, [1, 2, 3]);
+        assert_eq!(writes.len(), 0);
+    }
+
+    #[test]
+    fn a_stream_that_keeps_up_never_allocates_the_overflow() {
+        let mut writes = Writes::default();
+        for _ in 0..100 {
+            writes.push_back(Bytes::from_static(b"x"));
+            assert!(writes.pop_front().is_some());
+        }
+        assert_eq!(writes.more.capacity(), 0);
     }
 }

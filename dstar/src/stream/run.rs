@@ -56,15 +56,17 @@ where
     F: FnMut(S::Message) -> Fut + Send + 'static,
     Fut: Future<Output = Sse> + Send,
 {
+    // taken apart out here, so the future holds each part once (a future keeps what it captures
+    // apart from its locals: destructuring inside would hold the stream twice, per open stream)
+    let PageStream {
+        source,
+        idle_check,
+        claim,
+        guard,
+        first,
+    } = stream;
     crate::sse::stream(move |sse| async move {
         tracing::debug!("dstar stream opened");
-        let PageStream {
-            source,
-            idle_check,
-            claim,
-            guard,
-            first,
-        } = stream;
         if !first.is_empty() && sse.send(first).await.is_err() {
             guard.set(EndReason::WriteFailed);
             return;
