@@ -193,11 +193,13 @@ pub(crate) fn authorize_fn(block: &ImplBlock) -> Option<TokenStream> {
     let await_ = f.sig.asyncness.map(|_| quote!(.await));
     Some(quote! {
         async fn __dstar_authorize(
-            __parts: &::dstar::__private::axum::http::request::Parts,
+            __parts: &mut ::dstar::__private::axum::http::request::Parts,
             __access: ::dstar::event::Access<#enum_ident>,
         ) -> ::dstar::__private::core::result::Result<(), ::dstar::__private::axum::response::Response> {
-            let __head = ::dstar::event::RequestHead::from_parts(__parts);
-            ::dstar::event::AuthorizeOutcome::into_result(Self::authorize(&__head, __access) #await_)
+            let __head = ::dstar::event::RequestHead::take(__parts);
+            let __outcome = Self::authorize(&__head, __access) #await_;
+            __head.give_back(__parts);
+            ::dstar::event::AuthorizeOutcome::into_result(__outcome)
         }
     })
 }
@@ -206,7 +208,7 @@ pub(crate) fn authorize_fn(block: &ImplBlock) -> Option<TokenStream> {
 pub(crate) fn authorize_call(block: &ImplBlock, access: TokenStream) -> Option<TokenStream> {
     block.hooks.authorize.as_ref()?;
     Some(quote! {
-        if let ::dstar::__private::core::result::Result::Err(r) = Self::__dstar_authorize(&__parts, #access).await {
+        if let ::dstar::__private::core::result::Result::Err(r) = Self::__dstar_authorize(&mut __parts, #access).await {
             return r;
         }
     })

@@ -313,11 +313,13 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
     let idle = idle_check_ms(block);
     let authorize = authorize_call(block, quote!(::dstar::event::Access::<#enum_ident>::Stream));
     let key = if block.hooks.stream_key.is_some() {
-        quote!(::dstar::__private::core::option::Option::Some(
-            ::dstar::__private::std::string::ToString::to_string(&Self::stream_key(
-                &::dstar::event::RequestHead::from_parts(&__parts)
-            ),)
-        ))
+        quote!({
+            let __head = ::dstar::event::RequestHead::take(&mut __parts);
+            let __key =
+                ::dstar::__private::std::string::ToString::to_string(&Self::stream_key(&__head));
+            __head.give_back(&mut __parts);
+            ::dstar::__private::core::option::Option::Some(__key)
+        })
     } else {
         quote!(::dstar::__private::core::option::Option::None)
     };

@@ -74,12 +74,21 @@ pub struct RequestHead {
 }
 
 impl RequestHead {
+    /// Lends the request's head to a hook (`authorize`, `stream_key`) without copying its headers:
+    /// they move out of `parts` and back with [`RequestHead::give_back`].
     #[doc(hidden)]
-    pub fn from_parts(parts: &Parts) -> Self {
+    pub fn take(parts: &mut Parts) -> Self {
         RequestHead {
             method: parts.method.clone(),
-            uri: parts.uri.clone(),
-            headers: parts.headers.clone(),
+            uri: std::mem::take(&mut parts.uri),
+            headers: std::mem::take(&mut parts.headers),
         }
+    }
+
+    /// Puts a head taken with [`RequestHead::take`] back into `parts`.
+    #[doc(hidden)]
+    pub fn give_back(self, parts: &mut Parts) {
+        parts.uri = self.uri;
+        parts.headers = self.headers;
     }
 }

@@ -107,7 +107,7 @@ impl StreamOpen {
 
 fn stream_start(reconnect: Reconnect, number: u64, view: Option<Result<Markup, Response>>) -> Sse {
     let mut sse = Sse::new();
-    sse.event_id(&format!("{}.{number}", crate::stream::stream_id()));
+    sse.stream_event_id(crate::stream::stream_id(), number);
     if reconnect.reloads() {
         tracing::debug!("dstar: a new build is serving; reloading the page");
         let _ = sse.send(ExecuteScript::new("location.reload()"));

@@ -476,13 +476,18 @@ impl fmt::Debug for StreamResponse {
     }
 }
 
+/// Tells nginx not to buffer the stream. A constant: a name given as a string would be copied into
+/// a new allocation on every stream.
+const X_ACCEL_BUFFERING: axum::http::HeaderName =
+    axum::http::HeaderName::from_static("x-accel-buffering");
+
 impl IntoResponse for StreamResponse {
     fn into_response(self) -> Response {
         let mut response = axum::body::Body::new(self.body).into_response();
         sse_headers(&mut response);
         response
             .headers_mut()
-            .insert("x-accel-buffering", HeaderValue::from_static("no"));
+            .insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
         response
     }
 }

@@ -164,11 +164,23 @@ impl Sse {
     /// assert_eq!(sse.as_bytes(), b"id: v12\n\n");
     /// ```
     pub fn event_id(&mut self, id: &str) -> &mut Self {
+        self.buf.reserve(id.len() + 6);
         self.buf.extend_from_slice(b"id: ");
         for part in id.split(['\r', '\n', '\0']) {
             self.buf.extend_from_slice(part.as_bytes());
         }
         self.buf.extend_from_slice(b"\n\n");
+        self
+    }
+
+    /// `id: {stream}.{number}`: a page stream's id, written without building the string first
+    /// (`stream` is dstar's own, one line).
+    pub(crate) fn stream_event_id(&mut self, stream: &str, number: u64) -> &mut Self {
+        use std::fmt::Write as _;
+        self.buf.reserve(stream.len() + 28);
+        self.buf.extend_from_slice(b"id: ");
+        self.buf.extend_from_slice(stream.as_bytes());
+        let _ = write!(self.buf, ".{number}\n\n");
         self
     }
 
