@@ -2,7 +2,8 @@
 //! change) as a separate process, measured over loopback TCP in one run:
 //!
 //! 1. bytes on the wire per update, identity against gzip, br and zstd (after the first render);
-//! 2. server CPU per update per stream, each encoding against identity;
+//! 2. server CPU per update per stream, each encoding against identity, and the server's memory
+//!    per stream once the streams have carried the updates (what each encoder holds);
 //! 3. fan-out: time from a bump to each of `FANOUT` (2000) streams getting its update, compressed
 //!    (br) against identity.
 //!
@@ -33,7 +34,11 @@ impl Server {
     async fn start(port: u16) -> Server {
         let addr = format!("127.0.0.1:{port}");
         let child = dstar_examples::start_sibling("leaderboard", &addr, |command| {
-            command.env("BUMP_MS", "0").env("DSTAR_LIVE_RELOAD", "0");
+            // every stream of the fan-out compressed (past the default 1024, they would not be)
+            command
+                .env("BUMP_MS", "0")
+                .env("DSTAR_LIVE_RELOAD", "0")
+                .env("COMPRESSED_STREAMS", "100000");
         })
         .await;
         Server { child, addr }
@@ -46,6 +51,16 @@ impl Server {
         let fields: Vec<&str> = after.split_whitespace().collect();
         let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
         ticks / 100.0 // USER_HZ
+    }
+
+    /// Resident memory of the server, in KB.
+    fn rss_kb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(f64::NAN)
     }
 
     async fn bump(&self) {
@@ -146,9 +161,11 @@ async fn bytes_per_update(server: &Server, updates: usize) -> Vec<(String, f64)>
         .collect()
 }
 
-/// Server CPU per update per stream with `n` streams of `encoding`.
-async fn cpu_per_update(port: u16, encoding: &str, n: usize, updates: usize) -> f64 {
+/// Server CPU per update per stream with `n` streams of `encoding`, and the server's resident
+/// memory per stream once they have all carried every update (KB).
+async fn cpu_per_update(port: u16, encoding: &str, n: usize, updates: usize) -> (f64, f64) {
     let server = Server::start(port).await;
+    let rss_before = server.rss_kb();
     let (tx, mut rx) = mpsc::unbounded_channel::<()>();
     let gate = Arc::new(Semaphore::new(64));
     let mut tasks = Vec::new();
@@ -182,10 +199,11 @@ async fn cpu_per_update(port: u16, encoding: &str, n: usize, updates: usize) -> 
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let spent = server.cpu_seconds() - before;
+    let kb_per_stream = (server.rss_kb() - rss_before) / n as f64;
     for t in tasks {
         t.abort();
     }
-    spent / (updates * n) as f64 * 1e6
+    (spent / (updates * n) as f64 * 1e6, kb_per_stream)
 }
 
 /// Time from a bump to each of `n` streams getting its update: p50 and p99 per round, medians.
@@ -266,18 +284,27 @@ async fn main() {
         );
     }
 
-    println!("== server CPU per update per stream ({cpu_streams} streams, {updates} updates)");
-    let mut per: Vec<(String, f64)> = Vec::new();
+    println!(
+        "== server CPU per update per stream ({cpu_streams} streams, {updates} updates), and memory per stream after them"
+    );
+    let mut per: Vec<(String, f64, f64)> = Vec::new();
     for (i, encoding) in ENCODINGS.iter().enumerate() {
-        let mut runs = Vec::new();
+        let (mut cpu, mut kb) = (Vec::new(), Vec::new());
         for _ in 0..rounds.min(3) {
-            runs.push(cpu_per_update(21310 + i as u16, encoding, cpu_streams, updates).await);
+            let (us, kb_per_stream) =
+                cpu_per_update(21310 + i as u16, encoding, cpu_streams, updates).await;
+            cpu.push(us);
+            kb.push(kb_per_stream);
         }
-        per.push(((*encoding).to_owned(), median(runs)));
+        per.push(((*encoding).to_owned(), median(cpu), median(kb)));
     }
-    let base = per[0].1;
-    for (encoding, us) in &per {
-        println!("  {encoding:<8} {us:>8.1} µs   {:.2} x identity", us / base);
+    let (base, base_kb) = (per[0].1, per[0].2);
+    for (encoding, us, kb) in &per {
+        println!(
+            "  {encoding:<8} {us:>8.1} µs   {:.2} x identity   {kb:>7.1} KB/stream ({:+.1} KB)",
+            us / base,
+            kb - base_kb
+        );
     }
 
     println!("== fan-out: {fan} streams, one bump at a time ({rounds} rounds, medians)");

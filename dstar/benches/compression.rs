@@ -11,7 +11,8 @@
 //! its stream's tables cold, which costs more (`live-bench` measures that, over sockets).
 //!
 //! Before timing, it prints each encoding's bytes on the wire per update (median over 200
-//! updates) against identity. `cargo bench -p dstar --bench compression`
+//! updates) against identity. `event_answer/*` times the same 10 KB as an event's finished
+//! answer, compressed in one go. `cargo bench -p dstar --bench compression`
 
 use axum::body::Body;
 use axum::http::Request;
@@ -186,6 +187,37 @@ fn bench(c: &mut Criterion) {
         let (mut board, mut stream) = warm(config, encoding);
         group.bench_function(format!("render+{label}"), |b| {
             b.iter(|| stream.send(board.update()))
+        });
+    }
+    group.finish();
+
+    // an event's finished answer (the same 10 KB table): compressed in one go, nothing kept
+    let mut group = c.benchmark_group("event_answer");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let answer = Board::new().update();
+    let router = axum::Router::new()
+        .route(
+            "/answer",
+            axum::routing::post(move || {
+                let answer = answer.clone();
+                async move { ([("content-type", "text/event-stream")], answer) }
+            }),
+        )
+        .layer(Compression::default().layer());
+    for accept in ["identity", "br", "zstd", "gzip"] {
+        group.bench_function(accept, |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let request = Request::post("/answer")
+                        .header("accept-encoding", accept)
+                        .body(Body::empty())
+                        .unwrap();
+                    let response = router.clone().oneshot(request).await.unwrap();
+                    response.into_body().collect().await.unwrap().to_bytes()
+                })
+            })
         });
     }
     group.finish();

@@ -1,6 +1,7 @@
 //! The counter's increment event in process (no sockets), so only user-space work counts:
 //! precomputed bytes (the ceiling), dstar's functional core, the same as a `#[dstar::page]`
-//! event, and that page inside `dstar::App` with its default layers.
+//! event, and that page inside `dstar::App` with its default layers, also with the
+//! `Accept-Encoding` a browser sends (so its answer is compressed).
 //!
 //! `cargo bench -p dstar --bench page_layer`
 
@@ -41,7 +42,13 @@ impl Page {
 }
 
 fn request(path: &str) -> Request<Body> {
+    let (path, accept) = match path.strip_suffix("#br") {
+        // what a browser sends: the event's answer is compressed
+        Some(path) => (path, "gzip, deflate, br, zstd"),
+        None => (path, "identity"),
+    };
     Request::post(path)
+        .header("accept-encoding", accept)
         .header("content-type", "application/json")
         .header("datastar-request", "true")
         .header("host", "127.0.0.1:3000")
@@ -86,7 +93,12 @@ fn bench(c: &mut Criterion) {
         ("ceiling", ceiling, "/ceiling"),
         ("core", core_router, "/core"),
         ("page", page_router, "/page/_event/increment"),
-        ("page_in_app", app_router, "/page/_event/increment"),
+        ("page_in_app", app_router.clone(), "/page/_event/increment"),
+        (
+            "page_in_app_browser",
+            app_router,
+            "/page/_event/increment#br",
+        ),
         ("app_no_layers", app_bare, "/page/_event/increment"),
         (
             "page_extension",

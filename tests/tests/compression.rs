@@ -141,15 +141,7 @@ async fn identity_when_the_client_accepts_nothing_or_compression_is_off() {
 async fn events_and_full_pages_are_compressed_too() {
     let state = AppState::default();
     let app = app(&state, Compression::default());
-    // an event's one-shot SSE response
-    let req = Request::post("/ticker/_event/bump")
-        .header("accept-encoding", "br")
-        .header("content-type", "application/json")
-        .body(Body::from("{}"))
-        .unwrap();
-    let response = app.clone().oneshot(req).await.unwrap();
-    assert_eq!(response.headers()["content-encoding"], "br");
-    // the full page, through tower-http's compression
+    // the full page, compressed in one go
     let req = Request::get("/ticker")
         .header("accept-encoding", "gzip")
         .body(Body::empty())
@@ -159,4 +151,99 @@ async fn events_and_full_pages_are_compressed_too() {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let mut decoder = Decoder::new("gzip");
     assert!(decoder.feed(&bytes).contains("<!DOCTYPE html>"));
+}
+
+/// The answer of an event handler (a finished `Sse` batch): compressed in one go when it is big
+/// enough to gain from it, sent as it is when it is tiny (an encoder would cost more than the whole
+/// answer), and `Vary: accept-encoding` either way.
+#[tokio::test]
+async fn an_event_answer_is_compressed_in_one_go_unless_it_is_tiny() {
+    use dstar::prelude::*;
+    let app = axum::Router::new()
+        .route(
+            "/small",
+            axum::routing::post(|| async {
+                let mut sse = Sse::new();
+                sse.patch_signals(json!({ "count": 42 }));
+                sse
+            }),
+        )
+        .route(
+            "/big",
+            axum::routing::post(|| async {
+                let mut sse = Sse::new();
+                sse.patch_elements(html! { ul #list { @for i in 0..200 { li { "item " (i) } } } });
+                sse
+            }),
+        )
+        .layer(Compression::default().layer());
+    let post = |path: &str, accept: &str| {
+        Request::post(path)
+            .header("accept-encoding", accept)
+            .body(Body::empty())
+            .unwrap()
+    };
+
+    let small = app
+        .clone()
+        .oneshot(post("/small", "gzip, deflate, br, zstd"))
+        .await
+        .unwrap();
+    assert!(small.headers().get("content-encoding").is_none());
+    assert_eq!(small.headers()["vary"], "accept-encoding");
+
+    let identity = app.clone().oneshot(post("/big", "identity")).await.unwrap();
+    let identity = identity.into_body().collect().await.unwrap().to_bytes();
+    for (accept, expected) in [
+        ("gzip, deflate, br, zstd", "br"),
+        ("zstd", "zstd"),
+        ("gzip", "gzip"),
+    ] {
+        let big = app.clone().oneshot(post("/big", accept)).await.unwrap();
+        assert_eq!(big.headers()["content-encoding"], expected);
+        assert_eq!(big.headers()["vary"], "accept-encoding");
+        let length: usize = big.headers()["content-length"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let wire = big.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(wire.len(), length);
+        assert!(
+            wire.len() * 4 < identity.len(),
+            "{expected}: {} of {}",
+            wire.len(),
+            identity.len()
+        );
+        let decoded = Decoder::new(expected).feed(&wire);
+        assert_eq!(decoded.as_bytes(), &identity[..], "{expected}");
+    }
+}
+
+/// Memory stays bounded: past `max_streams` compressed streams, a new one goes out uncompressed,
+/// and a place frees up when a compressed stream ends.
+#[tokio::test]
+async fn past_max_streams_a_stream_goes_out_uncompressed() {
+    let state = AppState::default();
+    let app = app(&state, Compression::default().max_streams(2));
+    let first = open(app.clone(), "br").await;
+    let second = open(app.clone(), "br").await;
+    assert_eq!(first.headers()["content-encoding"], "br");
+    assert_eq!(second.headers()["content-encoding"], "br");
+    let third = open(app.clone(), "br").await;
+    assert!(third.headers().get("content-encoding").is_none());
+    assert_eq!(third.headers()["vary"], "accept-encoding");
+    // the uncompressed one still streams
+    let mut body = third.into_body();
+    let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(frame.into_data().unwrap().starts_with(b"id: ds1."));
+    // a client goes: its place is free again
+    drop(first);
+    let fourth = open(app, "br").await;
+    assert_eq!(fourth.headers()["content-encoding"], "br");
+    drop(second);
 }
