@@ -243,10 +243,11 @@ impl App {
         self
     }
 
-    /// How responses are compressed. On by default: event streams (page streams, events,
-    /// components) with one encoder per response flushed at every event (br, zstd or gzip, as the
-    /// browser accepts; see [`Compression`]), and full pages in one go.
-    /// `Compression::off()` turns both off.
+    /// How responses are compressed. On by default: long-lived event streams (page streams) with
+    /// one encoder per stream flushed at every event (br, zstd or gzip, as the browser accepts;
+    /// at most [`Compression::max_streams`] at once), and answers of a known length (full pages,
+    /// an event's or a component's finished answer) in one go, unless they are under 512 bytes.
+    /// `Compression::off()` turns it all off.
     ///
     /// ```
     /// use dstar::sse::Compression;

@@ -247,3 +247,54 @@ async fn past_max_streams_a_stream_goes_out_uncompressed() {
     assert_eq!(fourth.headers()["content-encoding"], "br");
     drop(second);
 }
+
+/// A page whose events answer big and small, for the path through `App` (its cross-origin check
+/// and CSRF layers, then compression).
+#[derive(Default)]
+struct Answers;
+
+#[dstar::page("/answers")]
+impl Answers {
+    fn render(&self) -> dstar::prelude::Markup {
+        use dstar::prelude::*;
+        html! { button data-on:click=(event("fill")) { "fill" } }
+    }
+
+    #[event]
+    async fn fill(sse: &mut dstar::Sse) {
+        use dstar::prelude::*;
+        sse.patch_elements(html! { ul #list { @for i in 0..200 { li { "item " (i) } } } });
+    }
+
+    #[event]
+    async fn count(sse: &mut dstar::Sse) {
+        sse.patch_signals(serde_json::json!({ "count": 42 }));
+    }
+}
+
+#[tokio::test]
+async fn through_app_an_event_answer_is_compressed_unless_it_is_tiny() {
+    let app = dstar::App::empty().page::<Answers>().build();
+    let post = |path: &str| {
+        Request::post(path)
+            .header("accept-encoding", "gzip, deflate, br, zstd")
+            .header("content-type", "application/json")
+            .header("datastar-request", "true")
+            .body(Body::from("{}"))
+            .unwrap()
+    };
+    let big = app
+        .clone()
+        .oneshot(post("/answers/_event/fill"))
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 200);
+    assert_eq!(big.headers()["content-encoding"], "br");
+    let wire = big.into_body().collect().await.unwrap().to_bytes();
+    assert!(Decoder::new("br").feed(&wire).contains("<li>item 199</li>"));
+
+    let small = app.oneshot(post("/answers/_event/count")).await.unwrap();
+    assert_eq!(small.status(), 200);
+    assert!(small.headers().get("content-encoding").is_none());
+    assert_eq!(small.headers()["vary"], "accept-encoding");
+}

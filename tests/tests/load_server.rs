@@ -18,6 +18,7 @@ async fn every_endpoint_sends_the_same_events() {
         "/sdk/increment",
         "/ceiling/increment",
         "/page/_event/increment",
+        "/app/page/_event/increment",
     ] {
         let req = Request::post(path)
             .header("content-type", "application/json")

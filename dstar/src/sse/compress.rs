@@ -4,8 +4,9 @@
 //!
 //! tower-http's `CompressionLayer` skips `text/event-stream`, and an encoder that only flushes at
 //! the end would hold every event back. [`CompressionLayer`] compresses the event streams (br,
-//! then zstd, then gzip, as the request's `Accept-Encoding` allows), and whole pages (HTML, JSON,
-//! scripts of a known length) in one go. It is the only compression layer, on purpose: a second,
+//! then zstd, then gzip, as the request's `Accept-Encoding` allows), and answers of a known length
+//! (pages, scripts, JSON, an event handler's finished `Sse`) in one go; answers under 512 bytes go
+//! out as they are. It is the only compression layer, on purpose: a second,
 //! general one wrapped every streaming body too, at about 3 KB per open stream. The encoders are
 //! used directly (each frame is already in memory, and a synchronous write-and-flush into a buffer
 //! is all a frame needs, no async adapter in between):
@@ -56,7 +57,9 @@ const MAX_STREAMS: usize = 1024;
 /// of a page up to about 120 KB.
 const BROTLI: (u32, u32) = (3, 17);
 /// zstd's default level, and its window as a power of two (the same 128 KiB: the library's own
-/// default of 2 MiB would be held by every open stream).
+/// default of 2 MiB would be held by every open stream). The window is fixed: a page bigger than
+/// 128 KiB re-rendered whole compresses as a page on its own with zstd; brotli's window can be
+/// raised (`Compression::brotli`).
 const ZSTD: i32 = 3;
 const ZSTD_WINDOW_LOG: u32 = 17;
 
@@ -92,7 +95,7 @@ impl Compression {
 
     /// brotli's quality (0–11) and window (`lgwin`, 10–24: a window of 2^lgwin bytes). Each
     /// compressed stream holds about twice the window plus the quality's hash tables (at the
-    /// default, quality 3 and 128 KiB, about 0.5 MB once the stream has carried that much).
+    /// default, quality 3 and 128 KiB, about 0.6 MB once the stream has carried that much).
     ///
     /// ```
     /// let c = dstar::sse::Compression::default().brotli(5, 20);
@@ -139,7 +142,9 @@ impl Compression {
     /// past it goes out uncompressed, which the client reads all the same. So memory stays bounded
     /// however many streams clients open: a compressed stream holds its encoder's window and
     /// tables for as long as it is open, at the defaults about 0.3 MB with gzip, 0.6 MB with
-    /// brotli and 1 MB with zstd (`live-bench`), against about 20 KB for the stream itself.
+    /// brotli and 1 MB with zstd (`live-bench`), against 20–28 KB for the stream itself. The limit
+    /// is shared by all clients: at worst it is reached and later streams go uncompressed, and the
+    /// memory held is the limit times the per-stream figure (about 1 GB with zstd at 1024).
     /// Answers of a known length (pages, an event's answer) are compressed in one go and keep
     /// nothing, so they do not count.
     ///
@@ -250,39 +255,31 @@ impl Compression {
         }
     }
 
-    fn encoder(&self, encoding: Encoding) -> Box<dyn Encoder> {
-        let gzip = |level| {
-            Flushing(Some(flate2::write::GzEncoder::new(
-                Vec::new(),
-                flate2::Compression::new(level),
-            )))
-        };
-        match encoding {
+    /// A streaming encoder, or `None` when the library refuses its settings (the stream then
+    /// goes out uncompressed: never labelled with a coding it is not in).
+    fn encoder(&self, encoding: Encoding) -> Option<Box<dyn Encoder>> {
+        let encoder: Box<dyn Encoder> = match encoding {
             Encoding::Brotli => {
                 let (quality, lgwin) = self.brotli.unwrap_or(BROTLI);
-                match brotli_encoder(quality, lgwin) {
-                    Ok(encoder) => Box::new(Flushing(Some(
-                        brotlic::CompressorWriter::with_encoder(encoder, Vec::new()),
-                    ))),
-                    // brotli could not allocate its state: gzip instead of failing the stream
-                    Err(_) => Box::new(gzip(6)),
-                }
+                let encoder = brotli_encoder(quality, lgwin).ok()?;
+                Box::new(Flushing(Some(brotlic::CompressorWriter::with_encoder(
+                    encoder,
+                    Vec::new(),
+                ))))
             }
             Encoding::Zstd => {
-                let encoder =
+                let mut encoder =
                     zstd::stream::write::Encoder::new(Vec::new(), self.zstd.unwrap_or(ZSTD))
-                        .and_then(|mut encoder| {
-                            encoder.window_log(ZSTD_WINDOW_LOG)?;
-                            Ok(encoder)
-                        });
-                match encoder {
-                    Ok(encoder) => Box::new(Flushing(Some(encoder))),
-                    // zstd could not allocate its context: gzip instead of failing the stream
-                    Err(_) => Box::new(gzip(6)),
-                }
+                        .ok()?;
+                encoder.window_log(ZSTD_WINDOW_LOG).ok()?;
+                Box::new(Flushing(Some(encoder)))
             }
-            Encoding::Gzip => Box::new(gzip(self.gzip.unwrap_or(6))),
-        }
+            Encoding::Gzip => Box::new(Flushing(Some(flate2::write::GzEncoder::new(
+                Vec::new(),
+                flate2::Compression::new(self.gzip.unwrap_or(6)),
+            )))),
+        };
+        Some(encoder)
     }
 }
 
@@ -604,13 +601,19 @@ fn compress(
         );
         return response;
     };
+    let Some(encoder) = config.encoder(encoding) else {
+        tracing::warn!(
+            encoding = encoding.name(),
+            "dstar: the encoder refused its settings; this stream goes out uncompressed"
+        );
+        return response;
+    };
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_ENCODING,
         HeaderValue::from_static(encoding.name()),
     );
     headers.remove(header::CONTENT_LENGTH);
-    let encoder = config.encoder(encoding);
     response.map(|body| {
         Body::new(EncodedBody {
             inner: body,

@@ -65,47 +65,54 @@ where
         guard,
         first,
     } = stream;
+    // fields drop in their order: the claim is released before the disconnect hook (the guard)
+    // runs, also when the client goes and the future is dropped at an `.await`
+    let end = Ending { claim, guard };
     crate::sse::stream(move |sse| async move {
         tracing::debug!("dstar stream opened");
         if !first.is_empty() && sse.send(first).await.is_err() {
-            guard.set(EndReason::WriteFailed);
+            end.guard.set(EndReason::WriteFailed);
             return;
         }
         let events = StreamLoop::new(source, idle_check);
         let mut events = std::pin::pin!(events);
         loop {
-            match events.as_mut().next(claim.as_ref()).await {
+            match events.as_mut().next(end.claim.as_ref()).await {
                 Next::Message(message) => {
                     let batch = on_message(message).await;
                     if !batch.is_empty() && sse.send(batch).await.is_err() {
-                        guard.set(EndReason::WriteFailed);
+                        end.guard.set(EndReason::WriteFailed);
                         break;
                     }
                 }
                 Next::Idle => {
                     if sse.check_connection().await.is_err() {
-                        guard.set(EndReason::ClientGone);
+                        end.guard.set(EndReason::ClientGone);
                         break;
                     }
                 }
                 Next::TakenOver => {
-                    guard.set(EndReason::Takeover);
+                    end.guard.set(EndReason::Takeover);
                     break;
                 }
                 Next::Shutdown => {
-                    guard.set(EndReason::Shutdown);
+                    end.guard.set(EndReason::Shutdown);
                     break;
                 }
                 Next::SourceClosed => {
-                    guard.set(EndReason::SourceClosed);
+                    end.guard.set(EndReason::SourceClosed);
                     break;
                 }
             }
         }
-        // the claim is released before the disconnect hook (the guard) runs
-        drop(claim);
-        drop(guard);
+        drop(end);
     })
+}
+
+/// What a page stream releases when it ends, in this order.
+struct Ending {
+    claim: Option<Claim>,
+    guard: EndGuard,
 }
 
 /// The scope a page stream is deduplicated in, per tab: the page's `stream_key` (the user, a
