@@ -30,3 +30,16 @@ pub async fn start_sibling(name: &str, addr: &str, configure: impl FnOnce(&mut C
     let _ = child.wait();
     panic!("{name} did not start on {addr}");
 }
+
+/// The resident memory of process `pid` in KB (0 when it cannot be read), for the benchmarks.
+pub fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -55,12 +55,7 @@ impl Server {
 
     /// Resident memory of the server, in KB.
     fn rss_kb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(f64::NAN)
+        dstar_examples::rss_kb(self.child.id()) as f64
     }
 
     async fn bump(&self) {
