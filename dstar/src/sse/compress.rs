@@ -62,6 +62,10 @@ const BROTLI: (u32, u32) = (3, 17);
 /// raised (`Compression::brotli`).
 const ZSTD: i32 = 3;
 const ZSTD_WINDOW_LOG: u32 = 17;
+/// zstd's match-finder tables as powers of two (level 1's size). A re-render is found all the
+/// same (the leaderboard: 62 bytes per update either way), and a stream holds about 0.3 MB instead
+/// of 1 MB with level 3's own tables (`live-bench`).
+const ZSTD_TABLE_LOG: u32 = 14;
 
 impl Default for Compression {
     /// brotli quality 3 with a 128 KiB window, zstd level 3 with a 128 KiB window, gzip level 6.
@@ -141,10 +145,10 @@ impl Compression {
     /// At most this many event streams are compressed at once (1024 by default); a stream opened
     /// past it goes out uncompressed, which the client reads all the same. So memory stays bounded
     /// however many streams clients open: a compressed stream holds its encoder's window and
-    /// tables for as long as it is open, at the defaults about 0.3 MB with gzip, 0.6 MB with
-    /// brotli and 1 MB with zstd (`live-bench`), against 20–28 KB for the stream itself. The limit
+    /// tables for as long as it is open, at the defaults about 0.3 MB with gzip or zstd and 0.6 MB
+    /// with brotli (`live-bench`), against 20–28 KB for the stream itself. The limit
     /// is shared by all clients: at worst it is reached and later streams go uncompressed, and the
-    /// memory held is the limit times the per-stream figure (about 1 GB with zstd at 1024).
+    /// memory held is the limit times the per-stream figure (about 0.6 GB with brotli at 1024).
     /// Answers of a known length (pages, an event's answer) are compressed in one go and keep
     /// nothing, so they do not count.
     ///
@@ -272,6 +276,13 @@ impl Compression {
                     zstd::stream::write::Encoder::new(Vec::new(), self.zstd.unwrap_or(ZSTD))
                         .ok()?;
                 encoder.window_log(ZSTD_WINDOW_LOG).ok()?;
+                use zstd::stream::raw::CParameter;
+                encoder
+                    .set_parameter(CParameter::HashLog(ZSTD_TABLE_LOG))
+                    .ok()?;
+                encoder
+                    .set_parameter(CParameter::ChainLog(ZSTD_TABLE_LOG))
+                    .ok()?;
                 Box::new(Flushing(Some(encoder)))
             }
             Encoding::Gzip => Box::new(Flushing(Some(flate2::write::GzEncoder::new(
