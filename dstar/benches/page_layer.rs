@@ -1,6 +1,6 @@
-//! The counter's increment event in process (no sockets), so only user-space work counts:
-//! precomputed bytes (the ceiling), dstar's functional core, the same as a `#[dstar::page]`
-//! event, and that page inside `dstar::App` with its default layers, also with the
+//! The counter's increment event in process (no sockets), so only user-space work counts: the
+//! handlers of `examples/load-server.rs` (precomputed bytes, the ceiling; dstar's functional core;
+//! the same as a `#[dstar::page]` event), and that page inside `dstar::App` with its default layers, also with the
 //! `Accept-Encoding` a browser sends (so its answer is compressed).
 //!
 //! `cargo bench -p dstar --bench page_layer`
@@ -8,38 +8,14 @@
 use axum::body::Body;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
-use dstar::prelude::*;
 use tower::ServiceExt;
 
-#[derive(serde::Deserialize)]
-struct Counter {
-    count: i64,
-}
+// the load benchmark's own handlers, so both benchmarks measure the same code
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../examples/load-server.rs"]
+mod load;
 
-async fn core(Signals(c): Signals<Counter>) -> Sse {
-    let count = c.count + 1;
-    let mut sse = Sse::with_capacity(256);
-    sse.patch_signals(json!({ "count": count }))
-        .patch_elements(html! { span #history { "Last: +1 → " (count) } });
-    sse
-}
-
-#[derive(Default)]
-struct Page;
-
-#[dstar::page("/page")]
-impl Page {
-    fn render(&self) -> Markup {
-        html! { button data-on:click=(event("increment")) { "+1" } }
-    }
-
-    #[event]
-    async fn increment(sse: &mut Sse, Signals(c): Signals<Counter>) {
-        let count = c.count + 1;
-        sse.patch_signals(json!({ "count": count }))
-            .patch_elements(html! { span #history { "Last: +1 → " (count) } });
-    }
-}
+use load::Page;
 
 fn request(path: &str) -> Request<Body> {
     let (path, accept) = match path.strip_suffix("#br") {
@@ -61,21 +37,8 @@ fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let bytes = {
-        let mut sse = Sse::new();
-        sse.patch_signals(json!({ "count": 42 }))
-            .patch_elements(html! { span #history { "Last: +1 → " (42) } });
-        sse.into_bytes()
-    };
-    let ceiling = axum::Router::new().route(
-        "/ceiling",
-        axum::routing::post(move || {
-            let bytes = bytes.clone();
-            async move { ([("content-type", "text/event-stream")], bytes) }
-        }),
-    );
-    let core_router = axum::Router::new().route("/core", axum::routing::post(core));
-    let page_router: axum::Router = Page::routes();
+    // the ceiling, the core and the bare page, as bench/load.sh serves them
+    let load_router = load::app();
     let app_router = dstar::App::empty().page::<Page>().build();
     let bare = || {
         dstar::App::empty()
@@ -90,9 +53,9 @@ fn bench(c: &mut Criterion) {
     ));
     let mut group = c.benchmark_group("increment");
     for (name, router, path) in [
-        ("ceiling", ceiling, "/ceiling"),
-        ("core", core_router, "/core"),
-        ("page", page_router, "/page/_event/increment"),
+        ("ceiling", load_router.clone(), "/ceiling/increment"),
+        ("core", load_router.clone(), "/dstar/increment"),
+        ("page", load_router, "/page/_event/increment"),
         ("page_in_app", app_router.clone(), "/page/_event/increment"),
         (
             "page_in_app_browser",
