@@ -180,26 +180,31 @@ impl Compression {
     /// assert_eq!(c.choose(&"gzip, br;q=0".parse().unwrap()), Some(Encoding::Gzip));
     /// assert_eq!(c.choose(&"identity".parse().unwrap()), None);
     /// assert_eq!(c.choose(&"*, br;q=0".parse().unwrap()), Some(Encoding::Zstd));
+    /// assert_eq!(c.choose(&"GZip;q=0.5".parse().unwrap()), Some(Encoding::Gzip));
     /// ```
     pub fn choose(&self, accept: &HeaderValue) -> Option<Encoding> {
-        let accept = accept.to_str().ok()?.to_ascii_lowercase();
-        let codings: Vec<(&str, f32)> = accept
-            .split(',')
-            .map(|part| {
-                let mut it = part.split(';');
-                let coding = it.next().unwrap_or("").trim();
-                let q = it
-                    .filter_map(|p| p.trim().strip_prefix("q="))
-                    .filter_map(|q| q.trim().parse::<f32>().ok())
-                    .next()
-                    .unwrap_or(1.0);
-                (coding, q)
-            })
-            .collect();
+        // read on every request a browser sends: one pass, no allocation
+        let accept = accept.to_str().ok()?;
+        let codings = accept.split(',').map(|part| {
+            let mut it = part.split(';');
+            let coding = it.next().unwrap_or("").trim();
+            let q = it
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .filter_map(|q| q.trim().parse::<f32>().ok())
+                .next()
+                .unwrap_or(1.0);
+            (coding, q)
+        });
         // a coding named explicitly wins over `*`, so `*, br;q=0` refuses br
-        let accepts = |name: &str| match codings.iter().find(|(c, _)| *c == name) {
-            Some((_, q)) => *q > 0.0,
-            None => codings.iter().any(|(c, q)| *c == "*" && *q > 0.0),
+        let accepts = |name: &str| {
+            let mut star = false;
+            for (coding, q) in codings.clone() {
+                if coding.eq_ignore_ascii_case(name) {
+                    return q > 0.0;
+                }
+                star |= coding == "*" && q > 0.0;
+            }
+            star
         };
         [
             (self.brotli.is_some(), Encoding::Brotli),
