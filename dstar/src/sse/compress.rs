@@ -240,13 +240,7 @@ impl Compression {
                 // the smallest window that holds the whole body (brotli's minimum is 10)
                 let fits = usize::BITS - body.len().max(1).leading_zeros();
                 let lgwin = lgwin.min(fits.max(10));
-                let invalid = |e: brotlic::SetParameterError| std::io::Error::other(e.to_string());
-                let encoder = brotlic::BrotliEncoderOptions::new()
-                    .quality(brotlic::Quality::new(quality as u8).map_err(invalid)?)
-                    .window_size(brotlic::WindowSize::new(lgwin as u8).map_err(invalid)?)
-                    .size_hint(u32::try_from(body.len()).unwrap_or(u32::MAX))
-                    .build()
-                    .map_err(invalid)?;
+                let encoder = brotli_encoder(quality, lgwin, Some(body.len()))?;
                 let mut writer = brotlic::CompressorWriter::with_encoder(encoder, Vec::new());
                 // written, then finished: no flush in between, so brotli sees it all as one block
                 writer.write_all(body)?;
@@ -270,7 +264,7 @@ impl Compression {
         let encoder: Box<dyn Encoder> = match encoding {
             Encoding::Brotli => {
                 let (quality, lgwin) = self.brotli.unwrap_or(BROTLI);
-                let encoder = brotli_encoder(quality, lgwin).ok()?;
+                let encoder = brotli_encoder(quality, lgwin, None).ok()?;
                 Box::new(Flushing(Some(brotlic::CompressorWriter::with_encoder(
                     encoder,
                     Vec::new(),
@@ -337,16 +331,22 @@ trait Compressor: Write + Send + Sized {
     fn end(self) -> std::io::Result<Vec<u8>>;
 }
 
-/// A brotli encoder with dstar's settings. `quality` and `lgwin` are already in range.
-fn brotli_encoder(quality: u32, lgwin: u32) -> Result<brotlic::BrotliEncoder, std::io::Error> {
+/// A brotli encoder with dstar's settings (`quality` and `lgwin` already in range), told the
+/// body's `size` when it is known in advance.
+fn brotli_encoder(
+    quality: u32,
+    lgwin: u32,
+    size: Option<usize>,
+) -> Result<brotlic::BrotliEncoder, std::io::Error> {
     let invalid = |e: brotlic::SetParameterError| std::io::Error::other(e.to_string());
-    let quality = brotlic::Quality::new(quality as u8).map_err(invalid)?;
-    let window = brotlic::WindowSize::new(lgwin as u8).map_err(invalid)?;
-    brotlic::BrotliEncoderOptions::new()
-        .quality(quality)
-        .window_size(window)
-        .build()
-        .map_err(invalid)
+    let mut options = brotlic::BrotliEncoderOptions::new();
+    options
+        .quality(brotlic::Quality::new(quality as u8).map_err(invalid)?)
+        .window_size(brotlic::WindowSize::new(lgwin as u8).map_err(invalid)?);
+    if let Some(size) = size {
+        options.size_hint(u32::try_from(size).unwrap_or(u32::MAX));
+    }
+    options.build().map_err(invalid)
 }
 
 impl Compressor for brotlic::CompressorWriter<Vec<u8>> {
