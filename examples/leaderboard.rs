@@ -135,13 +135,17 @@ impl Leaderboard {
     }
 }
 
-/// The example's app. `BROTLI_QUALITY`, `BROTLI_LGWIN` and `COMPRESSED_STREAMS` (how many streams
+/// The example's app. `BROTLI_QUALITY`, `BROTLI_LGWIN`, `BROTLI_STREAMS=library` (brotli streams
+/// by the reference library, not dstar's delta writer) and `COMPRESSED_STREAMS` (how many streams
 /// are compressed at once) tune the stream compression, for live-bench; the defaults are dstar's.
 pub fn app(board: Board) -> dstar::App {
     let mut compression = dstar::sse::Compression::default();
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u32>().ok());
     if let (Some(quality), lgwin) = (env("BROTLI_QUALITY"), env("BROTLI_LGWIN")) {
         compression = compression.brotli(quality, lgwin.unwrap_or(17));
+    }
+    if std::env::var("BROTLI_STREAMS").is_ok_and(|v| v == "library") {
+        compression = compression.stream_brotli(dstar::sse::StreamBrotli::Library);
     }
     if let Some(streams) = env("COMPRESSED_STREAMS") {
         compression = compression.max_streams(streams as usize);

@@ -7,6 +7,9 @@
 //! 3. fan-out: time from a bump to each of `FANOUT` (2000) streams getting its update, compressed
 //!    (br) against identity.
 //!
+//! `br` is dstar's default brotli stream writer (its delta writer); `br-lib` is the same page with
+//! `StreamBrotli::Library` (Google's reference library), measured in the same run.
+//!
 //! `cargo build --release --examples && ./target/release/examples/live-bench`
 //! Environment: `ROUNDS` (5), `UPDATES` (40 per round), `CPU_STREAMS` (200), `FANOUT` (2000).
 //! Talks only to 127.0.0.1 and stops by itself.
@@ -31,7 +34,9 @@ struct Server {
 }
 
 impl Server {
-    async fn start(port: u16) -> Server {
+    /// The leaderboard on `port`; `library`: brotli streams by the reference library instead of
+    /// dstar's delta writer.
+    async fn start(port: u16, library: bool) -> Server {
         let addr = format!("127.0.0.1:{port}");
         let child = dstar_examples::start_sibling("leaderboard", &addr, |command| {
             // every stream of the fan-out compressed (past the default 1024, they would not be)
@@ -39,6 +44,9 @@ impl Server {
                 .env("BUMP_MS", "0")
                 .env("DSTAR_LIVE_RELOAD", "0")
                 .env("COMPRESSED_STREAMS", "100000");
+            if library {
+                command.env("BROTLI_STREAMS", "library");
+            }
         })
         .await;
         Server { child, addr }
@@ -127,39 +135,57 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-const ENCODINGS: [&str; 4] = ["identity", "gzip", "br", "zstd"];
+/// What is compared: a label, the client's `Accept-Encoding`, and whether brotli streams are
+/// written by the reference library (`br-lib`) rather than dstar's delta writer (`br`).
+const VARIANTS: [(&str, &str, bool); 5] = [
+    ("identity", "identity", false),
+    ("gzip", "gzip", false),
+    ("br", "br", false),
+    ("zstd", "zstd", false),
+    ("br-lib", "br", true),
+];
 
-/// Bytes per update for each encoding: medians over `updates` bumps, after the first render.
-async fn bytes_per_update(server: &Server, updates: usize) -> Vec<(String, f64)> {
+/// Bytes per update for each variant: medians over `updates` bumps, after the first render.
+/// One server per brotli writer, bumped together.
+async fn bytes_per_update(updates: usize) -> Vec<(String, f64)> {
+    let servers = [
+        Server::start(21301, false).await,
+        Server::start(21302, true).await,
+    ];
     let mut streams = Vec::new();
-    for (i, encoding) in ENCODINGS.iter().enumerate() {
-        streams.push((
-            encoding,
-            open(&server.addr, &format!("bytes-{i}"), encoding).await,
-        ));
+    for (i, (_, accept, library)) in VARIANTS.iter().enumerate() {
+        let server = &servers[usize::from(*library)];
+        streams.push(open(&server.addr, &format!("bytes-{i}"), accept).await);
     }
     // the first render primes each window; measure the ones after
-    let mut sizes: Vec<Vec<f64>> = vec![Vec::new(); ENCODINGS.len()];
+    let mut sizes: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
     for round in 0..=updates {
-        server.bump().await;
-        for (i, (_, tcp)) in streams.iter_mut().enumerate() {
+        for server in &servers {
+            server.bump().await;
+        }
+        for (i, tcp) in streams.iter_mut().enumerate() {
             let n = read_update(tcp, Duration::from_millis(30)).await;
             if round > 0 {
                 sizes[i].push(n as f64);
             }
         }
     }
-    ENCODINGS
+    VARIANTS
         .iter()
         .zip(sizes)
-        .map(|(e, s)| ((*e).to_owned(), median(s)))
+        .map(|((label, _, _), s)| ((*label).to_owned(), median(s)))
         .collect()
 }
 
 /// Server CPU per update per stream with `n` streams of `encoding`, and the server's resident
 /// memory per stream once they have all carried every update (KB).
-async fn cpu_per_update(port: u16, encoding: &str, n: usize, updates: usize) -> (f64, f64) {
-    let server = Server::start(port).await;
+async fn cpu_per_update(
+    port: u16,
+    (encoding, library): (&str, bool),
+    n: usize,
+    updates: usize,
+) -> (f64, f64) {
+    let server = Server::start(port, library).await;
     let rss_before = server.rss_kb();
     let (tx, mut rx) = mpsc::unbounded_channel::<()>();
     let gate = Arc::new(Semaphore::new(64));
@@ -202,8 +228,13 @@ async fn cpu_per_update(port: u16, encoding: &str, n: usize, updates: usize) -> 
 }
 
 /// Time from a bump to each of `n` streams getting its update: p50 and p99 per round, medians.
-async fn fanout(port: u16, encoding: &str, n: usize, rounds: usize) -> (f64, f64) {
-    let server = Server::start(port).await;
+async fn fanout(
+    port: u16,
+    (encoding, library): (&str, bool),
+    n: usize,
+    rounds: usize,
+) -> (f64, f64) {
+    let server = Server::start(port, library).await;
     let (sent_tx, sent_rx) = watch::channel(Instant::now());
     let (got_tx, mut got_rx) = mpsc::unbounded_channel::<f64>();
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
@@ -268,9 +299,7 @@ async fn main() {
     let fan = env_num("FANOUT", 2000);
 
     println!("== bytes on the wire per update (the leaderboard, 100 rows, one score changed)");
-    let server = Server::start(21301).await;
-    let sizes = bytes_per_update(&server, updates).await;
-    drop(server);
+    let sizes = bytes_per_update(updates).await;
     let identity = sizes[0].1;
     for (encoding, bytes) in &sizes {
         println!(
@@ -283,15 +312,16 @@ async fn main() {
         "== server CPU per update per stream ({cpu_streams} streams, {updates} updates), and memory per stream after them"
     );
     let mut per: Vec<(String, f64, f64)> = Vec::new();
-    for (i, encoding) in ENCODINGS.iter().enumerate() {
+    for (i, (label, accept, library)) in VARIANTS.iter().enumerate() {
         let (mut cpu, mut kb) = (Vec::new(), Vec::new());
         for _ in 0..rounds.min(3) {
+            let port = 21310 + i as u16;
             let (us, kb_per_stream) =
-                cpu_per_update(21310 + i as u16, encoding, cpu_streams, updates).await;
+                cpu_per_update(port, (accept, *library), cpu_streams, updates).await;
             cpu.push(us);
             kb.push(kb_per_stream);
         }
-        per.push(((*encoding).to_owned(), median(cpu), median(kb)));
+        per.push(((*label).to_owned(), median(cpu), median(kb)));
     }
     let (base, base_kb) = (per[0].1, per[0].2);
     for (encoding, us, kb) in &per {
@@ -303,11 +333,13 @@ async fn main() {
     }
 
     println!("== fan-out: {fan} streams, one bump at a time ({rounds} rounds, medians)");
-    let (ip50, ip99) = fanout(21320, "identity", fan, rounds).await;
-    let (bp50, bp99) = fanout(21321, "br", fan, rounds).await;
+    let (ip50, ip99) = fanout(21320, ("identity", false), fan, rounds).await;
     println!("  identity p50 {ip50:.2} ms   p99 {ip99:.2} ms");
-    println!(
-        "  br       p50 {bp50:.2} ms   p99 {bp99:.2} ms   p99 {:.2} x identity",
-        bp99 / ip99
-    );
+    for (port, label, library) in [(21321, "br", false), (21322, "br-lib", true)] {
+        let (p50, p99) = fanout(port, ("br", library), fan, rounds).await;
+        println!(
+            "  {label:<8} p50 {p50:.2} ms   p99 {p99:.2} ms   p99 {:.2} x identity",
+            p99 / ip99
+        );
+    }
 }

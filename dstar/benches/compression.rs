@@ -19,7 +19,7 @@ use axum::http::Request;
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use dstar::prelude::*;
-use dstar::sse::Compression;
+use dstar::sse::{Compression, StreamBrotli};
 use futures_util::FutureExt;
 use http_body_util::BodyExt;
 use std::sync::{Arc, Mutex};
@@ -141,13 +141,20 @@ fn variants() -> Vec<(String, Compression, &'static str)> {
     let mut variants = vec![
         ("identity".to_owned(), Compression::default(), "identity"),
         ("br (default)".to_owned(), Compression::default(), "br"),
+        (
+            "br library".to_owned(),
+            Compression::default().stream_brotli(StreamBrotli::Library),
+            "br",
+        ),
         ("zstd".to_owned(), Compression::default(), "zstd"),
         ("gzip".to_owned(), Compression::default(), "gzip"),
     ];
-    // brotli's qualities at the default window: what the default trades
+    // the library's other qualities at the default window
     for quality in [2, 4, 5] {
-        let config = Compression::default().brotli(quality, 17);
-        variants.push((format!("br q{quality}"), config, "br"));
+        let config = Compression::default()
+            .brotli(quality, 17)
+            .stream_brotli(StreamBrotli::Library);
+        variants.push((format!("br lib q{quality}"), config, "br"));
     }
     variants
 }

@@ -716,5 +716,11 @@ async fn the_leaderboard_is_re_rendered_live_compressed() {
         .js("return document.querySelectorAll('#leaderboard tbody tr').length")
         .await;
     assert_eq!(rows, 100);
+    // what the page's stream was: a request like Datastar's, from the page, says which
+    // encoding Chromium gets (brotli, by dstar's delta writer, which Chromium decoded above)
+    let encoding = browser
+        .js("return fetch('/leaderboard', {method: 'POST', headers: {'content-type': 'application/json', 'datastar-request': 'true'}, body: '{\"tabId\":\"encoding-probe\"}'}).then(r => { const e = r.headers.get('content-encoding'); r.body.cancel(); return e; })")
+        .await;
+    assert_eq!(encoding, "br");
     browser.client.close().await.unwrap();
 }

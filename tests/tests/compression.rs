@@ -8,7 +8,7 @@ mod ticker;
 
 use axum::body::Body;
 use axum::http::Request;
-use dstar::sse::Compression;
+use dstar::sse::{Compression, StreamBrotli};
 use http_body_util::BodyExt;
 use std::io::Write;
 use std::time::Duration;
@@ -80,13 +80,16 @@ async fn open(app: axum::Router, accept: &str) -> axum::response::Response {
 
 #[tokio::test]
 async fn every_event_decodes_the_moment_it_is_sent_in_each_encoding() {
-    for (accept, expected) in [
-        ("gzip, deflate, br, zstd", "br"),
-        ("zstd, gzip", "zstd"),
-        ("gzip", "gzip"),
+    let library = Compression::default().stream_brotli(StreamBrotli::Library);
+    for (accept, expected, compression) in [
+        // dstar's delta writer, then the reference library
+        ("gzip, deflate, br, zstd", "br", Compression::default()),
+        ("br", "br", library),
+        ("zstd, gzip", "zstd", Compression::default()),
+        ("gzip", "gzip", Compression::default()),
     ] {
         let state = AppState::default();
-        let response = open(app(&state, Compression::default()), accept).await;
+        let response = open(app(&state, compression), accept).await;
         assert_eq!(response.headers()["content-encoding"], expected, "{accept}");
         assert_eq!(response.headers()["vary"], "accept-encoding");
         assert!(response.headers().get("content-length").is_none());

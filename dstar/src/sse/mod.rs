@@ -19,7 +19,7 @@ mod format;
 pub(crate) mod lifecycle;
 mod long_lived;
 
-pub use compress::{Compression, CompressionLayer, CompressionService, Encoding};
+pub use compress::{Compression, CompressionLayer, CompressionService, Encoding, StreamBrotli};
 pub use format::{EventMeta, EventType};
 pub use lifecycle::{live_streams, shutdown, shutdown_signal};
 pub use long_lived::{

@@ -10,11 +10,17 @@
 //! general one wrapped every streaming body too, at about 3 KB per open stream. The encoders are
 //! used directly (each frame is already in memory, and a synchronous write-and-flush into a buffer
 //! is all a frame needs, no async adapter in between):
-//! - brotli is Google's reference library through `brotlic`. The pure-Rust `brotli` port
-//!   compresses worse once its ring buffer has wrapped: on the leaderboard's re-renders at
-//!   quality 4, from about 50 bytes per update to 100–900 after 45 updates, while the reference
-//!   library stays at about 45 bytes for as long as the stream lasts;
+//! - brotli streams are written by dstar's own delta writer ([`brotli_delta`]): a fat-morph event
+//!   is nearly all copies of the last one, and a general encoder pays for that in CPU and memory
+//!   per stream. [`StreamBrotli::Library`] picks the reference library instead;
+//! - brotli answers in one go are Google's reference library through `brotlic`. The pure-Rust
+//!   `brotli` port compresses worse once its ring buffer has wrapped: on the leaderboard's
+//!   re-renders at quality 4, from about 50 bytes per update to 100–900 after 45 updates, while
+//!   the reference library stays at about 45 bytes for as long as the stream lasts;
 //! - zstd is the `zstd` crate (the reference library too), gzip is `flate2`.
+
+mod brotli_bits;
+mod brotli_delta;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -43,6 +49,7 @@ use std::task::{Context, Poll};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Compression {
     brotli: Option<(u32, u32)>,
+    stream_brotli: StreamBrotli,
     zstd: Option<i32>,
     gzip: Option<u32>,
     max_streams: usize,
@@ -51,10 +58,11 @@ pub struct Compression {
 /// How many event streams are compressed at once, by default.
 const MAX_STREAMS: usize = 1024;
 
-/// brotli's default quality and window. Qualities 2–4 find a re-render in the window as one long
-/// match (0 and 1 do not look past the last flush); 3 is within a few bytes of 4 per update at
-/// less CPU (`cargo bench -p dstar --bench compression`). A 128 KiB window holds the last render
-/// of a page up to about 120 KB.
+/// brotli's default quality and window. The quality is the reference library's, for answers in
+/// one go and for [`StreamBrotli::Library`] streams: qualities 2–4 find a re-render in the window
+/// as one long match (0 and 1 do not look past the last flush); 3 is within a few bytes of 4 per
+/// update at less CPU (`cargo bench -p dstar --bench compression`). The window bounds both
+/// writers: 128 KiB holds the last render of a page up to about 120 KB.
 const BROTLI: (u32, u32) = (3, 17);
 /// zstd's default level, and its window as a power of two (the same 128 KiB: the library's own
 /// default of 2 MiB would be held by every open stream). The window is fixed: a page bigger than
@@ -68,13 +76,15 @@ const ZSTD_WINDOW_LOG: u32 = 17;
 const ZSTD_TABLE_LOG: u32 = 14;
 
 impl Default for Compression {
-    /// brotli quality 3 with a 128 KiB window, zstd level 3 with a 128 KiB window, gzip level 6.
-    /// A page re-rendered whole is then one long match against its last render, so an update
-    /// costs only what changed; a page bigger than the window compresses as a page on its own.
-    /// For bigger pages, raise the window (`brotli(3, 20)` is 1 MiB, held twice per open stream).
+    /// brotli with a 128 KiB window (streams by dstar's delta writer, answers in one go by the
+    /// reference library at quality 3), zstd level 3 with a 128 KiB window, gzip level 6.
+    /// A page re-rendered whole is then one long copy of its last render, so an update costs
+    /// only what changed; a page bigger than the window compresses as a page on its own. For
+    /// bigger pages, raise brotli's window (`brotli(3, 20)` is 1 MiB).
     fn default() -> Self {
         Compression {
             brotli: Some(BROTLI),
+            stream_brotli: StreamBrotli::Delta,
             zstd: Some(ZSTD),
             gzip: Some(6),
             max_streams: MAX_STREAMS,
@@ -91,21 +101,37 @@ impl Compression {
     pub fn off() -> Self {
         Compression {
             brotli: None,
+            stream_brotli: StreamBrotli::Delta,
             zstd: None,
             gzip: None,
             max_streams: MAX_STREAMS,
         }
     }
 
-    /// brotli's quality (0–11) and window (`lgwin`, 10–24: a window of 2^lgwin bytes). Each
-    /// compressed stream holds about twice the window plus the quality's hash tables (at the
-    /// default, quality 3 and 128 KiB, about 0.6 MB once the stream has carried that much).
+    /// brotli's quality (0–11) and window (`lgwin`, 10–24: a window of 2^lgwin bytes). The
+    /// quality is the reference library's: answers compressed in one go, and streams with
+    /// [`StreamBrotli::Library`]. The window bounds how far back an event may copy from. A stream
+    /// by the delta writer (the default) holds 1.5× its largest event, at least 16 KiB and at
+    /// most the window; one by the library holds about twice the window plus the quality's hash
+    /// tables (about 0.6 MB at quality 3 and 128 KiB).
     ///
     /// ```
     /// let c = dstar::sse::Compression::default().brotli(5, 20);
     /// ```
     pub fn brotli(mut self, quality: u32, lgwin: u32) -> Self {
         self.brotli = Some((quality.min(11), lgwin.clamp(10, 24)));
+        self
+    }
+
+    /// Who writes brotli event streams: dstar's delta writer (the default) or the reference
+    /// library. The window set with [`Compression::brotli`] bounds both.
+    ///
+    /// ```
+    /// use dstar::sse::{Compression, StreamBrotli};
+    /// let c = Compression::default().stream_brotli(StreamBrotli::Library);
+    /// ```
+    pub fn stream_brotli(mut self, writer: StreamBrotli) -> Self {
+        self.stream_brotli = writer;
         self
     }
 
@@ -144,16 +170,16 @@ impl Compression {
 
     /// At most this many event streams are compressed at once (1024 by default); a stream opened
     /// past it goes out uncompressed, which the client reads all the same. So memory stays bounded
-    /// however many streams clients open: a compressed stream holds its encoder's window and
-    /// tables for as long as it is open, at the defaults about 0.3 MB with gzip or zstd and 0.6 MB
-    /// with brotli (`live-bench`), against 20–28 KB for the stream itself. The limit
-    /// is shared by all clients: at worst it is reached and later streams go uncompressed, and the
-    /// memory held is the limit times the per-stream figure (about 0.6 GB with brotli at 1024).
-    /// Answers of a known length (pages, an event's answer) are compressed in one go and keep
-    /// nothing, so they do not count.
+    /// however many streams clients open: a compressed stream holds its encoder's state for as
+    /// long as it is open. At the defaults that is about 40 KB with brotli (the delta writer, on
+    /// the leaderboard's 11 KB renders) and 0.3 MB with gzip or zstd (`live-bench`), against
+    /// 20–28 KB for the stream itself. The limit is shared by all clients: at worst it is reached
+    /// and later streams go uncompressed, and the memory held is the limit times the per-stream
+    /// figure (about 0.3 GB at 1024 if every client picks zstd). Answers of a known length (pages,
+    /// an event's answer) are compressed in one go and keep nothing, so they do not count.
     ///
     /// ```
-    /// // 4000 streams: up to about 2.4 GB of brotli state at the defaults
+    /// // 4000 streams: up to about 1.2 GB of encoder state if every client picks zstd or gzip
     /// let c = dstar::sse::Compression::default().max_streams(4000);
     /// ```
     pub fn max_streams(mut self, streams: usize) -> Self {
@@ -262,6 +288,10 @@ impl Compression {
     /// goes out uncompressed: never labelled with a coding it is not in).
     fn encoder(&self, encoding: Encoding) -> Option<Box<dyn Encoder>> {
         let encoder: Box<dyn Encoder> = match encoding {
+            Encoding::Brotli if self.stream_brotli == StreamBrotli::Delta => {
+                let (_, lgwin) = self.brotli.unwrap_or(BROTLI);
+                Box::new(brotli_delta::DeltaBrotli::new(lgwin))
+            }
             Encoding::Brotli => {
                 let (quality, lgwin) = self.brotli.unwrap_or(BROTLI);
                 let encoder = brotli_encoder(quality, lgwin, None).ok()?;
@@ -291,6 +321,26 @@ impl Compression {
         };
         Some(encoder)
     }
+}
+
+/// Who writes brotli event streams (answers in one go are always the reference library's).
+///
+/// ```
+/// use dstar::sse::{Compression, StreamBrotli};
+/// let c = Compression::default().stream_brotli(StreamBrotli::Library);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamBrotli {
+    /// dstar's delta writer, the default: each event is written as copies from the stream's
+    /// recent events plus the bytes that changed, which is what a fat-morph page sends. A stream
+    /// keeps its last bytes (1.5× its largest event, at least 16 KiB) and nothing else; a
+    /// re-rendered page costs a few dozen bytes and a fraction of the library's CPU. Events that
+    /// repeat nothing of the recent ones compress less than with the library (no context
+    /// modelling, no built-in dictionary).
+    Delta,
+    /// Google's reference library at [`Compression::brotli`]'s quality and window: the best ratio
+    /// on streams of varied text, for about 0.6 MB and a cold hash table per open stream.
+    Library,
 }
 
 /// A content coding dstar streams with.
@@ -391,6 +441,16 @@ impl<C: Compressor> Encoder for Flushing<C> {
 
     fn finish(&mut self) -> std::io::Result<Vec<u8>> {
         self.0.take().map_or(Ok(Vec::new()), Compressor::end)
+    }
+}
+
+impl Encoder for brotli_delta::DeltaBrotli {
+    fn encode(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>> {
+        Ok(brotli_delta::DeltaBrotli::encode(self, frame))
+    }
+
+    fn finish(&mut self) -> std::io::Result<Vec<u8>> {
+        Ok(brotli_delta::DeltaBrotli::finish(self))
     }
 }
 

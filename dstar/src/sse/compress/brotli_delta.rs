@@ -1,0 +1,636 @@
+//! dstar's own brotli writer for event streams: each event becomes one brotli meta-block of
+//! copies from what the stream sent before, plus the bytes that changed.
+//!
+//! A fat-morph page sends its whole view again on every change, so nearly every byte of an event
+//! is in the last one. A general encoder finds that out the hard way: the reference library, at
+//! the qualities that look past a flush, stores every position of every match into a hash table of
+//! 256–512 KiB per stream, and with hundreds of streams each update finds its table cold (about
+//! 2.5× the CPU of sending the update uncompressed, and 0.6 MB per stream). This writer keeps only
+//! the stream's recent bytes (1.5× its largest event, at least 16 KiB), indexes them sparsely into
+//! a small table shared by every stream on the thread, and looks for long matches: a re-render is
+//! found as a few long copies.
+//!
+//! The output is plain brotli (RFC 7932) that any decoder reads: one literal, one command and one
+//! distance prefix code per meta-block, no context modelling, no built-in dictionary. The writer
+//! tracks the decoder's last distance (it wrote every command the decoder has seen), so a copy
+//! at the same distance as the last one costs no distance bits. After each event, an empty
+//! metadata block ends the byte, so the event decodes as soon as it arrives.
+
+use super::brotli_bits::{
+    BitWriter, COMMANDS, Command, DISTANCES, FIRST_LAST_DISTANCE, LITERALS, MAX_COPY, PrefixCode,
+};
+use std::cell::RefCell;
+
+/// The least history kept, so small events still find the ones before them.
+const MIN_HISTORY: usize = 16 << 10;
+/// The most one meta-block holds (brotli allows 16 MiB); a bigger event is written as several.
+const MAX_META_BLOCK: usize = 1 << 22;
+/// The shortest copy worth a command.
+const MIN_MATCH: usize = 4;
+/// History is indexed at every `HISTORY_STEP`th position: a re-render's matches are hundreds of
+/// bytes long, and a match is found as soon as it covers an indexed position.
+const HISTORY_STEP: usize = 8;
+/// The match table: 2^14 slots of 4 bytes, small enough to stay in a core's cache.
+const TABLE_BITS: u32 = 14;
+
+/// One stream's brotli writer.
+#[derive(Debug)]
+pub(super) struct DeltaBrotli {
+    /// The stream's last bytes, uncompressed: what the next event may copy from.
+    history: Vec<u8>,
+    /// The largest event so far: the history keeps 1.5× it.
+    largest: usize,
+    /// The last event's length: where the next one is first looked for.
+    last_len: usize,
+    /// The decoder's last distance: a copy at it costs no distance bits.
+    last_distance: u32,
+    /// The window (2^lgwin bytes): no copy reaches further back than it, less 16.
+    lgwin: u32,
+    /// Whether the stream header (the window size) is written.
+    started: bool,
+}
+
+impl DeltaBrotli {
+    /// A writer with a window of 2^`lgwin` bytes (10–24).
+    pub(super) fn new(lgwin: u32) -> Self {
+        DeltaBrotli {
+            history: Vec::new(),
+            largest: 0,
+            last_len: 0,
+            last_distance: FIRST_LAST_DISTANCE,
+            lgwin: lgwin.clamp(10, 24),
+            started: false,
+        }
+    }
+
+    fn max_distance(&self) -> usize {
+        (1 << self.lgwin) - 16
+    }
+
+    /// Compresses one event (or batch of events): what it returns ends on a byte boundary and
+    /// decodes to all of `frame`.
+    pub(super) fn encode(&mut self, frame: &[u8]) -> Vec<u8> {
+        if frame.is_empty() {
+            return Vec::new();
+        }
+        let mut w = BitWriter::default();
+        self.start(&mut w);
+        for chunk in frame.chunks(MAX_META_BLOCK) {
+            let from = self.history.len();
+            self.history.extend_from_slice(chunk);
+            meta_block(
+                &self.history,
+                from,
+                self.max_distance(),
+                self.last_len,
+                &mut self.last_distance,
+                &mut w,
+            );
+            self.last_len = chunk.len();
+        }
+        // an empty metadata block (ISLAST 0, MNIBBLES 3, reserved 0, MSKIPBYTES 0) whose end
+        // pads to the byte: the event is decodable now, without waiting for the next one
+        if !w.is_aligned() {
+            w.write(6, 0b00_0110);
+            w.align();
+        }
+        self.largest = self.largest.max(frame.len());
+        let keep = (self.largest + self.largest / 2)
+            .max(MIN_HISTORY)
+            .min(self.max_distance());
+        if self.history.len() > keep {
+            self.history.drain(..self.history.len() - keep);
+        }
+        w.take()
+    }
+
+    /// The end of the stream: a last, empty meta-block.
+    pub(super) fn finish(&mut self) -> Vec<u8> {
+        let mut w = BitWriter::default();
+        self.start(&mut w);
+        w.write(2, 0b11); // ISLAST, ISLASTEMPTY
+        w.align();
+        self.history = Vec::new();
+        w.take()
+    }
+
+    /// The stream header: the window size (WBITS), once.
+    fn start(&mut self, w: &mut BitWriter) {
+        if std::mem::replace(&mut self.started, true) {
+            return;
+        }
+        match self.lgwin {
+            16 => w.write(1, 0),
+            17 => w.write(7, 1),
+            l if l > 17 => w.write(4, u64::from(((l - 17) << 1) | 1)),
+            l => w.write(7, u64::from(((l - 8) << 4) | 1)),
+        }
+    }
+}
+
+/// A copy found in the data: `literals` bytes to insert as they are, then `len` bytes to copy
+/// from `distance` back.
+struct Found {
+    literals: usize,
+    len: usize,
+    distance: usize,
+}
+
+/// The slots of the match table, and the offset that makes positions of earlier calls stale
+/// (so the table is never cleared: an entry below `base` is from another call).
+struct Table {
+    slots: Vec<u32>,
+    base: u32,
+}
+
+thread_local! {
+    static TABLE: RefCell<Table> = RefCell::new(Table { slots: vec![0; 1 << TABLE_BITS], base: 1 });
+}
+
+/// A copy shorter than this is compared with those starting up to `LOOK_AHEAD` bytes on.
+const GOOD_COPY: usize = 32;
+const LOOK_AHEAD: usize = 16;
+/// Only a copy at least this long is looked for again where it stops.
+const RESUME_AFTER: usize = 64;
+/// How far past a copy's end, and how far from its distance, it is looked for.
+const RESUME_SKIP: usize = 16;
+const RESUME_SHIFT: usize = 8;
+/// How many bytes must match for the copy to count as resumed.
+const RESUME_MATCH: usize = 16;
+
+/// Where the copy at distance `last` that stopped at `pos` resumes: the fewest bytes on, then
+/// the distance closest to `last`, as (bytes skipped, distance).
+fn resume(buf: &[u8], pos: usize, last: usize, max_distance: usize) -> Option<(usize, usize)> {
+    for skip in 0..=RESUME_SKIP {
+        let at = pos + skip;
+        if at + RESUME_MATCH > buf.len() {
+            return None;
+        }
+        let shifts = (0..=RESUME_SHIFT).flat_map(|k| [last + k, last.wrapping_sub(k)]);
+        for distance in shifts.skip(1) {
+            if distance == 0 || distance > at || distance > max_distance {
+                continue;
+            }
+            if buf[at - distance..at - distance + RESUME_MATCH] == buf[at..at + RESUME_MATCH] {
+                return Some((skip, distance));
+            }
+        }
+    }
+    None
+}
+
+/// How many bytes from `a` equal those from `b` (`a` < `b`), reading no further than `limit`
+/// for `b`. Eight bytes at a time.
+fn common(buf: &[u8], a: usize, b: usize, limit: usize) -> usize {
+    let mut n = 0;
+    while b + n + 8 <= limit {
+        let x = u64::from_le_bytes(buf[a + n..a + n + 8].try_into().expect("8 bytes"));
+        let y = u64::from_le_bytes(buf[b + n..b + n + 8].try_into().expect("8 bytes"));
+        if x != y {
+            return n + ((x ^ y).trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    while b + n < limit && buf[a + n] == buf[b + n] {
+        n += 1;
+    }
+    n
+}
+
+fn same4(buf: &[u8], a: usize, b: usize) -> bool {
+    buf[a..a + MIN_MATCH] == buf[b..b + MIN_MATCH]
+}
+
+fn hash(bytes: &[u8]) -> usize {
+    let v = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    (v.wrapping_mul(0x9E37_79B1) >> (32 - TABLE_BITS)) as usize
+}
+
+/// A copy of `buf[start..end]` from `source` (< `start`).
+#[derive(Clone, Copy)]
+struct Copy {
+    start: usize,
+    end: usize,
+    source: usize,
+}
+
+impl Copy {
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+}
+
+/// One call's view of the match table.
+struct Matcher<'a> {
+    buf: &'a [u8],
+    slots: &'a mut [u32],
+    base: u32,
+    max_distance: usize,
+    /// Where the new bytes start; the history before it is indexed on the first lookup (a
+    /// re-render found whole at the last distance never needs it).
+    from: usize,
+    indexed: bool,
+}
+
+impl Matcher<'_> {
+    fn insert(&mut self, pos: usize) {
+        self.slots[hash(&self.buf[pos..])] = self.base + pos as u32;
+    }
+
+    /// Indexes the history within reach, sparsely, under the new bytes already indexed.
+    fn index_history(&mut self) {
+        self.indexed = true;
+        let newer = self.base + self.from as u32;
+        let mut p = self.from.saturating_sub(self.max_distance);
+        while p + MIN_MATCH <= self.from {
+            let slot = &mut self.slots[hash(&self.buf[p..])];
+            if *slot < newer {
+                *slot = self.base + p as u32;
+            }
+            p += HISTORY_STEP;
+        }
+    }
+
+    /// The indexed position with the same four bytes as `pos`, if it is usable.
+    fn lookup(&mut self, pos: usize) -> Option<usize> {
+        if !self.indexed {
+            self.index_history();
+        }
+        let slot = self.slots[hash(&self.buf[pos..])];
+        let candidate = slot.wrapping_sub(self.base) as usize;
+        (slot >= self.base
+            && candidate < pos
+            && pos - candidate <= self.max_distance
+            && same4(self.buf, candidate, pos))
+        .then_some(candidate)
+    }
+
+    /// The copy through `pos` from `source` (whose four bytes match), as long as it goes both
+    /// ways: back no further than `floor`, forward to the end.
+    fn extend(&self, floor: usize, pos: usize, source: usize) -> Copy {
+        let buf = self.buf;
+        let (mut start, mut source) = (pos, source);
+        while start > floor && source > 0 && buf[source - 1] == buf[start - 1] {
+            start -= 1;
+            source -= 1;
+        }
+        let longest = (buf.len() - start).min(MAX_COPY);
+        // start..pos matched going back, pos..pos + 4 was checked
+        let checked = pos + MIN_MATCH - start;
+        let end = pos + MIN_MATCH + common(buf, source + checked, pos + MIN_MATCH, start + longest);
+        Copy { start, end, source }
+    }
+}
+
+/// The copies and literals that make `buf[from..]` out of what precedes it, greedily with a
+/// look ahead: at each position, the last copy's distance, else the last indexed position with
+/// the same four bytes; a short copy gives way to a longer one starting up to [`LOOK_AHEAD`]
+/// bytes on (extended back, it usually covers the short one's bytes too).
+fn find(buf: &[u8], from: usize, max_distance: usize, last: usize) -> (Vec<Found>, usize) {
+    TABLE.with(|table| {
+        let mut table = table.borrow_mut();
+        // the offset for this call: positions are stored as base + position
+        let span = u32::try_from(buf.len() + 1).unwrap_or(u32::MAX);
+        if table.base.checked_add(span).is_none() {
+            table.slots.iter_mut().for_each(|s| *s = 0);
+            table.base = 1;
+        }
+        let base = table.base;
+        table.base += span;
+        let mut m = Matcher {
+            buf,
+            slots: &mut table.slots,
+            base,
+            max_distance,
+            from,
+            indexed: false,
+        };
+
+        let mut found = Vec::new();
+        let mut literal_start = from;
+        let mut pos = from;
+        // the last copy's distance (at first the last event's length): a re-render copies its
+        // last render at one distance, give or take what changed length
+        let mut last = if last <= max_distance { last } else { 0 };
+        while pos + MIN_MATCH <= buf.len() {
+            let source = if last > 0 && last <= pos && same4(buf, pos - last, pos) {
+                Some(pos - last)
+            } else {
+                m.lookup(pos)
+            };
+            m.insert(pos);
+            let Some(source) = source else {
+                // through data that does not repeat, faster and faster
+                pos += 1 + ((pos - literal_start) >> 6);
+                continue;
+            };
+            let mut copy = m.extend(literal_start, pos, source);
+            if copy.len() < GOOD_COPY {
+                // what covers the most, counting each byte left as a literal against it
+                let score = |c: &Copy| c.end - (c.start - literal_start);
+                let ahead = (pos + LOOK_AHEAD).min(buf.len() - MIN_MATCH);
+                for p in pos + 1..=ahead {
+                    if let Some(source) = m.lookup(p) {
+                        let other = m.extend(literal_start, p, source);
+                        if score(&other) > score(&copy) {
+                            copy = other;
+                        }
+                    }
+                }
+            }
+            found.push(Found {
+                literals: copy.start - literal_start,
+                len: copy.len(),
+                distance: copy.start - copy.source,
+            });
+            last = copy.start - copy.source;
+            // a few positions inside the copy, so what follows a repeated part can find it
+            let mut q = copy.end.saturating_sub(16).max(pos + 1);
+            while q < copy.end && q + MIN_MATCH <= buf.len() {
+                m.insert(q);
+                q += HISTORY_STEP;
+            }
+            literal_start = copy.end;
+            pos = copy.end;
+            // a long copy that stops is usually a changed value in a re-render: the copy goes on
+            // a few bytes later, at the same distance or one shifted by the change in length.
+            // Those bytes are cheaper as literals than as copies from wherever else they occur.
+            if copy.len() >= RESUME_AFTER {
+                if let Some((skip, distance)) = resume(buf, pos, last, max_distance) {
+                    pos += skip;
+                    last = distance;
+                }
+            }
+        }
+        (found, literal_start)
+    })
+}
+
+/// Writes `buf[from..]` as one compressed meta-block, copying from what precedes it.
+///
+/// `guess` is where the first copy is looked for (the last event's length); `last_distance` is
+/// the decoder's last distance, which the commands use and update.
+fn meta_block(
+    buf: &[u8],
+    from: usize,
+    max_distance: usize,
+    guess: usize,
+    last_distance: &mut u32,
+    w: &mut BitWriter,
+) {
+    let (found, tail) = find(buf, from, max_distance, guess);
+
+    // the commands, and the counts their prefix codes are built from
+    let mut commands = Vec::with_capacity(found.len() + 1);
+    let mut literal_counts = vec![0u32; LITERALS.0];
+    let mut command_counts = vec![0u32; COMMANDS.0];
+    let mut distance_counts = vec![0u32; DISTANCES.0];
+    let mut at = from;
+    for f in &found {
+        let command = Command::new(
+            f.literals as u32,
+            f.len as u32,
+            f.distance as u32,
+            last_distance,
+        );
+        for &b in &buf[at..at + f.literals] {
+            literal_counts[usize::from(b)] += 1;
+        }
+        command_counts[usize::from(command.symbol)] += 1;
+        if let Some((symbol, _, _)) = command.distance {
+            distance_counts[usize::from(symbol)] += 1;
+        }
+        commands.push(command);
+        at += f.literals + f.len;
+    }
+    if tail < buf.len() {
+        // the last literals: an insert with no copy (the meta-block ends after them)
+        let command = Command::new((buf.len() - tail) as u32, 0, 0, last_distance);
+        for &b in &buf[tail..] {
+            literal_counts[usize::from(b)] += 1;
+        }
+        command_counts[usize::from(command.symbol)] += 1;
+        commands.push(command);
+    }
+    // a prefix code needs one symbol at least, used or not
+    if literal_counts.iter().all(|&c| c == 0) {
+        literal_counts[0] = 1;
+    }
+    if distance_counts.iter().all(|&c| c == 0) {
+        distance_counts[16] = 1;
+    }
+
+    // the header: not last, the length, compressed, one block type of each kind, no postfix
+    // bits or direct distance codes, one context mode, one literal and one distance tree
+    let len = buf.len() - from;
+    let bits = usize::BITS - (len - 1).max(1).leading_zeros();
+    let nibbles = bits.div_ceil(4).max(4);
+    w.write(1, 0);
+    w.write(2, u64::from(nibbles - 4));
+    w.write(nibbles * 4, (len - 1) as u64);
+    w.write(1, 0);
+    w.write(3, 0);
+    w.write(6, 0);
+    w.write(2, 0);
+    w.write(2, 0);
+    let literal_code = PrefixCode::build_and_store(&literal_counts, LITERALS.1, w);
+    let command_code = PrefixCode::build_and_store(&command_counts, COMMANDS.1, w);
+    let distance_code = PrefixCode::build_and_store(&distance_counts, DISTANCES.1, w);
+
+    let mut at = from;
+    for (command, f) in commands.iter().zip(found.iter().map(Some).chain([None])) {
+        command_code.write(usize::from(command.symbol), w);
+        w.write(command.extra.0, command.extra.1);
+        for &b in &buf[at..at + command.insert as usize] {
+            literal_code.write(usize::from(b), w);
+        }
+        at += command.insert as usize;
+        if let Some((symbol, n, extra)) = command.distance {
+            distance_code.write(usize::from(symbol), w);
+            w.write(n, u64::from(extra));
+        }
+        if let Some(f) = f {
+            at += f.len;
+        }
+    }
+    debug_assert_eq!(at, buf.len());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Decodes as much of `stream` as an independent decoder can, and says whether it ended.
+    fn decode(stream: &[u8], expected: usize) -> (Vec<u8>, bool) {
+        use brotli_decompressor::{BrotliDecompressStream, BrotliResult, BrotliState};
+        let alloc = brotli_decompressor::StandardAlloc::default;
+        let mut state = BrotliState::new(alloc(), alloc(), alloc());
+        let (mut available_in, mut input_offset) = (stream.len(), 0);
+        let mut out = Vec::new();
+        // room for all of it: this decoder holds back what does not fit until the next input
+        let mut buf = vec![0u8; expected + 1];
+        loop {
+            let (mut available_out, mut output_offset, mut total) = (buf.len(), 0, 0);
+            let result = BrotliDecompressStream(
+                &mut available_in,
+                &mut input_offset,
+                stream,
+                &mut available_out,
+                &mut output_offset,
+                &mut buf,
+                &mut total,
+                &mut state,
+            );
+            out.extend_from_slice(&buf[..output_offset]);
+            match result {
+                BrotliResult::NeedsMoreOutput => continue,
+                BrotliResult::NeedsMoreInput => return (out, false),
+                BrotliResult::ResultSuccess => return (out, true),
+                BrotliResult::ResultFailure => panic!("not valid brotli"),
+            }
+        }
+    }
+
+    /// Encodes `events` one by one, checking that each one decodes as soon as it is written.
+    fn roundtrip(lgwin: u32, events: &[Vec<u8>]) -> Vec<usize> {
+        let mut encoder = DeltaBrotli::new(lgwin);
+        let mut stream = Vec::new();
+        let mut sent = Vec::new();
+        let mut sizes = Vec::new();
+        for event in events {
+            let out = encoder.encode(event);
+            sizes.push(out.len());
+            stream.extend_from_slice(&out);
+            sent.extend_from_slice(event);
+            // an unfinished stream: the decoder must have produced everything so far
+            let (partial, ended) = decode(&stream, sent.len());
+            assert!(!ended);
+            assert_same(&partial, &sent, "an event did not decode when it was sent");
+        }
+        stream.extend_from_slice(&encoder.finish());
+        let (all, ended) = decode(&stream, sent.len());
+        assert!(ended, "the finished stream ends");
+        assert_same(&all, &sent, "the finished stream");
+        sizes
+    }
+
+    /// Where two byte strings part, not the whole of them.
+    fn assert_same(got: &[u8], want: &[u8], what: &str) {
+        if got != want {
+            let at = got.iter().zip(want).take_while(|(a, b)| a == b).count();
+            panic!(
+                "{what}: {} bytes decoded, {} expected, first difference at {at}",
+                got.len(),
+                want.len()
+            );
+        }
+    }
+
+    /// A leaderboard-like table: every render is the whole table, one score changed.
+    fn table(scores: &[u32]) -> Vec<u8> {
+        let mut html = String::from(
+            "event: datastar-patch-elements\ndata: elements <table id=\"board\"><tbody>",
+        );
+        for (i, s) in scores.iter().enumerate() {
+            html.push_str(&format!(
+                "<tr><td class=\"name\">player-{i}</td><td class=\"score\">{s}</td></tr>"
+            ));
+        }
+        html.push_str("</tbody></table>\n\n");
+        html.into_bytes()
+    }
+
+    #[test]
+    fn a_rerendered_table_costs_a_few_dozen_bytes() {
+        let mut scores: Vec<u32> = (0..100).map(|i| 1000 + i * 7).collect();
+        let mut events = vec![table(&scores)];
+        for k in 0..50 {
+            scores[(k * 37) % 100] += 13 + k as u32;
+            events.push(table(&scores));
+        }
+        let sizes = roundtrip(17, &events);
+        let identity = events[1].len();
+        let worst = sizes[1..].iter().max().copied().unwrap();
+        assert!(
+            worst * 100 <= identity,
+            "{worst} bytes for a {identity}-byte re-render"
+        );
+    }
+
+    #[test]
+    fn edge_cases_decode() {
+        roundtrip(17, &[b"a".to_vec()]);
+        roundtrip(16, &[b"ab".to_vec(), b"ab".to_vec(), b"abc".to_vec()]);
+        roundtrip(10, &[vec![7u8; 5000], vec![7u8; 3000]]);
+        roundtrip(24, &[(0..=255u8).cycle().take(100_000).collect()]);
+        // a run longer than one copy command can say
+        roundtrip(22, &[vec![0u8; 3_000_000]]);
+        // a stream that ends before its first event
+        let mut encoder = DeltaBrotli::new(17);
+        assert_eq!(decode(&encoder.finish(), 0), (Vec::new(), true));
+    }
+
+    #[test]
+    fn a_small_window_never_copies_from_beyond_it() {
+        // lgwin 10: copies reach at most 1008 bytes back, so the repeat 2000 bytes back is not one
+        let unit: Vec<u8> = (0..2000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        roundtrip(10, &[unit.clone(), unit.clone(), unit]);
+    }
+
+    /// The leaderboard example's shape: ranked rows, re-sorted when a score rises.
+    fn board(scores: &[u64]) -> Vec<u8> {
+        let mut ranking: Vec<usize> = (0..scores.len()).collect();
+        ranking.sort_by(|a, b| scores[*b].cmp(&scores[*a]).then(a.cmp(b)));
+        let mut html = String::from(
+            "event: datastar-patch-elements\ndata: elements <main id=\"leaderboard\"><table><tbody>",
+        );
+        for (rank, id) in ranking.iter().enumerate() {
+            html.push_str(&format!(
+                "<tr id=\"player-{id}\"><td class=\"rank\">{}</td><td class=\"name\">Name{} {}</td><td class=\"score\">{}</td></tr>",
+                rank + 1,
+                id % 10,
+                id / 10 + 1,
+                scores[*id]
+            ));
+        }
+        html.push_str("</tbody></table></main>\n\n");
+        html.into_bytes()
+    }
+
+    #[test]
+    fn a_re_ranked_leaderboard_costs_under_one_percent() {
+        let mut scores: Vec<u64> = (0..100).map(|id| 1000 - id * 7).collect();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut events = vec![board(&scores)];
+        for _ in 0..60 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            scores[(seed % 100) as usize] += 10;
+            events.push(board(&scores));
+        }
+        let mut sizes = roundtrip(17, &events)[1..].to_vec();
+        sizes.sort_unstable();
+        let median = sizes[sizes.len() / 2];
+        let identity = events[1].len();
+        assert!(
+            median * 100 <= identity,
+            "median {median} bytes for a {identity}-byte re-render"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_events_decode(
+            lgwin in 10u32..=24,
+            events in proptest::collection::vec(
+                proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), any::<u8>()], 0..3000),
+                1..8,
+            ),
+        ) {
+            roundtrip(lgwin, &events);
+        }
+    }
+}
