@@ -11,7 +11,9 @@
 //! `StreamBrotli::Library` (Google's reference library), measured in the same run.
 //!
 //! `cargo build --release --examples && ./target/release/examples/live-bench`
-//! Environment: `ROUNDS` (5), `UPDATES` (40 per round), `CPU_STREAMS` (200), `FANOUT` (2000).
+//! Environment: `ROUNDS` (5), `UPDATES` (40 per round), `CPU_STREAMS` (200), `FANOUT` (2000),
+//! `CPU_ONLY` (the variants whose CPU to measure, e.g. `identity,br`; all by default; `FANOUT=0`
+//! skips the fan-out).
 //! Talks only to 127.0.0.1 and stops by itself.
 
 use std::process::Child;
@@ -312,7 +314,15 @@ async fn main() {
         "== server CPU per update per stream ({cpu_streams} streams, {updates} updates), and memory per stream after them"
     );
     let mut per: Vec<(String, f64, f64)> = Vec::new();
+    // `CPU_ONLY=br,identity` measures only those (identity first, as the baseline)
+    let only = std::env::var("CPU_ONLY").ok();
     for (i, (label, accept, library)) in VARIANTS.iter().enumerate() {
+        if only
+            .as_deref()
+            .is_some_and(|o| !o.split(',').any(|v| v == *label))
+        {
+            continue;
+        }
         let (mut cpu, mut kb) = (Vec::new(), Vec::new());
         for _ in 0..rounds.min(3) {
             let port = 21310 + i as u16;
@@ -332,6 +342,9 @@ async fn main() {
         );
     }
 
+    if fan == 0 {
+        return;
+    }
     println!("== fan-out: {fan} streams, one bump at a time ({rounds} rounds, medians)");
     let (ip50, ip99) = fanout(21320, ("identity", false), fan, rounds).await;
     println!("  identity p50 {ip50:.2} ms   p99 {ip99:.2} ms");

@@ -11,6 +11,14 @@ pub(super) struct BitWriter {
 }
 
 impl BitWriter {
+    /// A writer whose buffer starts with room for `bytes`.
+    pub(super) fn with_capacity(bytes: usize) -> Self {
+        BitWriter {
+            out: Vec::with_capacity(bytes),
+            ..BitWriter::default()
+        }
+    }
+
     /// Writes the low `n` bits of `value` (`n` ≤ 56: a command's insert and copy extra bits
     /// together are up to 48).
     pub(super) fn write(&mut self, n: u32, value: u64) {
@@ -48,45 +56,60 @@ impl BitWriter {
 /// A prefix code over an alphabet: each symbol's code length and its bits, ready to write
 /// (brotli reads a code from its most significant bit, so the bits are stored reversed).
 #[derive(Debug)]
-pub(super) struct PrefixCode {
-    lengths: Vec<u8>,
-    codes: Vec<u16>,
+pub(super) struct PrefixCode<const N: usize> {
+    lengths: [u8; N],
+    codes: [u16; N],
 }
 
-impl PrefixCode {
+impl<const N: usize> PrefixCode<N> {
     /// Builds the code for `counts` and stores its description in `w`. `alphabet_bits` is the
     /// width of a symbol in the simple form (8 for literals, 10 for insert-and-copy lengths, 6 for
     /// distances). At least one count must be non-zero.
-    pub(super) fn build_and_store(counts: &[u32], alphabet_bits: u32, w: &mut BitWriter) -> Self {
-        let used: Vec<usize> = (0..counts.len()).filter(|&s| counts[s] > 0).collect();
+    pub(super) fn build_and_store(
+        counts: &[u32; N],
+        alphabet_bits: u32,
+        w: &mut BitWriter,
+    ) -> Self {
+        // the used symbols, in order (on the stack: this runs three times per event)
+        let mut used = [0u16; N];
+        let mut n = 0;
+        for (s, &c) in counts.iter().enumerate() {
+            if c > 0 {
+                used[n] = s as u16;
+                n += 1;
+            }
+        }
+        let used = &used[..n];
         debug_assert!(!used.is_empty());
-        let mut lengths = vec![0u8; counts.len()];
+        let mut lengths = [0u8; N];
         if used.len() <= 4 {
             // the simple form: up to four symbols, with lengths fixed by their number
-            let mut by_count = used.clone();
-            by_count.sort_by_key(|&s| std::cmp::Reverse(counts[s]));
-            let fixed: &[u8] = match used.len() {
+            let mut by_count = [0u16; 4];
+            by_count[..n].copy_from_slice(used);
+            by_count[..n].sort_by_key(|&s| std::cmp::Reverse(counts[usize::from(s)]));
+            let fixed: &[u8] = match n {
                 1 => &[0],
                 2 => &[1, 1],
                 3 => &[1, 2, 2],
                 _ => &[2, 2, 2, 2],
             };
-            for (&s, &len) in by_count.iter().zip(fixed) {
-                lengths[s] = len;
+            for (&s, &len) in by_count[..n].iter().zip(fixed) {
+                lengths[usize::from(s)] = len;
             }
             w.write(2, 1); // HSKIP 1: the simple form
-            w.write(2, used.len() as u64 - 1); // NSYM - 1
-            for &s in &by_count {
-                w.write(alphabet_bits, s as u64);
+            w.write(2, n as u64 - 1); // NSYM - 1
+            for &s in &by_count[..n] {
+                w.write(alphabet_bits, u64::from(s));
             }
-            if used.len() == 4 {
+            if n == 4 {
                 w.write(1, 0); // tree-select: lengths 2, 2, 2, 2
             }
         } else {
             huffman_lengths(counts, 15, &mut lengths);
             store_complex(&lengths, w);
         }
-        let codes = canonical_codes(&lengths);
+        let mut codes = [0u16; N];
+        canonical_codes(&lengths, used.iter().map(|&s| usize::from(s)), &mut codes);
         PrefixCode { lengths, codes }
     }
 
@@ -155,11 +178,12 @@ fn huffman_lengths(counts: &[u32], limit: u8, lengths: &mut [u8]) {
 }
 
 /// Canonical codes for `lengths` (shorter codes first, then by symbol), bit-reversed for
-/// [`BitWriter`].
-fn canonical_codes(lengths: &[u8]) -> Vec<u16> {
+/// [`BitWriter`], into `codes` for the `used` symbols (in increasing order; the others have
+/// length 0).
+fn canonical_codes(lengths: &[u8], used: impl Iterator<Item = usize> + Clone, codes: &mut [u16]) {
     let mut count = [0u16; 16];
-    for &l in lengths {
-        count[usize::from(l)] += 1;
+    for s in used.clone() {
+        count[usize::from(lengths[s])] += 1;
     }
     count[0] = 0;
     let mut next = [0u16; 16];
@@ -168,17 +192,13 @@ fn canonical_codes(lengths: &[u8]) -> Vec<u16> {
         code = (code + count[len - 1]) << 1;
         next[len] = code;
     }
-    lengths
-        .iter()
-        .map(|&l| {
-            if l == 0 {
-                return 0;
-            }
-            let c = next[usize::from(l)];
+    for s in used {
+        let l = lengths[s];
+        if l > 0 {
+            codes[s] = next[usize::from(l)].reverse_bits() >> (16 - u32::from(l));
             next[usize::from(l)] += 1;
-            c.reverse_bits() >> (16 - u32::from(l))
-        })
-        .collect()
+        }
+    }
 }
 
 /// The order in which the code-length code's own lengths are stored.
@@ -244,7 +264,8 @@ fn store_complex(lengths: &[u8], w: &mut BitWriter) {
     if distinct == 1 {
         depths.iter_mut().for_each(|d| *d = 0);
     }
-    let codes = canonical_codes(&depths);
+    let mut codes = [0u16; 18];
+    canonical_codes(&depths, 0..18, &mut codes);
     for &(symbol, extra) in &rle {
         let s = usize::from(symbol);
         w.write(u32::from(depths[s]), u64::from(codes[s]));

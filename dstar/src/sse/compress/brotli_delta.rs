@@ -6,7 +6,8 @@
 //! the qualities that look past a flush, stores every position of every match into a hash table of
 //! 256–512 KiB per stream, and with hundreds of streams each update finds its table cold (about
 //! 2.5× the CPU of sending the update uncompressed, and 0.6 MB per stream). This writer keeps only
-//! the stream's recent bytes (1.5× its largest event, at least 16 KiB), indexes them sparsely into
+//! the stream's last events as they were sent (at least its largest event's worth, or 8 KiB),
+//! lays them end to end with the new one in a buffer of the thread's, indexes them sparsely into
 //! a small table shared by every stream on the thread, and looks for long matches: a re-render is
 //! found as a few long copies.
 //!
@@ -19,10 +20,16 @@
 use super::brotli_bits::{
     BitWriter, COMMANDS, Command, DISTANCES, FIRST_LAST_DISTANCE, LITERALS, MAX_COPY, PrefixCode,
 };
+use bytes::Bytes;
 use std::cell::RefCell;
+use std::collections::VecDeque;
 
 /// The least history kept, so small events still find the ones before them.
-const MIN_HISTORY: usize = 16 << 10;
+const MIN_HISTORY: usize = 8 << 10;
+/// The most events kept as history (a stream of tiny events would keep thousands).
+const MAX_EVENTS: usize = 64;
+/// A thread's scratch buffer is given back past this size (after a very large event).
+const MAX_SCRATCH: usize = 1 << 20;
 /// The most one meta-block holds (brotli allows 16 MiB); a bigger event is written as several.
 const MAX_META_BLOCK: usize = 1 << 22;
 /// The shortest copy worth a command.
@@ -37,8 +44,10 @@ const TABLE_BITS: u32 = 14;
 #[derive(Debug)]
 pub(super) struct DeltaBrotli {
     /// The stream's last bytes, uncompressed: what the next event may copy from.
-    history: Vec<u8>,
-    /// The largest event so far: the history keeps 1.5× it.
+    history: VecDeque<Bytes>,
+    /// Their total length.
+    history_len: usize,
+    /// The largest event so far: the history keeps at least that much.
     largest: usize,
     /// The last event's length: where the next one is first looked for.
     last_len: usize,
@@ -50,11 +59,18 @@ pub(super) struct DeltaBrotli {
     started: bool,
 }
 
+thread_local! {
+    /// Where the history and the new event are laid end to end for the matcher: one buffer per
+    /// thread, warm in its cache, instead of a copy of the history per stream.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
 impl DeltaBrotli {
     /// A writer with a window of 2^`lgwin` bytes (10–24).
     pub(super) fn new(lgwin: u32) -> Self {
         DeltaBrotli {
-            history: Vec::new(),
+            history: VecDeque::new(),
+            history_len: 0,
             largest: 0,
             last_len: 0,
             last_distance: FIRST_LAST_DISTANCE,
@@ -68,26 +84,40 @@ impl DeltaBrotli {
     }
 
     /// Compresses one event (or batch of events): what it returns ends on a byte boundary and
-    /// decodes to all of `frame`.
-    pub(super) fn encode(&mut self, frame: &[u8]) -> Vec<u8> {
+    /// decodes to all of `frame`. The frame is kept (not copied) as history for the next ones.
+    pub(super) fn encode(&mut self, frame: Bytes) -> Vec<u8> {
         if frame.is_empty() {
             return Vec::new();
         }
-        let mut w = BitWriter::default();
+        // an update of a re-rendered page takes a few dozen bytes
+        let mut w = BitWriter::with_capacity(256);
         self.start(&mut w);
-        for chunk in frame.chunks(MAX_META_BLOCK) {
-            let from = self.history.len();
-            self.history.extend_from_slice(chunk);
-            meta_block(
-                &self.history,
-                from,
-                self.max_distance(),
-                self.last_len,
-                &mut self.last_distance,
-                &mut w,
-            );
-            self.last_len = chunk.len();
-        }
+        let max_distance = self.max_distance();
+        SCRATCH.with(|scratch| {
+            let mut buf = scratch.borrow_mut();
+            buf.clear();
+            for past in &self.history {
+                buf.extend_from_slice(past);
+            }
+            let mut from = buf.len();
+            buf.extend_from_slice(&frame);
+            while from < buf.len() {
+                let end = (from + MAX_META_BLOCK).min(buf.len());
+                meta_block(
+                    &buf[..end],
+                    from,
+                    max_distance,
+                    self.last_len,
+                    &mut self.last_distance,
+                    &mut w,
+                );
+                self.last_len = end - from;
+                from = end;
+            }
+            if buf.capacity() > MAX_SCRATCH {
+                *buf = Vec::new();
+            }
+        });
         // an empty metadata block (ISLAST 0, MNIBBLES 3, reserved 0, MSKIPBYTES 0) whose end
         // pads to the byte: the event is decodable now, without waiting for the next one
         if !w.is_aligned() {
@@ -95,11 +125,18 @@ impl DeltaBrotli {
             w.align();
         }
         self.largest = self.largest.max(frame.len());
-        let keep = (self.largest + self.largest / 2)
-            .max(MIN_HISTORY)
-            .min(self.max_distance());
-        if self.history.len() > keep {
-            self.history.drain(..self.history.len() - keep);
+        self.history_len += frame.len();
+        self.history.push_back(frame);
+        // the fewest recent events that still hold `keep` bytes, within the window
+        let keep = self.largest.max(MIN_HISTORY).min(max_distance);
+        while let Some(oldest) = self.history.front() {
+            let without = self.history_len - oldest.len();
+            if without >= keep || self.history.len() > MAX_EVENTS {
+                self.history_len = without;
+                self.history.pop_front();
+            } else {
+                break;
+            }
         }
         w.take()
     }
@@ -110,7 +147,8 @@ impl DeltaBrotli {
         self.start(&mut w);
         w.write(2, 0b11); // ISLAST, ISLASTEMPTY
         w.align();
-        self.history = Vec::new();
+        self.history = VecDeque::new();
+        self.history_len = 0;
         w.take()
     }
 
@@ -382,9 +420,9 @@ fn meta_block(
 
     // the commands, and the counts their prefix codes are built from
     let mut commands = Vec::with_capacity(found.len() + 1);
-    let mut literal_counts = vec![0u32; LITERALS.0];
-    let mut command_counts = vec![0u32; COMMANDS.0];
-    let mut distance_counts = vec![0u32; DISTANCES.0];
+    let mut literal_counts = [0u32; LITERALS.0];
+    let mut command_counts = [0u32; COMMANDS.0];
+    let mut distance_counts = [0u32; DISTANCES.0];
     let mut at = from;
     for f in &found {
         let command = Command::new(
@@ -499,7 +537,7 @@ mod tests {
         let mut sent = Vec::new();
         let mut sizes = Vec::new();
         for event in events {
-            let out = encoder.encode(event);
+            let out = encoder.encode(Bytes::copy_from_slice(event));
             sizes.push(out.len());
             stream.extend_from_slice(&out);
             sent.extend_from_slice(event);

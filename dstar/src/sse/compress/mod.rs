@@ -111,9 +111,9 @@ impl Compression {
     /// brotli's quality (0–11) and window (`lgwin`, 10–24: a window of 2^lgwin bytes). The
     /// quality is the reference library's: answers compressed in one go, and streams with
     /// [`StreamBrotli::Library`]. The window bounds how far back an event may copy from. A stream
-    /// by the delta writer (the default) holds 1.5× its largest event, at least 16 KiB and at
-    /// most the window; one by the library holds about twice the window plus the quality's hash
-    /// tables (about 0.6 MB at quality 3 and 128 KiB).
+    /// by the delta writer (the default) holds its last events, at least its largest one (or
+    /// 8 KiB) and at most the window; one by the library holds about twice the window plus the
+    /// quality's hash tables (about 0.6 MB at quality 3 and 128 KiB).
     ///
     /// ```
     /// let c = dstar::sse::Compression::default().brotli(5, 20);
@@ -333,7 +333,7 @@ impl Compression {
 pub enum StreamBrotli {
     /// dstar's delta writer, the default: each event is written as copies from the stream's
     /// recent events plus the bytes that changed, which is what a fat-morph page sends. A stream
-    /// keeps its last bytes (1.5× its largest event, at least 16 KiB) and nothing else; a
+    /// keeps its last events as they were sent (at least its largest one, or 8 KiB) and nothing else; a
     /// re-rendered page costs a few dozen bytes and a fraction of the library's CPU. Events that
     /// repeat nothing of the recent ones compress less than with the library (no context
     /// modelling, no built-in dictionary).
@@ -371,7 +371,7 @@ impl Encoding {
 
 /// A streaming encoder: compress a frame and flush, so the output decodes to everything so far.
 trait Encoder: Send {
-    fn encode(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>>;
+    fn encode(&mut self, frame: Bytes) -> std::io::Result<Vec<u8>>;
     fn finish(&mut self) -> std::io::Result<Vec<u8>>;
 }
 
@@ -432,9 +432,9 @@ impl Compressor for zstd::stream::write::Encoder<'static, Vec<u8>> {
 struct Flushing<C>(Option<C>);
 
 impl<C: Compressor> Encoder for Flushing<C> {
-    fn encode(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>> {
+    fn encode(&mut self, frame: Bytes) -> std::io::Result<Vec<u8>> {
         let compressor = self.0.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?;
-        compressor.write_all(frame)?;
+        compressor.write_all(&frame)?;
         compressor.flush()?;
         Ok(std::mem::take(compressor.output()))
     }
@@ -445,7 +445,7 @@ impl<C: Compressor> Encoder for Flushing<C> {
 }
 
 impl Encoder for brotli_delta::DeltaBrotli {
-    fn encode(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>> {
+    fn encode(&mut self, frame: Bytes) -> std::io::Result<Vec<u8>> {
         Ok(brotli_delta::DeltaBrotli::encode(self, frame))
     }
 
@@ -734,7 +734,7 @@ impl http_body::Body for EncodedBody {
                     let Ok(data) = frame.into_data() else {
                         continue; // trailers: an event stream has none
                     };
-                    match encoder.encode(&data) {
+                    match encoder.encode(data) {
                         Ok(out) if out.is_empty() => continue,
                         Ok(out) => return Poll::Ready(Some(Ok(Frame::data(out.into())))),
                         Err(e) => return Poll::Ready(Some(Err(axum::Error::new(e)))),
