@@ -333,7 +333,7 @@ async fn main() {
         }
         per.push(((*label).to_owned(), median(cpu), median(kb)));
     }
-    let (base, base_kb) = (per[0].1, per[0].2);
+    let (base, base_kb) = per.first().map_or((1.0, 0.0), |p| (p.1, p.2));
     for (encoding, us, kb) in &per {
         println!(
             "  {encoding:<8} {us:>8.1} µs   {:.2} x identity   {kb:>7.1} KB/stream ({:+.1} KB)",

@@ -96,16 +96,23 @@ impl DeltaBrotli {
         SCRATCH.with(|scratch| {
             let mut buf = scratch.borrow_mut();
             buf.clear();
+            // only the history within the window: nothing further back can be copied from
+            let mut skip = self.history_len.saturating_sub(max_distance);
             for past in &self.history {
-                buf.extend_from_slice(past);
+                let cut = skip.min(past.len());
+                buf.extend_from_slice(&past[cut..]);
+                skip -= cut;
             }
             let mut from = buf.len();
             buf.extend_from_slice(&frame);
             while from < buf.len() {
                 let end = (from + MAX_META_BLOCK).min(buf.len());
+                // each meta-block sees its window and itself: at most 16 MiB + 4 MiB, so
+                // positions fit the match table's u32s
+                let window = from.saturating_sub(max_distance);
                 meta_block(
-                    &buf[..end],
-                    from,
+                    &buf[window..end],
+                    from - window,
                     max_distance,
                     self.last_len,
                     &mut self.last_distance,
@@ -188,6 +195,10 @@ thread_local! {
 /// A copy shorter than this is compared with those starting up to `LOOK_AHEAD` bytes on.
 const GOOD_COPY: usize = 32;
 const LOOK_AHEAD: usize = 16;
+/// How many changes, of how many bytes, a candidate copy is followed past when copies are
+/// compared.
+const REACH_GAPS: usize = 4;
+const REACH_GAP: usize = 4;
 /// Only a copy at least this long is looked for again where it stops.
 const RESUME_AFTER: usize = 64;
 /// How far past a copy's end, and how far from its distance, it is looked for.
@@ -233,6 +244,29 @@ fn common(buf: &[u8], a: usize, b: usize, limit: usize) -> usize {
         n += 1;
     }
     n
+}
+
+/// How far `copy`'s distance goes on matching past its end, skipping up to `REACH_GAPS` changes
+/// of up to `REACH_GAP` bytes each.
+fn reach(buf: &[u8], copy: &Copy, max_distance: usize) -> usize {
+    let distance = copy.start - copy.source;
+    let mut end = copy.end;
+    'gaps: for _ in 0..REACH_GAPS {
+        for gap in 1..=REACH_GAP {
+            let at = end + gap;
+            if at + MIN_MATCH > buf.len() || distance > max_distance {
+                break 'gaps;
+            }
+            if same4(buf, at - distance, at) {
+                end = at
+                    + MIN_MATCH
+                    + common(buf, at - distance + MIN_MATCH, at + MIN_MATCH, buf.len());
+                continue 'gaps;
+            }
+        }
+        break;
+    }
+    end
 }
 
 fn same4(buf: &[u8], a: usize, b: usize) -> bool {
@@ -313,6 +347,8 @@ impl Matcher<'_> {
             source -= 1;
         }
         let longest = (buf.len() - start).min(MAX_COPY);
+        // a meta-block (4 MiB at most) is far shorter than the longest copy
+        debug_assert!(pos + MIN_MATCH <= start + longest);
         // start..pos matched going back, pos..pos + 4 was checked
         let checked = pos + MIN_MATCH - start;
         let end = pos + MIN_MATCH + common(buf, source + checked, pos + MIN_MATCH, start + longest);
@@ -364,8 +400,10 @@ fn find(buf: &[u8], from: usize, max_distance: usize, last: usize) -> (Vec<Found
             };
             let mut copy = m.extend(literal_start, pos, source);
             if copy.len() < GOOD_COPY {
-                // what covers the most, counting each byte left as a literal against it
-                let score = |c: &Copy| c.end - (c.start - literal_start);
+                // what covers the most, counting each byte left as a literal against it, and
+                // following each copy's distance past small changes (a copy that goes on after
+                // a changed value is worth more than one as long that stops there)
+                let score = |c: &Copy| reach(buf, c, max_distance) - (c.start - literal_start);
                 let ahead = (pos + LOOK_AHEAD).min(buf.len() - MIN_MATCH);
                 for p in pos + 1..=ahead {
                     if let Some(source) = m.lookup(p) {
