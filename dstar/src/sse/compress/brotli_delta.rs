@@ -133,7 +133,7 @@ impl DeltaBrotli {
         }
         self.largest = self.largest.max(frame.len());
         self.history_len += frame.len();
-        self.history.push_back(frame);
+        self.history.push_back(shared(frame));
         // the fewest recent events that still hold `keep` bytes, within the window
         let keep = self.largest.max(MIN_HISTORY).min(max_distance);
         while let Some(oldest) = self.history.front() {
@@ -173,6 +173,62 @@ impl DeltaBrotli {
     }
 }
 
+/// The events other streams keep, by content: a page re-rendered for every open stream makes the
+/// same bytes each time, and one copy of them (warm in the cache, since every stream reads it on
+/// the next update) serves all the streams' histories.
+static SHARED: std::sync::Mutex<Option<SharedEvents>> = std::sync::Mutex::new(None);
+
+/// At most this many bytes of events are shared (the table is emptied when it would hold more).
+const MAX_SHARED: usize = 4 << 20;
+/// Events shorter than this are kept as they are (not worth the lookup).
+const MIN_SHARED: usize = 1 << 10;
+
+#[derive(Default)]
+struct SharedEvents {
+    by_hash: std::collections::HashMap<u64, Bytes>,
+    bytes: usize,
+}
+
+/// `frame`, or an identical event some stream already keeps.
+fn shared(frame: Bytes) -> Bytes {
+    if frame.len() < MIN_SHARED {
+        return frame;
+    }
+    let key = content_hash(&frame);
+    let mut table = SHARED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let table = table.get_or_insert_with(SharedEvents::default);
+    if let Some(kept) = table.by_hash.get(&key) {
+        if *kept == frame {
+            return kept.clone();
+        }
+    }
+    if table.bytes + frame.len() > MAX_SHARED {
+        table.by_hash.clear();
+        table.bytes = 0;
+    }
+    table.bytes += frame.len();
+    if let Some(old) = table.by_hash.insert(key, frame.clone()) {
+        table.bytes -= old.len();
+    }
+    frame
+}
+
+/// A fast hash of an event's bytes, eight at a time (equal events are compared in full).
+fn content_hash(bytes: &[u8]) -> u64 {
+    let mut h = bytes.len() as u64;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let v = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        h = (h.rotate_left(5) ^ v).wrapping_mul(0x51_7CC1_B727_220A_95);
+    }
+    for &b in words.remainder() {
+        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7CC1_B727_220A_95);
+    }
+    h
+}
+
 /// A copy found in the data: `literals` bytes to insert as they are, then `len` bytes to copy
 /// from `distance` back.
 struct Found {
@@ -199,6 +255,7 @@ const LOOK_AHEAD: usize = 16;
 /// compared.
 const REACH_GAPS: usize = 4;
 const REACH_GAP: usize = 4;
+const REACH_HORIZON: usize = 256;
 /// Only a copy at least this long is looked for again where it stops.
 const RESUME_AFTER: usize = 64;
 /// How far past a copy's end, and how far from its distance, it is looked for.
@@ -247,20 +304,21 @@ fn common(buf: &[u8], a: usize, b: usize, limit: usize) -> usize {
 }
 
 /// How far `copy`'s distance goes on matching past its end, skipping up to `REACH_GAPS` changes
-/// of up to `REACH_GAP` bytes each.
+/// of up to `REACH_GAP` bytes each, looking no further than `REACH_HORIZON` bytes past the end
+/// (candidates are compared near where they differ, not scanned to the end of the event).
 fn reach(buf: &[u8], copy: &Copy, max_distance: usize) -> usize {
     let distance = copy.start - copy.source;
+    let horizon = (copy.end + REACH_HORIZON).min(buf.len());
     let mut end = copy.end;
     'gaps: for _ in 0..REACH_GAPS {
         for gap in 1..=REACH_GAP {
             let at = end + gap;
-            if at + MIN_MATCH > buf.len() || distance > max_distance {
+            if at + MIN_MATCH > horizon || distance > max_distance {
                 break 'gaps;
             }
             if same4(buf, at - distance, at) {
-                end = at
-                    + MIN_MATCH
-                    + common(buf, at - distance + MIN_MATCH, at + MIN_MATCH, buf.len());
+                let from = at + MIN_MATCH;
+                end = from + common(buf, from - distance, from, horizon);
                 continue 'gaps;
             }
         }
@@ -405,12 +463,22 @@ fn find(buf: &[u8], from: usize, max_distance: usize, last: usize) -> (Vec<Found
                 // a changed value is worth more than one as long that stops there)
                 let score = |c: &Copy| reach(buf, c, max_distance) - (c.start - literal_start);
                 let ahead = (pos + LOOK_AHEAD).min(buf.len() - MIN_MATCH);
+                let mut best = score(&copy);
+                // consecutive positions mostly find the same distance again: one look each
+                let mut seen = [copy.start - copy.source; LOOK_AHEAD + 1];
+                let mut seen_len = 1;
                 for p in pos + 1..=ahead {
-                    if let Some(source) = m.lookup(p) {
-                        let other = m.extend(literal_start, p, source);
-                        if score(&other) > score(&copy) {
-                            copy = other;
-                        }
+                    let Some(source) = m.lookup(p) else { continue };
+                    let distance = p - source;
+                    if seen[..seen_len].contains(&distance) {
+                        continue;
+                    }
+                    seen[seen_len] = distance;
+                    seen_len += 1;
+                    let other = m.extend(literal_start, p, source);
+                    let points = score(&other);
+                    if points > best {
+                        (copy, best) = (other, points);
                     }
                 }
             }
