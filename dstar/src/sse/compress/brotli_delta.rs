@@ -180,8 +180,10 @@ static SHARED: std::sync::Mutex<Option<SharedEvents>> = std::sync::Mutex::new(No
 
 /// At most this many bytes of events are shared (the table is emptied when it would hold more).
 const MAX_SHARED: usize = 4 << 20;
-/// Events shorter than this are kept as they are (not worth the lookup).
+/// Events shorter than this are kept as they are (not worth the lookup), and so are events
+/// longer than `MAX_SHARED_EVENT` (one would crowd out the rest).
 const MIN_SHARED: usize = 1 << 10;
+const MAX_SHARED_EVENT: usize = 256 << 10;
 
 #[derive(Default)]
 struct SharedEvents {
@@ -191,7 +193,7 @@ struct SharedEvents {
 
 /// `frame`, or an identical event some stream already keeps.
 fn shared(frame: Bytes) -> Bytes {
-    if frame.len() < MIN_SHARED {
+    if !(MIN_SHARED..=MAX_SHARED_EVENT).contains(&frame.len()) {
         return frame;
     }
     let key = content_hash(&frame);
@@ -217,14 +219,16 @@ fn shared(frame: Bytes) -> Bytes {
 
 /// A fast hash of an event's bytes, eight at a time (equal events are compared in full).
 fn content_hash(bytes: &[u8]) -> u64 {
+    // an odd constant with well-spread bits (as in FxHash)
+    const MIX: u64 = 0x517C_C1B7_2722_0A95;
     let mut h = bytes.len() as u64;
     let mut words = bytes.chunks_exact(8);
     for word in &mut words {
         let v = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-        h = (h.rotate_left(5) ^ v).wrapping_mul(0x51_7CC1_B727_220A_95);
+        h = (h.rotate_left(5) ^ v).wrapping_mul(MIX);
     }
     for &b in words.remainder() {
-        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7CC1_B727_220A_95);
+        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(MIX);
     }
     h
 }
@@ -700,6 +704,21 @@ mod tests {
             worst * 100 <= identity,
             "{worst} bytes for a {identity}-byte re-render"
         );
+    }
+
+    #[test]
+    fn streams_sent_the_same_event_keep_one_copy_of_it() {
+        let event = table(&[1000; 100]);
+        let (mut a, mut b) = (DeltaBrotli::new(17), DeltaBrotli::new(17));
+        let out_a = a.encode(Bytes::copy_from_slice(&event));
+        let out_b = b.encode(Bytes::copy_from_slice(&event));
+        assert_eq!(out_a, out_b);
+        let (kept_a, kept_b) = (a.history.back().unwrap(), b.history.back().unwrap());
+        assert_eq!(kept_a.as_ptr(), kept_b.as_ptr(), "two copies of one event");
+        // a small event is kept as it is
+        let small = Bytes::from_static(b"event: datastar-patch-signals\ndata: signals {}\n\n");
+        a.encode(small.clone());
+        assert_eq!(a.history.back().unwrap().as_ptr(), small.as_ptr());
     }
 
     #[test]
