@@ -333,10 +333,13 @@ async fn main() {
         }
         per.push(((*label).to_owned(), median(cpu), median(kb)));
     }
-    let (base, base_kb) = per.first().map_or((1.0, 0.0), |p| (p.1, p.2));
+    // the baseline is identity, or the first variant measured when `CPU_ONLY` leaves it out
+    let (base_label, base, base_kb) = per
+        .first()
+        .map_or((String::new(), 1.0, 0.0), |p| (p.0.clone(), p.1, p.2));
     for (encoding, us, kb) in &per {
         println!(
-            "  {encoding:<8} {us:>8.1} µs   {:.2} x identity   {kb:>7.1} KB/stream ({:+.1} KB)",
+            "  {encoding:<8} {us:>8.1} µs   {:.2} x {base_label}   {kb:>7.1} KB/stream ({:+.1} KB)",
             us / base,
             kb - base_kb
         );

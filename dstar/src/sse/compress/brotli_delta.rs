@@ -28,7 +28,8 @@ use std::collections::VecDeque;
 const MIN_HISTORY: usize = 8 << 10;
 /// The most events kept as history (a stream of tiny events would keep thousands).
 const MAX_EVENTS: usize = 64;
-/// A thread's scratch buffer is given back past this size (after a very large event).
+/// A thread's scratch buffer past this size is given back when an event uses under a quarter of
+/// it.
 const MAX_SCRATCH: usize = 1 << 20;
 /// The most one meta-block holds (brotli allows 16 MiB); a bigger event is written as several.
 const MAX_META_BLOCK: usize = 1 << 22;
@@ -121,7 +122,8 @@ impl DeltaBrotli {
                 self.last_len = end - from;
                 from = end;
             }
-            if buf.capacity() > MAX_SCRATCH {
+            // given back after an event far bigger than the usual ones, not after each big one
+            if buf.capacity() > MAX_SCRATCH && buf.len() < buf.capacity() / 4 {
                 *buf = Vec::new();
             }
         });
@@ -193,27 +195,45 @@ struct SharedEvents {
 
 /// `frame`, or an identical event some stream already keeps.
 fn shared(frame: Bytes) -> Bytes {
+    share_in(&SHARED, frame)
+}
+
+/// [`shared`] with the table given (the tests use their own). The lock is held for a map lookup
+/// or insert only: the full compare, and dropping a cleared table, happen outside it.
+fn share_in(table: &std::sync::Mutex<Option<SharedEvents>>, frame: Bytes) -> Bytes {
     if !(MIN_SHARED..=MAX_SHARED_EVENT).contains(&frame.len()) {
         return frame;
     }
     let key = content_hash(&frame);
-    let mut table = SHARED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let table = table.get_or_insert_with(SharedEvents::default);
-    if let Some(kept) = table.by_hash.get(&key) {
-        if *kept == frame {
-            return kept.clone();
+    let lock = || {
+        table
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let kept = lock()
+        .get_or_insert_with(SharedEvents::default)
+        .by_hash
+        .get(&key)
+        .cloned();
+    if let Some(kept) = kept {
+        if kept == frame {
+            return kept;
         }
     }
-    if table.bytes + frame.len() > MAX_SHARED {
-        table.by_hash.clear();
-        table.bytes = 0;
-    }
-    table.bytes += frame.len();
-    if let Some(old) = table.by_hash.insert(key, frame.clone()) {
-        table.bytes -= old.len();
-    }
+    let cleared = {
+        let mut table = lock();
+        let table = table.get_or_insert_with(SharedEvents::default);
+        let cleared = (table.bytes + frame.len() > MAX_SHARED).then(|| {
+            table.bytes = 0;
+            std::mem::take(&mut table.by_hash)
+        });
+        table.bytes += frame.len();
+        if let Some(old) = table.by_hash.insert(key, frame.clone()) {
+            table.bytes -= old.len();
+        }
+        cleared
+    };
+    drop(cleared);
     frame
 }
 
@@ -707,18 +727,28 @@ mod tests {
     }
 
     #[test]
-    fn streams_sent_the_same_event_keep_one_copy_of_it() {
-        let event = table(&[1000; 100]);
-        let (mut a, mut b) = (DeltaBrotli::new(17), DeltaBrotli::new(17));
-        let out_a = a.encode(Bytes::copy_from_slice(&event));
-        let out_b = b.encode(Bytes::copy_from_slice(&event));
-        assert_eq!(out_a, out_b);
-        let (kept_a, kept_b) = (a.history.back().unwrap(), b.history.back().unwrap());
-        assert_eq!(kept_a.as_ptr(), kept_b.as_ptr(), "two copies of one event");
-        // a small event is kept as it is
+    fn events_sent_to_several_streams_are_kept_once() {
+        // a table of the test's own: the process-wide one is shared with the other tests
+        let table = std::sync::Mutex::new(None);
+        let event = table_event(&[1000; 100]);
+        let first = share_in(&table, Bytes::copy_from_slice(&event));
+        let second = share_in(&table, Bytes::copy_from_slice(&event));
+        assert_eq!(first.as_ptr(), second.as_ptr(), "two copies of one event");
+        // a different event is its own; a small one is kept as it is
+        let other = share_in(&table, Bytes::copy_from_slice(&table_event(&[7; 100])));
+        assert_ne!(other.as_ptr(), first.as_ptr());
         let small = Bytes::from_static(b"event: datastar-patch-signals\ndata: signals {}\n\n");
-        a.encode(small.clone());
-        assert_eq!(a.history.back().unwrap().as_ptr(), small.as_ptr());
+        assert_eq!(share_in(&table, small.clone()).as_ptr(), small.as_ptr());
+        // and two streams sent the same events send the same bytes
+        let (mut a, mut b) = (DeltaBrotli::new(17), DeltaBrotli::new(17));
+        assert_eq!(
+            a.encode(Bytes::copy_from_slice(&event)),
+            b.encode(Bytes::copy_from_slice(&event))
+        );
+    }
+
+    fn table_event(scores: &[u32]) -> Vec<u8> {
+        table(scores)
     }
 
     #[test]

@@ -42,7 +42,7 @@ use std::task::{Context, Poll};
 ///
 /// ```
 /// use dstar::sse::Compression;
-/// // brotli at quality 5 with a 1 MiB window; no zstd
+/// // brotli with a 1 MiB window (quality 5 for answers in one go); no zstd
 /// let c = Compression::default().brotli(5, 20).zstd(None);
 /// let off = Compression::off();
 /// ```
@@ -110,9 +110,11 @@ impl Compression {
 
     /// brotli's quality (0–11) and window (`lgwin`, 10–24: a window of 2^lgwin bytes). The
     /// quality is the reference library's: answers compressed in one go, and streams with
-    /// [`StreamBrotli::Library`]. The window bounds how far back an event may copy from. A stream
-    /// by the delta writer (the default) holds its last events, at least its largest one (or
-    /// 8 KiB) and at most the window; one by the library holds about twice the window plus the
+    /// [`StreamBrotli::Library`]; streams by the delta writer (the default) have no quality. The
+    /// window bounds how far back an event may copy from. A stream by the delta writer holds its
+    /// last events: the fewest recent ones that add up to its largest event so far (or 8 KiB),
+    /// about one window at most beyond the newest, which is always kept. Streams sent the same
+    /// render share one copy of it. One by the library holds about twice the window plus the
     /// quality's hash tables (about 0.6 MB at quality 3 and 128 KiB).
     ///
     /// ```
@@ -135,8 +137,9 @@ impl Compression {
         self
     }
 
-    /// Do not offer brotli: zstd (then gzip) is chosen instead, at a fraction of the CPU for a few
-    /// more bytes per event (see the README's live-bench figures).
+    /// Do not offer brotli: zstd (then gzip) is chosen instead. On the leaderboard zstd costs less
+    /// CPU per update than brotli's streams and about as few bytes, but holds 0.3 MB per stream
+    /// (see the README's live-bench figures).
     ///
     /// ```
     /// use dstar::sse::{Compression, Encoding};
@@ -171,9 +174,10 @@ impl Compression {
     /// At most this many event streams are compressed at once (1024 by default); a stream opened
     /// past it goes out uncompressed, which the client reads all the same. So memory stays bounded
     /// however many streams clients open: a compressed stream holds its encoder's state for as
-    /// long as it is open. At the defaults that is about 40 KB with brotli (the delta writer, on
-    /// the leaderboard's 11 KB renders) and 0.3 MB with gzip or zstd (`live-bench`), against
-    /// 20–28 KB for the stream itself. The limit is shared by all clients: at worst it is reached
+    /// long as it is open. At the defaults that is about 0.3 MB with gzip or zstd, and with brotli
+    /// the stream's last render or so (11 KB on the leaderboard, or +3.9 KB per stream there,
+    /// since its streams are sent the same render and share it: `live-bench`), against 20–28 KB
+    /// for the stream itself. The limit is shared by all clients: at worst it is reached
     /// and later streams go uncompressed, and the memory held is the limit times the per-stream
     /// figure (about 0.3 GB at 1024 if every client picks zstd). Answers of a known length (pages,
     /// an event's answer) are compressed in one go and keep nothing, so they do not count.
@@ -329,7 +333,8 @@ impl Compression {
 /// use dstar::sse::{Compression, StreamBrotli};
 /// let c = Compression::default().stream_brotli(StreamBrotli::Library);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum StreamBrotli {
     /// dstar's delta writer, the default: each event is written as copies from the stream's
     /// recent events plus the bytes that changed, which is what a fat-morph page sends. A stream
@@ -337,6 +342,7 @@ pub enum StreamBrotli {
     /// re-rendered page costs a few dozen bytes and a fraction of the library's CPU. Events that
     /// repeat nothing of the recent ones compress less than with the library (no context
     /// modelling, no built-in dictionary).
+    #[default]
     Delta,
     /// Google's reference library at [`Compression::brotli`]'s quality and window: the best ratio
     /// on streams of varied text, for about 0.6 MB and a cold hash table per open stream.
