@@ -90,6 +90,65 @@ impl DeltaBrotli {
         if frame.is_empty() {
             return Vec::new();
         }
+        let frame = shared(frame);
+        // streams in step (the same shared events so far, the same new one) write the same
+        // bytes: the first computes them, the others take them
+        let step = self.step(&frame);
+        let out = match step.as_ref().and_then(Step::recall) {
+            Some((out, last_distance)) => {
+                self.last_distance = last_distance;
+                self.last_len = frame.len();
+                out
+            }
+            None => {
+                let out = self.compress(&frame);
+                if let Some(step) = step {
+                    step.remember(&self.history, &frame, &out, self.last_distance);
+                }
+                out
+            }
+        };
+        self.largest = self.largest.max(frame.len());
+        self.history_len += frame.len();
+        self.history.push_back(frame);
+        // the fewest recent events that still hold `keep` bytes, within the window
+        let keep = self.largest.max(MIN_HISTORY).min(self.max_distance());
+        while let Some(oldest) = self.history.front() {
+            let without = self.history_len - oldest.len();
+            if without >= keep || self.history.len() > MAX_EVENTS {
+                self.history_len = without;
+                self.history.pop_front();
+            } else {
+                break;
+            }
+        }
+        out
+    }
+
+    /// What this encode depends on, when it can be shared: the stream has started (so its output
+    /// starts on a byte), and its history and the new event are all shared events (the same
+    /// allocation is the same bytes).
+    fn step(&self, frame: &Bytes) -> Option<Step> {
+        let shareable = |b: &Bytes| (MIN_SHARED..=MAX_SHARED_EVENT).contains(&b.len());
+        if !self.started || !shareable(frame) || !self.history.iter().all(shareable) {
+            return None;
+        }
+        let events = self
+            .history
+            .iter()
+            .chain([frame])
+            .map(|b| (b.as_ptr() as usize, b.len()))
+            .collect();
+        Some(Step {
+            events,
+            last_len: self.last_len,
+            last_distance: self.last_distance,
+            lgwin: self.lgwin,
+        })
+    }
+
+    /// Compresses `frame` after the history.
+    fn compress(&mut self, frame: &[u8]) -> Vec<u8> {
         // an update of a re-rendered page takes a few dozen bytes
         let mut w = BitWriter::with_capacity(256);
         self.start(&mut w);
@@ -105,7 +164,7 @@ impl DeltaBrotli {
                 skip -= cut;
             }
             let mut from = buf.len();
-            buf.extend_from_slice(&frame);
+            buf.extend_from_slice(frame);
             while from < buf.len() {
                 let end = (from + MAX_META_BLOCK).min(buf.len());
                 // each meta-block sees its window and itself: at most 16 MiB + 4 MiB, so
@@ -132,20 +191,6 @@ impl DeltaBrotli {
         if !w.is_aligned() {
             w.write(6, 0b00_0110);
             w.align();
-        }
-        self.largest = self.largest.max(frame.len());
-        self.history_len += frame.len();
-        self.history.push_back(shared(frame));
-        // the fewest recent events that still hold `keep` bytes, within the window
-        let keep = self.largest.max(MIN_HISTORY).min(max_distance);
-        while let Some(oldest) = self.history.front() {
-            let without = self.history_len - oldest.len();
-            if without >= keep || self.history.len() > MAX_EVENTS {
-                self.history_len = without;
-                self.history.pop_front();
-            } else {
-                break;
-            }
         }
         w.take()
     }
@@ -251,6 +296,59 @@ fn content_hash(bytes: &[u8]) -> u64 {
         h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(MIX);
     }
     h
+}
+
+/// One encode's inputs, for streams in step: the events the history and the new event are (by
+/// allocation), and the stream's state that the output depends on.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Step {
+    events: Vec<(usize, usize)>,
+    last_len: usize,
+    last_distance: u32,
+    lgwin: u32,
+}
+
+/// What a step wrote, with the events it names held, so that no other allocation can take their
+/// addresses while the entry exists.
+struct Written {
+    _events: Vec<Bytes>,
+    out: Vec<u8>,
+    last_distance: u32,
+}
+
+/// The steps written lately, shared by all streams (cleared when it holds `MAX_STEPS`).
+static WRITTEN: std::sync::Mutex<Option<std::collections::HashMap<Step, Written>>> =
+    std::sync::Mutex::new(None);
+const MAX_STEPS: usize = 256;
+
+impl Step {
+    /// The bytes another stream wrote for this step, and its last distance after them.
+    fn recall(&self) -> Option<(Vec<u8>, u32)> {
+        let written = WRITTEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let hit = written.as_ref()?.get(self)?;
+        Some((hit.out.clone(), hit.last_distance))
+    }
+
+    fn remember(self, history: &VecDeque<Bytes>, frame: &Bytes, out: &[u8], last_distance: u32) {
+        let events = history.iter().chain([frame]).cloned().collect();
+        let entry = Written {
+            _events: events,
+            out: out.to_vec(),
+            last_distance,
+        };
+        let cleared = {
+            let mut written = WRITTEN
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let written = written.get_or_insert_with(Default::default);
+            let cleared = (written.len() >= MAX_STEPS).then(|| std::mem::take(written));
+            written.insert(self, entry);
+            cleared
+        };
+        drop(cleared);
+    }
 }
 
 /// A copy found in the data: `literals` bytes to insert as they are, then `len` bytes to copy
@@ -745,6 +843,41 @@ mod tests {
             a.encode(Bytes::copy_from_slice(&event)),
             b.encode(Bytes::copy_from_slice(&event))
         );
+    }
+
+    #[test]
+    fn streams_in_step_and_out_of_step_all_decode() {
+        let e = |k: u32| Bytes::from(table(&[1000 + k; 100]));
+        // A and B in step, C diverging in the middle, D joining late
+        let plans: [&[u32]; 4] = [&[1, 2, 3, 4], &[1, 2, 3, 4], &[1, 9, 3, 4], &[3, 4]];
+        let mut streams: Vec<(DeltaBrotli, Vec<u8>, Vec<u8>)> = plans
+            .iter()
+            .map(|_| (DeltaBrotli::new(17), Vec::new(), Vec::new()))
+            .collect();
+        let mut outputs = vec![Vec::new(); plans.len()];
+        for round in 0..4 {
+            // interleaved, as a broadcast reaches each stream in turn
+            for (i, plan) in plans.iter().enumerate() {
+                let Some(&k) = plan.get(round) else { continue };
+                let (encoder, wire, sent) = &mut streams[i];
+                let out = encoder.encode(e(k));
+                outputs[i].push(out.clone());
+                wire.extend_from_slice(&out);
+                sent.extend_from_slice(&e(k));
+                let (decoded, _) = decode(wire, sent.len());
+                assert_same(&decoded, sent, &format!("stream {i}, round {round}"));
+            }
+        }
+        assert_eq!(
+            outputs[0], outputs[1],
+            "streams in step write the same bytes"
+        );
+        for (encoder, wire, sent) in &mut streams {
+            wire.extend_from_slice(&encoder.finish());
+            let (decoded, ended) = decode(wire, sent.len());
+            assert!(ended);
+            assert_same(&decoded, sent, "finished");
+        }
     }
 
     fn table_event(scores: &[u32]) -> Vec<u8> {
