@@ -9,7 +9,8 @@
 //! the stream's last events as they were sent (at least its largest event's worth, or 8 KiB),
 //! lays them end to end with the new one in a buffer of the thread's, indexes them sparsely into
 //! a small table shared by every stream on the thread, and looks for long matches: a re-render is
-//! found as a few long copies.
+//! found as a few long copies. Streams sent the same render keep one copy of it, and streams in
+//! step (the same renders so far) compute an update once.
 //!
 //! The output is plain brotli (RFC 7932) that any decoder reads: one literal, one command and one
 //! distance prefix code per meta-block, no context modelling, no built-in dictionary. The writer

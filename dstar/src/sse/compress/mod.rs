@@ -137,9 +137,10 @@ impl Compression {
         self
     }
 
-    /// Do not offer brotli: zstd (then gzip) is chosen instead. On the leaderboard zstd costs less
-    /// CPU per update than brotli's streams and about as few bytes, but holds 0.3 MB per stream
-    /// (see the README's live-bench figures).
+    /// Do not offer brotli: zstd (then gzip) is chosen instead. zstd sends a few bytes fewer per
+    /// update than brotli's delta writer and, for pages rendered per user, costs less CPU; but it
+    /// holds 0.3 MB per stream, and streams sent the same render do not share their work (see the
+    /// README's live-bench figures).
     ///
     /// ```
     /// use dstar::sse::{Compression, Encoding};
