@@ -21,6 +21,8 @@
 
 mod brotli_bits;
 mod brotli_delta;
+mod brotli_match;
+mod brotli_share;
 
 use axum::body::Body;
 use axum::extract::Request;
