@@ -402,6 +402,8 @@ pub(super) struct Command {
     pub(super) distance: Option<(u16, u32, u32)>,
     /// How many literals follow the lengths.
     pub(super) insert: u32,
+    /// How many bytes the copy makes (0 for none).
+    pub(super) copy: u32,
 }
 
 /// The decoder's last distance at the start of a stream (RFC 7932 section 4: the ring of last
@@ -442,6 +444,7 @@ impl Command {
             extra,
             distance,
             insert,
+            copy,
         }
     }
 }

@@ -21,7 +21,7 @@
 use super::brotli_bits::{
     BitWriter, COMMANDS, Command, DISTANCES, FIRST_LAST_DISTANCE, LITERALS, PrefixCode,
 };
-use super::brotli_match::find;
+use super::brotli_match::{Found, find};
 use super::brotli_share::{MAX_SHARED_EVENT, MIN_SHARED, Step, shared};
 use bytes::Bytes;
 use std::cell::RefCell;
@@ -229,6 +229,12 @@ fn meta_block(
     w: &mut BitWriter,
 ) {
     let (found, tail) = find(buf, from, max_distance, guess);
+    // the last literals, if any: an insert with no copy (the meta-block ends after them)
+    let last = (tail < buf.len()).then(|| Found {
+        literals: buf.len() - tail,
+        len: 0,
+        distance: 0,
+    });
 
     // the commands, and the counts their prefix codes are built from
     let mut commands = Vec::with_capacity(found.len() + 1);
@@ -236,7 +242,7 @@ fn meta_block(
     let mut command_counts = [0u32; COMMANDS.0];
     let mut distance_counts = [0u32; DISTANCES.0];
     let mut at = from;
-    for f in &found {
+    for f in found.iter().chain(&last) {
         let command = Command::new(
             f.literals as u32,
             f.len as u32,
@@ -252,15 +258,6 @@ fn meta_block(
         }
         commands.push(command);
         at += f.literals + f.len;
-    }
-    if tail < buf.len() {
-        // the last literals: an insert with no copy (the meta-block ends after them)
-        let command = Command::new((buf.len() - tail) as u32, 0, 0, last_distance);
-        for &b in &buf[tail..] {
-            literal_counts[usize::from(b)] += 1;
-        }
-        command_counts[usize::from(command.symbol)] += 1;
-        commands.push(command);
     }
     // a prefix code needs one symbol at least, used or not
     if literal_counts.iter().all(|&c| c == 0) {
@@ -288,20 +285,17 @@ fn meta_block(
     let distance_code = PrefixCode::build_and_store(&distance_counts, DISTANCES.1, w);
 
     let mut at = from;
-    for (command, f) in commands.iter().zip(found.iter().map(Some).chain([None])) {
+    for command in &commands {
         command_code.write(usize::from(command.symbol), w);
         w.write(command.extra.0, command.extra.1);
         for &b in &buf[at..at + command.insert as usize] {
             literal_code.write(usize::from(b), w);
         }
-        at += command.insert as usize;
         if let Some((symbol, n, extra)) = command.distance {
             distance_code.write(usize::from(symbol), w);
             w.write(n, u64::from(extra));
         }
-        if let Some(f) = f {
-            at += f.len;
-        }
+        at += (command.insert + command.copy) as usize;
     }
     debug_assert_eq!(at, buf.len());
 }
