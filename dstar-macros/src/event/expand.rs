@@ -121,15 +121,30 @@ fn unknown_event_message(block: &ImplBlock, name: &str, names: &[String]) -> Str
     msg
 }
 
-/// `async fn name(State(state), request, dispatch base) -> Response`: the shape of every generated
-/// handler; routes pass the base with `dstar::event::with_base`.
-pub(crate) fn handler_signature(fn_ident: &Ident, state: &TokenStream) -> TokenStream {
+/// `fn name(State(state), request, dispatch base) -> impl Future<Output = Response>`: the shape of
+/// every generated handler; routes pass the base with `dstar::event::with_base`.
+///
+/// The request is split into `__parts` and `__body` before the `async` block, which then holds
+/// those and never the whole request: an `async fn` would keep its argument's slot besides, and
+/// the future is boxed once per request (for a page stream, kept while the stream is set up).
+/// `split: false` leaves `__req` whole (a page's GET hands it on as it is).
+pub(crate) fn handler_fn(
+    fn_ident: &Ident,
+    state: &TokenStream,
+    split: bool,
+    body: TokenStream,
+) -> TokenStream {
+    let split = split.then(|| quote!(let (mut __parts, __body) = __req.into_parts();));
     quote! {
-        async fn #fn_ident(
+        #[allow(unused_mut, unused_variables, clippy::let_unit_value)]
+        fn #fn_ident(
             ::dstar::__private::axum::extract::State(__state): ::dstar::__private::axum::extract::State<#state>,
             __req: ::dstar::__private::axum::extract::Request,
             __base: ::dstar::event::DispatchBase,
-        ) -> ::dstar::__private::axum::response::Response
+        ) -> impl ::dstar::__private::core::future::Future<Output = ::dstar::__private::axum::response::Response> + ::dstar::__private::core::marker::Send {
+            #split
+            async move { #body }
+        }
     }
 }
 
@@ -224,7 +239,6 @@ pub(crate) fn handler_ident(event: &Event) -> Ident {
 pub(crate) fn event_handler(block: &ImplBlock, event: &Event, state: &TokenStream) -> TokenStream {
     let enum_ident = enum_ident(block);
     let fn_ident = handler_ident(event);
-    let signature = handler_signature(&fn_ident, state);
     let (extract, call_args) = extract_args(&event.handler, state, |r| quote!(return #r));
     let user_fn = &event.handler.ident;
     // component actions rendered by the handler know the dispatch base
@@ -247,18 +261,19 @@ pub(crate) fn event_handler(block: &ImplBlock, event: &Event, state: &TokenStrea
         syn::ReturnType::Default => event.handler.ident.span(),
     };
     let error = quote_spanned!(outcome_span=> ::dstar::event::EventOutcome::into_error(__outcome));
-    quote! {
-        #[allow(unused_mut, unused_variables, clippy::let_unit_value)]
-        #signature {
-            let (mut __parts, __body) = __req.into_parts();
+    handler_fn(
+        &fn_ident,
+        state,
+        true,
+        quote! {
             #authorize
             #url_args
             #extract
             let mut __sse = ::dstar::sse::Sse::new();
             let __outcome = #call;
             ::dstar::event::finish_event(__sse, #owner, #event_name, #error)
-        }
-    }
+        },
+    )
 }
 
 /// A component event's `#[arg]`s, read from the route's path parameters into `__url_{i}`.

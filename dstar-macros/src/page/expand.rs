@@ -3,8 +3,8 @@
 
 use super::{StreamKind, idle_check_ms, stream_kind};
 use crate::event::expand::{
-    authorize_call, authorize_fn, enum_ident, event_enum, event_handler, extract_args,
-    handler_ident, handler_signature, lit, rewrite_event_calls, state_type,
+    authorize_call, authorize_fn, enum_ident, event_enum, event_handler, extract_args, handler_fn,
+    handler_ident, lit, rewrite_event_calls, state_type,
 };
 use crate::event::model::{Handler, ImplBlock};
 use crate::rewrite::{BareCall, rewrite_bare};
@@ -38,7 +38,9 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
         let method = e.method.routing_fn();
         quote!(.route(#route, ::dstar::__private::axum::routing::#method(::dstar::event::with_base(Self::#fn_ident, __base))))
     });
-    let unknown_route = format!("{base}/_event/{{*__dstar_unknown}}");
+    // unknown events are answered by the router's fallback routes: a catch-all next to the event
+    // routes would make the router keep a backtracking list (an allocation) for every event
+    let events_base = format!("{base}/_event");
     let route_infos =
         std::iter::once(quote!(::dstar::event::RouteInfo { method: "GET", path: #path }))
             .chain(
@@ -74,7 +76,7 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
                 ::dstar::__private::axum::Router::new()
                     .route(#path, ::dstar::__private::axum::routing::get(::dstar::event::with_base(Self::__dstar_get, __base)) #post_root)
                     #(#event_routes)*
-                    .route(#unknown_route, ::dstar::__private::axum::routing::any(::dstar::page::unknown_event::<Self>))
+                    .nest(#events_base, ::dstar::__private::axum::Router::new().fallback(::dstar::page::unknown_event::<Self>))
             }
         }
 
@@ -274,7 +276,23 @@ fn get_handler(block: &ImplBlock, state: &TokenStream) -> TokenStream {
         .title
         .as_ref()
         .map_or_else(|| lit(&block.name()), |(_, title)| title.clone());
-    let signature = handler_signature(&format_ident!("__dstar_get"), state);
+    let get = handler_fn(
+        &format_ident!("__dstar_get"),
+        state,
+        false,
+        quote! {
+            let __document = ::dstar::page::Document::new(
+                #layout,
+                #title,
+                __req.extensions(),
+                ::dstar::__private::core::clone::Clone::clone(&__base),
+            );
+            match Self::__dstar_view(__state, __req, __base).await {
+                ::dstar::__private::core::result::Result::Ok(__markup) => __document.render(__markup),
+                ::dstar::__private::core::result::Result::Err(r) => r,
+            }
+        },
+    );
     quote! {
         #[allow(unused_mut, unused_variables)]
         async fn __dstar_view(
@@ -289,18 +307,7 @@ fn get_handler(block: &ImplBlock, state: &TokenStream) -> TokenStream {
             ::dstar::__private::core::result::Result::Ok(::dstar::event::render_with(__base, || Self::render(&__page)))
         }
 
-        #signature {
-            let __document = ::dstar::page::Document::new(
-                #layout,
-                #title,
-                __req.extensions(),
-                ::dstar::__private::core::clone::Clone::clone(&__base),
-            );
-            match Self::__dstar_view(__state, __req, __base).await {
-                ::dstar::__private::core::result::Result::Ok(__markup) => __document.render(__markup),
-                ::dstar::__private::core::result::Result::Err(r) => r,
-            }
-        }
+        #get
     }
 }
 
@@ -308,7 +315,6 @@ fn get_handler(block: &ImplBlock, state: &TokenStream) -> TokenStream {
 /// request, checks it, claims the tab's stream and says where messages come from.
 fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream) -> TokenStream {
     let enum_ident = enum_ident(block);
-    let signature = handler_signature(&format_ident!("__dstar_stream"), state);
     let page_name = block.name();
     let idle = idle_check_ms(block);
     let authorize = authorize_call(block, quote!(::dstar::event::Access::<#enum_ident>::Stream));
@@ -398,10 +404,12 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
             )
         }
     };
-    quote! {
-        #[allow(unused_mut, unused_variables)]
-        #signature {
-            let (mut __open, mut __parts, __body) = match ::dstar::page::StreamOpen::read(__req, #page_name, #live).await {
+    handler_fn(
+        &format_ident!("__dstar_stream"),
+        state,
+        true,
+        quote! {
+            let (mut __open, __body) = match ::dstar::page::StreamOpen::read(&__parts, __body, #page_name, #live).await {
                 ::dstar::__private::core::result::Result::Ok(v) => v,
                 ::dstar::__private::core::result::Result::Err(r) => return r,
             };
@@ -429,6 +437,6 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
             ::dstar::__private::axum::response::IntoResponse::into_response(
                 ::dstar::stream::run(__stream, __on_message),
             )
-        }
-    }
+        },
+    )
 }

@@ -1,6 +1,7 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt as _;
 use std::future::Future;
 
 /// A handler argument that is not the last one: any axum `FromRequestParts` extractor.
@@ -21,11 +22,14 @@ pub trait PartsArg<S>: Sized {
     -> impl Future<Output = Result<Self, Response>> + Send;
 }
 
+// The extractor's own future, mapped: an `async fn` (or an `async` block awaiting it) would keep a
+// second copy of it, and these futures are part of every handler's future.
 impl<S: Send + Sync, T: FromRequestParts<S>> PartsArg<S> for T {
-    async fn extract(parts: &mut Parts, state: &S) -> Result<Self, Response> {
-        T::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)
+    fn extract(
+        parts: &mut Parts,
+        state: &S,
+    ) -> impl Future<Output = Result<Self, Response>> + Send {
+        T::from_request_parts(parts, state).map(|r| r.map_err(IntoResponse::into_response))
     }
 }
 
@@ -47,10 +51,8 @@ pub trait BodyArg<S, M>: Sized {
 }
 
 impl<S: Send + Sync, M, T: FromRequest<S, M>> BodyArg<S, M> for T {
-    async fn extract(req: Request, state: &S) -> Result<Self, Response> {
-        T::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)
+    fn extract(req: Request, state: &S) -> impl Future<Output = Result<Self, Response>> + Send {
+        T::from_request(req, state).map(|r| r.map_err(IntoResponse::into_response))
     }
 }
 

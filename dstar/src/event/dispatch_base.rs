@@ -52,26 +52,54 @@ pub fn render_with<T>(base: DispatchBase, render: impl FnOnce() -> T) -> T {
     CURRENT.sync_scope(base, render)
 }
 
-/// Runs `handler` (an event handler's future) with `base` as the current dispatch base.
+/// Runs `handler` (an event handler's future) with `base` as the current dispatch base. The
+/// scope's own future, not an `async fn` around it, which would hold the handler's future twice.
 #[doc(hidden)]
-pub async fn handle_with<F: Future>(base: DispatchBase, handler: F) -> F::Output {
-    CURRENT.scope(base, handler).await
+pub fn handle_with<F: Future>(base: DispatchBase, handler: F) -> impl Future<Output = F::Output> {
+    CURRENT.scope(base, handler)
 }
 
-/// A generated handler that takes the dispatch base, as an axum handler that passes `base` to it
-/// (a route knows its base when the app builds it: no per-request layer).
+/// A generated handler with the dispatch base its route was built with: an axum
+/// [`Handler`](axum::handler::Handler) that calls it with the router's state and the request
+/// as they are (a route knows its base when the app builds it: no per-request layer).
+///
+/// The generated handler's own future is the route's future: no extractor runs in front of it
+/// and no wrapper future is added around it, so the one allocation per request axum makes for
+/// it is as small as the handler's own state.
 #[doc(hidden)]
-pub fn with_base<S, F, Fut>(
+#[derive(Clone)]
+pub struct WithBase<F> {
     handler: F,
-    base: &DispatchBase,
-) -> impl FnOnce(axum::extract::State<S>, axum::extract::Request) -> Fut + Clone + Send + Sync + 'static
+    base: DispatchBase,
+}
+
+/// The [`Handler`](axum::handler::Handler) marker of [`WithBase`].
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct BaseHandler;
+
+/// `handler` with the dispatch base `base`, as an axum handler.
+#[doc(hidden)]
+pub fn with_base<F>(handler: F, base: &DispatchBase) -> WithBase<F> {
+    WithBase {
+        handler,
+        base: base.clone(),
+    }
+}
+
+impl<S, F, Fut> axum::handler::Handler<BaseHandler, S> for WithBase<F>
 where
+    S: Send + Sync + 'static,
     F: FnOnce(axum::extract::State<S>, axum::extract::Request, DispatchBase) -> Fut
         + Clone
         + Send
         + Sync
         + 'static,
+    Fut: Future<Output = axum::response::Response> + Send + 'static,
 {
-    let base = base.clone();
-    move |state, req| handler(state, req, base)
+    type Future = Fut;
+
+    fn call(self, req: axum::extract::Request, state: S) -> Fut {
+        (self.handler)(axum::extract::State(state), req, self.base)
+    }
 }

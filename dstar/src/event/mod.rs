@@ -16,7 +16,7 @@ mod args;
 mod dispatch_base;
 
 pub use args::{BodyArg, PartsArg, RequestHead};
-pub use dispatch_base::{DispatchBase, handle_with, render_with, with_base};
+pub use dispatch_base::{BaseHandler, DispatchBase, WithBase, handle_with, render_with, with_base};
 
 use crate::actions::Verb;
 use crate::sse::Sse;

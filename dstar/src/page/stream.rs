@@ -35,16 +35,17 @@ pub struct StreamOpen {
 
 impl StreamOpen {
     /// Reads the tab id (from a header, or the signals in the body) and the reconnect headers.
+    /// The head is borrowed, and the body handed back for the extractors.
     #[doc(hidden)]
     pub async fn read(
-        req: Request,
+        parts: &Parts,
+        body: Body,
         page: &'static str,
         live: bool,
-    ) -> Result<(StreamOpen, Parts, Body), Response> {
-        let (tab, req) = crate::stream::read_tab_id(req).await?;
-        let (parts, body) = req.into_parts();
+    ) -> Result<(StreamOpen, Body), Response> {
+        let (tab, body) = crate::stream::read_tab(parts, body).await?;
         let reconnect = Reconnect::from_headers(&parts.headers);
-        let template = (live || reconnect.catches_up()).then(|| ViewTemplate::new(&parts));
+        let template = (live || reconnect.catches_up()).then(|| ViewTemplate::new(parts));
         let open = StreamOpen {
             page,
             tab,
@@ -54,7 +55,7 @@ impl StreamOpen {
             scope: None,
             template,
         };
-        Ok((open, parts, body))
+        Ok((open, body))
     }
 
     /// The page's GET request, to render it again (live pages always have one).

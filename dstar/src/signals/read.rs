@@ -2,11 +2,13 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt as _;
 use http_body::Body as _;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::fmt;
+use std::future::Future;
 
 /// The default largest signals payload: 1 MiB.
 ///
@@ -90,12 +92,19 @@ where
 {
     type Rejection = SignalsRejection;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        read_signals(req).await.map(Signals)
+    fn from_request(
+        req: Request,
+        _state: &S,
+    ) -> impl Future<Output = Result<Self, Self::Rejection>> + Send {
+        // mapped, not awaited in an `async` block, which would hold the future twice
+        read_signals(req).map(|r| r.map(Signals))
     }
 }
 
 /// Reads signals from a request by the rules of [`Signals`], as a plain function.
+///
+/// The headers are checked before the returned future runs, so it holds the body only: a
+/// handler's future that awaits it stays small (it is allocated once per request).
 ///
 /// ```
 /// # tokio_test_block(async {
@@ -109,32 +118,59 @@ where
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 /// # }
 /// ```
-pub async fn read_signals<T: DeserializeOwned>(req: Request) -> Result<T, SignalsRejection> {
+pub fn read_signals<T: DeserializeOwned>(
+    req: Request,
+) -> impl Future<Output = Result<T, SignalsRejection>> {
     let (parts, body) = req.into_parts();
-    let limit = parts
-        .extensions
-        .get::<SignalsConfig>()
-        .map_or(DEFAULT_SIGNALS_LIMIT, |c| c.limit);
-    if reads_query(&parts.method) {
-        let raw = query_param(parts.uri.query().unwrap_or(""), "datastar");
-        return match raw {
-            None => parse(b"{}"),
-            Some(bytes) if bytes.is_empty() => Err(SignalsRejection::Malformed(
-                "the `datastar` query parameter is empty; expected a JSON object".into(),
-            )),
-            Some(bytes) if bytes.len() > limit => Err(SignalsRejection::TooLarge { limit }),
-            Some(bytes) => parse(&bytes),
-        };
+    let source = SignalsSource::of(&parts, body);
+    async move {
+        match source {
+            SignalsSource::Query(bytes) => parse(&bytes),
+            SignalsSource::Refused(rejection) => Err(rejection),
+            // an empty body means `{}`
+            SignalsSource::Body(body, limit) => parse_signals(&read_body(body, limit).await?),
+        }
     }
-    if declared_length(&parts.headers).is_some_and(|len| len > limit as u64) {
-        return Err(SignalsRejection::TooLarge { limit });
+}
+
+/// Where a request's signals are, decided from its head alone.
+enum SignalsSource {
+    /// The `datastar` query parameter (`{}` when it is missing).
+    Query(Bytes),
+    /// In the body, up to this many bytes.
+    Body(axum::body::Body, usize),
+    /// Refused by the head: too large, an empty query parameter, or not JSON.
+    Refused(SignalsRejection),
+}
+
+impl SignalsSource {
+    fn of(parts: &axum::http::request::Parts, body: axum::body::Body) -> SignalsSource {
+        let limit = parts
+            .extensions
+            .get::<SignalsConfig>()
+            .map_or(DEFAULT_SIGNALS_LIMIT, |c| c.limit);
+        if reads_query(&parts.method) {
+            return match query_param(parts.uri.query().unwrap_or(""), "datastar") {
+                None => SignalsSource::Query(Bytes::from_static(b"{}")),
+                Some(bytes) if bytes.is_empty() => {
+                    SignalsSource::Refused(SignalsRejection::Malformed(
+                        "the `datastar` query parameter is empty; expected a JSON object".into(),
+                    ))
+                }
+                Some(bytes) if bytes.len() > limit => {
+                    SignalsSource::Refused(SignalsRejection::TooLarge { limit })
+                }
+                Some(bytes) => SignalsSource::Query(Bytes::from(bytes)),
+            };
+        }
+        if declared_length(&parts.headers).is_some_and(|len| len > limit as u64) {
+            return SignalsSource::Refused(SignalsRejection::TooLarge { limit });
+        }
+        match check_content_type(&parts.headers) {
+            Ok(()) => SignalsSource::Body(body, limit),
+            Err(rejection) => SignalsSource::Refused(rejection),
+        }
     }
-    check_content_type(&parts.headers)?;
-    let bytes = read_body(body, limit).await?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return parse(b"{}");
-    }
-    parse(&bytes)
 }
 
 /// The error a body past its deadline ends with; the signals reader answers it with a

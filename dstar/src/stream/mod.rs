@@ -30,6 +30,7 @@ pub(crate) use run::next_stream_number;
 pub use run::{
     PageStream, Reconnect, build_id, dedup_scope, live_reload, previous_stream, run, stream_id,
 };
+pub(crate) use tab::read_tab;
 pub use tab::{TAB_HEADER, read_tab_id, start_stream, valid_tab_id};
 
 use crate::sse::Sse;

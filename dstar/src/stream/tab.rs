@@ -1,7 +1,9 @@
 use super::StreamRegistry;
 use crate::signals::{DEFAULT_SIGNALS_LIMIT, SignalsConfig, SignalsRejection};
 use crate::sse::{SseStream, StreamResponse, stream};
+use axum::body::Body;
 use axum::extract::Request;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use std::borrow::Cow;
@@ -41,39 +43,54 @@ pub fn valid_tab_id(tab: &str) -> bool {
 /// ```
 #[allow(clippy::result_large_err)]
 pub async fn read_tab_id(req: Request) -> Result<(Option<String>, Request), Response> {
-    // a client may send the tab in a header: then the body is left alone for the extractors
-    if let Some(tab) = req.headers().get(TAB_HEADER).and_then(|v| v.to_str().ok()) {
-        let tab = Some(tab.to_owned()).filter(|t| valid_tab_id(t));
-        return Ok((tab, req));
-    }
     let (parts, body) = req.into_parts();
-    let limit = parts
-        .extensions
-        .get::<SignalsConfig>()
-        .map_or(DEFAULT_SIGNALS_LIMIT, |c| c.max_bytes());
+    let (tab, body) = read_tab(&parts, body).await?;
+    Ok((tab, Request::from_parts(parts, body)))
+}
+
+/// [`read_tab_id`] on a request already split: the head is only borrowed, so a caller's future
+/// holds one head, not a request moved through each step.
+#[allow(clippy::result_large_err)]
+pub(crate) async fn read_tab(
+    parts: &Parts,
+    body: Body,
+) -> Result<(Option<String>, Body), Response> {
+    // a client may send the tab in a header: then the body is left alone for the extractors
+    if let Some(tab) = parts.headers.get(TAB_HEADER).and_then(|v| v.to_str().ok()) {
+        let tab = Some(tab.to_owned()).filter(|t| valid_tab_id(t));
+        return Ok((tab, body));
+    }
     let (json, body) = if crate::signals::read::reads_query(&parts.method) {
         let raw = crate::signals::read::query_param(parts.uri.query().unwrap_or(""), "datastar")
             .unwrap_or_default();
         (Bytes::from(raw), body)
     } else {
+        let limit = parts
+            .extensions
+            .get::<SignalsConfig>()
+            .map_or(DEFAULT_SIGNALS_LIMIT, |c| c.max_bytes());
         let bytes = crate::signals::read::read_body(body, limit)
             .await
             .map_err(SignalsRejection::into_response)?;
         // the same buffer serves the extractors after us: no copy
-        (bytes.clone(), axum::body::Body::from(bytes))
+        (bytes.clone(), Body::from(bytes))
     };
+    Ok((tab_signal(&json), body))
+}
+
+/// The `tabId` signal of a signals object, if it is a usable id.
+fn tab_signal(json: &[u8]) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Tab<'a> {
         // borrowed unless escaped; a tabId that is not a string makes the whole read fail: None
         #[serde(rename = "tabId", borrow)]
         tab_id: Option<Cow<'a, str>>,
     }
-    let tab = serde_json::from_slice::<Tab<'_>>(&json)
+    serde_json::from_slice::<Tab<'_>>(json)
         .ok()
         .and_then(|t| t.tab_id)
         .filter(|t| valid_tab_id(t))
-        .map(Cow::into_owned);
-    Ok((tab, Request::from_parts(parts, body)))
+        .map(Cow::into_owned)
 }
 
 /// A long-lived stream with per-tab deduplication: like [`stream`](crate::sse::stream), but a
