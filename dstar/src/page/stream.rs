@@ -13,6 +13,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::response::Response;
+use futures_util::FutureExt as _;
 use maud::Markup;
 use std::future::Future;
 
@@ -29,39 +30,44 @@ pub struct StreamOpen {
     /// What deduplicates this stream: the page, its `stream_key` and the CSRF session.
     scope: Option<String>,
     /// The page's own GET request, kept to render it again: for a reconnect's catch-up, and for
-    /// every change of a live page. Not kept for a plain stream's first connect.
-    template: Option<ViewTemplate>,
+    /// every change of a live page. Not kept for a plain stream's first connect. Boxed: the
+    /// generated handler's future holds a `StreamOpen` while it sets the stream up.
+    template: Option<Box<ViewTemplate>>,
 }
 
 impl StreamOpen {
     /// Reads the tab id (from a header, or the signals in the body) and the reconnect headers.
     /// The head is borrowed, and the body handed back for the extractors.
     #[doc(hidden)]
-    pub async fn read(
+    pub fn read(
         parts: &Parts,
         body: Body,
         page: &'static str,
         live: bool,
-    ) -> Result<(StreamOpen, Body), Response> {
-        let (tab, body) = crate::stream::read_tab(parts, body).await?;
+    ) -> impl Future<Output = Result<(StreamOpen, Body), Response>> + Send + use<> {
+        // the head first, so the future holds the body and this, not the head
         let reconnect = Reconnect::from_headers(&parts.headers);
-        let template = (live || reconnect.catches_up()).then(|| ViewTemplate::new(parts));
+        let template = (live || reconnect.catches_up()).then(|| Box::new(ViewTemplate::new(parts)));
         let open = StreamOpen {
             page,
-            tab,
+            tab: None,
             reconnect,
             previous: crate::stream::previous_stream(&parts.headers),
             number: crate::stream::next_stream_number(),
             scope: None,
             template,
         };
-        Ok((open, body))
+        crate::stream::read_tab(parts, body)
+            .map(move |read| read.map(|(tab, body)| (StreamOpen { tab, ..open }, body)))
     }
 
     /// The page's GET request, to render it again (live pages always have one).
     #[doc(hidden)]
     pub fn template(&self) -> ViewTemplate {
-        self.template.clone().unwrap_or_else(ViewTemplate::empty)
+        self.template
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(ViewTemplate::empty)
     }
 
     /// Reads what scopes this stream's deduplication (`key` is the page's `stream_key`), before
@@ -89,20 +95,30 @@ impl StreamOpen {
     /// live reload on, a reload. A `mount` that now refuses (the item was deleted, the session
     /// ended) reloads the page too, which then shows why.
     #[doc(hidden)]
-    pub async fn first_events<F, Fut>(self, view: F) -> Sse
+    pub fn first_events<F, Fut>(self, view: F) -> impl Future<Output = Sse>
     where
         F: FnOnce(Request) -> Fut,
         Fut: Future<Output = Result<Markup, Response>>,
     {
-        let rendered = match &self.template {
-            // boxed: the page's mount and render run only on a reconnect, and inline their future
-            // would make every stream request's future as big as theirs
-            Some(template) if self.reconnect.catches_up() => {
-                Some(Box::pin(view(template.request())).await)
-            }
-            _ => None,
-        };
-        stream_start(self.reconnect, self.number, rendered)
+        let StreamOpen {
+            reconnect,
+            number,
+            template,
+            ..
+        } = self;
+        // boxed: the page's mount and render run only on a reconnect, and inline their future
+        // would make every stream request's future as big as theirs. The future returned holds
+        // no more than that box, and the request's head is let go here.
+        let catch_up = template
+            .filter(|_| reconnect.catches_up())
+            .map(|template| Box::pin(view(template.request())));
+        async move {
+            let rendered = match catch_up {
+                Some(render) => Some(render.await),
+                None => None,
+            };
+            stream_start(reconnect, number, rendered)
+        }
     }
 }
 

@@ -202,39 +202,50 @@ pub(crate) fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool
 /// JSON) is used as it is, without copying. Under `dstar::serve` a body has
 /// [`Server::body_read_timeout`](crate::Server::body_read_timeout) to arrive; past it this is a
 /// `408`.
-pub(crate) async fn read_body(
+pub(crate) fn read_body(
     body: axum::body::Body,
     limit: usize,
-) -> Result<Bytes, SignalsRejection> {
-    let read_error = |e: &(dyn std::error::Error + Send + Sync + 'static)| {
-        if is_body_timeout(e) {
-            SignalsRejection::TimedOut
-        } else {
-            SignalsRejection::Malformed(format!("could not read the request body: {e}"))
-        }
-    };
+) -> impl Future<Output = Result<Bytes, SignalsRejection>> + Send {
+    // frame by frame, into the first frame's bytes or, past it, one buffer: no collector (it
+    // carries room for trailers), and the future holds the limited body only once
     let mut body = Limited::new(body, limit);
-    let first = match body.frame().await {
-        None => return Ok(Bytes::new()),
-        Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
-        Some(Err(e)) if e.is::<LengthLimitError>() => {
-            return Err(SignalsRejection::TooLarge { limit });
+    async move {
+        let mut first: Option<Bytes> = None;
+        let mut more: Option<BytesMut> = None;
+        while let Some(frame) = body.frame().await {
+            let frame = match frame {
+                Ok(frame) => frame,
+                Err(e) if e.is::<LengthLimitError>() => {
+                    return Err(SignalsRejection::TooLarge { limit });
+                }
+                Err(e) if is_body_timeout(&*e) => return Err(SignalsRejection::TimedOut),
+                Err(e) => {
+                    return Err(SignalsRejection::Malformed(format!(
+                        "could not read the request body: {e}"
+                    )));
+                }
+            };
+            let Ok(data) = frame.into_data() else {
+                continue; // trailers
+            };
+            match (&first, &mut more) {
+                (None, _) => first = Some(data),
+                (Some(_), Some(all)) => all.extend_from_slice(&data),
+                (Some(head), None) => {
+                    let mut all = BytesMut::with_capacity(head.len() + data.len());
+                    all.extend_from_slice(head);
+                    all.extend_from_slice(&data);
+                    more = Some(all);
+                }
+            }
+            if body.is_end_stream() {
+                break;
+            }
         }
-        Some(Err(e)) => return Err(read_error(&*e)),
-    };
-    if body.is_end_stream() {
-        return Ok(first);
-    }
-    match body.collect().await {
-        Ok(rest) => {
-            let rest = rest.to_bytes();
-            let mut all = BytesMut::with_capacity(first.len() + rest.len());
-            all.extend_from_slice(&first);
-            all.extend_from_slice(&rest);
-            Ok(all.freeze())
-        }
-        Err(e) if e.is::<LengthLimitError>() => Err(SignalsRejection::TooLarge { limit }),
-        Err(e) => Err(read_error(&*e)),
+        Ok(match more {
+            Some(all) => all.freeze(),
+            None => first.unwrap_or_default(),
+        })
     }
 }
 

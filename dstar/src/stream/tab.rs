@@ -5,7 +5,6 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use std::borrow::Cow;
 use std::future::Future;
 
@@ -48,34 +47,45 @@ pub async fn read_tab_id(req: Request) -> Result<(Option<String>, Request), Resp
     Ok((tab, Request::from_parts(parts, body)))
 }
 
-/// [`read_tab_id`] on a request already split: the head is only borrowed, so a caller's future
-/// holds one head, not a request moved through each step.
+/// [`read_tab_id`] on a request already split: the head is only borrowed, and read before the
+/// future runs, so the future holds the body only.
 #[allow(clippy::result_large_err)]
-pub(crate) async fn read_tab(
+pub(crate) fn read_tab(
     parts: &Parts,
     body: Body,
-) -> Result<(Option<String>, Body), Response> {
-    // a client may send the tab in a header: then the body is left alone for the extractors
-    if let Some(tab) = parts.headers.get(TAB_HEADER).and_then(|v| v.to_str().ok()) {
-        let tab = Some(tab.to_owned()).filter(|t| valid_tab_id(t));
-        return Ok((tab, body));
+) -> impl Future<Output = Result<(Option<String>, Body), Response>> + Send + use<> {
+    enum Source {
+        Ready(Option<String>, Body),
+        Query(Vec<u8>, Body),
+        Body(Body, usize),
     }
-    let (json, body) = if crate::signals::read::reads_query(&parts.method) {
+    // a client may send the tab in a header: then the body is left alone for the extractors
+    let source = if let Some(tab) = parts.headers.get(TAB_HEADER).and_then(|v| v.to_str().ok()) {
+        Source::Ready(Some(tab.to_owned()).filter(|t| valid_tab_id(t)), body)
+    } else if crate::signals::read::reads_query(&parts.method) {
         let raw = crate::signals::read::query_param(parts.uri.query().unwrap_or(""), "datastar")
             .unwrap_or_default();
-        (Bytes::from(raw), body)
+        Source::Query(raw, body)
     } else {
         let limit = parts
             .extensions
             .get::<SignalsConfig>()
             .map_or(DEFAULT_SIGNALS_LIMIT, |c| c.max_bytes());
-        let bytes = crate::signals::read::read_body(body, limit)
-            .await
-            .map_err(SignalsRejection::into_response)?;
-        // the same buffer serves the extractors after us: no copy
-        (bytes.clone(), Body::from(bytes))
+        Source::Body(body, limit)
     };
-    Ok((tab_signal(&json), body))
+    async move {
+        match source {
+            Source::Ready(tab, body) => Ok((tab, body)),
+            Source::Query(raw, body) => Ok((tab_signal(&raw), body)),
+            Source::Body(body, limit) => {
+                let bytes = crate::signals::read::read_body(body, limit)
+                    .await
+                    .map_err(SignalsRejection::into_response)?;
+                // the same buffer serves the extractors after us: no copy
+                Ok((tab_signal(&bytes), Body::from(bytes)))
+            }
+        }
+    }
 }
 
 /// The `tabId` signal of a signals object, if it is a usable id.
