@@ -2,8 +2,9 @@
 //!
 //! - `POST /dstar/increment`: dstar's `Signals` extractor and `Sse` batch;
 //! - `POST /page/_event/increment`: the same handler as a `#[dstar::page]` event (the page layer);
-//! - `POST /app/page/_event/increment`: that page inside `dstar::App` with its default layers
-//!   (cross-origin check, compression), nested at `/app`;
+//! - `POST /app/page/_event/increment`: the same page inside `dstar::App` with its default layers
+//!   (cross-origin check, compression), as its own page at `/app/page` (not nested: nesting is
+//!   axum's cost, not the layers');
 //! - `POST /sdk/increment`: hand-written axum + the `datastar` 0.4.1 SDK;
 //! - `POST /ceiling/increment`: the same bytes, precomputed, with the same response headers (the
 //!   ceiling).
@@ -65,6 +66,22 @@ impl Page {
     }
 }
 
+/// The same page, served by `dstar::App` with its default layers.
+#[derive(Default)]
+pub struct AppPage;
+
+#[dstar::page("/app/page")]
+impl AppPage {
+    fn render(&self) -> Markup {
+        html! { button data-on:click=(event("increment")) { "+1" } }
+    }
+
+    #[event]
+    async fn increment(sse: &mut Sse, Signals(c): Signals<Counter>) {
+        counted(sse, c.count + 1);
+    }
+}
+
 /// The exact bytes the dstar handler sends for `{"count":41}`.
 fn precomputed() -> bytes::Bytes {
     let mut sse = Sse::new();
@@ -93,26 +110,17 @@ pub fn routes() -> dstar::Routes {
         }
     };
     use dstar::page::Page as _;
-    // the same page twice: bare, and inside `App` nested at `/app`
+    // the page bare, and the same page inside `App`
     let page_listing = dstar::App::empty().page::<Page>().routes();
-    let app = dstar::App::empty().page::<Page>().prefix("/app");
-    let app_listing = page_listing
-        .iter()
-        .map(|r| dstar::event::RouteInfo {
-            method: r.method,
-            path: Box::leak(format!("/app{}", r.path).into_boxed_str()),
-        })
-        .collect();
+    let app = dstar::App::empty().page::<AppPage>();
+    let app_listing = app.routes();
     dstar::routes! {
         "/dstar/increment" => post(with_dstar),
         "/sdk/increment" => post(with_sdk),
         "/ceiling/increment" => post(ceiling),
     }
     .merge(dstar::Routes::from_router(Page::routes(), page_listing))
-    .merge(dstar::Routes::from_router(
-        Router::new().nest("/app", app.build()),
-        app_listing,
-    ))
+    .merge(dstar::Routes::from_router(app.build(), app_listing))
 }
 
 /// The five endpoints' router.

@@ -19,7 +19,9 @@ mod format;
 pub(crate) mod lifecycle;
 mod long_lived;
 
-pub use compress::{Compression, CompressionLayer, CompressionService, Encoding, StreamBrotli};
+pub use compress::{
+    Compression, CompressionFuture, CompressionLayer, CompressionService, Encoding, StreamBrotli,
+};
 pub use format::{EventMeta, EventType};
 pub use lifecycle::{live_streams, shutdown, shutdown_signal};
 pub use long_lived::{

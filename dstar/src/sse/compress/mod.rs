@@ -216,37 +216,40 @@ impl Compression {
     /// assert_eq!(c.choose(&"GZip;q=0.5".parse().unwrap()), Some(Encoding::Gzip));
     /// ```
     pub fn choose(&self, accept: &HeaderValue) -> Option<Encoding> {
-        // read on every request a browser sends: one pass, no allocation
+        // read on every request a browser sends: one pass over the header, no allocation. Per
+        // coding: `None` not named, `Some(accepted)` named (with q > 0 or not)
         let accept = accept.to_str().ok()?;
-        let codings = accept.split(',').map(|part| {
-            let mut it = part.split(';');
-            let coding = it.next().unwrap_or("").trim();
-            let q = it
+        let (mut br, mut zstd, mut gzip, mut star) = (None, None, None, false);
+        for part in accept.split(',') {
+            let (coding, params) = part.split_once(';').unwrap_or((part, ""));
+            let accepted = params
+                .split(';')
                 .filter_map(|p| p.trim().strip_prefix("q="))
-                .filter_map(|q| q.trim().parse::<f32>().ok())
-                .next()
-                .unwrap_or(1.0);
-            (coding, q)
-        });
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .is_none_or(|q| q > 0.0);
+            let coding = coding.trim();
+            // the first mention of a coding counts
+            let slot = if coding.eq_ignore_ascii_case("br") {
+                &mut br
+            } else if coding.eq_ignore_ascii_case("zstd") {
+                &mut zstd
+            } else if coding.eq_ignore_ascii_case("gzip") {
+                &mut gzip
+            } else {
+                star |= coding == "*" && accepted;
+                continue;
+            };
+            slot.get_or_insert(accepted);
+        }
         // a coding named explicitly wins over `*`, so `*, br;q=0` refuses br
-        let accepts = |name: &str| {
-            let mut star = false;
-            for (coding, q) in codings.clone() {
-                if coding.eq_ignore_ascii_case(name) {
-                    return q > 0.0;
-                }
-                star |= coding == "*" && q > 0.0;
-            }
-            star
-        };
+        let accepts = |named: Option<bool>| named.unwrap_or(star);
         [
-            (self.brotli.is_some(), Encoding::Brotli),
-            (self.zstd.is_some(), Encoding::Zstd),
-            (self.gzip.is_some(), Encoding::Gzip),
+            (self.brotli.is_some() && accepts(br), Encoding::Brotli),
+            (self.zstd.is_some() && accepts(zstd), Encoding::Zstd),
+            (self.gzip.is_some() && accepts(gzip), Encoding::Gzip),
         ]
         .into_iter()
-        .find(|(on, e)| *on && accepts(e.name()))
-        .map(|(_, e)| e)
+        .find_map(|(on, e)| on.then_some(e))
     }
 
     /// The layer that compresses the event streams of the routes it wraps.
@@ -517,7 +520,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = CompressionFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -528,20 +531,96 @@ where
             .headers()
             .get(header::ACCEPT_ENCODING)
             .and_then(|accept| self.config.choose(accept));
-        let config = self.config;
-        let streams = self.streams.clone();
-        let future = self.inner.call(req);
-        Box::pin(async move {
-            let response = future.await?;
-            if let Some(encoding) = encoding {
-                if is_compressible_page(&response)
-                    && !response.headers().contains_key(header::CONTENT_ENCODING)
-                {
-                    return Ok(compress_page(response, encoding, &config).await);
+        CompressionFuture {
+            state: ResponseState::Inner {
+                future: self.inner.call(req),
+                encoding,
+                config: self.config,
+                streams: self.streams.clone(),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`CompressionService`]: the inner service's response, compressed. Not
+    /// boxed, so a request pays for no allocation of its own here (a whole page compressed in
+    /// one go is the exception: its body is read in a boxed future).
+    ///
+    /// ```
+    /// use axum::{extract::Request, response::{IntoResponse, Response}};
+    /// use tower::{Layer, Service};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let inner = tower::service_fn(|_req: Request| async {
+    ///     Ok::<Response, std::convert::Infallible>("hello".into_response())
+    /// });
+    /// let mut service = dstar::sse::Compression::default().layer().layer(inner);
+    /// let future: dstar::sse::CompressionFuture<_> = service.call(Request::new("".into()));
+    /// assert_eq!(future.await.unwrap().status(), 200);
+    /// # });
+    /// ```
+    pub struct CompressionFuture<F> {
+        #[pin]
+        state: ResponseState<F>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = ResponseStateProj]
+    enum ResponseState<F> {
+        Inner {
+            #[pin]
+            future: F,
+            encoding: Option<Encoding>,
+            config: Compression,
+            streams: Arc<AtomicUsize>,
+        },
+        Page {
+            future: Pin<Box<dyn Future<Output = Response> + Send>>,
+        },
+    }
+}
+
+impl<F> fmt::Debug for CompressionFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompressionFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F> Future for CompressionFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        loop {
+            match state.as_mut().project() {
+                ResponseStateProj::Inner {
+                    future,
+                    encoding,
+                    config,
+                    streams,
+                } => {
+                    let Ok(response) = std::task::ready!(future.poll(cx));
+                    if let Some(encoding) = *encoding {
+                        if is_compressible_page(&response)
+                            && !response.headers().contains_key(header::CONTENT_ENCODING)
+                        {
+                            let config = *config;
+                            let page = compress_page(response, encoding, config);
+                            state.set(ResponseState::Page {
+                                future: Box::pin(page),
+                            });
+                            continue;
+                        }
+                    }
+                    return Poll::Ready(Ok(compress(response, *encoding, config, streams)));
                 }
+                ResponseStateProj::Page { future } => return future.as_mut().poll(cx).map(Ok),
             }
-            Ok(compress(response, encoding, &config, &streams))
-        })
+        }
     }
 }
 
@@ -596,7 +675,7 @@ const MAX_PAGE: usize = 1 << 20;
 const BLOCKING_PAGE: usize = 64 << 10;
 
 /// Compresses a whole page in one go (no per-stream state to keep).
-async fn compress_page(response: Response, encoding: Encoding, config: &Compression) -> Response {
+async fn compress_page(response: Response, encoding: Encoding, config: Compression) -> Response {
     let (mut parts, body) = response.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_PAGE).await {
         Ok(bytes) => bytes,
@@ -609,7 +688,6 @@ async fn compress_page(response: Response, encoding: Encoding, config: &Compress
                 .into_response();
         }
     };
-    let config = *config;
     let page = bytes.clone();
     let compress = move || config.one_shot(encoding, &page);
     let compressed = if bytes.len() > BLOCKING_PAGE {
