@@ -148,7 +148,14 @@ pin_project_lite::pin_project! {
         // inline, not boxed: the loop lives in the response body's one allocation
         #[pin]
         sleep: tokio::time::Sleep,
-        last_activity: tokio::time::Instant,
+        // a message went out since the timer was last armed
+        active: bool,
+        // messages handed out since the claim was last read
+        unchecked: u8,
+        // the waker the claim holds: registered again only when the loop runs with another one
+        // (the response body always drives it with the same), so a wake-up costs the claim one
+        // atomic load, not a register
+        claim_waker: Option<std::task::Waker>,
     }
 }
 
@@ -159,53 +166,85 @@ impl<S: Source> StreamLoop<S> {
             source,
             idle_check,
             sleep: tokio::time::sleep(idle_check),
-            last_activity: tokio::time::Instant::now(),
+            active: false,
+            unchecked: 0,
+            claim_waker: None,
         }
     }
 
-    /// Waits for the next thing the loop must handle, in this order: shutdown, takeover, a
-    /// message, the liveness tick. The tick fires after `idle_check` without a message; the
-    /// timer is only re-armed when it fires.
+    /// Waits for the next thing the loop must handle, in this order: shutdown, a message, a
+    /// takeover, the liveness tick. While messages flow, the takeover is read every
+    /// 16 messages (so an old stream may send a few more to the tab it lost);
+    /// when none is waiting, at once. The tick fires after a whole `idle_check` period without a
+    /// message (so between one and two periods after the last one); the timer is only re-armed
+    /// when it fires.
     #[doc(hidden)]
     pub async fn next(self: Pin<&mut Self>, claim: Option<&Claim>) -> Next<S::Message> {
         let this = self.project();
-        let (source, idle_check, mut sleep, last_activity) =
-            (this.source, this.idle_check, this.sleep, this.last_activity);
+        let (source, idle_check, mut sleep, active, unchecked, claim_waker) = (
+            this.source,
+            this.idle_check,
+            this.sleep,
+            this.active,
+            this.unchecked,
+            this.claim_waker,
+        );
         let message = source.recv_message();
         let mut message = std::pin::pin!(message);
         poll_fn(|cx| {
             if crate::sse::lifecycle::is_shutting_down() {
                 return Poll::Ready(Next::Shutdown);
             }
-            if claim.is_some_and(|c| c.poll_taken_over(cx).is_ready()) {
-                return Poll::Ready(Next::TakenOver);
-            }
             if let Poll::Ready(m) = message.as_mut().poll(cx) {
-                return Poll::Ready(match m {
-                    Some(m) => {
-                        *last_activity = tokio::time::Instant::now();
-                        Next::Message(m)
+                let Some(m) = m else {
+                    return Poll::Ready(Next::SourceClosed);
+                };
+                *active = true;
+                // a broadcast wakes thousands of streams: the claim (a cold cache line of its
+                // own per stream) is read while messages flow only every so often
+                *unchecked += 1;
+                if *unchecked >= CLAIM_CHECK_EVERY {
+                    *unchecked = 0;
+                    if claim.is_some_and(Claim::is_taken_over) {
+                        return Poll::Ready(Next::TakenOver);
                     }
-                    None => Next::SourceClosed,
-                });
+                }
+                return Poll::Ready(Next::Message(m));
+            }
+            // nothing to send: the claim (woken by a takeover), then the tick
+            if let Some(claim) = claim {
+                *unchecked = 0;
+                if claim.is_taken_over() {
+                    return Poll::Ready(Next::TakenOver);
+                }
+                if !claim_waker
+                    .as_ref()
+                    .is_some_and(|w| w.will_wake(cx.waker()))
+                {
+                    if claim.poll_taken_over(cx).is_ready() {
+                        return Poll::Ready(Next::TakenOver);
+                    }
+                    *claim_waker = Some(cx.waker().clone());
+                }
             }
             while sleep.as_mut().poll(cx).is_ready() {
-                let due = *last_activity + *idle_check;
-                let now = tokio::time::Instant::now();
-                if due > now {
-                    // a message went out meanwhile: wait for the rest of the period
-                    sleep.as_mut().reset(due);
-                    continue;
+                sleep
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + *idle_check);
+                // a message went out in that period: the connection was checked by it
+                if !std::mem::take(active) {
+                    return Poll::Ready(Next::Idle);
                 }
-                *last_activity = now;
-                sleep.as_mut().reset(now + *idle_check);
-                return Poll::Ready(Next::Idle);
             }
             Poll::Pending
         })
         .await
     }
 }
+
+/// While messages keep a stream busy, it reads its claim once per this many messages (and
+/// whenever it waits).
+const CLAIM_CHECK_EVERY: u8 = 16;
 
 /// Why a stream ended, as the page's `on_disconnect` hook sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

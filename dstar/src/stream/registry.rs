@@ -267,6 +267,21 @@ impl Claim {
     pub fn poll_taken_over(&self, cx: &mut Context<'_>) -> Poll<()> {
         self.flag.poll(cx)
     }
+
+    /// Whether a newer stream has the slot by now: one atomic load, no waker registered. A loop
+    /// that already registered its waker with [`poll_taken_over`](Claim::poll_taken_over) checks
+    /// this on its later wake-ups (the takeover wakes the waker registered last).
+    ///
+    /// ```
+    /// let r = dstar::stream::StreamRegistry::global();
+    /// let old = r.claim("is-taken-doc", "t");
+    /// assert!(!old.is_taken_over());
+    /// let _new = r.claim("is-taken-doc", "t");
+    /// assert!(old.is_taken_over());
+    /// ```
+    pub fn is_taken_over(&self) -> bool {
+        self.flag.taken.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for Claim {
