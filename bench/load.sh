@@ -61,6 +61,10 @@ for v in dstar page app sdk ceiling; do
     sdk) label="(b) axum + datastar" ;;
     ceiling) label="(c) precomputed" ;;
   esac
-  printf '  %-22s %10.0f   %.3f x ceiling\n' "$label" "$m" "$(echo "$m / $c" | bc -l)"
+  # each round runs every version back to back: its own ratio cancels the machine's slow drift
+  r=$(paste <(echo "${results[$v]}" | tr ' ' '\n' | grep -v '^$') \
+    <(echo "${results[ceiling]}" | tr ' ' '\n' | grep -v '^$') | awk '{print $1 / $2}' | median)
+  printf '  %-22s %10.0f   %.3f x ceiling   (median of per-round ratios: %.3f)\n' \
+    "$label" "$m" "$(echo "$m / $c" | bc -l)" "$r"
 done
 rm -f "$lua"
