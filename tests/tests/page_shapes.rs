@@ -300,3 +300,30 @@ fn a_missing_state_is_a_clear_start_up_error() {
     assert!(err.contains("page `Workspace` needs state"), "{err}");
     assert!(err.contains("Db"), "{err}");
 }
+
+#[tokio::test]
+async fn unknown_events_under_path_parameters_and_the_root_page_are_404_with_the_list() {
+    // unknown events are the router's fallback routes, nested under each page's `_event`
+    let (status, text, _) = call(
+        post("/w/acme/counter/_event/ad")
+            .body(Body::from("{}"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        text.starts_with("unknown event `ad` on page `Workspace`; events here: "),
+        "{text}"
+    );
+    assert!(text.contains("add"), "{text}");
+    let (status, text, _) = call(post("/_event/nope").body(Body::from("{}")).unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        text.starts_with("unknown event `nope` on page `Plain`"),
+        "{text}"
+    );
+    // a path under no page is the router's plain 404
+    let (status, text, _) = call(post("/nowhere/_event/x").body(Body::from("{}")).unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!text.contains("unknown event"), "{text}");
+}
