@@ -127,23 +127,29 @@ fn unknown_event_message(block: &ImplBlock, name: &str, names: &[String]) -> Str
 /// The request is split into `__parts` and `__body` before the `async` block, which then holds
 /// those and never the whole request: an `async fn` would keep its argument's slot besides, and
 /// the future is boxed once per request (for a page stream, kept while the stream is set up).
-/// `split: false` leaves `__req` whole (a page's GET hands it on as it is).
+/// `split: false` leaves `__req` whole (a page's GET hands it on as it is). The future must be
+/// `Send`; `span` (the user's method) is where rustc reports one that is not.
 pub(crate) fn handler_fn(
     fn_ident: &Ident,
     state: &TokenStream,
     split: bool,
+    span: Span,
     body: TokenStream,
 ) -> TokenStream {
     let split = split.then(|| quote!(let (mut __parts, __body) = __req.into_parts();));
+    let future = quote_spanned! {span=>
+        impl ::dstar::__private::core::future::Future<Output = ::dstar::__private::axum::response::Response> + ::dstar::__private::core::marker::Send
+    };
+    let block = quote_spanned!(span=> async move { #body });
     quote! {
         #[allow(unused_mut, unused_variables, clippy::let_unit_value)]
         fn #fn_ident(
             ::dstar::__private::axum::extract::State(__state): ::dstar::__private::axum::extract::State<#state>,
             __req: ::dstar::__private::axum::extract::Request,
             __base: ::dstar::event::DispatchBase,
-        ) -> impl ::dstar::__private::core::future::Future<Output = ::dstar::__private::axum::response::Response> + ::dstar::__private::core::marker::Send {
+        ) -> #future {
             #split
-            async move { #body }
+            #block
         }
     }
 }
@@ -265,6 +271,7 @@ pub(crate) fn event_handler(block: &ImplBlock, event: &Event, state: &TokenStrea
         &fn_ident,
         state,
         true,
+        event.handler.ident.span(),
         quote! {
             #authorize
             #url_args

@@ -8,7 +8,7 @@ use crate::event::expand::{
 };
 use crate::event::model::{Handler, ImplBlock};
 use crate::rewrite::{BareCall, rewrite_bare};
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
@@ -280,6 +280,7 @@ fn get_handler(block: &ImplBlock, state: &TokenStream) -> TokenStream {
         &format_ident!("__dstar_get"),
         state,
         false,
+        mount_span(block),
         quote! {
             let __document = ::dstar::page::Document::new(
                 #layout,
@@ -408,6 +409,7 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
         &format_ident!("__dstar_stream"),
         state,
         true,
+        stream_span(kind),
         quote! {
             let (mut __open, __body) = match ::dstar::page::StreamOpen::read(&__parts, __body, #page_name, #live).await {
                 ::dstar::__private::core::result::Result::Ok(v) => v,
@@ -439,4 +441,24 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
             )
         },
     )
+}
+
+/// Where a page's GET future that is not `Send` is reported: the user's `mount`, when there is one.
+fn mount_span(block: &ImplBlock) -> Span {
+    block
+        .hooks
+        .mount
+        .as_ref()
+        .map_or_else(Span::call_site, |f| f.sig.ident.span())
+}
+
+/// Where a page stream's future that is not `Send` is reported: the user's `subscribe`, or the
+/// `live` topics.
+fn stream_span(kind: &StreamKind<'_>) -> Span {
+    match kind {
+        StreamKind::Messages { subscribe, .. } => subscribe.ident.span(),
+        StreamKind::Live { topics, .. } => {
+            topics.first().map_or_else(Span::call_site, |t| t.span())
+        }
+    }
 }
