@@ -195,6 +195,26 @@ async fn the_dispatch_base_is_configurable_and_the_layout_tells_the_browser() {
         )
         .await;
     assert_patched_element(&r.events(), "#todo-1-title").contains("Moved");
+    // and so do the 404s that say what is unknown
+    let r = nested
+        .post(&format!("/admin/ds/{m}/nope/1"), json!({}))
+        .await;
+    r.assert_status(404);
+    assert!(
+        r.text().contains("unknown event `nope` on component"),
+        "{}",
+        r.text()
+    );
+    let r = nested.post("/admin/ds/no-Such/x", json!({})).await;
+    r.assert_status(404);
+    assert_eq!(r.text(), "unknown component");
+    let r = nested.post("/admin/todos/_event/nope", json!({})).await;
+    r.assert_status(404);
+    assert!(
+        r.text().starts_with("unknown event `nope` on page"),
+        "{}",
+        r.text()
+    );
 }
 
 #[test]

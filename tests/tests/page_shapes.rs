@@ -303,7 +303,7 @@ fn a_missing_state_is_a_clear_start_up_error() {
 
 #[tokio::test]
 async fn unknown_events_under_path_parameters_and_the_root_page_are_404_with_the_list() {
-    // unknown events are the router's fallback routes, nested under each page's `_event`
+    // unknown events are a catch-all under each page's `_event`, path parameters included
     let (status, text, _) = call(
         post("/w/acme/counter/_event/ad")
             .body(Body::from("{}"))

@@ -38,9 +38,10 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
         let method = e.method.routing_fn();
         quote!(.route(#route, ::dstar::__private::axum::routing::#method(::dstar::event::with_base(Self::#fn_ident, __base))))
     });
-    // unknown events are answered by the router's fallback routes: a catch-all next to the event
-    // routes would make the router keep a backtracking list (an allocation) for every event
-    let events_base = format!("{base}/_event");
+    // a catch-all next to the event routes: it makes the router keep a backtracking list (one
+    // small allocation per event request), but unlike fallback routes it survives `nest`, wins
+    // over a user's own catch-all and sits under `route_layer`
+    let unknown_route = format!("{base}/_event/{{*__dstar_unknown}}");
     let route_infos =
         std::iter::once(quote!(::dstar::event::RouteInfo { method: "GET", path: #path }))
             .chain(
@@ -76,7 +77,7 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
                 ::dstar::__private::axum::Router::new()
                     .route(#path, ::dstar::__private::axum::routing::get(::dstar::event::with_base(Self::__dstar_get, __base)) #post_root)
                     #(#event_routes)*
-                    .nest(#events_base, ::dstar::__private::axum::Router::new().fallback(::dstar::page::unknown_event::<Self>))
+                    .route(#unknown_route, ::dstar::__private::axum::routing::any(::dstar::page::unknown_event::<Self>))
             }
         }
 

@@ -1,5 +1,5 @@
 //! Component events as axum routes: each event is a route under `{base}/{module}`, and two
-//! fallback routes answer what no route matches (an unknown component, an unknown event or a wrong
+//! catch-alls answer what no route matches (an unknown component, an unknown event or a wrong
 //! number of arguments) with a 404 that says which.
 
 use super::{Component, ComponentRegistration};
@@ -19,12 +19,9 @@ pub(crate) fn routes(
     if components.is_empty() {
         return Ok(Router::new());
     }
-    // the 404s are the router's fallback routes (`nest` of a router with only a fallback): a
-    // catch-all next to the event routes would make the router keep a backtracking list (an
-    // allocation) for every event
-    let mut router = Router::new().nest(
-        base,
-        Router::new().fallback(|| async {
+    let mut router = Router::new().route(
+        &format!("{base}/{{*__dstar_component}}"),
+        axum::routing::any(|| async {
             // no listing: the registered modules name the app's types, which is nobody's business
             tracing::debug!("dstar: unknown component module (404)");
             not_found("unknown component".to_owned())
@@ -34,9 +31,9 @@ pub(crate) fn routes(
         let module_base = format!("{base}/{}", component.module());
         router = router
             .merge((component.build)(states, &module_base, dispatch_base)?)
-            .nest(
-                &module_base,
-                Router::new().fallback(move |uri: axum::http::Uri| async move {
+            .route(
+                &format!("{module_base}/{{*__dstar_event}}"),
+                axum::routing::any(move |uri: axum::http::Uri| async move {
                     unmatched_event(component, uri.path())
                 }),
             );
@@ -44,10 +41,13 @@ pub(crate) fn routes(
     Ok(router)
 }
 
-/// The 404 for a path under a known component that no event route matched; `path` is what
-/// follows the component's base (`/{event}/{args…}`).
+/// The 404 for a path under a known component that no event route matched.
 fn unmatched_event(component: &ComponentRegistration, path: &str) -> Response {
-    let mut segments = path.trim_start_matches('/').split('/');
+    let module = component.module();
+    let rest = path
+        .split_once(&format!("/{module}/"))
+        .map_or("", |(_, rest)| rest);
+    let mut segments = rest.split('/');
     let event = segments.next().unwrap_or("");
     let args = segments.count();
     match component.events.iter().find(|e| e.name == event) {

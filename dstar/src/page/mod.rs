@@ -213,8 +213,7 @@ pub async fn no_stream<P: Page>() -> Response {
 /// `404` for an event name the page does not have, listing the ones it has.
 #[doc(hidden)]
 pub async fn unknown_event<P: Page>(uri: axum::http::Uri) -> Response {
-    // served under `{path}/_event`, which the router strips: the rest is the name
-    let name = uri.path().trim_start_matches('/');
+    let name = uri.path().rsplit("/_event/").next().unwrap_or("");
     let known: Vec<&str> = P::Event::ALL.iter().map(|e| e.name()).collect();
     tracing::debug!(page = P::NAME, event = name, "dstar: unknown event (404)");
     let message = format!(

@@ -177,7 +177,8 @@ impl<S: Source> StreamLoop<S> {
     /// 16 messages (so an old stream may send a few more to the tab it lost);
     /// when none is waiting, at once. The tick fires after a whole `idle_check` period without a
     /// message (so between one and two periods after the last one); the timer is only re-armed
-    /// when it fires.
+    /// when it fires. Pass the same `claim` on every call: the waker it holds is registered
+    /// again only when the loop's waker changes.
     #[doc(hidden)]
     pub async fn next(self: Pin<&mut Self>, claim: Option<&Claim>) -> Next<S::Message> {
         let this = self.project();
