@@ -50,37 +50,37 @@ async fn with_sdk(
     AxumSse::new(futures_util::stream::iter(events))
 }
 
-/// The counter as a page: its event goes through the page layer.
-#[derive(Default)]
-pub struct Page;
+/// The counter as a page, `$name` at `$path`: one definition for both pages below.
+macro_rules! counter_page {
+    ($(#[$doc:meta])* $name:ident, $path:tt) => {
+        $(#[$doc])*
+        #[derive(Default)]
+        pub struct $name;
 
-#[dstar::page("/page")]
-impl Page {
-    fn render(&self) -> Markup {
-        html! { button data-on:click=(event("increment")) { "+1" } }
-    }
+        #[dstar::page($path)]
+        impl $name {
+            fn render(&self) -> Markup {
+                html! { button data-on:click=(event("increment")) { "+1" } }
+            }
 
-    #[event]
-    async fn increment(sse: &mut Sse, Signals(c): Signals<Counter>) {
-        counted(sse, c.count + 1);
-    }
+            #[event]
+            async fn increment(sse: &mut Sse, Signals(c): Signals<Counter>) {
+                counted(sse, c.count + 1);
+            }
+        }
+    };
 }
 
-/// The same page, served by `dstar::App` with its default layers.
-#[derive(Default)]
-pub struct AppPage;
-
-#[dstar::page("/app/page")]
-impl AppPage {
-    fn render(&self) -> Markup {
-        html! { button data-on:click=(event("increment")) { "+1" } }
-    }
-
-    #[event]
-    async fn increment(sse: &mut Sse, Signals(c): Signals<Counter>) {
-        counted(sse, c.count + 1);
-    }
-}
+counter_page!(
+    /// The counter as a page: its event goes through the page layer.
+    Page,
+    "/page"
+);
+counter_page!(
+    /// The same page, served by `dstar::App` with its default layers.
+    AppPage,
+    "/app/page"
+);
 
 /// The exact bytes the dstar handler sends for `{"count":41}`.
 fn precomputed() -> bytes::Bytes {

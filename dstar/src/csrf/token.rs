@@ -1,6 +1,6 @@
 use super::{FORM_FIELD, HEADER_NAME, SIGNAL};
 use crate::secret::AppKey;
-use crate::signals::{DEFAULT_SIGNALS_LIMIT, SignalsConfig};
+use crate::signals::SignalsConfig;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::request::Parts;
@@ -439,10 +439,7 @@ impl Csrf {
             checked(query_token(parts.uri.query().unwrap_or("")))?;
             return Ok((Request::from_parts(parts, body), fresh));
         }
-        let limit = parts
-            .extensions
-            .get::<SignalsConfig>()
-            .map_or(DEFAULT_SIGNALS_LIMIT, SignalsConfig::max_bytes);
+        let limit = SignalsConfig::limit_of(&parts.extensions);
         if crate::signals::read::declared_length(&parts.headers)
             .is_some_and(|len| len > limit as u64)
         {

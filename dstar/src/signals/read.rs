@@ -56,6 +56,13 @@ impl SignalsConfig {
     pub fn max_bytes(&self) -> usize {
         self.limit
     }
+
+    /// The limit a request's extensions set ([`DEFAULT_SIGNALS_LIMIT`] without this config).
+    pub(crate) fn limit_of(extensions: &axum::http::Extensions) -> usize {
+        extensions
+            .get::<SignalsConfig>()
+            .map_or(DEFAULT_SIGNALS_LIMIT, SignalsConfig::max_bytes)
+    }
 }
 
 /// The axum extractor for Datastar signals, typed (`Signals<MyStruct>`) or untyped (`Signals`,
@@ -145,10 +152,7 @@ enum SignalsSource {
 
 impl SignalsSource {
     fn of(parts: &axum::http::request::Parts, body: axum::body::Body) -> SignalsSource {
-        let limit = parts
-            .extensions
-            .get::<SignalsConfig>()
-            .map_or(DEFAULT_SIGNALS_LIMIT, |c| c.limit);
+        let limit = SignalsConfig::limit_of(&parts.extensions);
         if reads_query(&parts.method) {
             return match query_param(parts.uri.query().unwrap_or(""), "datastar") {
                 None => SignalsSource::Query(Bytes::from_static(b"{}")),
@@ -228,7 +232,8 @@ pub(crate) fn read_body(
             let Ok(data) = frame.into_data() else {
                 continue; // trailers
             };
-            match (&first, &mut more) {
+            // the first frame as it is (the common case: no copy); past it, one buffer
+            match (first.as_ref(), more.as_mut()) {
                 (None, _) => first = Some(data),
                 (Some(_), Some(all)) => all.extend_from_slice(&data),
                 (Some(head), None) => {

@@ -1,5 +1,5 @@
 use super::StreamRegistry;
-use crate::signals::{DEFAULT_SIGNALS_LIMIT, SignalsConfig, SignalsRejection};
+use crate::signals::{SignalsConfig, SignalsRejection};
 use crate::sse::{SseStream, StreamResponse, stream};
 use axum::body::Body;
 use axum::extract::Request;
@@ -67,11 +67,7 @@ pub(crate) fn read_tab(
             .unwrap_or_default();
         Source::Query(raw, body)
     } else {
-        let limit = parts
-            .extensions
-            .get::<SignalsConfig>()
-            .map_or(DEFAULT_SIGNALS_LIMIT, |c| c.max_bytes());
-        Source::Body(body, limit)
+        Source::Body(body, SignalsConfig::limit_of(&parts.extensions))
     };
     async move {
         match source {
