@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex, Weak};
+use std::task::Waker;
 use tokio::sync::watch;
 
 static SHUTDOWN: LazyLock<watch::Sender<bool>> = LazyLock::new(|| watch::channel(false).0);
@@ -23,9 +24,12 @@ pub fn shutdown() {
     SHUTDOWN.send_replace(true);
     for shard in &OPEN.shards {
         // wake outside the lock: a woken body may end at once and leave the set
-        let parked: Vec<_> = lock(shard).values().filter_map(Weak::upgrade).collect();
+        let parked: Vec<_> = lock(shard).values().filter_map(Wake::live).collect();
         for stream in parked {
-            stream.wake_for_shutdown();
+            match stream {
+                Live::Body(body) => body.wake_for_shutdown(),
+                Live::Task(task) => task.wake(),
+            }
         }
     }
 }
@@ -70,10 +74,34 @@ pub(crate) trait Parked: Send + Sync {
     fn wake_for_shutdown(&self);
 }
 
+/// How [`shutdown`] reaches an open stream.
+enum Wake {
+    /// Through the body, which knows its task's waker.
+    Body(Weak<dyn Parked>),
+    /// Straight to the task polling the body, once it has waited ([`StreamCount::park`]).
+    Task(Option<Waker>),
+}
+
+enum Live {
+    Body(std::sync::Arc<dyn Parked>),
+    Task(Waker),
+}
+
+impl Wake {
+    fn live(&self) -> Option<Live> {
+        match self {
+            Wake::Body(body) => body.upgrade().map(Live::Body),
+            Wake::Task(task) => task.clone().map(Live::Task),
+        }
+    }
+}
+
 const SHARDS: usize = 16;
 
+type Shard = Mutex<HashMap<u64, Wake>>;
+
 struct OpenSet {
-    shards: [Mutex<HashMap<u64, Weak<dyn Parked>>>; SHARDS],
+    shards: [Shard; SHARDS],
     next_id: AtomicU64,
 }
 
@@ -82,9 +110,7 @@ static OPEN: LazyLock<OpenSet> = LazyLock::new(|| OpenSet {
     next_id: AtomicU64::new(0),
 });
 
-fn lock(
-    shard: &Mutex<HashMap<u64, Weak<dyn Parked>>>,
-) -> std::sync::MutexGuard<'_, HashMap<u64, Weak<dyn Parked>>> {
+fn lock(shard: &Shard) -> std::sync::MutexGuard<'_, HashMap<u64, Wake>> {
     shard.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -94,11 +120,31 @@ pub(crate) struct StreamCount {
 }
 
 impl StreamCount {
+    /// A stream whose body [`shutdown`] wakes through [`Parked`].
     pub(crate) fn new(body: Weak<dyn Parked>) -> Self {
+        Self::open(Wake::Body(body))
+    }
+
+    /// A stream whose body tells where it waits with [`park`](StreamCount::park).
+    pub(crate) fn for_task() -> Self {
+        Self::open(Wake::Task(None))
+    }
+
+    fn open(wake: Wake) -> Self {
         let id = OPEN.next_id.fetch_add(1, Ordering::Relaxed);
-        lock(&OPEN.shards[id as usize % SHARDS]).insert(id, body);
+        lock(&OPEN.shards[id as usize % SHARDS]).insert(id, wake);
         LIVE_STREAMS.fetch_add(1, Ordering::SeqCst);
         StreamCount { id }
+    }
+
+    /// Records the waker of the task that polls the body, for [`shutdown`] to wake. Call it when
+    /// the waker changed, not on every wait: it takes a lock.
+    pub(crate) fn park(&self, waker: &Waker) {
+        if let Some(Wake::Task(task)) =
+            lock(&OPEN.shards[self.id as usize % SHARDS]).get_mut(&self.id)
+        {
+            *task = Some(waker.clone());
+        }
     }
 }
 

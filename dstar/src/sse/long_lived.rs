@@ -446,15 +446,13 @@ where
         due: AtomicBool::new(true),
         task: AtomicWaker::new(),
     });
-    StreamResponse {
-        body: StreamBody {
-            driver: Some(Box::pin(fut)),
-            driver_waker: Waker::from(wake.clone()),
-            wake,
-            count: Some(StreamCount::new(Arc::downgrade(&parked))),
-            shared,
-        },
-    }
+    StreamResponse::from_body(StreamBody {
+        driver: Some(Box::pin(fut)),
+        driver_waker: Waker::from(wake.clone()),
+        wake,
+        count: Some(StreamCount::new(Arc::downgrade(&parked))),
+        shared,
+    })
 }
 
 type Driver = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -467,7 +465,19 @@ type Driver = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// assert_eq!(response.headers()["x-accel-buffering"], "no");
 /// ```
 pub struct StreamResponse {
-    body: StreamBody,
+    body: axum::body::Body,
+}
+
+impl StreamResponse {
+    /// The response around a long-lived body.
+    pub(crate) fn from_body<B>(body: B) -> Self
+    where
+        B: Body<Data = Bytes, Error = std::convert::Infallible> + Send + 'static,
+    {
+        StreamResponse {
+            body: axum::body::Body::new(body),
+        }
+    }
 }
 
 impl fmt::Debug for StreamResponse {
@@ -483,7 +493,7 @@ const X_ACCEL_BUFFERING: axum::http::HeaderName =
 
 impl IntoResponse for StreamResponse {
     fn into_response(self) -> Response {
-        let mut response = axum::body::Body::new(self.body).into_response();
+        let mut response = self.body.into_response();
         sse_headers(&mut response);
         response
             .headers_mut()

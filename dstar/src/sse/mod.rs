@@ -15,6 +15,7 @@
 //! `dstar::serve` calls on SIGINT and SIGTERM.
 
 mod compress;
+mod driven;
 mod format;
 pub(crate) mod lifecycle;
 mod long_lived;
@@ -29,6 +30,7 @@ pub use long_lived::{
     stream_with,
 };
 
+pub(crate) use driven::driven;
 pub(crate) use format::EventWriter;
 
 use crate::error::Error;

@@ -36,7 +36,7 @@ pub use tab::{TAB_HEADER, read_tab_id, start_stream, valid_tab_id};
 use crate::sse::Sse;
 use axum::response::IntoResponse;
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::Poll;
@@ -134,16 +134,15 @@ pub enum Next<M> {
 }
 
 pin_project_lite::pin_project! {
-    /// The loop's long-lived state: the source and one liveness timer, kept across wake-ups.
+    /// The loop's long-lived state besides its source: one liveness timer, kept across wake-ups.
     ///
     /// Waiting costs no lock per wake-up beyond the source's own: shutdown is a process-wide flag
     /// (the response body wakes the task for it, see [`crate::sse::shutdown`]) and a takeover is a
     /// flag on the [`Claim`], so thousands of streams woken by one broadcast do not each register
-    /// with a shared channel again. Run it inside [`crate::sse::stream`], whose body provides the
-    /// shutdown wake-up.
+    /// with a shared channel again. Run it inside [`run`]'s body, which provides the shutdown
+    /// wake-up.
     #[doc(hidden)]
-    pub struct StreamLoop<S> {
-        source: S,
+    pub struct StreamLoop {
         idle_check: Duration,
         // inline, not boxed: the loop lives in the response body's one allocation
         #[pin]
@@ -159,11 +158,10 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<S: Source> StreamLoop<S> {
+impl StreamLoop {
     #[doc(hidden)]
-    pub fn new(source: S, idle_check: Duration) -> Self {
+    pub fn new(idle_check: Duration) -> Self {
         StreamLoop {
-            source,
             idle_check,
             sleep: tokio::time::sleep(idle_check),
             active: false,
@@ -172,74 +170,96 @@ impl<S: Source> StreamLoop<S> {
         }
     }
 
-    /// Waits for the next thing the loop must handle, in this order: shutdown, a message, a
-    /// takeover, the liveness tick. While messages flow, the takeover is read every
+    /// Waits for the next thing the loop must handle, in this order: shutdown, a message from
+    /// `source`, a takeover, the liveness tick. While messages flow, the takeover is read every
     /// 16 messages (so an old stream may send a few more to the tab it lost);
     /// when none is waiting, at once. The tick fires after a whole `idle_check` period without a
     /// message (so between one and two periods after the last one); the timer is only re-armed
     /// when it fires. Pass the same `claim` on every call: the waker it holds is registered
     /// again only when the loop's waker changes.
+    ///
+    /// The source is borrowed, not owned, so the loop's future holds it once (a future keeps
+    /// what it captures apart from its locals, so one moved in here would be held twice, per open
+    /// stream).
     #[doc(hidden)]
-    pub async fn next(self: Pin<&mut Self>, claim: Option<&Claim>) -> Next<S::Message> {
+    pub fn next<'a, S: Source>(
+        self: Pin<&'a mut Self>,
+        source: &'a mut S,
+        claim: Option<&'a Claim>,
+    ) -> impl Future<Output = Next<S::Message>> + Send + 'a {
+        Waiting {
+            state: self,
+            message: source.recv_message(),
+            claim,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`StreamLoop::next`]'s future: the source's wait and what the loop checks around it, with
+    /// nothing held twice.
+    struct Waiting<'a, R> {
+        state: Pin<&'a mut StreamLoop>,
+        #[pin]
+        message: R,
+        claim: Option<&'a Claim>,
+    }
+}
+
+impl<M, R: Future<Output = Option<M>>> Future for Waiting<'_, R> {
+    type Output = Next<M>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Next<M>> {
         let this = self.project();
-        let (source, idle_check, mut sleep, active, unchecked, claim_waker) = (
-            this.source,
-            this.idle_check,
-            this.sleep,
-            this.active,
-            this.unchecked,
-            this.claim_waker,
-        );
-        let message = source.recv_message();
-        let mut message = std::pin::pin!(message);
-        poll_fn(|cx| {
-            if crate::sse::lifecycle::is_shutting_down() {
-                return Poll::Ready(Next::Shutdown);
-            }
-            if let Poll::Ready(m) = message.as_mut().poll(cx) {
-                let Some(m) = m else {
-                    return Poll::Ready(Next::SourceClosed);
-                };
-                *active = true;
-                // a broadcast wakes thousands of streams: the claim (a cold cache line of its
-                // own per stream) is read while messages flow only every so often
-                *unchecked += 1;
-                if *unchecked >= CLAIM_CHECK_EVERY {
-                    *unchecked = 0;
-                    if claim.is_some_and(Claim::is_taken_over) {
-                        return Poll::Ready(Next::TakenOver);
-                    }
-                }
-                return Poll::Ready(Next::Message(m));
-            }
-            // nothing to send: the claim (woken by a takeover), then the tick
-            if let Some(claim) = claim {
-                *unchecked = 0;
-                if claim.is_taken_over() {
+        let claim = *this.claim;
+        let state = this.state.as_mut().project();
+        if crate::sse::lifecycle::is_shutting_down() {
+            return Poll::Ready(Next::Shutdown);
+        }
+        if let Poll::Ready(m) = this.message.poll(cx) {
+            let Some(m) = m else {
+                return Poll::Ready(Next::SourceClosed);
+            };
+            *state.active = true;
+            // a broadcast wakes thousands of streams: the claim (a cold cache line of its own per
+            // stream) is read while messages flow only every so often
+            *state.unchecked += 1;
+            if *state.unchecked >= CLAIM_CHECK_EVERY {
+                *state.unchecked = 0;
+                if claim.is_some_and(Claim::is_taken_over) {
                     return Poll::Ready(Next::TakenOver);
                 }
-                if !claim_waker
-                    .as_ref()
-                    .is_some_and(|w| w.will_wake(cx.waker()))
-                {
-                    if claim.poll_taken_over(cx).is_ready() {
-                        return Poll::Ready(Next::TakenOver);
-                    }
-                    *claim_waker = Some(cx.waker().clone());
-                }
             }
-            while sleep.as_mut().poll(cx).is_ready() {
-                sleep
-                    .as_mut()
-                    .reset(tokio::time::Instant::now() + *idle_check);
-                // a message went out in that period: the connection was checked by it
-                if !std::mem::take(active) {
-                    return Poll::Ready(Next::Idle);
-                }
+            return Poll::Ready(Next::Message(m));
+        }
+        // nothing to send: the claim (woken by a takeover), then the tick
+        if let Some(claim) = claim {
+            *state.unchecked = 0;
+            if claim.is_taken_over() {
+                return Poll::Ready(Next::TakenOver);
             }
-            Poll::Pending
-        })
-        .await
+            if !state
+                .claim_waker
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()))
+            {
+                if claim.poll_taken_over(cx).is_ready() {
+                    return Poll::Ready(Next::TakenOver);
+                }
+                *state.claim_waker = Some(cx.waker().clone());
+            }
+        }
+        let mut sleep = state.sleep;
+        while sleep.as_mut().poll(cx).is_ready() {
+            sleep
+                .as_mut()
+                .reset(tokio::time::Instant::now() + *state.idle_check);
+            // a message went out in that period: the connection was checked by it
+            if !std::mem::take(state.active) {
+                return Poll::Ready(Next::Idle);
+            }
+        }
+        Poll::Pending
     }
 }
 

@@ -4,6 +4,7 @@
 use super::{Claim, EndGuard, EndReason, Next, Source, StreamLoop};
 use crate::sse::{Sse, StreamResponse};
 use axum::http::HeaderMap;
+use bytes::Bytes;
 use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -59,7 +60,7 @@ where
     // taken apart out here, so the future holds each part once (a future keeps what it captures
     // apart from its locals: destructuring inside would hold the stream twice, per open stream)
     let PageStream {
-        source,
+        mut source,
         idle_check,
         claim,
         guard,
@@ -68,45 +69,35 @@ where
     // fields drop in their order: the claim is released before the disconnect hook (the guard)
     // runs, also when the client goes and the future is dropped at an `.await`
     let end = Ending { claim, guard };
-    crate::sse::stream(move |sse| async move {
+    // the loop is the response body itself: it hands each batch straight to hyper (no queue and
+    // no lock between them), and is dropped with the body when the client goes
+    let body = crate::sse::driven(first.into_bytes(), move |frames| async move {
         tracing::debug!("dstar stream opened");
-        if !first.is_empty() && sse.send(first).await.is_err() {
-            end.guard.set(EndReason::WriteFailed);
-            return;
-        }
-        let events = StreamLoop::new(source, idle_check);
+        let events = StreamLoop::new(idle_check);
         let mut events = std::pin::pin!(events);
-        loop {
-            match events.as_mut().next(end.claim.as_ref()).await {
+        let reason = loop {
+            // bound first, not matched in place: a scrutinee would be held across the arms'
+            // awaits, in every open stream's future
+            let next = events.as_mut().next(&mut source, end.claim.as_ref()).await;
+            match next {
                 Next::Message(message) => {
                     let batch = on_message(message).await;
-                    if !batch.is_empty() && sse.send(batch).await.is_err() {
-                        end.guard.set(EndReason::WriteFailed);
-                        break;
+                    if !batch.is_empty() {
+                        frames.send(batch.into_bytes()).await;
                     }
                 }
-                Next::Idle => {
-                    if sse.check_connection().await.is_err() {
-                        end.guard.set(EndReason::ClientGone);
-                        break;
-                    }
-                }
-                Next::TakenOver => {
-                    end.guard.set(EndReason::Takeover);
-                    break;
-                }
-                Next::Shutdown => {
-                    end.guard.set(EndReason::Shutdown);
-                    break;
-                }
-                Next::SourceClosed => {
-                    end.guard.set(EndReason::SourceClosed);
-                    break;
-                }
+                // a liveness check: an SSE comment, which the client ignores; if the client is
+                // gone, the write fails and hyper drops the body with this loop (`ClientGone`)
+                Next::Idle => frames.send(Bytes::from_static(b": \n\n")).await,
+                Next::TakenOver => break EndReason::Takeover,
+                Next::Shutdown => break EndReason::Shutdown,
+                Next::SourceClosed => break EndReason::SourceClosed,
             }
-        }
+        };
+        end.guard.set(reason);
         drop(end);
-    })
+    });
+    StreamResponse::from_body(body)
 }
 
 /// What a page stream releases when it ends, in this order.
