@@ -270,10 +270,9 @@ const CLAIM_CHECK_EVERY: u8 = 16;
 /// Why a stream ended, as the page's `on_disconnect` hook sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndReason {
-    /// The client went away (the response body was dropped, or a liveness check failed).
+    /// The client went away: hyper dropped the response body, because the connection closed or a
+    /// write to it (an event, or the liveness check) failed.
     ClientGone,
-    /// A write to the client failed.
-    WriteFailed,
     /// A newer stream of the same tab took over.
     Takeover,
     /// The server is shutting down.
@@ -286,7 +285,6 @@ impl fmt::Display for EndReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             EndReason::ClientGone => "client gone",
-            EndReason::WriteFailed => "write failed",
             EndReason::Takeover => "taken over by a newer stream of the same tab",
             EndReason::Shutdown => "server shutdown",
             EndReason::SourceClosed => "message source closed",

@@ -318,7 +318,7 @@ impl PubSub {
     fn raw(&self, topic: &str) -> RawSubscription {
         RawSubscription {
             rx: Some(self.backend.subscribe(topic)),
-            topic: topic.to_owned(),
+            topic: TopicName::new(topic),
             backend: self.backend.clone(),
         }
     }
@@ -366,15 +366,64 @@ impl PubSub {
 struct RawSubscription {
     /// `None` only while dropping.
     rx: Option<broadcast::Receiver<Published>>,
-    topic: String,
+    topic: TopicName,
     backend: Arc<dyn PubSubBackend>,
+}
+
+/// A subscription's topic: inline when it is short, as topic names are, so a subscription (one per
+/// open stream) allocates nothing for it.
+enum TopicName {
+    Inline {
+        len: u8,
+        bytes: [u8; TopicName::INLINE],
+    },
+    Long(Box<str>),
+}
+
+impl TopicName {
+    /// As long as a `String` is wide, less the length byte.
+    const INLINE: usize = 22;
+
+    fn new(topic: &str) -> Self {
+        if topic.len() > Self::INLINE {
+            return TopicName::Long(topic.into());
+        }
+        let mut bytes = [0; Self::INLINE];
+        bytes[..topic.len()].copy_from_slice(topic.as_bytes());
+        TopicName::Inline {
+            len: topic.len() as u8,
+            bytes,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // copied whole from a `str`: always UTF-8
+            TopicName::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            TopicName::Long(topic) => topic,
+        }
+    }
+}
+
+impl fmt::Display for TopicName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for TopicName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 impl Drop for RawSubscription {
     fn drop(&mut self) {
         // the receiver goes first, so the backend sees the true count
         drop(self.rx.take());
-        self.backend.unsubscribed(&self.topic);
+        self.backend.unsubscribed(self.topic.as_str());
     }
 }
 
@@ -520,5 +569,28 @@ impl Source for Changes {
         // everything that came during the frame is in this one change
         let closed = self.drain();
         if closed { None } else { Some(()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TopicName;
+
+    #[test]
+    fn topic_names_read_back_whole_short_or_long() {
+        for topic in [
+            "",
+            "ticks",
+            "é-22-bytes-with-utf-8",
+            &"x".repeat(23),
+            "room/ünïcode/42",
+        ] {
+            let name = TopicName::new(topic);
+            assert_eq!(name.as_str(), topic);
+            assert_eq!(
+                matches!(name, TopicName::Inline { .. }),
+                topic.len() <= TopicName::INLINE
+            );
+        }
     }
 }

@@ -5,12 +5,24 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll};
 
-/// (scope, tab) as one string, `"{scope.len()}:{scope}{tab}"`: unambiguous, and one allocation
-/// shared by the map and the [`Claim`] (this is per open stream).
-type Key = Arc<str>;
+/// (scope, tab) as a 128-bit hash, keyed with two random keys drawn once per process: a fixed
+/// 16 bytes in the map and the [`Claim`], instead of a string allocated per open stream. Nobody
+/// outside the process knows the keys, so nobody can make two slots collide, and by chance
+/// that takes some 2^64 slots.
+type Key = u128;
 
-fn key(scope: &str, tab: &str) -> String {
-    format!("{}:{scope}{tab}", scope.len())
+fn key(scope: &str, tab: &str) -> Key {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    static KEYS: LazyLock<[std::hash::RandomState; 2]> =
+        LazyLock::new(|| [std::hash::RandomState::new(), std::hash::RandomState::new()]);
+    let half = |keys: &std::hash::RandomState| {
+        let mut hasher = keys.build_hasher();
+        // a `str` hashes with an end marker, so no two (scope, tab) pairs feed the same bytes
+        scope.hash(&mut hasher);
+        tab.hash(&mut hasher);
+        hasher.finish()
+    };
+    (u128::from(half(&KEYS[0])) << 64) | u128::from(half(&KEYS[1]))
 }
 
 /// Set once when a newer stream takes the slot; the holder's loop checks it without a lock.
@@ -120,7 +132,7 @@ impl StreamRegistry {
     /// let claim = dstar::stream::StreamRegistry::global().claim_as("claim-as-doc", "t", 7);
     /// ```
     pub fn claim_as(&'static self, scope: &str, tab: &str, stream: u64) -> Claim {
-        let key: Key = key(scope, tab).into();
+        let key = key(scope, tab);
         let claimed_at = claim_time();
         let mut entries = self.lock();
         let replaced = entries.get(&key).map_or(0, |old| old.stream);
@@ -130,7 +142,7 @@ impl StreamRegistry {
             replaced,
             ..TakeOver::default()
         });
-        let previous = entries.insert(key.clone(), flag.clone());
+        let previous = entries.insert(key, flag.clone());
         drop(entries);
         if let Some(old) = previous {
             old.take_over();
@@ -172,12 +184,12 @@ impl StreamRegistry {
         let mut entries = self.lock();
         let key = key(scope, tab);
         let older = entries
-            .get(key.as_str())
+            .get(&key)
             .is_some_and(|flag| flag.claimed_at < claimed_at);
         if !older {
             return false;
         }
-        let flag = entries.remove(key.as_str()).expect("checked above");
+        let flag = entries.remove(&key).expect("checked above");
         drop(entries);
         flag.take_over();
         true
@@ -197,12 +209,9 @@ impl StreamRegistry {
     /// ```
     pub fn superseded(&self, scope: &str, tab: &str, stream: u64) -> bool {
         stream != 0
-            && self
-                .lock()
-                .get(key(scope, tab).as_str())
-                .is_some_and(|holder| {
-                    holder.replaced == stream && !holder.taken.load(Ordering::SeqCst)
-                })
+            && self.lock().get(&key(scope, tab)).is_some_and(|holder| {
+                holder.replaced == stream && !holder.taken.load(Ordering::SeqCst)
+            })
     }
 
     /// How many (scope, tab) slots are held.
@@ -294,5 +303,19 @@ impl Drop for Claim {
         {
             entries.remove(&self.key);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key;
+
+    #[test]
+    fn keys_tell_scope_and_tab_apart() {
+        assert_eq!(key("user-1", "tab"), key("user-1", "tab"));
+        assert_ne!(key("user-1", "tab"), key("user-1", "tab2"));
+        // the same bytes split differently are different slots
+        assert_ne!(key("ab", "c"), key("a", "bc"));
+        assert_ne!(key("", "abc"), key("abc", ""));
     }
 }
