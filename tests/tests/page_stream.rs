@@ -91,6 +91,52 @@ impl Still {
     }
 }
 
+/// A message handler that never finishes (a hung call), to see shutdown end its stream anyway.
+#[derive(Default)]
+struct Stuck;
+
+#[dstar::page("/stuck", state = ProbeState)]
+impl Stuck {
+    fn render(&self) -> Markup {
+        html! {}
+    }
+
+    async fn subscribe(State(s): State<ProbeState>) -> Subscription<Msg> {
+        s.pubsub.subscribe("stuck")
+    }
+
+    async fn on_message(_sse: &mut Sse, _msg: Msg) {
+        std::future::pending::<()>().await;
+    }
+
+    fn on_disconnect(reason: EndReason) {
+        REASONS.lock().unwrap().push(reason);
+    }
+}
+
+/// A message handler that panics.
+#[derive(Default)]
+struct Panicky;
+
+#[dstar::page("/panicky", state = ProbeState)]
+impl Panicky {
+    fn render(&self) -> Markup {
+        html! {}
+    }
+
+    async fn subscribe(State(s): State<ProbeState>) -> Subscription<Msg> {
+        s.pubsub.subscribe("panicky")
+    }
+
+    async fn on_message(_sse: &mut Sse, msg: Msg) {
+        panic!("on_message failed on message {}", msg.0);
+    }
+
+    fn on_disconnect(reason: EndReason) {
+        REASONS.lock().unwrap().push(reason);
+    }
+}
+
 fn ticker_app(state: &AppState) -> axum::Router {
     dstar::App::empty()
         .page::<Ticker>()
@@ -103,6 +149,8 @@ fn probe_app(state: &ProbeState) -> axum::Router {
     dstar::App::empty()
         .page::<Probe>()
         .page::<Still>()
+        .page::<Stuck>()
+        .page::<Panicky>()
         .state(state.clone())
         .build()
 }
@@ -313,6 +361,95 @@ async fn idle_check_detects_a_dead_peer_and_the_hook_runs_once() {
     server.abort();
 }
 
+/// Opens `path` as a stream over a real socket and returns it with the server task.
+async fn open_over_tcp(
+    state: &ProbeState,
+    path: &str,
+) -> (
+    tokio::net::TcpStream,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = probe_app(state);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{{}}"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    (tcp, server)
+}
+
+#[tokio::test]
+async fn messages_that_write_nothing_do_not_hold_off_the_liveness_check() {
+    let _serial = SERIAL.lock().await;
+    let state = ProbeState::default();
+    let (mut tcp, server) = open_over_tcp(&state, "/probe").await;
+    // odd messages are not for the page: they write nothing, so they check nothing either
+    let pubsub = state.pubsub.clone();
+    let publisher = tokio::spawn(async move {
+        for n in 0.. {
+            let _ = pubsub.publish("probe", Msg(2 * n + 1)).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+    let mut buf = vec![0u8; 4096];
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains(": \n\n") {
+        let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
+            .await
+            .expect("no liveness check while only unhandled messages came")
+            .unwrap();
+        assert!(n > 0, "the stream ended");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    publisher.abort();
+    drop(tcp);
+    settle_to_zero().await;
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_panicking_message_handler_ends_its_stream_and_releases_everything() {
+    let _serial = SERIAL.lock().await;
+    REASONS.lock().unwrap().clear();
+    let state = ProbeState::default();
+    let (mut tcp, server) = open_over_tcp(&state, "/panicky").await;
+    let mut buf = vec![0u8; 4096];
+    // the response head and the stream's id: the loop runs
+    let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("200 OK"));
+    state.pubsub.publish("panicky", Msg(7)).await.unwrap();
+    // the connection ends: no more bytes, then EOF
+    let ended = tokio::time::timeout(WAIT, async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the connection stayed open after the panic");
+    settle_to_zero().await;
+    assert_eq!(*REASONS.lock().unwrap(), [EndReason::ClientGone]);
+    // the server goes on serving
+    let (mut again, _second) = open_over_tcp(&state, "/probe").await;
+    let n = tokio::time::timeout(WAIT, again.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("200 OK"));
+    drop(again);
+    settle_to_zero().await;
+    server.abort();
+    _second.abort();
+}
+
 #[tokio::test]
 async fn the_hook_runs_once_per_stream_for_takeovers_and_departures() {
     let _serial = SERIAL.lock().await;
@@ -358,12 +495,26 @@ async fn shutdown_ends_every_stream_cleanly() {
         }),
     );
     let mut plain_stream = TestClient::new(plain).stream("/plain", json!({})).await;
+    // a stream whose message handler hangs is ended too, and says it was shutdown
+    let mut stuck_stream = client.stream("/stuck", json!({})).await;
+    state.pubsub.publish("stuck", Msg(1)).await.unwrap();
+    // read for a while: the loop takes the message and hangs in the handler
+    assert!(
+        stuck_stream
+            .until_end(Duration::from_millis(100))
+            .await
+            .is_none()
+    );
     dstar::sse::shutdown();
     assert!(page_stream.until_end(WAIT).await.is_some());
     assert!(plain_stream.until_end(WAIT).await.is_some());
-    drop((page_stream, plain_stream));
+    assert!(stuck_stream.until_end(WAIT).await.is_some());
+    drop((page_stream, plain_stream, stuck_stream));
     settle_to_zero().await;
-    assert_eq!(*REASONS.lock().unwrap(), [EndReason::Shutdown]);
+    assert_eq!(
+        *REASONS.lock().unwrap(),
+        [EndReason::Shutdown, EndReason::Shutdown]
+    );
 }
 
 #[tokio::test]

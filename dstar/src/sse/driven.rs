@@ -32,7 +32,8 @@ pub(crate) struct Frames(());
 
 impl Frames {
     /// Hands `bytes` to the body as its next frame; resolves when hyper asks for the one after.
-    pub(crate) fn send(&self, bytes: Bytes) -> impl Future<Output = ()> + Send + use<> {
+    /// The future borrows the `Frames`, so it stays inside the loop that the body polls.
+    pub(crate) fn send(&self, bytes: Bytes) -> impl Future<Output = ()> + Send + '_ {
         let mut bytes = Some(bytes);
         poll_fn(move |_| match bytes.take() {
             Some(bytes) => {
@@ -93,6 +94,11 @@ impl<F: Future<Output = ()>> Body for Driven<F> {
         if let Some(driver) = this.driver.as_mut().as_pin_mut() {
             // a body polled from inside another's loop (not something dstar does) keeps its own
             let outer = HANDED.take();
+            // set only between a `send` and the end of the poll it ran in
+            debug_assert!(
+                outer.is_none(),
+                "a batch was handed over outside a body's poll"
+            );
             let done = driver.poll(cx).is_ready();
             handed = HANDED.replace(outer);
             if done || (shutting_down && handed.is_none()) {
@@ -152,6 +158,28 @@ mod tests {
             seen.push(frame.unwrap().into_data().unwrap());
         }
         assert_eq!(seen, ["first", "0", "1", "2"]);
+    }
+
+    #[tokio::test]
+    async fn a_body_polled_inside_another_loop_keeps_its_own_frames() {
+        let inner = driven(Bytes::new(), |frames| async move {
+            for n in 0..3u8 {
+                frames.send(Bytes::from(vec![b'a' + n])).await;
+            }
+        });
+        let outer = driven(Bytes::new(), move |frames| async move {
+            let mut inner = std::pin::pin!(inner);
+            while let Some(frame) = inner.frame().await {
+                let bytes = frame.unwrap().into_data().unwrap();
+                frames.send([b"outer:", &bytes[..]].concat().into()).await;
+            }
+        });
+        let mut outer = std::pin::pin!(outer);
+        let mut seen = Vec::new();
+        while let Some(frame) = outer.frame().await {
+            seen.push(frame.unwrap().into_data().unwrap());
+        }
+        assert_eq!(seen, ["outer:a", "outer:b", "outer:c"]);
     }
 
     #[tokio::test]

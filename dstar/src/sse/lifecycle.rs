@@ -1,7 +1,7 @@
 //! Process-wide stream lifecycle: shutdown and the live-stream count.
 //!
-//! Every open stream is in a sharded set of parked response bodies. [`shutdown`] raises one flag
-//! and wakes each of them once; a stream checks the flag whenever it runs. So a stream pays
+//! Every open stream is in a sharded set, reachable through its response body or straight through
+//! the waker of the task that polls it. [`shutdown`] raises one flag and wakes each of them once; a stream checks the flag whenever it runs. So a stream pays
 //! nothing per message for watching shutdown: no shared channel to register with on every
 //! wake-up (which, at thousands of streams woken by one broadcast, all contend on one lock).
 

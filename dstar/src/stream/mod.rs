@@ -147,7 +147,7 @@ pin_project_lite::pin_project! {
         // inline, not boxed: the loop lives in the response body's one allocation
         #[pin]
         sleep: tokio::time::Sleep,
-        // a message went out since the timer was last armed
+        // a write went out since the timer was last armed
         active: bool,
         // messages handed out since the claim was last read
         unchecked: u8,
@@ -170,12 +170,20 @@ impl StreamLoop {
         }
     }
 
+    /// Records that a write went out: it checked the connection as the liveness tick would, so
+    /// the tick waits for a whole period without one. A message that wrote nothing (not for
+    /// this page) does not count: a stream fed only those still checks its client.
+    #[doc(hidden)]
+    pub fn wrote(self: Pin<&mut Self>) {
+        *self.project().active = true;
+    }
+
     /// Waits for the next thing the loop must handle, in this order: shutdown, a message from
     /// `source`, a takeover, the liveness tick. While messages flow, the takeover is read every
     /// 16 messages (so an old stream may send a few more to the tab it lost);
     /// when none is waiting, at once. The tick fires after a whole `idle_check` period without a
-    /// message (so between one and two periods after the last one); the timer is only re-armed
-    /// when it fires. Pass the same `claim` on every call: the waker it holds is registered
+    /// write ([`wrote`](StreamLoop::wrote); so between one and two periods after the last one);
+    /// the timer is only re-armed when it fires. Pass the same `claim` on every call: the waker it holds is registered
     /// again only when the loop's waker changes.
     ///
     /// The source is borrowed, not owned, so the loop's future holds it once (a future keeps
@@ -220,7 +228,6 @@ impl<M, R: Future<Output = Option<M>>> Future for Waiting<'_, R> {
             let Some(m) = m else {
                 return Poll::Ready(Next::SourceClosed);
             };
-            *state.active = true;
             // a broadcast wakes thousands of streams: the claim (a cold cache line of its own per
             // stream) is read while messages flow only every so often
             *state.unchecked += 1;
@@ -254,7 +261,7 @@ impl<M, R: Future<Output = Option<M>>> Future for Waiting<'_, R> {
             sleep
                 .as_mut()
                 .reset(tokio::time::Instant::now() + *state.idle_check);
-            // a message went out in that period: the connection was checked by it
+            // a write went out in that period: the connection was checked by it
             if !std::mem::take(state.active) {
                 return Poll::Ready(Next::Idle);
             }
@@ -271,8 +278,13 @@ const CLAIM_CHECK_EVERY: u8 = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndReason {
     /// The client went away: hyper dropped the response body, because the connection closed or a
-    /// write to it (an event, or the liveness check) failed.
+    /// write to it (an event, or the liveness check) failed. Also a panic in the stream's
+    /// message handler, which ends the connection.
     ClientGone,
+    /// Not reported any more: a failed write makes hyper drop the response body, which is
+    /// [`ClientGone`](EndReason::ClientGone).
+    #[deprecated(note = "no stream ends with it: a failed write is reported as `ClientGone`")]
+    WriteFailed,
     /// A newer stream of the same tab took over.
     Takeover,
     /// The server is shutting down.
@@ -285,6 +297,8 @@ impl fmt::Display for EndReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             EndReason::ClientGone => "client gone",
+            #[allow(deprecated)]
+            EndReason::WriteFailed => "write failed",
             EndReason::Takeover => "taken over by a newer stream of the same tab",
             EndReason::Shutdown => "server shutdown",
             EndReason::SourceClosed => "message source closed",
@@ -295,7 +309,9 @@ impl fmt::Display for EndReason {
 type Hook = Box<dyn FnOnce(EndReason) + Send>;
 
 /// Runs the disconnect hook exactly once, when the loop ends for any reason, including when the
-/// response body is dropped mid-`.await` (then the reason is [`EndReason::ClientGone`]).
+/// response body is dropped mid-`.await`: then the reason is [`EndReason::ClientGone`], or
+/// [`EndReason::Shutdown`] once the server is shutting down (a stream whose message handler was
+/// still running when shutdown came is dropped by it).
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
@@ -308,7 +324,8 @@ type Hook = Box<dyn FnOnce(EndReason) + Send>;
 /// assert_eq!(*seen.lock().unwrap(), [EndReason::Takeover]);
 /// ```
 pub struct EndGuard {
-    reason: Mutex<EndReason>,
+    // `None` until `set`: then the drop tells a client gone from a stream shutdown dropped
+    reason: Mutex<Option<EndReason>>,
     hook: Option<Hook>,
 }
 
@@ -316,7 +333,7 @@ impl EndGuard {
     /// Calls `hook` with the reason when dropped.
     pub fn new(hook: impl FnOnce(EndReason) + Send + 'static) -> Self {
         EndGuard {
-            reason: Mutex::new(EndReason::ClientGone),
+            reason: Mutex::new(None),
             hook: Some(Box::new(hook)),
         }
     }
@@ -328,7 +345,7 @@ impl EndGuard {
     /// ```
     pub fn none() -> Self {
         EndGuard {
-            reason: Mutex::new(EndReason::ClientGone),
+            reason: Mutex::new(None),
             hook: None,
         }
     }
@@ -339,7 +356,7 @@ impl EndGuard {
     /// dstar::stream::EndGuard::none().set(dstar::stream::EndReason::Shutdown);
     /// ```
     pub fn set(&self, reason: EndReason) {
-        *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = reason;
+        *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
     }
 }
 
@@ -351,7 +368,12 @@ impl fmt::Debug for EndGuard {
 
 impl Drop for EndGuard {
     fn drop(&mut self) {
-        let reason = *self.reason.lock().unwrap_or_else(|e| e.into_inner());
+        let set = *self.reason.lock().unwrap_or_else(|e| e.into_inner());
+        let reason = set.unwrap_or(if crate::sse::lifecycle::is_shutting_down() {
+            EndReason::Shutdown
+        } else {
+            EndReason::ClientGone
+        });
         tracing::debug!(%reason, "dstar stream ended");
         if let Some(hook) = self.hook.take() {
             hook(reason);

@@ -5,24 +5,25 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll};
 
-/// (scope, tab) as a 128-bit hash, keyed with two random keys drawn once per process: a fixed
-/// 16 bytes in the map and the [`Claim`], instead of a string allocated per open stream. Nobody
-/// outside the process knows the keys, so nobody can make two slots collide, and by chance
-/// that takes some 2^64 slots.
+/// (scope, tab) as a 128-bit hash: a fixed 16 bytes in the map and the [`Claim`], instead of a
+/// string allocated per open stream. Its two halves are SipHash with the process's random key
+/// (std's `RandomState`), each over its own domain byte and then the pair. Nobody outside the
+/// process sees the key or the hashes, so nobody can aim two slots at each other, and by chance a
+/// collision takes some 2^64 slots.
 type Key = u128;
 
 fn key(scope: &str, tab: &str) -> Key {
     use std::hash::{BuildHasher, Hash, Hasher};
-    static KEYS: LazyLock<[std::hash::RandomState; 2]> =
-        LazyLock::new(|| [std::hash::RandomState::new(), std::hash::RandomState::new()]);
-    let half = |keys: &std::hash::RandomState| {
-        let mut hasher = keys.build_hasher();
+    static STATE: LazyLock<std::hash::RandomState> = LazyLock::new(std::hash::RandomState::new);
+    let half = |domain: u8| {
+        let mut hasher = STATE.build_hasher();
+        domain.hash(&mut hasher);
         // a `str` hashes with an end marker, so no two (scope, tab) pairs feed the same bytes
         scope.hash(&mut hasher);
         tab.hash(&mut hasher);
         hasher.finish()
     };
-    (u128::from(half(&KEYS[0])) << 64) | u128::from(half(&KEYS[1]))
+    (u128::from(half(0)) << 64) | u128::from(half(1))
 }
 
 /// Set once when a newer stream takes the slot; the holder's loop checks it without a lock.

@@ -84,6 +84,7 @@ where
                     let batch = on_message(message).await;
                     if !batch.is_empty() {
                         frames.send(batch.into_bytes()).await;
+                        events.as_mut().wrote();
                     }
                 }
                 // a liveness check: an SSE comment, which the client ignores; if the client is
