@@ -91,45 +91,26 @@ impl Still {
     }
 }
 
-/// A message handler that never finishes (a hung call), to see shutdown end its stream anyway.
+/// A troubled message handler: it panics on message 7 and hangs (a call that never returns) on
+/// any other, to see a panic and shutdown end its stream anyway.
 #[derive(Default)]
-struct Stuck;
+struct Troubled;
 
-#[dstar::page("/stuck", state = ProbeState)]
-impl Stuck {
+#[dstar::page("/troubled", state = ProbeState)]
+impl Troubled {
     fn render(&self) -> Markup {
         html! {}
     }
 
     async fn subscribe(State(s): State<ProbeState>) -> Subscription<Msg> {
-        s.pubsub.subscribe("stuck")
-    }
-
-    async fn on_message(_sse: &mut Sse, _msg: Msg) {
-        std::future::pending::<()>().await;
-    }
-
-    fn on_disconnect(reason: EndReason) {
-        REASONS.lock().unwrap().push(reason);
-    }
-}
-
-/// A message handler that panics.
-#[derive(Default)]
-struct Panicky;
-
-#[dstar::page("/panicky", state = ProbeState)]
-impl Panicky {
-    fn render(&self) -> Markup {
-        html! {}
-    }
-
-    async fn subscribe(State(s): State<ProbeState>) -> Subscription<Msg> {
-        s.pubsub.subscribe("panicky")
+        s.pubsub.subscribe("troubled")
     }
 
     async fn on_message(_sse: &mut Sse, msg: Msg) {
-        panic!("on_message failed on message {}", msg.0);
+        if msg.0 == 7 {
+            panic!("on_message failed on message {}", msg.0);
+        }
+        std::future::pending::<()>().await;
     }
 
     fn on_disconnect(reason: EndReason) {
@@ -149,8 +130,7 @@ fn probe_app(state: &ProbeState) -> axum::Router {
     dstar::App::empty()
         .page::<Probe>()
         .page::<Still>()
-        .page::<Stuck>()
-        .page::<Panicky>()
+        .page::<Troubled>()
         .state(state.clone())
         .build()
 }
@@ -415,7 +395,7 @@ async fn a_panicking_message_handler_ends_its_stream_and_releases_everything() {
     let _serial = SERIAL.lock().await;
     REASONS.lock().unwrap().clear();
     let state = ProbeState::default();
-    let (mut tcp, server) = open_over_tcp(&state, "/panicky").await;
+    let (mut tcp, server) = open_over_tcp(&state, "/troubled").await;
     let mut buf = vec![0u8; 4096];
     // the response head and the stream's id: the loop runs
     let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
@@ -423,7 +403,7 @@ async fn a_panicking_message_handler_ends_its_stream_and_releases_everything() {
         .unwrap()
         .unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).contains("200 OK"));
-    state.pubsub.publish("panicky", Msg(7)).await.unwrap();
+    state.pubsub.publish("troubled", Msg(7)).await.unwrap();
     // the connection ends: no more bytes, then EOF
     let ended = tokio::time::timeout(WAIT, async {
         loop {
@@ -496,8 +476,8 @@ async fn shutdown_ends_every_stream_cleanly() {
     );
     let mut plain_stream = TestClient::new(plain).stream("/plain", json!({})).await;
     // a stream whose message handler hangs is ended too, and says it was shutdown
-    let mut stuck_stream = client.stream("/stuck", json!({})).await;
-    state.pubsub.publish("stuck", Msg(1)).await.unwrap();
+    let mut stuck_stream = client.stream("/troubled", json!({})).await;
+    state.pubsub.publish("troubled", Msg(1)).await.unwrap();
     // read for a while: the loop takes the message and hangs in the handler
     assert!(
         stuck_stream

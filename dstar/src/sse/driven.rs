@@ -13,7 +13,7 @@
 
 use super::lifecycle::{StreamCount, is_shutting_down};
 use bytes::Bytes;
-use http_body::{Body, Frame, SizeHint};
+use http_body::{Body, Frame};
 use std::cell::Cell;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -128,14 +128,6 @@ impl<F: Future<Output = ()>> Body for Driven<F> {
             cx.waker().wake_by_ref();
         }
         Poll::Pending
-    }
-
-    fn is_end_stream(&self) -> bool {
-        false
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
     }
 }
 

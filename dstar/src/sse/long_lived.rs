@@ -14,7 +14,7 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use futures_util::task::AtomicWaker;
-use http_body::{Body, Frame, SizeHint};
+use http_body::{Body, Frame};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -606,14 +606,6 @@ impl Body for StreamBody {
             cx.waker().wake_by_ref();
         }
         Poll::Pending
-    }
-
-    fn is_end_stream(&self) -> bool {
-        false
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
     }
 }
 
