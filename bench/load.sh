@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Load test of the counter's increment endpoint, five versions in one run:
+# Load test of the counter's increment endpoint, six versions in one run:
 #   (a) dstar's functional core   (p) the same as a #[dstar::page] event
 #   (A) that page inside dstar::App (default layers)   (b) axum + datastar 0.4.1
+#   (r) the precomputed bytes after reading the body (hyper's cost of a body, dstar's work aside)
 #   (c) precomputed bytes (the ceiling)
 # Needs wrk (Debian: apt-get install wrk). Talks only to 127.0.0.1 and stops by itself.
 #
@@ -34,8 +35,8 @@ LUA
 
 declare -A results
 for round in $(seq "$ROUNDS"); do
-  # interleave the versions so drift on a shared machine hits all three alike
-  for v in dstar page app sdk ceiling; do
+  # interleave the versions so drift on a shared machine hits them all alike
+  for v in dstar page app sdk read ceiling; do
     path="/$v/increment"
     case $v in
       page) path="/page/_event/increment" ;;
@@ -52,13 +53,14 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR
 c=$(echo "${results[ceiling]}" | median)
 echo
 echo "median req/s over $ROUNDS rounds of $DURATION, $CONNECTIONS connections:"
-for v in dstar page app sdk ceiling; do
+for v in dstar page app sdk read ceiling; do
   m=$(echo "${results[$v]}" | median)
   case $v in
     dstar) label="(a) dstar core" ;;
     page) label="(p) dstar page event" ;;
     app) label="(A) page in App" ;;
     sdk) label="(b) axum + datastar" ;;
+    read) label="(r) read + precomputed" ;;
     ceiling) label="(c) precomputed" ;;
   esac
   # each round runs every version back to back: its own ratio cancels the machine's slow drift

@@ -1,4 +1,4 @@
-//! Five versions of the counter's `increment` endpoint, for `bench/load.sh`:
+//! Six versions of the counter's `increment` endpoint, for `bench/load.sh`:
 //!
 //! - `POST /dstar/increment`: dstar's `Signals` extractor and `Sse` batch;
 //! - `POST /page/_event/increment`: the same handler as a `#[dstar::page]` event (the page layer);
@@ -7,7 +7,9 @@
 //!   axum's cost, not the layers');
 //! - `POST /sdk/increment`: hand-written axum + the `datastar` 0.4.1 SDK;
 //! - `POST /ceiling/increment`: the same bytes, precomputed, with the same response headers (the
-//!   ceiling).
+//!   ceiling);
+//! - `POST /read/increment`: the ceiling after reading the request body with axum's `Bytes`
+//!   extractor: what hyper charges any handler that reads its body, apart from dstar's work.
 //!
 //! Each reads `{"count":41}`, patches the signal `count` to 42 and patches the `#history` span.
 
@@ -89,25 +91,30 @@ fn precomputed() -> bytes::Bytes {
     sse.into_bytes()
 }
 
-/// The five endpoints, listed for start-up.
+/// The same head as every dstar version: what dstar sends with an `Sse`.
+fn sse_head() -> [(header::HeaderName, HeaderValue); 3] {
+    [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (header::CONNECTION, HeaderValue::from_static("keep-alive")),
+    ]
+}
+
+/// The six endpoints, listed for start-up.
 pub fn routes() -> dstar::Routes {
     let bytes = precomputed();
     let ceiling = move || {
         let bytes = bytes.clone();
-        async move {
-            (
-                // the same head as every dstar version too: what dstar sends with an `Sse`
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("text/event-stream"),
-                    ),
-                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-                    (header::CONNECTION, HeaderValue::from_static("keep-alive")),
-                ],
-                bytes,
-            )
-        }
+        async move { (sse_head(), bytes) }
+    };
+    let bytes = precomputed();
+    // the ceiling's answer, once the body is read (and dropped unparsed)
+    let read = move |_body: bytes::Bytes| {
+        let bytes = bytes.clone();
+        async move { (sse_head(), bytes) }
     };
     use dstar::page::Page as _;
     // the page bare, and the same page inside `App`
@@ -118,12 +125,13 @@ pub fn routes() -> dstar::Routes {
         "/dstar/increment" => post(with_dstar),
         "/sdk/increment" => post(with_sdk),
         "/ceiling/increment" => post(ceiling),
+        "/read/increment" => post(read),
     }
     .merge(dstar::Routes::from_router(Page::routes(), page_listing))
     .merge(dstar::Routes::from_router(app.build(), app_listing))
 }
 
-/// The five endpoints' router.
+/// The six endpoints' router.
 pub fn app() -> Router {
     routes().into_parts().0
 }

@@ -206,6 +206,8 @@ async fn cross_site_requests_are_refused_with_no_configuration() {
         (Some("cross-site"), None),
         (None, Some("https://evil.example")),
         (None, Some("http://app.example:8080")),
+        // an empty Sec-Fetch-Site says nothing: the Origin decides
+        (Some(""), Some("https://evil.example")),
     ];
     for (site, origin) in refused {
         let (code, text) = status(app.clone(), fetch("POST", site, origin)).await;
@@ -220,6 +222,12 @@ async fn cross_site_requests_are_refused_with_no_configuration() {
         (Some("cross-site"), Some("https://partner.example")),
         (None, Some("https://app.example")),
         (None, None),
+        // the browser's Sec-Fetch-Site is believed over the Origin
+        (Some("same-origin"), Some("https://evil.example")),
+        // empty headers count as absent ones
+        (Some(""), None),
+        (None, Some("")),
+        (Some(""), Some("")),
     ];
     for (site, origin) in allowed {
         let (code, text) = status(app.clone(), fetch("POST", site, origin)).await;

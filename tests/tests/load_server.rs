@@ -19,6 +19,7 @@ async fn every_endpoint_sends_the_same_events() {
         "/ceiling/increment",
         "/page/_event/increment",
         "/app/page/_event/increment",
+        "/read/increment",
     ] {
         let req = Request::post(path)
             .header("content-type", "application/json")
@@ -47,10 +48,13 @@ async fn every_endpoint_sends_the_same_events() {
     assert_eq!(bodies[0], bodies[1], "dstar vs datastar SDK");
     assert_eq!(bodies[0], bodies[2], "dstar vs precomputed");
     assert_eq!(bodies[0], bodies[3], "dstar vs the page event");
+    assert_eq!(bodies[0], bodies[4], "dstar vs the page in App");
+    assert_eq!(bodies[0], bodies[5], "dstar vs precomputed after reading");
     assert_eq!(
         heads[0], heads[2],
         "the ceiling sends dstar's response head"
     );
+    assert_eq!(heads[0], heads[5], "so does the ceiling that reads");
     assert_eq!(
         heads[0], heads[3],
         "the page event sends the core's response head"

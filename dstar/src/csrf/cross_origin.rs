@@ -2,12 +2,103 @@
 //! `CrossOriginProtection`, answering refusals with a one-line reason.
 
 use axum::body::Body;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tower_http::csrf::{ProtectionError, ProtectionErrorKind};
+use futures_util::future::Either;
+use std::task::{Context, Poll};
+use tower::{Layer, Service};
+use tower_http::csrf::{Csrf, CsrfLayer, ProtectionError, ProtectionErrorKind};
+
+/// How refusals are answered: a `403` with a one-line reason.
+type Refuse = fn(ProtectionError) -> Response<Body>;
+
+/// `Sec-Fetch-Site`, interned once (tower-http looks its headers up by string on every request).
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 /// The tower layer [`CrossOrigin::layer`] returns.
-pub type CrossOriginLayer = tower_http::csrf::CsrfLayer<fn(ProtectionError) -> Response<Body>>;
+///
+/// ```
+/// let layer: dstar::csrf::CrossOriginLayer = dstar::csrf::CrossOrigin::new().layer().unwrap();
+/// let app: axum::Router = axum::Router::new().layer(layer);
+/// ```
+#[derive(Clone)]
+pub struct CrossOriginLayer {
+    csrf: CsrfLayer<Refuse>,
+}
+
+impl std::fmt::Debug for CrossOriginLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CrossOriginLayer").finish_non_exhaustive()
+    }
+}
+
+impl<S: Clone> Layer<S> for CrossOriginLayer {
+    type Service = CrossOriginService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CrossOriginService {
+            inner,
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
+/// The service [`CrossOriginLayer`] wraps around a route.
+///
+/// The requests a browser marks as same-origin (and requests from no browser at all) pass
+/// straight through, found with interned header names. Every other unsafe request goes through
+/// tower-http's check, which decides it.
+#[derive(Clone)]
+pub struct CrossOriginService<S> {
+    inner: S,
+    csrf: CsrfLayer<Refuse>,
+}
+
+impl<S> std::fmt::Debug for CrossOriginService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CrossOriginService").finish_non_exhaustive()
+    }
+}
+
+impl<S, B> Service<Request<B>> for CrossOriginService<S>
+where
+    S: Service<Request<B>, Response = Response<Body>> + Clone,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = Either<S::Future, <Csrf<S, Refuse> as Service<Request<B>>>::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        if passes_at_once(&req) {
+            return Either::Left(self.inner.call(req));
+        }
+        // the service polled ready goes into the check; a clone stays for the next request
+        let clone = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, clone);
+        Either::Right(self.csrf.layer(ready).call(req))
+    }
+}
+
+/// What tower-http's check lets through before it reads anything else: a safe method, a
+/// browser's `Sec-Fetch-Site: same-origin` (or `none`: typed by the user), or neither
+/// `Sec-Fetch-Site` nor `Origin` (not a browser). Anything else is left to that check.
+fn passes_at_once<B>(req: &Request<B>) -> bool {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    let headers = req.headers();
+    match headers.get(SEC_FETCH_SITE).map(|v| v.as_bytes()) {
+        Some(b"same-origin" | b"none") => true,
+        None | Some(b"") => headers
+            .get(header::ORIGIN)
+            .is_none_or(|origin| origin.is_empty()),
+        Some(_) => false,
+    }
+}
 
 /// Refuses unsafe requests (anything but GET, HEAD and OPTIONS) that a browser marks as coming
 /// from another site. [`App`](crate::App) turns it on for every route with no configuration:
@@ -57,13 +148,15 @@ impl CrossOrigin {
     /// assert!(dstar::csrf::CrossOrigin::new().trust_origin("not an origin").layer().is_err());
     /// ```
     pub fn layer(&self) -> Result<CrossOriginLayer, String> {
-        let mut layer = tower_http::csrf::CsrfLayer::new();
+        let mut layer = CsrfLayer::new();
         for origin in &self.trusted {
             layer = layer
                 .add_trusted_origin(origin)
                 .map_err(|e| format!("trusted origin: {e}"))?;
         }
-        Ok(layer.with_rejection_response(refuse as fn(ProtectionError) -> Response<Body>))
+        Ok(CrossOriginLayer {
+            csrf: layer.with_rejection_response(refuse as Refuse),
+        })
     }
 }
 

@@ -27,7 +27,7 @@
 mod cross_origin;
 mod token;
 
-pub use cross_origin::{CrossOrigin, CrossOriginLayer};
+pub use cross_origin::{CrossOrigin, CrossOriginLayer, CrossOriginService};
 pub use token::{
     COOKIE_NAME, Csrf, CsrfLayer, CsrfService, CsrfToken, SECURE_COOKIE_NAME, session_id, token_for,
 };

@@ -123,7 +123,7 @@ impl<T: Serialize> DatastarEvent for PatchSignals<T> {
         // data line early and let the rest be read as fields of its own, so they are re-split.
         let result = serde_json::to_writer((&mut *buf).writer(), &self.signals);
         let first = buf.get(json_start).copied();
-        let broken = result.is_ok() && memchr::memchr2(b'\n', b'\r', &buf[json_start..]).is_some();
+        let broken = result.is_ok() && crate::sse::format::has_line_break(&buf[json_start..]);
         if broken && first == Some(b'{') {
             let json = String::from_utf8(buf[json_start..].to_vec())
                 .map_err(|e| Error::Serialize(e.to_string()))?;

@@ -167,7 +167,9 @@ impl SignalsSource {
                 Some(bytes) => SignalsSource::Query(Bytes::from(bytes)),
             };
         }
-        if declared_length(&parts.headers).is_some_and(|len| len > limit as u64) {
+        // the body's length as declared (hyper's body carries its Content-Length): too long a body
+        // is refused before any of it is read; a chunked one is counted as it arrives
+        if body.size_hint().lower() > limit as u64 {
             return SignalsSource::Refused(SignalsRejection::TooLarge { limit });
         }
         match check_content_type(&parts.headers) {

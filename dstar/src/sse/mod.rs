@@ -16,7 +16,7 @@
 
 mod compress;
 mod driven;
-mod format;
+pub(crate) mod format;
 pub(crate) mod lifecycle;
 mod long_lived;
 
