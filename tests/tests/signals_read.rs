@@ -166,6 +166,34 @@ async fn bodies_over_the_limit_are_a_413() {
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
+#[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_before_the_body_is_read() {
+    // a body the server reads off the socket: hyper reports its Content-Length as its size
+    let big = format!("{{\"a\":\"{}\"}}", "x".repeat(64));
+    let app = app().layer(axum::Extension(SignalsConfig::default().limit(16)));
+    let req = Request::post("/untyped").body(Body::from(big)).unwrap();
+    assert_eq!(
+        send(app.clone(), req).await.0.status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    // a stream with no size of its own that declares too much: refused from the header alone,
+    // while its sender still holds it open (reading it would wait for ever)
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let req = Request::post("/untyped")
+        .header("content-length", "4096")
+        .body(Body::from_stream(stream))
+        .unwrap();
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(5), send(app, req)).await;
+    assert_eq!(
+        answer.expect("refused without reading").0.status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    drop(tx);
+}
+
 fn futures_chunks(
     bytes: Vec<u8>,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {

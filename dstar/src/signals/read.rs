@@ -167,9 +167,15 @@ impl SignalsSource {
                 Some(bytes) => SignalsSource::Query(Bytes::from(bytes)),
             };
         }
-        // the body's length as declared (hyper's body carries its Content-Length): too long a body
-        // is refused before any of it is read; a chunked one is counted as it arrives
-        if body.size_hint().lower() > limit as u64 {
+        // too long a body is refused before any of it is read: hyper's body carries its
+        // Content-Length as its size hint; a body with no bound (a stream some layer built) is
+        // judged by the header. A chunked one is counted as it arrives.
+        let hint = body.size_hint();
+        let declared = match hint.upper() {
+            Some(_) => Some(hint.lower()),
+            None => declared_length(&parts.headers),
+        };
+        if declared.is_some_and(|len| len > limit as u64) {
             return SignalsSource::Refused(SignalsRejection::TooLarge { limit });
         }
         match check_content_type(&parts.headers) {
