@@ -33,7 +33,12 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Datastar-Request"] = "true"
 LUA
 
-declare -A results
+# the server's CPU time (user + system, in clock ticks): with the request count, what each request
+# cost the server, whether or not wrk, on a shared core, kept it busy
+tck=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+
+declare -A results cpu labels
 for round in $(seq "$ROUNDS"); do
   # interleave the versions so drift on a shared machine hits them all alike
   for v in dstar page app sdk read ceiling; do
@@ -42,10 +47,15 @@ for round in $(seq "$ROUNDS"); do
       page) path="/page/_event/increment" ;;
       app) path="/app/page/_event/increment" ;;
     esac
-    rps=$(taskset -c 1 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$lua" "http://$ADDR$path" 2>/dev/null |
-      awk '/Requests\/sec/ {print $2}')
+    before=$(cpu_ticks)
+    out=$(taskset -c 1 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$lua" "http://$ADDR$path" 2>/dev/null)
+    after=$(cpu_ticks)
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
+    us=$(echo "($after - $before) * 1000000 / $tck / $requests" | bc -l)
     results[$v]="${results[$v]:-} $rps"
-    echo "round $round  $v: $rps req/s"
+    cpu[$v]="${cpu[$v]:-} $us"
+    printf 'round %s  %s: %s req/s, %.2f us of server CPU per request\n' "$round" "$v" "$rps" "$us"
   done
 done
 
@@ -68,5 +78,15 @@ for v in dstar page app sdk read ceiling; do
     <(echo "${results[ceiling]}" | tr ' ' '\n' | grep -v '^$') | awk '{print $1 / $2}' | median)
   printf '  %-22s %10.0f   %.3f x ceiling   (median of per-round ratios: %.3f)\n' \
     "$label" "$m" "$(echo "$m / $c" | bc -l)" "$r"
+  labels[$v]=$label
+done
+echo
+echo "server CPU per request (median), and the ceiling's CPU per request over this version's (the"
+echo "throughput ratio were the server alone the bottleneck; median of per-round ratios):"
+for v in dstar page app sdk read ceiling; do
+  m=$(echo "${cpu[$v]}" | median)
+  r=$(paste <(echo "${cpu[ceiling]}" | tr ' ' '\n' | grep -v '^$') \
+    <(echo "${cpu[$v]}" | tr ' ' '\n' | grep -v '^$') | awk '{print $1 / $2}' | median)
+  printf '  %-22s %8.2f us   %.3f x ceiling\n' "${labels[$v]}" "$m" "$r"
 done
 rm -f "$lua"

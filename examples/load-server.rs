@@ -8,8 +8,8 @@
 //! - `POST /sdk/increment`: hand-written axum + the `datastar` 0.4.1 SDK;
 //! - `POST /ceiling/increment`: the same bytes, precomputed, with the same response headers (the
 //!   ceiling);
-//! - `POST /read/increment`: the ceiling after reading the request body with axum's `Bytes`
-//!   extractor: what hyper charges any handler that reads its body, apart from dstar's work.
+//! - `POST /read/increment`: the ceiling after reading the request body frame by frame: what
+//!   hyper charges any handler that reads its body, apart from dstar's work.
 //!
 //! Each reads `{"count":41}`, patches the signal `count` to 42 and patches the `#history` span.
 
@@ -111,10 +111,16 @@ pub fn routes() -> dstar::Routes {
         async move { (sse_head(), bytes) }
     };
     let bytes = precomputed();
-    // the ceiling's answer, once the body is read (and dropped unparsed)
-    let read = move |_body: bytes::Bytes| {
+    // the ceiling's answer once the body is read frame by frame and dropped: hyper's own cost of
+    // a request body, with no extractor's (axum's `Bytes` collects through a limit and a buffer)
+    let read = move |req: axum::extract::Request| {
         let bytes = bytes.clone();
-        async move { (sse_head(), bytes) }
+        async move {
+            use futures_util::StreamExt as _;
+            let mut body = req.into_body().into_data_stream();
+            while body.next().await.is_some() {}
+            (sse_head(), bytes)
+        }
     };
     use dstar::page::Page as _;
     // the page bare, and the same page inside `App`
