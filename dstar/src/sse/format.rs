@@ -108,21 +108,19 @@ impl<'a> EventWriter<'a> {
     /// One `data: <key> <line>` per line of `value`, splitting on CRLF, LF and a lone CR.
     pub(crate) fn multi(&mut self, key: &str, value: &str) {
         let bytes = value.as_bytes();
-        if !has_line_break(bytes) {
-            // the common case (one line of markup): no search for the breaks
-            self.out.put_slice(b"data: ");
-            self.out.put_slice(key.as_bytes());
-            self.out.put_u8(b' ');
-            self.out.put_slice(bytes);
-            self.out.put_u8(b'\n');
-            return;
-        }
+        // the common case, one line of markup, needs no search for the breaks
+        let split = has_line_break(bytes);
         let mut start = 0;
         loop {
             self.out.put_slice(b"data: ");
             self.out.put_slice(key.as_bytes());
             self.out.put_u8(b' ');
-            match memchr::memchr2(b'\n', b'\r', &bytes[start..]) {
+            let next = if split {
+                memchr::memchr2(b'\n', b'\r', &bytes[start..])
+            } else {
+                None
+            };
+            match next {
                 None => {
                     self.out.put_slice(&bytes[start..]);
                     self.out.put_u8(b'\n');
