@@ -48,6 +48,27 @@ impl<S: Clone> Layer<S> for CrossOriginLayer {
 /// The requests a browser marks as same-origin (and requests from no browser at all) pass
 /// straight through, found with interned header names. Every other unsafe request goes through
 /// tower-http's check, which decides it.
+///
+/// ```
+/// use axum::{body::Body, http::Request};
+/// use tower::{Layer, ServiceExt};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let route = tower::service_fn(|_req: Request<Body>| async {
+///     Ok::<_, std::convert::Infallible>(axum::response::Response::new(Body::from("ran")))
+/// });
+/// let service = dstar::csrf::CrossOrigin::new().layer().unwrap().layer(route);
+/// let cross_site = Request::post("/save")
+///     .header("sec-fetch-site", "cross-site")
+///     .body(Body::empty())
+///     .unwrap();
+/// assert_eq!(service.clone().oneshot(cross_site).await.unwrap().status(), 403);
+/// let same_origin = Request::post("/save")
+///     .header("sec-fetch-site", "same-origin")
+///     .body(Body::empty())
+///     .unwrap();
+/// assert_eq!(service.oneshot(same_origin).await.unwrap().status(), 200);
+/// # });
+/// ```
 #[derive(Clone)]
 pub struct CrossOriginService<S> {
     inner: S,
