@@ -60,6 +60,12 @@ for round in $(seq "$ROUNDS"); do
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# the median of round-by-round ratios of two lists: each round runs every version back to back,
+# so its own ratio cancels the machine's slow drift
+round_ratio() {
+  paste <(echo "$1" | tr ' ' '\n' | grep -v '^$') <(echo "$2" | tr ' ' '\n' | grep -v '^$') |
+    awk '{print $1 / $2}' | median
+}
 c=$(echo "${results[ceiling]}" | median)
 echo
 echo "median req/s over $ROUNDS rounds of $DURATION, $CONNECTIONS connections:"
@@ -73,9 +79,7 @@ for v in dstar page app sdk read ceiling; do
     read) label="(r) read + precomputed" ;;
     ceiling) label="(c) precomputed" ;;
   esac
-  # each round runs every version back to back: its own ratio cancels the machine's slow drift
-  r=$(paste <(echo "${results[$v]}" | tr ' ' '\n' | grep -v '^$') \
-    <(echo "${results[ceiling]}" | tr ' ' '\n' | grep -v '^$') | awk '{print $1 / $2}' | median)
+  r=$(round_ratio "${results[$v]}" "${results[ceiling]}")
   printf '  %-22s %10.0f   %.3f x ceiling   (median of per-round ratios: %.3f)\n' \
     "$label" "$m" "$(echo "$m / $c" | bc -l)" "$r"
   labels[$v]=$label
@@ -85,8 +89,7 @@ echo "server CPU per request (median), and the ceiling's CPU per request over th
 echo "throughput ratio were the server alone the bottleneck; median of per-round ratios):"
 for v in dstar page app sdk read ceiling; do
   m=$(echo "${cpu[$v]}" | median)
-  r=$(paste <(echo "${cpu[ceiling]}" | tr ' ' '\n' | grep -v '^$') \
-    <(echo "${cpu[$v]}" | tr ' ' '\n' | grep -v '^$') | awk '{print $1 / $2}' | median)
+  r=$(round_ratio "${cpu[ceiling]}" "${cpu[$v]}")
   printf '  %-22s %8.2f us   %.3f x ceiling\n' "${labels[$v]}" "$m" "$r"
 done
 rm -f "$lua"

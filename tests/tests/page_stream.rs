@@ -361,6 +361,16 @@ async fn open_over_tcp(
     (tcp, server)
 }
 
+/// Reads the first bytes of a stream opened by [`open_over_tcp`]: a `200` head.
+async fn assert_stream_answers(tcp: &mut tokio::net::TcpStream) {
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
+        .await
+        .expect("the stream answers")
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("200 OK"));
+}
+
 #[tokio::test]
 async fn messages_that_write_nothing_do_not_hold_off_the_liveness_check() {
     let _serial = SERIAL.lock().await;
@@ -396,13 +406,9 @@ async fn a_panicking_message_handler_ends_its_stream_and_releases_everything() {
     REASONS.lock().unwrap().clear();
     let state = ProbeState::default();
     let (mut tcp, server) = open_over_tcp(&state, "/troubled").await;
-    let mut buf = vec![0u8; 4096];
     // the response head and the stream's id: the loop runs
-    let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&buf[..n]).contains("200 OK"));
+    assert_stream_answers(&mut tcp).await;
+    let mut buf = vec![0u8; 4096];
     state.pubsub.publish("troubled", Msg(7)).await.unwrap();
     // the connection ends: no more bytes, then EOF
     let ended = tokio::time::timeout(WAIT, async {
@@ -419,11 +425,7 @@ async fn a_panicking_message_handler_ends_its_stream_and_releases_everything() {
     assert_eq!(*REASONS.lock().unwrap(), [EndReason::ClientGone]);
     // the server goes on serving
     let (mut again, _second) = open_over_tcp(&state, "/probe").await;
-    let n = tokio::time::timeout(WAIT, again.read(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&buf[..n]).contains("200 OK"));
+    assert_stream_answers(&mut again).await;
     drop(again);
     settle_to_zero().await;
     server.abort();

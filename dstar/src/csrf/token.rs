@@ -440,7 +440,7 @@ impl Csrf {
             return Ok((Request::from_parts(parts, body), fresh));
         }
         let limit = SignalsConfig::limit_of(&parts.extensions);
-        if crate::signals::read::declared_length(&parts.headers)
+        if crate::signals::read::declared_length(&parts.headers, &body)
             .is_some_and(|len| len > limit as u64)
         {
             return Err(refuse(

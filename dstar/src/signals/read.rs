@@ -167,15 +167,9 @@ impl SignalsSource {
                 Some(bytes) => SignalsSource::Query(Bytes::from(bytes)),
             };
         }
-        // too long a body is refused before any of it is read: hyper's body carries its
-        // Content-Length as its size hint; a body with no bound (a stream some layer built) is
-        // judged by the header. A chunked one is counted as it arrives.
-        let hint = body.size_hint();
-        let declared = match hint.upper() {
-            Some(_) => Some(hint.lower()),
-            None => declared_length(&parts.headers),
-        };
-        if declared.is_some_and(|len| len > limit as u64) {
+        // too long a body is refused before any of it is read; a chunked one is counted as it
+        // arrives
+        if declared_length(&parts.headers, &body).is_some_and(|len| len > limit as u64) {
             return SignalsSource::Refused(SignalsRejection::TooLarge { limit });
         }
         match check_content_type(&parts.headers) {
@@ -262,8 +256,16 @@ pub(crate) fn read_body(
     }
 }
 
-/// The body length a request declares (`Content-Length`), to refuse it before reading.
-pub(crate) fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+/// The body length a request declares, to refuse it before reading. hyper's body carries its
+/// `Content-Length` as its size hint, so no header is parsed again; a body with no bound of its
+/// own size (a stream some layer built) is judged by the header.
+pub(crate) fn declared_length(
+    headers: &axum::http::HeaderMap,
+    body: &axum::body::Body,
+) -> Option<u64> {
+    if let Some(len) = body.size_hint().exact() {
+        return Some(len);
+    }
     headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
