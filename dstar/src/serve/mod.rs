@@ -355,8 +355,13 @@ pub async fn serve(app: App) -> io::Result<()> {
 }
 
 async fn shutdown_signal() {
+    // a handler that cannot be installed is no signal: serve on, and say so (an `Err` taken for
+    // Ctrl-C would drain the server as soon as it started)
     let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "dstar: cannot listen for Ctrl-C; serving on without it");
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let terminate = async {
@@ -364,7 +369,10 @@ async fn shutdown_signal() {
             Ok(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            Err(e) => {
+                tracing::warn!(error = %e, "dstar: cannot listen for SIGTERM; serving on without it");
+                std::future::pending::<()>().await
+            }
         }
     };
     #[cfg(not(unix))]

@@ -258,6 +258,22 @@ impl PubSubBackend for RedisBackend {
     }
 }
 
+/// How long the subscriber waits for Redis to accept its connection or its subscriptions before
+/// it tries again.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Drops the subscription requests queued while disconnected: the next connection subscribes to
+/// every topic in the map, which already holds them.
+fn forget_requests(
+    inner: &std::sync::Weak<Inner>,
+    requests: &mut mpsc::UnboundedReceiver<Request>,
+) {
+    if let Some(backend) = inner.upgrade() {
+        let _topics = backend.topics.lock().unwrap_or_else(|e| e.into_inner());
+        while requests.try_recv().is_ok() {}
+    }
+}
+
 /// The one subscription connection: subscribes to every topic asked for, delivers messages to
 /// local subscribers, ends other nodes' claims, and reconnects with backoff.
 async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::UnboundedReceiver<Request>) {
@@ -268,10 +284,18 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
         };
         let client = backend.client.clone();
         drop(backend);
-        let pubsub = match client.get_async_pubsub().await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::debug!(error = %e, ?backoff, "dstar: Redis subscriber cannot connect; retrying");
+        let connected = tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await;
+        let pubsub = match connected {
+            Ok(Ok(p)) => p,
+            failed => {
+                let error = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => format!("no answer within {CONNECT_TIMEOUT:?}"),
+                };
+                tracing::debug!(%error, ?backoff, "dstar: Redis subscriber cannot connect; retrying");
+                // the topics map is what the next connection subscribes to: requests queued
+                // meanwhile are already in it, so an outage does not grow the queue
+                forget_requests(&inner, &mut requests);
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
                 continue;
@@ -282,10 +306,21 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
         let mut channels = vec![REGISTRY_CHANNEL.to_owned()];
         if let Some(backend) = inner.upgrade() {
             let topics = backend.topics.lock().unwrap_or_else(|e| e.into_inner());
+            // requests are sent under this lock: those queued so far are in the map already
+            while requests.try_recv().is_ok() {}
             channels.extend(topics.keys().map(|t| format!("{TOPIC_PREFIX}{t}")));
         }
-        if sink.subscribe(&channels).await.is_err() {
+        if !matches!(
+            tokio::time::timeout(CONNECT_TIMEOUT, sink.subscribe(&channels)).await,
+            Ok(Ok(()))
+        ) {
+            tracing::debug!(
+                ?backoff,
+                "dstar: Redis subscriber cannot subscribe; reconnecting"
+            );
+            forget_requests(&inner, &mut requests);
             tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
             continue;
         }
         backoff = Duration::from_millis(100);
