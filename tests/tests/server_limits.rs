@@ -1,5 +1,6 @@
-//! `dstar::serve` against slow and hostile clients: header deadline (slowloris), a connection cap
-//! that makes new connections wait, a shutdown deadline, and the peer address for handlers.
+//! `dstar::serve` against slow and hostile clients: header deadline (slowloris), a write deadline for
+//! clients that stop reading, a connection cap that makes new connections wait, a shutdown deadline,
+//! and the peer address for handlers.
 //! Everything on 127.0.0.1.
 
 use dstar::Server;
@@ -193,4 +194,48 @@ async fn a_trickled_body_gets_a_408_and_the_handler_never_sees_it() {
     );
     tx.send(()).unwrap();
     task.await.unwrap().unwrap();
+}
+
+/// Set when the flooding stream below ends (its future is dropped or its write fails).
+static FLOOD_ENDED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_off_and_its_stream_ends() {
+    struct Ended;
+    impl Drop for Ended {
+        fn drop(&mut self) {
+            FLOOD_ENDED.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let flood = Router::new().route(
+        "/flood",
+        post(|| async {
+            dstar::sse::stream(|sse| async move {
+                let _ended = Ended;
+                let big = "x".repeat(64 * 1024);
+                while sse.patch_signals(json!({ "big": big })).await.is_ok() {}
+            })
+        }),
+    );
+    let (addr, _stop, _task) = dstar_tests::serve_on_loopback(flood, |s| {
+        s.write_stall_timeout(Duration::from_millis(300))
+    })
+    .await;
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"POST /flood HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    assert!(tcp.read(&mut buf).await.unwrap() > 0);
+    // from here on the client reads nothing: the socket buffers fill, then every write stalls
+    let mut waited = Duration::ZERO;
+    while !FLOOD_ENDED.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(
+            waited < Duration::from_secs(20),
+            "the stream of a client that stopped reading was never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += Duration::from_millis(50);
+    }
+    drop(tcp);
 }

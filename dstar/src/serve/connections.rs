@@ -4,6 +4,7 @@
 use super::body_deadline::DeadlineBody;
 use super::limits::Limits;
 use super::slow_start::FirstBytes;
+use super::write_stall::WriteStall;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
@@ -107,6 +108,7 @@ pub(crate) async fn serve<H: Handshake>(
         let mut hard_stopped = hard_stopped.clone();
         let header_timeout = limits.header_read_timeout;
         let body_timeout = limits.body_read_timeout;
+        let write_stall_timeout = limits.write_stall_timeout;
         tokio::spawn(async move {
             let _permit = permit;
             let Some(io) = handshake.handshake(tcp).await else {
@@ -122,7 +124,10 @@ pub(crate) async fn serve<H: Handshake>(
                 }
                 req
             });
-            let io = TokioIo::new(FirstBytes::new(io, header_timeout));
+            let io = TokioIo::new(WriteStall::new(
+                FirstBytes::new(io, header_timeout),
+                write_stall_timeout,
+            ));
             let connection =
                 builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service));
             tokio::select! {

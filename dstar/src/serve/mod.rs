@@ -10,6 +10,7 @@ mod routes;
 mod slow_start;
 #[cfg(feature = "tls")]
 mod tls;
+mod write_stall;
 pub use body_deadline::BODY_READ_TIMEOUT;
 pub(crate) use connections::ServedOverTls;
 pub use routes::Routes;
@@ -184,6 +185,23 @@ impl Server {
     /// ```
     pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
         self.limits.body_read_timeout =
+            timeout.clamp(Duration::from_millis(1), limits::LONGEST_TIMEOUT);
+        self
+    }
+
+    /// How long a client may take no bytes at all while the server has some to send (default
+    /// 60 s, at most a day). A client that stops reading (or a stalled proxy in front of it)
+    /// would otherwise hold its connection, and an open page stream with it, for as long as it
+    /// answers TCP window probes: after this deadline the connection is closed and the stream
+    /// ends as [`ClientGone`](crate::stream::EndReason::ClientGone). A slow reader that keeps
+    /// taking bytes is not cut off.
+    ///
+    /// ```
+    /// let server = dstar::Server::new(dstar::App::empty())
+    ///     .write_stall_timeout(std::time::Duration::from_secs(120));
+    /// ```
+    pub fn write_stall_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.write_stall_timeout =
             timeout.clamp(Duration::from_millis(1), limits::LONGEST_TIMEOUT);
         self
     }
