@@ -133,7 +133,9 @@ pub fn dedup_scope(
 /// What a stream request says about an earlier connection of the same page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reconnect {
-    /// No `Last-Event-ID`: the page was just rendered, nothing can have been missed.
+    /// No `Last-Event-ID`: the stream of a page just rendered. It sends no catch-up render, so a
+    /// message published between the page's render and this stream's subscription (the time
+    /// the browser takes to load the page and open the stream) is not replayed.
     First,
     /// A reconnect to a process of the same build (a network drop, a restart, another node).
     SameBuild,
