@@ -262,16 +262,20 @@ impl PubSubBackend for RedisBackend {
 /// it tries again.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Drops the subscription requests queued while disconnected: the next connection subscribes to
-/// every topic in the map, which already holds them.
-fn forget_requests(
+/// Waits `backoff` (then doubles it, up to 5 s) before the next connection. The requests queued
+/// so far are dropped: the next connection subscribes to every topic in the map, which already
+/// holds them (they are sent under its lock), so an outage does not grow the queue.
+async fn back_off(
     inner: &std::sync::Weak<Inner>,
     requests: &mut mpsc::UnboundedReceiver<Request>,
+    backoff: &mut Duration,
 ) {
     if let Some(backend) = inner.upgrade() {
         let _topics = backend.topics.lock().unwrap_or_else(|e| e.into_inner());
         while requests.try_recv().is_ok() {}
     }
+    tokio::time::sleep(*backoff).await;
+    *backoff = (*backoff * 2).min(Duration::from_secs(5));
 }
 
 /// The one subscription connection: subscribes to every topic asked for, delivers messages to
@@ -293,11 +297,7 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
                     _ => format!("no answer within {CONNECT_TIMEOUT:?}"),
                 };
                 tracing::debug!(%error, ?backoff, "dstar: Redis subscriber cannot connect; retrying");
-                // the topics map is what the next connection subscribes to: requests queued
-                // meanwhile are already in it, so an outage does not grow the queue
-                forget_requests(&inner, &mut requests);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+                back_off(&inner, &mut requests, &mut backoff).await;
                 continue;
             }
         };
@@ -318,9 +318,7 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
                 ?backoff,
                 "dstar: Redis subscriber cannot subscribe; reconnecting"
             );
-            forget_requests(&inner, &mut requests);
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
+            back_off(&inner, &mut requests, &mut backoff).await;
             continue;
         }
         backoff = Duration::from_millis(100);
