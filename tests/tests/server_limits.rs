@@ -239,3 +239,93 @@ async fn a_client_that_stops_reading_is_cut_off_and_its_stream_ends() {
     }
     drop(tcp);
 }
+
+/// An HTTP/2 connection (h2c, prior knowledge) to `addr`: the request sender and the
+/// connection's task, which ends when the server closes the connection.
+async fn h2_connect(
+    addr: SocketAddr,
+) -> (
+    hyper::client::conn::http2::SendRequest<http_body_util::Empty<bytes::Bytes>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let io = hyper_util::rt::TokioIo::new(TcpStream::connect(addr).await.unwrap());
+    let (send, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
+            .await
+            .unwrap();
+    (send, tokio::spawn(async move { drop(conn.await) }))
+}
+
+fn h2_request(method: &str, path: &str) -> hyper::Request<http_body_util::Empty<bytes::Bytes>> {
+    hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://t{path}"))
+        .body(http_body_util::Empty::new())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed_and_open_streams_keep_theirs() {
+    use futures_util::StreamExt;
+    use http_body_util::BodyExt;
+    let idle = Duration::from_millis(300);
+    // a response that sends one chunk and then holds on, like a stream (not a dstar stream: other
+    // tests in this binary shut their servers down, which ends every dstar stream in the process)
+    let held = post(|| async {
+        let first = futures_util::stream::once(async {
+            Ok::<_, std::convert::Infallible>(bytes::Bytes::from_static(b"open"))
+        });
+        dstar::axum::body::Body::from_stream(first.chain(futures_util::stream::pending()))
+    });
+    let router = router().route("/held", held);
+    let (addr, _stop, _task) =
+        dstar_tests::serve_on_loopback(router, |s| s.idle_timeout(idle)).await;
+
+    // HTTP/2: one request, then nothing; hyper would keep this connection for ever (it pings,
+    // the client answers)
+    let (mut send, conn) = h2_connect(addr).await;
+    let res = send
+        .send_request(h2_request("GET", "/hello"))
+        .await
+        .unwrap();
+    assert_eq!(res.into_body().collect().await.unwrap().to_bytes(), "hello");
+    tokio::time::timeout(Duration::from_secs(10), conn)
+        .await
+        .expect("an idle HTTP/2 connection was kept open")
+        .unwrap();
+
+    // HTTP/2 with a stream open: a request in flight, so never idle, however long it lasts
+    let (mut send, conn) = h2_connect(addr).await;
+    let res = send
+        .send_request(h2_request("POST", "/held"))
+        .await
+        .unwrap();
+    let mut body = res.into_body();
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("open"));
+    tokio::time::sleep(idle * 4).await;
+    assert!(
+        !conn.is_finished(),
+        "a connection with a stream open was closed as idle"
+    );
+    // the same connection still serves requests next to the stream
+    let res = send
+        .send_request(h2_request("GET", "/hello"))
+        .await
+        .unwrap();
+    assert_eq!(res.into_body().collect().await.unwrap().to_bytes(), "hello");
+    // once the stream is gone, the connection is idle again
+    drop(body);
+    tokio::time::timeout(Duration::from_secs(10), conn)
+        .await
+        .expect("the connection stayed open after its stream ended")
+        .unwrap();
+
+    // HTTP/1.1 keep-alive: closed at the idle deadline, well before the 30 s header deadline
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"GET /hello HTTP/1.1\r\nhost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let out = expect_closed(&mut tcp).await;
+    assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
+}

@@ -1,7 +1,8 @@
-//! The accept loop shared by plain TCP and TLS: a connection cap, a header-read deadline, back-off
-//! on accept errors, and a graceful shutdown with a hard deadline.
+//! The accept loop shared by plain TCP and TLS: a connection cap, a header-read deadline, an idle
+//! deadline, back-off on accept errors, and a graceful shutdown with a hard deadline.
 
 use super::body_deadline::DeadlineBody;
+use super::idle::{Activity, Tracked};
 use super::limits::Limits;
 use super::slow_start::FirstBytes;
 use super::write_stall::WriteStall;
@@ -59,8 +60,7 @@ pub(crate) async fn serve<H: Handshake>(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let (hard_stop, hard_stopped) = watch::channel(false);
+    let (phase, phases) = watch::channel(Phase::Serving);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let builder = builder(&limits);
     let mut backoff = AcceptBackoff::default();
@@ -100,12 +100,12 @@ pub(crate) async fn serve<H: Handshake>(
             },
             _ = &mut shutdown => break,
         };
-        let _ = tcp.set_nodelay(true);
+        tune(&tcp, &limits);
         let handshake = handshake.clone();
         let router = router.clone();
         let builder = builder.clone();
-        let watcher = graceful.watcher();
-        let mut hard_stopped = hard_stopped.clone();
+        let mut phase = phases.clone();
+        let idle_timeout = limits.idle_timeout;
         let header_timeout = limits.header_read_timeout;
         let body_timeout = limits.body_read_timeout;
         let write_stall_timeout = limits.write_stall_timeout;
@@ -128,16 +128,37 @@ pub(crate) async fn serve<H: Handshake>(
                 FirstBytes::new(io, header_timeout),
                 write_stall_timeout,
             ));
-            let connection =
-                builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service));
-            tokio::select! {
-                result = watcher.watch(connection.into_owned()) => {
-                    if let Err(e) = result {
-                        tracing::debug!(%peer, error = %e, "dstar: connection ended with an error");
+            let activity = Arc::new(Activity::default());
+            let service = TowerToHyperService::new(Tracked::new(service, activity.clone()));
+            let connection = builder.serve_connection_with_upgrades(io, service);
+            tokio::pin!(connection);
+            let idle = super::idle::idle(&activity, idle_timeout);
+            tokio::pin!(idle);
+            let mut closing = false;
+            loop {
+                tokio::select! {
+                    result = connection.as_mut() => {
+                        if let Err(e) = result {
+                            tracing::debug!(%peer, error = %e, "dstar: connection ended with an error");
+                        }
+                        break;
                     }
-                }
-                _ = hard_stopped.wait_for(|stop| *stop) => {
-                    tracing::debug!(%peer, "dstar: connection closed at the shutdown deadline");
+                    () = &mut idle, if !closing => {
+                        tracing::debug!(%peer, ?idle_timeout, "dstar: closing an idle connection");
+                        connection.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                    changed = phase.changed() => {
+                        let now = changed.map_or(Phase::Stopped, |()| *phase.borrow_and_update());
+                        if now == Phase::Stopped {
+                            tracing::debug!(%peer, "dstar: connection closed at the shutdown deadline");
+                            break;
+                        }
+                        if !closing {
+                            connection.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                    }
                 }
             }
         });
@@ -152,7 +173,9 @@ pub(crate) async fn serve<H: Handshake>(
             "dstar: shutting down; waiting for open connections"
         );
     }
-    if tokio::time::timeout(limits.shutdown_timeout, graceful.shutdown())
+    let _ = phase.send(Phase::Draining);
+    let all_closed = permits.acquire_many(limits.max_connections as u32);
+    if tokio::time::timeout(limits.shutdown_timeout, all_closed)
         .await
         .is_err()
     {
@@ -161,7 +184,7 @@ pub(crate) async fn serve<H: Handshake>(
             deadline = ?limits.shutdown_timeout,
             "dstar: shutdown deadline passed; closing the connections still open"
         );
-        let _ = hard_stop.send(true);
+        let _ = phase.send(Phase::Stopped);
         // let the connection tasks see it and drop their sockets
         let _ = tokio::time::timeout(
             Duration::from_secs(1),
@@ -170,6 +193,34 @@ pub(crate) async fn serve<H: Handshake>(
         .await;
     }
     Ok(())
+}
+
+/// Where the server is in its life, as each connection task sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Serving,
+    /// Shutting down: finish what is in flight, take no new request (HTTP/2 `GOAWAY`).
+    Draining,
+    /// The shutdown deadline passed: close now.
+    Stopped,
+}
+
+/// Socket options for an accepted connection: no Nagle delay (events go out as they are written),
+/// and, where the OS has it, `TCP_USER_TIMEOUT` at the write-stall deadline. A peer that vanished
+/// without a FIN (a laptop closed, a phone out of range) leaves a stream's liveness check sitting
+/// in the kernel's send buffer, where the write-stall deadline cannot see it; the kernel would
+/// retransmit for about 15 minutes before giving up. With the option, unacknowledged data older
+/// than the deadline closes the connection, and the stream ends as `ClientGone`.
+fn tune(tcp: &TcpStream, limits: &Limits) {
+    let _ = tcp.set_nodelay(true);
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
+    if let Err(error) =
+        socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(limits.write_stall_timeout))
+    {
+        tracing::debug!(%error, "dstar: cannot set TCP_USER_TIMEOUT");
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "fuchsia")))]
+    let _ = limits;
 }
 
 fn permits_in_use(permits: &Semaphore, max: usize) -> usize {
@@ -233,6 +284,26 @@ fn is_connection_error(e: &io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn accepted_sockets_give_up_on_unacknowledged_data_at_the_write_stall_deadline() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap());
+        let (accepted, _client) = tokio::join!(listener.accept(), client);
+        let (tcp, _) = accepted.unwrap();
+        let limits = Limits {
+            write_stall_timeout: Duration::from_secs(42),
+            ..Limits::default()
+        };
+        tune(&tcp, &limits);
+        let socket = socket2::SockRef::from(&tcp);
+        assert_eq!(
+            socket.tcp_user_timeout().unwrap(),
+            Some(Duration::from_secs(42))
+        );
+        assert!(socket.tcp_nodelay().unwrap());
+    }
 
     #[tokio::test(start_paused = true)]
     async fn accept_errors_back_off_doubling_to_a_second() {

@@ -8,6 +8,8 @@ pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 25_000;
 pub(crate) const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a client may take no bytes at all before its connection is closed.
 pub(crate) const DEFAULT_WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a connection may carry no request before it is closed.
+pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a graceful shutdown waits for open connections before closing them.
 pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -22,6 +24,7 @@ pub(crate) struct Limits {
     pub(crate) header_read_timeout: Duration,
     pub(crate) body_read_timeout: Duration,
     pub(crate) write_stall_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
     pub(crate) shutdown_timeout: Duration,
 }
 
@@ -45,6 +48,7 @@ impl Default for Limits {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             body_read_timeout: super::BODY_READ_TIMEOUT,
             write_stall_timeout: DEFAULT_WRITE_STALL_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }

@@ -5,6 +5,7 @@
 
 mod body_deadline;
 mod connections;
+mod idle;
 mod limits;
 mod routes;
 mod slow_start;
@@ -194,7 +195,10 @@ impl Server {
     /// would otherwise hold its connection, and an open page stream with it, for as long as it
     /// answers TCP window probes: after this deadline the connection is closed and the stream
     /// ends as [`ClientGone`](crate::stream::EndReason::ClientGone). A slow reader that keeps
-    /// taking bytes is not cut off.
+    /// taking bytes is not cut off. On Linux it is also each socket's `TCP_USER_TIMEOUT`: a
+    /// client that vanished without closing its connection (its liveness checks sit
+    /// unacknowledged in the kernel's buffer) is dropped after it, not after the kernel's
+    /// retransmissions give up, about 15 minutes later.
     ///
     /// ```
     /// let server = dstar::Server::new(dstar::App::empty())
@@ -203,6 +207,23 @@ impl Server {
     pub fn write_stall_timeout(mut self, timeout: Duration) -> Self {
         self.limits.write_stall_timeout =
             timeout.clamp(Duration::from_millis(1), limits::LONGEST_TIMEOUT);
+        self
+    }
+
+    /// How long a connection may carry no request before it is closed (default 60 s, at most a
+    /// day). An open stream is a request in flight, so a page stream's connection is never idle.
+    /// hyper's HTTP/2 server has no idle deadline of its own: without this, a client could open
+    /// HTTP/2 connections, answer the pings and send nothing, until they filled
+    /// [`max_connections`](Server::max_connections). An idle HTTP/2 connection gets a `GOAWAY`
+    /// and closes; an idle HTTP/1.1 keep-alive connection closes at this deadline or at the
+    /// [`header_read_timeout`](Server::header_read_timeout), whichever comes first.
+    ///
+    /// ```
+    /// let server = dstar::Server::new(dstar::App::empty())
+    ///     .idle_timeout(std::time::Duration::from_secs(300));
+    /// ```
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.idle_timeout = timeout.clamp(Duration::from_millis(1), limits::LONGEST_TIMEOUT);
         self
     }
 
