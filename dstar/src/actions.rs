@@ -105,7 +105,9 @@ impl Action {
     }
 
     /// An action to a handler module's event, `{prefix}/ds/{module}/{event}`. `module` is a Rust
-    /// type path such as `my_app::widgets::Drawer`.
+    /// type path such as `my_app::widgets::Drawer`. It uses the default base `/ds`, not
+    /// [`App::dispatch_base`](crate::App::dispatch_base); component actions rendered by dstar
+    /// (`event(…)`, `post!`) follow the app's base.
     ///
     /// ```
     /// use dstar::actions::{Action, Verb};

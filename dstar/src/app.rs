@@ -65,7 +65,8 @@ impl Default for App {
 }
 
 impl App {
-    /// Every `#[dstar::page]` linked into the binary, collected through `inventory`.
+    /// Every `#[dstar::page]` and `#[dstar::component]` linked into the binary, collected through
+    /// `inventory`.
     ///
     /// ```
     /// let router: axum::Router = dstar::App::new().build();
@@ -346,7 +347,9 @@ impl App {
         routes
     }
 
-    /// Builds the router. Fails when a page's state was not provided.
+    /// Builds the router. Fails, saying why, when a declared state is missing, a prefix or
+    /// dispatch base is not a clean path, a trusted origin is malformed, or the stats token is
+    /// shorter than 16 bytes.
     ///
     /// ```
     /// let router = dstar::App::new().try_build().expect("all states provided");

@@ -193,7 +193,8 @@ pub struct PatchElements<H> {
 }
 
 impl<H: Html> PatchElements<H> {
-    /// Patches `html` (a `&str`, `String` or maud `Markup`).
+    /// Patches `html`: maud `Markup`, a string literal, or `PreEscaped(trusted)`. A `String` is
+    /// not HTML (it could carry user text unescaped): build it with `html!`.
     ///
     /// ```
     /// let e = dstar::elements::PatchElements::new(maud::html! { span #count { "42" } });

@@ -75,3 +75,13 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// A configuration problem found at start-up (a bad environment variable, an unusable key file).
+/// These are often found before `dstar::serve` installs its log subscriber, where a `tracing`
+/// event alone would be lost: with no subscriber yet, it is printed to stderr too.
+pub(crate) fn config_warning(message: &str) {
+    tracing::warn!("{message}");
+    if !tracing::dispatcher::has_been_set() {
+        eprintln!("dstar: WARNING: {message}");
+    }
+}

@@ -179,7 +179,9 @@ impl AppKey {
             }
             Err(e) => {
                 let why = format!("cannot use the key file {}: {e}", shown.display());
-                tracing::warn!("dstar: {why}; using a random key, so tokens end at restart");
+                crate::error::config_warning(&format!(
+                    "{why}; using a random key, so tokens end at restart"
+                ));
                 AppKey::random_because(why)
             }
         }

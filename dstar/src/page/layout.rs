@@ -26,6 +26,31 @@ pub struct PageContext<'a> {
 }
 
 impl PageContext<'_> {
+    /// The document's `<body>` around `content`, with what dstar needs on it: the `tabId` signal
+    /// (per-tab stream deduplication, see [`tab_id_signal`]), the `csrf` signal when the
+    /// [`Csrf`](crate::csrf::Csrf) layer runs (without it every event is refused), and
+    /// `data-ds-base` (where component events go). Custom layouts use it; a layout that writes
+    /// its own `<body>` must copy those three attributes from [`default_layout`].
+    ///
+    /// ```
+    /// let ctx = dstar::page::PageContext {
+    ///     title: "t", client_src: "/ds.js", client_integrity: None, csrf: Some("tok"), dispatch_base: "/ds",
+    /// };
+    /// let body = ctx.body(maud::html! { p { "hi" } }).into_string();
+    /// assert!(body.starts_with("<body data-signals:tab-id="));
+    /// assert!(body.contains(r#"data-signals:csrf="&quot;tok&quot;""#));
+    /// assert!(body.ends_with(r#"data-ds-base="/ds"><p>hi</p></body>"#));
+    /// ```
+    pub fn body(&self, content: Markup) -> Markup {
+        html! {
+            body data-signals:tab-id=(tab_id_signal())
+                data-signals:csrf=[self.csrf.map(csrf_signal)]
+                data-ds-base=(self.dispatch_base) {
+                (content)
+            }
+        }
+    }
+
     /// The `<script type="module">` tag that loads the Datastar client, with its integrity hash
     /// when there is one. Custom layouts put it in `<head>`.
     ///
@@ -58,7 +83,9 @@ pub fn csrf_signal(token: &str) -> String {
 }
 
 /// A root layout: wraps a page body into a whole document. Replace the default with
-/// `#[dstar::page("/path", layout = my_layout)]`.
+/// `#[dstar::page("/path", layout = my_layout)]`. It must load the client
+/// ([`PageContext::client_script`]) and write `<body>` with [`PageContext::body`] (or copy its
+/// attributes): without them events and streams do not work.
 ///
 /// ```
 /// use dstar::prelude::*;
@@ -66,7 +93,7 @@ pub fn csrf_signal(token: &str) -> String {
 ///     html! {
 ///         (DOCTYPE)
 ///         html { head { title { (ctx.title) } (ctx.client_script()) }
-///                body.app { (body) } }
+///                (ctx.body(html! { main.app { (body) } })) }
 ///     }
 /// }
 /// let _: dstar::page::Layout = my_layout;
@@ -98,11 +125,7 @@ pub fn default_layout(ctx: &PageContext<'_>, body: Markup) -> Markup {
                 title { (ctx.title) }
                 (ctx.client_script())
             }
-            body data-signals:tab-id=(tab_id_signal())
-                data-signals:csrf=[ctx.csrf.map(csrf_signal)]
-                data-ds-base=(ctx.dispatch_base) {
-                (body)
-            }
+            (ctx.body(body))
         }
     }
 }

@@ -33,7 +33,7 @@ pub trait MountOutcome<P> {
     message = "`mount` cannot fail with `{Self}`: its error must be a response (`IntoResponse`)",
     label = "not `IntoResponse`",
     note = "`mount` returns `Self`, or `Result<Self, E>` where `E: IntoResponse` (a redirect, a status, `(StatusCode, String)`)",
-    note = "map other errors to a response: `.map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))`"
+    note = "map other errors to text: `.map_err(|e| e.to_string())` is a logged 500 whose body shows the text only in debug builds"
 )]
 pub trait MountError: IntoResponse + 'static {}
 

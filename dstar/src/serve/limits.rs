@@ -34,10 +34,9 @@ impl Default for Limits {
             Ok(text) => match text.parse::<usize>() {
                 Ok(n) if n > 0 => n.min(MAX_CONNECTIONS_CAP),
                 _ => {
-                    tracing::warn!(
-                        value = %text,
-                        "DSTAR_MAX_CONNECTIONS is not a positive number; using {DEFAULT_MAX_CONNECTIONS}"
-                    );
+                    crate::error::config_warning(&format!(
+                        "DSTAR_MAX_CONNECTIONS={text:?} is not a positive number; using {DEFAULT_MAX_CONNECTIONS}"
+                    ));
                     DEFAULT_MAX_CONNECTIONS
                 }
             },

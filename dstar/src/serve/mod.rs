@@ -338,11 +338,17 @@ impl Bound {
         let router =
             std::mem::replace(&mut server.router, Routed::Router(Router::new())).into_router()?;
         #[cfg(feature = "tls")]
-        if let Some(tls) = server.tls.take().or_else(Tls::from_env) {
-            let handshake = tls.handshake()?;
-            println!("dstar listening on https://{local_addr} (HTTP/2 and HTTP/1.1)");
-            print_routes(&server.routes, &server.notes);
-            return connections::serve(listener, router, handshake, limits, signal).await;
+        {
+            let tls = match server.tls.take() {
+                Some(tls) => Some(tls),
+                None => Tls::from_env()?,
+            };
+            if let Some(tls) = tls {
+                let handshake = tls.handshake()?;
+                println!("dstar listening on https://{local_addr} (HTTP/2 and HTTP/1.1)");
+                print_routes(&server.routes, &server.notes);
+                return connections::serve(listener, router, handshake, limits, signal).await;
+            }
         }
         #[cfg(not(feature = "tls"))]
         if std::env::var_os("DSTAR_TLS").is_some() || std::env::var_os("DSTAR_TLS_CERT").is_some() {

@@ -1,5 +1,6 @@
 //! HTTPS with HTTP/2 through rustls (cargo feature `tls`), without OpenSSL.
 
+use std::ffi::OsString;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,24 +29,47 @@ pub enum Tls {
 }
 
 impl Tls {
-    /// `DSTAR_TLS=dev`, or `DSTAR_TLS_CERT` with `DSTAR_TLS_KEY`; `None` when neither is set.
+    /// `DSTAR_TLS=dev`, or `DSTAR_TLS_CERT` with `DSTAR_TLS_KEY`; `None` when none is set. A
+    /// half-made setting is an error, not plain HTTP: a certificate without its key (or the
+    /// reverse), or `DSTAR_TLS` with a value other than `dev`. `dstar::serve` fails to start
+    /// with it.
     ///
     /// ```
     /// let tls = dstar::Tls::from_env();
     /// ```
-    pub fn from_env() -> Option<Tls> {
-        if std::env::var("DSTAR_TLS").is_ok_and(|v| v == "dev") {
-            return Some(Tls::Dev);
-        }
-        match (
+    pub fn from_env() -> io::Result<Option<Tls>> {
+        Tls::from_vars(
+            std::env::var_os("DSTAR_TLS"),
             std::env::var_os("DSTAR_TLS_CERT"),
             std::env::var_os("DSTAR_TLS_KEY"),
-        ) {
-            (Some(cert), Some(key)) => Some(Tls::Pem {
+        )
+    }
+
+    fn from_vars(
+        mode: Option<OsString>,
+        cert: Option<OsString>,
+        key: Option<OsString>,
+    ) -> io::Result<Option<Tls>> {
+        let bad = |message: &str| Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+        match (mode, cert, key) {
+            (Some(mode), _, _) if mode != "dev" => bad(
+                "DSTAR_TLS accepts only `dev` (a self-signed development certificate); for real certificates set DSTAR_TLS_CERT and DSTAR_TLS_KEY",
+            ),
+            (Some(_), None, None) => Ok(Some(Tls::Dev)),
+            (Some(_), _, _) => {
+                bad("DSTAR_TLS=dev and DSTAR_TLS_CERT/DSTAR_TLS_KEY are both set: choose one")
+            }
+            (None, Some(cert), Some(key)) => Ok(Some(Tls::Pem {
                 cert: cert.into(),
                 key: key.into(),
-            }),
-            _ => None,
+            })),
+            (None, Some(_), None) => bad(
+                "DSTAR_TLS_CERT is set but DSTAR_TLS_KEY is not: set both, or neither for plain HTTP",
+            ),
+            (None, None, Some(_)) => bad(
+                "DSTAR_TLS_KEY is set but DSTAR_TLS_CERT is not: set both, or neither for plain HTTP",
+            ),
+            (None, None, None) => Ok(None),
         }
     }
 
@@ -147,6 +171,25 @@ pub(crate) fn dev_certificate_warning(release: bool) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_half_made_tls_setting_is_an_error_not_plain_http() {
+        let some = |v: &str| Some(OsString::from(v));
+        let error = |r: io::Result<Option<Tls>>| r.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(matches!(Tls::from_vars(None, None, None), Ok(None)));
+        assert!(matches!(
+            Tls::from_vars(some("dev"), None, None),
+            Ok(Some(Tls::Dev))
+        ));
+        assert!(matches!(
+            Tls::from_vars(None, some("c.pem"), some("k.pem")),
+            Ok(Some(Tls::Pem { .. }))
+        ));
+        assert!(error(Tls::from_vars(None, some("c.pem"), None)).contains("DSTAR_TLS_KEY is not"));
+        assert!(error(Tls::from_vars(None, None, some("k.pem"))).contains("DSTAR_TLS_CERT is not"));
+        assert!(error(Tls::from_vars(some("1"), None, None)).contains("accepts only `dev`"));
+        assert!(error(Tls::from_vars(some("dev"), some("c"), some("k"))).contains("choose one"));
+    }
 
     #[test]
     fn a_release_build_warns_loudly_about_the_dev_certificate() {

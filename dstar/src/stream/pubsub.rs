@@ -248,14 +248,16 @@ impl PubSub {
             Ok(url) => match PubSub::redis(&url) {
                 Ok(pubsub) => pubsub,
                 Err(e) => {
-                    tracing::error!(error = %e, "DSTAR_REDIS_URL is unusable; using the in-process PubSub");
+                    crate::error::config_warning(&format!(
+                        "DSTAR_REDIS_URL is unusable ({e}); using the in-process PubSub, so this process shares no topics with others"
+                    ));
                     PubSub::new()
                 }
             },
             #[cfg(not(feature = "redis"))]
             Ok(_) => {
-                tracing::warn!(
-                    "DSTAR_REDIS_URL is set but dstar was built without the `redis` feature"
+                crate::error::config_warning(
+                    "DSTAR_REDIS_URL is set but dstar was built without the `redis` feature; using the in-process PubSub",
                 );
                 PubSub::new()
             }

@@ -215,7 +215,8 @@ pub fn previous_stream(headers: &HeaderMap) -> Option<u64> {
     (process == stream_id()).then(|| number.parse().ok())?
 }
 
-/// The id every page stream sends first, `ds1.{build}.{boot}`: the client sends it back as
+/// The process part of the id every page stream sends first (`ds1.{build}.{boot}`, then
+/// `.{n}`, the stream's number): the client sends it back as
 /// `Last-Event-ID` when it reconnects, which tells the stream to catch up (and, with live reload,
 /// whether the build changed). `boot` is drawn once per process.
 ///
