@@ -329,3 +329,90 @@ async fn idle_connections_are_closed_and_open_streams_keep_theirs() {
     let out = expect_closed(&mut tcp).await;
     assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
 }
+
+/// How many `/events` bodies below have been dropped.
+static EVENTS_DROPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[tokio::test]
+async fn an_http2_stream_whose_client_gives_no_credit_is_cut_off() {
+    use futures_util::StreamExt;
+    use http_body_util::BodyExt;
+    use std::sync::atomic::Ordering;
+    struct Dropped;
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            EVENTS_DROPPED.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    // an event stream that sends one event and then holds on (not a dstar stream: other tests in
+    // this binary shut their servers down, which ends every dstar stream in the process)
+    let events = post(|| async {
+        let dropped = Dropped;
+        let first = futures_util::stream::once(async {
+            Ok::<_, std::convert::Infallible>(bytes::Bytes::from_static(b"data: open\n\n"))
+        });
+        // pending for ever, and dropped only with the body
+        let held = futures_util::stream::poll_fn(move |_| {
+            let _keep = &dropped;
+            std::task::Poll::Pending
+        });
+        (
+            [("content-type", "text/event-stream")],
+            dstar::axum::body::Body::from_stream(first.chain(held)),
+        )
+    });
+    let stall = Duration::from_millis(300);
+    let (addr, _stop, _task) =
+        dstar_tests::serve_on_loopback(Router::new().route("/events", events), |s| {
+            s.write_stall_timeout(stall)
+        })
+        .await;
+
+    // a client that reads its stream as it comes is never cut off, however quiet the stream
+    let (mut send, healthy) = h2_connect(addr).await;
+    let res = send
+        .send_request(h2_request("POST", "/events"))
+        .await
+        .unwrap();
+    let mut body = res.into_body();
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert_eq!(first, "data: open\n\n");
+
+    // a client that opens a stream and never gives it flow-control credit: hyper holds the
+    // stream's first frame for ever and never polls the body again, while the connection's
+    // pings go through
+    let io = hyper_util::rt::TokioIo::new(TcpStream::connect(addr).await.unwrap());
+    let (mut send_parked, conn) =
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .initial_stream_window_size(0)
+            .handshake(io)
+            .await
+            .unwrap();
+    let parked = tokio::spawn(async move { drop(conn.await) });
+    let res = send_parked
+        .send_request(h2_request("POST", "/events"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    tokio::time::timeout(Duration::from_secs(10), parked)
+        .await
+        .expect("a stream its client gave no credit was kept open")
+        .unwrap();
+    // its body was dropped with the connection; the healthy stream's was not
+    let mut waited = Duration::ZERO;
+    while EVENTS_DROPPED.load(Ordering::SeqCst) == 0 {
+        assert!(
+            waited < Duration::from_secs(10),
+            "the parked stream's body was never dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += Duration::from_millis(20);
+    }
+    tokio::time::sleep(stall * 4).await;
+    assert!(
+        !healthy.is_finished(),
+        "a quiet but healthy stream was cut off"
+    );
+    assert_eq!(EVENTS_DROPPED.load(Ordering::SeqCst), 1);
+    drop(body);
+}

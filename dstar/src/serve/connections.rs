@@ -1,8 +1,8 @@
 //! The accept loop shared by plain TCP and TLS: a connection cap, a header-read deadline, an idle
 //! deadline, back-off on accept errors, and a graceful shutdown with a hard deadline.
 
+use super::activity::{Activity, Tracked};
 use super::body_deadline::DeadlineBody;
-use super::idle::{Activity, Tracked};
 use super::limits::Limits;
 use super::slow_start::FirstBytes;
 use super::write_stall::WriteStall;
@@ -132,8 +132,10 @@ pub(crate) async fn serve<H: Handshake>(
             let service = TowerToHyperService::new(Tracked::new(service, activity.clone()));
             let connection = builder.serve_connection_with_upgrades(io, service);
             tokio::pin!(connection);
-            let idle = super::idle::idle(&activity, idle_timeout);
+            let idle = super::activity::idle(&activity, idle_timeout);
             tokio::pin!(idle);
+            let stalled = super::activity::stalled(&activity, write_stall_timeout);
+            tokio::pin!(stalled);
             let mut closing = false;
             loop {
                 tokio::select! {
@@ -141,6 +143,14 @@ pub(crate) async fn serve<H: Handshake>(
                         if let Err(e) = result {
                             tracing::debug!(%peer, error = %e, "dstar: connection ended with an error");
                         }
+                        break;
+                    }
+                    () = &mut stalled => {
+                        tracing::debug!(
+                            %peer,
+                            timeout = ?write_stall_timeout,
+                            "dstar: an HTTP/2 stream's client gave no flow-control credit within the write deadline; closing its connection"
+                        );
                         break;
                     }
                     () = &mut idle, if !closing => {

@@ -3,9 +3,9 @@
 //! feature (`DSTAR_TLS=dev` or `DSTAR_TLS_CERT`/`DSTAR_TLS_KEY`), and a graceful shutdown on
 //! SIGINT and SIGTERM: in-flight responses complete, open streams end cleanly.
 
+mod activity;
 mod body_deadline;
 mod connections;
-mod idle;
 mod limits;
 mod routes;
 mod slow_start;
@@ -195,7 +195,9 @@ impl Server {
     /// would otherwise hold its connection, and an open page stream with it, for as long as it
     /// answers TCP window probes: after this deadline the connection is closed and the stream
     /// ends as [`ClientGone`](crate::stream::EndReason::ClientGone). A slow reader that keeps
-    /// taking bytes is not cut off. On Linux it is also each socket's `TCP_USER_TIMEOUT`: a
+    /// taking bytes is not cut off. On HTTP/2 it also bounds how long one event stream's frame
+    /// may wait for its client's flow-control credit (a client can shut one stream's window and
+    /// still answer pings). On Linux it is also each socket's `TCP_USER_TIMEOUT`: a
     /// client that vanished without closing its connection (its liveness checks sit
     /// unacknowledged in the kernel's buffer) is dropped after it, not after the kernel's
     /// retransmissions give up, about 15 minutes later.

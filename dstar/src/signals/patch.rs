@@ -80,10 +80,13 @@ impl<T> PatchSignals<T> {
         self
     }
 
-    /// The SSE event id.
+    /// The SSE event id. Line breaks and NUL (which would make the client ignore the id) are
+    /// dropped from it.
     ///
     /// ```
     /// let e = dstar::signals::PatchSignals::new(serde_json::json!({})).id("42");
+    /// assert!(dstar::sse::format_event(&e).unwrap().starts_with(b"event: datastar-patch-signals\nid: 42\n"));
+    /// let e = dstar::signals::PatchSignals::new(serde_json::json!({})).id("4\r\n2\0");
     /// assert!(dstar::sse::format_event(&e).unwrap().starts_with(b"event: datastar-patch-signals\nid: 42\n"));
     /// ```
     pub fn id(mut self, id: impl Into<String>) -> Self {

@@ -82,7 +82,12 @@ impl<'a> EventWriter<'a> {
         out.put_slice(ty.header());
         if let Some(id) = &meta.id {
             out.put_slice(b"id: ");
-            put_single_line(out, id);
+            // a NUL makes the client ignore the whole id field (as `Sse::event_id` does, drop it)
+            if id.contains('\0') {
+                put_single_line(out, &id.replace('\0', ""));
+            } else {
+                put_single_line(out, id);
+            }
             out.put_u8(b'\n');
         }
         if let Some(retry) = meta.retry {
