@@ -324,11 +324,44 @@ async fn the_ticker_updates_live_and_one_tab_keeps_one_stream() {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     wait_for_streams(port, 1).await;
+    // the page carries its render time, and the client sends it when the stream opens: a page
+    // still current gets no second render (a marker put into the page stays) ...
+    assert!(
+        browser
+            .js("return document.body.dataset.dsRendered")
+            .await
+            .as_str()
+            .is_some_and(|t| t.parse::<u64>().is_ok())
+    );
+    browser
+        .js("document.getElementById('ticker').setAttribute('data-marker', 'kept')")
+        .await;
+    browser
+        .js("window.dispatchEvent(new Event('online'))")
+        .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    wait_for_streams(port, 1).await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('ticker').getAttribute('data-marker')")
+            .await,
+        "kept",
+        "a current page was rendered again"
+    );
     assert!(
         http(port, "POST", "/ticker/_event/bump")
             .await
             .starts_with("HTTP/1.1 200")
     );
+    browser.wait_text("#tick", "2").await;
+    // ... and one with a message since its render (here the bump) gets a fresh render when a
+    // stream opens again without Last-Event-ID: the morph drops the marker
+    browser
+        .js("window.dispatchEvent(new Event('online'))")
+        .await;
+    browser
+        .wait_until("!document.getElementById('ticker').hasAttribute('data-marker')")
+        .await;
     browser.wait_text("#tick", "2").await;
     browser.client.close().await.unwrap();
 }

@@ -787,3 +787,51 @@ async fn two_live_tabs_sharing_an_id_do_not_evict_each_other_forever() {
     drop((back, b_again));
     settle_to_zero().await;
 }
+
+/// The render time a page carries on `<body data-ds-rendered>`.
+fn rendered_at(html: &str) -> String {
+    let start = html.find("data-ds-rendered=\"").expect("the render time") + 18;
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn a_page_that_went_stale_while_loading_is_rendered_again_by_its_first_stream() {
+    let _serial = SERIAL.lock().await;
+    let state = AppState::default();
+    let client = TestClient::new(ticker_app(&state));
+    let page = client.get("/ticker").await.text();
+    assert!(page.contains(r#"data-signals:tick="0""#), "{page}");
+    let rendered = rendered_at(&page);
+    // a tick goes out after the render, before the browser opens the stream: nobody is
+    // subscribed yet, so no stream could deliver it
+    state.tick().await.unwrap();
+    let header = [(dstar::page::RENDERED_HEADER, rendered.as_str())];
+    let mut stream = client
+        .stream_with_headers("/ticker", json!({ "tabId": "stale" }), &header)
+        .await;
+    let events = stream.next_events(1, WAIT).await;
+    assert_patched_element(&events, "#ds-page")
+        .mode(dstar::elements::Mode::Outer)
+        .contains(r#"data-signals:tick="1""#);
+    drop(stream);
+
+    // a page that is still current gets no render: its stream goes straight to messages (a
+    // render time has millisecond precision, and a message in the same millisecond counts as
+    // after it: rendered again rather than missed)
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let page = client.get("/ticker").await.text();
+    let rendered = rendered_at(&page);
+    let header = [(dstar::page::RENDERED_HEADER, rendered.as_str())];
+    // published on another topic meanwhile: not this page's business
+    state.pubsub.publish("elsewhere", 1u32).await.unwrap();
+    let mut stream = client
+        .stream_with_headers("/ticker", json!({ "tabId": "fresh" }), &header)
+        .await;
+    state.tick().await.unwrap();
+    let events = stream.next_events(1, WAIT).await;
+    assert_eq!(events[0].event, "datastar-patch-signals", "{events:?}");
+    assert_patched_signals(&events, json!({ "tick": 2 }));
+    drop(stream);
+    settle_to_zero().await;
+}

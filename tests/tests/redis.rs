@@ -349,3 +349,39 @@ async fn forged_and_stale_claim_notices_end_no_stream() {
         live.seen
     );
 }
+
+#[tokio::test]
+async fn a_node_tells_a_stale_page_only_from_topics_it_heard_since_the_render() {
+    use dstar::stream::Source;
+    if !have_redis() {
+        return;
+    }
+    let redis_port = free_port();
+    let _redis = redis_server(redis_port).await;
+    let pubsub = dstar::stream::PubSub::redis_with_key(
+        &format!("redis://127.0.0.1:{redis_port}"),
+        dstar::secret::AppKey::random(),
+    )
+    .unwrap();
+    let mut watched = pubsub.subscribe::<u64>("watched");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while redis_topic_channels(redis_port).await != 1 {
+        assert!(Instant::now() < deadline, "the topic never reached Redis");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // renders are compared allowing 2 s of clock difference between nodes
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let rendered = std::time::SystemTime::now();
+    assert!(
+        !watched.missed_since(rendered),
+        "subscribed since before the render, and nothing came: the page is current"
+    );
+    // a topic this node starts hearing only now cannot vouch for the time before
+    let late = pubsub.subscribe::<u64>("late");
+    assert!(late.missed_since(rendered));
+    // a message after the render (from any node: it comes back through Redis)
+    pubsub.publish("watched", 7u64).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), watched.recv_message()).await;
+    assert_eq!(got.unwrap(), Some(7));
+    assert!(watched.missed_since(rendered));
+}

@@ -428,8 +428,9 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
             let __source = #subscribe;
             let __on_message = #on_message;
             // rendered after subscribing: a message published in between shows in the render or
-            // arrives after it (or both), never neither
-            let __first = __open.first_events(|__get| Self::__dstar_view(::dstar::__private::core::clone::Clone::clone(&__state), __get, __base)).await;
+            // arrives after it (or both), never neither; on a first connect, only when the
+            // source may have missed one since the page's own render
+            let __first = __open.first_events(&__source, |__get| Self::__dstar_view(::dstar::__private::core::clone::Clone::clone(&__state), __get, __base)).await;
             let __stream = ::dstar::stream::PageStream {
                 source: __source,
                 idle_check: ::dstar::__private::core::time::Duration::from_millis(#idle),

@@ -17,6 +17,8 @@ pub struct Document {
     title: &'static str,
     csrf: Option<String>,
     base: DispatchBase,
+    /// Taken before `mount` reads anything, so a change after it is never in the render.
+    rendered: std::time::SystemTime,
 }
 
 impl Document {
@@ -32,6 +34,7 @@ impl Document {
             title,
             csrf: crate::csrf::token_for(extensions),
             base,
+            rendered: std::time::SystemTime::now(),
         }
     }
 
@@ -44,6 +47,7 @@ impl Document {
             client_integrity: client_integrity(),
             csrf: self.csrf.as_deref(),
             dispatch_base: self.base.as_str(),
+            rendered: self.rendered,
         };
         let mut response = (self.layout)(&ctx, page_root(body)).into_response();
         // a page holds a per-session CSRF token: no shared cache may keep it

@@ -5,6 +5,7 @@ use maud::{DOCTYPE, Markup, html};
 /// ```
 /// let ctx = dstar::page::PageContext {
 ///     title: "Home", client_src: "/datastar.js", client_integrity: None, csrf: None, dispatch_base: "/ds",
+///     rendered: std::time::UNIX_EPOCH,
 /// };
 /// let html = dstar::page::default_layout(&ctx, maud::html! {}).into_string();
 /// assert!(html.contains("<title>Home</title>"));
@@ -23,29 +24,37 @@ pub struct PageContext<'a> {
     /// Where the browser sends component events (see [`DispatchBase`](crate::event::DispatchBase)),
     /// for `<body data-ds-base>`.
     pub dispatch_base: &'a str,
+    /// When the page's render began (before `mount` read any state), for
+    /// `<body data-ds-rendered>`: the page's stream sends it back, and renders the page again if
+    /// a message on its topics came after it.
+    pub rendered: std::time::SystemTime,
 }
 
 impl PageContext<'_> {
     /// The document's `<body>` around `content`, with what dstar needs on it: the `tabId` signal
     /// (per-tab stream deduplication, see [`tab_id_signal`]), the `csrf` signal when the
     /// [`Csrf`](crate::csrf::Csrf) layer runs (without it every event is refused), and
-    /// `data-ds-base` (where component events go). Custom layouts use it; a layout that writes
-    /// its own `<body>` must copy those three attributes from [`default_layout`].
+    /// `data-ds-base` (where component events go), and `data-ds-rendered` (the render time, so
+    /// the page's stream knows whether the page went stale while it loaded). Custom layouts use
+    /// it; a layout that writes its own `<body>` must copy these attributes from
+    /// [`default_layout`].
     ///
     /// ```
     /// let ctx = dstar::page::PageContext {
     ///     title: "t", client_src: "/ds.js", client_integrity: None, csrf: Some("tok"), dispatch_base: "/ds",
+    ///     rendered: std::time::UNIX_EPOCH,
     /// };
     /// let body = ctx.body(maud::html! { p { "hi" } }).into_string();
     /// assert!(body.starts_with("<body data-signals:tab-id="));
     /// assert!(body.contains(r#"data-signals:csrf="&quot;tok&quot;""#));
-    /// assert!(body.ends_with(r#"data-ds-base="/ds"><p>hi</p></body>"#));
+    /// assert!(body.ends_with(r#"data-ds-base="/ds" data-ds-rendered="0"><p>hi</p></body>"#));
     /// ```
     pub fn body(&self, content: Markup) -> Markup {
         html! {
             body data-signals:tab-id=(tab_id_signal())
                 data-signals:csrf=[self.csrf.map(csrf_signal)]
-                data-ds-base=(self.dispatch_base) {
+                data-ds-base=(self.dispatch_base)
+                data-ds-rendered=(render_millis(self.rendered)) {
                 (content)
             }
         }
@@ -57,6 +66,7 @@ impl PageContext<'_> {
     /// ```
     /// let ctx = dstar::page::PageContext {
     ///     title: "t", client_src: "https://cdn.example/ds.js", client_integrity: Some("sha384-abc"), csrf: None, dispatch_base: "/ds",
+    ///     rendered: std::time::UNIX_EPOCH,
     /// };
     /// assert_eq!(
     ///     ctx.client_script().into_string(),
@@ -70,6 +80,12 @@ impl PageContext<'_> {
                 crossorigin=[self.client_integrity.map(|_| "anonymous")] {}
         }
     }
+}
+
+/// A render time as the page carries it: milliseconds since the Unix epoch.
+pub(crate) fn render_millis(at: std::time::SystemTime) -> u64 {
+    at.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The `data-signals:csrf` value for a token: a JS string literal, so every Datastar request
@@ -108,6 +124,7 @@ pub type Layout = fn(&PageContext<'_>, Markup) -> Markup;
 /// let page = dstar::page::default_layout(
 ///     &dstar::page::PageContext {
 ///         title: "Counter", client_src: "/datastar.js", client_integrity: None, csrf: None, dispatch_base: "/ds",
+///         rendered: std::time::UNIX_EPOCH,
 ///     },
 ///     maud::html! { p { "hi" } },
 /// ).into_string();

@@ -179,8 +179,15 @@ pub fn event_action<E: Event>(event: E) -> Action {
 
 /// The options of [`connect_action`]: reconnect after *any* end the user did not ask for (a clean
 /// close at a restart or deploy, an error, a network drop), forever, first after 0.5–1.5 s (a
-/// random start per tab, so tabs do not stampede a new process), doubling up to 10 s.
-pub const CONNECT_OPTIONS: &str = "{retry: 'always', retryInterval: 500 + Math.floor(Math.random() * 1000), retryScaler: 2, retryMaxWait: 10000, retryMaxCount: Infinity}";
+/// random start per tab, so tabs do not stampede a new process), doubling up to 10 s. The
+/// [`RENDERED_HEADER`] carries the page's render time (`<body data-ds-rendered>`).
+pub const CONNECT_OPTIONS: &str = "{retry: 'always', retryInterval: 500 + Math.floor(Math.random() * 1000), retryScaler: 2, retryMaxWait: 10000, retryMaxCount: Infinity, headers: {'x-dstar-rendered': document.body.dataset.dsRendered || ''}}";
+
+/// The header a page stream's first connect carries its page's render time in (milliseconds
+/// since the Unix epoch, from `<body data-ds-rendered>`, which [`PageContext::body`] writes).
+/// When a message on the stream's topics came after it (the page went stale while the browser
+/// loaded it), the stream starts with a fresh render of the page, as a reconnect does.
+pub const RENDERED_HEADER: &str = "x-dstar-rendered";
 
 /// The action for the page's stream: `@post(<current path>, {retry: 'always', …})` (see
 /// [`CONNECT_OPTIONS`]). GET renders the page, POST to the same path opens its stream. On a

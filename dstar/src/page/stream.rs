@@ -8,7 +8,7 @@
 use super::page_root;
 use crate::scripts::ExecuteScript;
 use crate::sse::Sse;
-use crate::stream::{Claim, Reconnect};
+use crate::stream::{Claim, Reconnect, Source};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::request::Parts;
@@ -25,6 +25,8 @@ pub struct StreamOpen {
     page: &'static str,
     tab: Option<String>,
     reconnect: Reconnect,
+    /// On a first connect, when the page was rendered (its [`RENDERED_HEADER`](super::RENDERED_HEADER)).
+    rendered: Option<std::time::SystemTime>,
     previous: Option<u64>,
     number: u64,
     /// What deduplicates this stream: the page, its `stream_key` and the CSRF session.
@@ -47,11 +49,16 @@ impl StreamOpen {
     ) -> impl Future<Output = Result<(StreamOpen, Body), Response>> + Send + use<> {
         // the head first, so the future holds the body and this, not the head
         let reconnect = Reconnect::from_headers(&parts.headers);
-        let template = (live || reconnect.catches_up()).then(|| Box::new(ViewTemplate::new(parts)));
+        let rendered = (reconnect == Reconnect::First)
+            .then(|| rendered_at(&parts.headers))
+            .flatten();
+        let template = (live || reconnect.catches_up() || rendered.is_some())
+            .then(|| Box::new(ViewTemplate::new(parts)));
         let open = StreamOpen {
             page,
             tab: None,
             reconnect,
+            rendered,
             previous: crate::stream::previous_stream(&parts.headers),
             number: crate::stream::next_stream_number(),
             scope: None,
@@ -93,24 +100,32 @@ impl StreamOpen {
     /// on a reconnect, a fresh render of the page root made by `view` (the page's mount and
     /// render), so nothing published while the tab was away is missing; or, after a rebuild with
     /// live reload on, a reload. A `mount` that now refuses (the item was deleted, the session
-    /// ended) reloads the page too, which then shows why.
+    /// ended) reloads the page too, which then shows why. On a first connect, the same render
+    /// when `source` (already subscribed) may have missed a message since the page's render: it
+    /// went stale while the browser loaded it.
     #[doc(hidden)]
-    pub fn first_events<F, Fut>(self, view: F) -> impl Future<Output = Sse>
+    pub fn first_events<S, F, Fut>(self, source: &S, view: F) -> impl Future<Output = Sse>
     where
+        S: Source,
         F: FnOnce(Request) -> Fut,
         Fut: Future<Output = Result<Markup, Response>>,
     {
         let StreamOpen {
             reconnect,
+            rendered,
             number,
             template,
             ..
         } = self;
+        let stale = rendered.is_some_and(|at| source.missed_since(at));
+        if stale {
+            tracing::debug!("dstar: the page went stale while it loaded; rendering it again");
+        }
         // boxed: the page's mount and render run only on a reconnect, and inline their future
         // would make every stream request's future as big as theirs. The future returned holds
         // no more than that box, and the request's head is let go here.
         let catch_up = template
-            .filter(|_| reconnect.catches_up())
+            .filter(|_| reconnect.catches_up() || stale)
             .map(|template| Box::pin(view(template.request())));
         async move {
             let rendered = match catch_up {
@@ -151,6 +166,17 @@ fn stream_start(reconnect: Reconnect, number: u64, view: Option<Result<Markup, R
         None => {}
     }
     sse
+}
+
+/// The render time a first connect carries, when it is a plausible one.
+fn rendered_at(headers: &axum::http::HeaderMap) -> Option<std::time::SystemTime> {
+    let millis: u64 = headers
+        .get(super::RENDERED_HEADER)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(millis))
 }
 
 /// A live page's `on_message`: on every change, the page's own mount and render (`view`) with its
@@ -220,6 +246,7 @@ impl ViewTemplate {
             "accept",
             crate::csrf::HEADER_NAME,
             crate::stream::TAB_HEADER,
+            super::RENDERED_HEADER,
         ] {
             headers.remove(name);
         }

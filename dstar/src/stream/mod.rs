@@ -88,6 +88,23 @@ pub trait Source: Send + 'static {
     type Message: Send + 'static;
     /// The next message, or `None` when the source is closed.
     fn recv_message(&mut self) -> impl Future<Output = Option<Self::Message>> + Send;
+
+    /// Whether something this source will not deliver (it came before the source existed) may
+    /// have been sent since `since`, the render time of the page whose stream this is. A page
+    /// stream's first connect asks this after subscribing, and renders the page again when it is
+    /// true, so a message published while the browser was loading the page is not missed.
+    /// [`PubSub`] subscriptions answer from the messages they know of; the default, for other
+    /// sources, is `false` (no render). Return `true` when you cannot tell.
+    ///
+    /// ```
+    /// use dstar::stream::Source;
+    /// let (_tx, rx) = tokio::sync::mpsc::channel::<u32>(4);
+    /// assert!(!rx.missed_since(std::time::SystemTime::now()));
+    /// ```
+    fn missed_since(&self, since: std::time::SystemTime) -> bool {
+        let _ = since;
+        false
+    }
 }
 
 impl<M: Clone + Send + 'static> Source for broadcast::Receiver<M> {

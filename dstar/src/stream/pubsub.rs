@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast;
 
 /// A message that can go through [`PubSub`]. The serde bounds let a network backend (such as
@@ -89,6 +90,75 @@ pub trait PubSubBackend: Send + Sync + 'static {
     fn topic_count(&self) -> usize {
         0
     }
+    /// Whether a message on `topic` may have been published at or after `since`, a page's render
+    /// time (possibly on another node): `Some(false)` only when the backend is sure none was.
+    /// A page stream's first connect asks this (after subscribing) to decide whether the page
+    /// it belongs to is already stale and must be rendered again. The default, `None`, means
+    /// "cannot tell", so such a stream always sends that render.
+    fn published_since(&self, topic: &str, since: SystemTime) -> Option<bool> {
+        let _ = (topic, since);
+        None
+    }
+}
+
+/// How far apart two nodes' clocks may be while a render time from one is compared with message
+/// times on another.
+pub(crate) const CLOCK_SKEW: Duration = Duration::from_secs(2);
+/// How long publish times are remembered: a page whose stream opens later than this after its
+/// render is always rendered again.
+pub(crate) const PUBLISH_MEMORY: Duration = Duration::from_secs(600);
+
+/// When each topic last had a message, for [`PubSubBackend::published_since`]: forgotten after
+/// [`PUBLISH_MEMORY`], so it holds only the topics of the last few minutes.
+#[derive(Debug)]
+pub(crate) struct PublishTimes {
+    last: HashMap<Box<str>, SystemTime>,
+    /// Since when every message of this process is recorded.
+    since: SystemTime,
+    /// The map's size after the last pruning: pruned again when it doubles.
+    pruned_at: usize,
+}
+
+impl PublishTimes {
+    pub(crate) fn new() -> Self {
+        PublishTimes {
+            last: HashMap::new(),
+            since: SystemTime::now(),
+            pruned_at: 0,
+        }
+    }
+
+    pub(crate) fn record(&mut self, topic: &str, at: SystemTime) {
+        match self.last.get_mut(topic) {
+            Some(last) => *last = at,
+            None => {
+                self.last.insert(topic.into(), at);
+                if self.last.len() >= (self.pruned_at * 2).max(1024) {
+                    let horizon = at.checked_sub(PUBLISH_MEMORY).unwrap_or(UNIX_EPOCH);
+                    self.last.retain(|_, last| *last >= horizon);
+                    self.pruned_at = self.last.len();
+                }
+            }
+        }
+    }
+
+    /// Whether a message on `topic` came at or after `since` less `skew` (how far the clock
+    /// `since` was read from may be ahead of this one): `None` when `since` is older than what
+    /// is remembered.
+    pub(crate) fn since(
+        &self,
+        topic: &str,
+        since: SystemTime,
+        skew: Duration,
+        now: SystemTime,
+    ) -> Option<bool> {
+        let since = since.checked_sub(skew).unwrap_or(UNIX_EPOCH);
+        let remembered = now.checked_sub(PUBLISH_MEMORY).unwrap_or(UNIX_EPOCH);
+        if since < self.since || since < remembered {
+            return None;
+        }
+        Some(self.last.get(topic).is_some_and(|last| *last >= since))
+    }
 }
 
 /// Removes `topic` from `topics` when its last receiver is gone; true when it did. Called under
@@ -110,6 +180,7 @@ pub(crate) fn forget_if_unused(
 struct Local {
     topics: Mutex<HashMap<String, broadcast::Sender<Published>>>,
     capacity: usize,
+    published: Mutex<PublishTimes>,
 }
 
 impl PubSubBackend for Local {
@@ -134,10 +205,22 @@ impl PubSubBackend for Local {
     fn topic_count(&self) -> usize {
         self.topics.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
+
+    fn published_since(&self, topic: &str, since: SystemTime) -> Option<bool> {
+        let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        // one process, one clock: no skew
+        published.since(topic, since, Duration::ZERO, SystemTime::now())
+    }
 }
 
 impl Local {
     fn publish_now(&self, topic: &str, message: Published) -> Result<usize, PublishError> {
+        // every publish, with subscribers or not: a page rendered before its stream subscribed
+        // must learn that it is stale
+        self.published
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(topic, SystemTime::now());
         let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
         let Some(sender) = topics.get(topic) else {
             return Ok(0);
@@ -212,6 +295,7 @@ impl PubSub {
         PubSub::with_backend(Local {
             topics: Mutex::new(HashMap::new()),
             capacity: capacity.max(1),
+            published: Mutex::new(PublishTimes::new()),
         })
     }
 
@@ -421,6 +505,12 @@ impl fmt::Debug for TopicName {
     }
 }
 
+impl RawSubscription {
+    fn missed_since(&self, since: SystemTime) -> bool {
+        self.backend.published_since(self.topic.as_str(), since) != Some(false)
+    }
+}
+
 impl Drop for RawSubscription {
     fn drop(&mut self) {
         // the receiver goes first, so the backend sees the true count
@@ -468,6 +558,10 @@ impl<M: Message> Source for Subscription<M> {
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
+    }
+
+    fn missed_since(&self, since: SystemTime) -> bool {
+        self.raw.missed_since(since)
     }
 }
 
@@ -572,11 +666,62 @@ impl Source for Changes {
         let closed = self.drain();
         if closed { None } else { Some(()) }
     }
+
+    fn missed_since(&self, since: SystemTime) -> bool {
+        self.subs.iter().any(|sub| sub.missed_since(since))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::TopicName;
+    use super::*;
+
+    #[tokio::test]
+    async fn a_subscription_knows_whether_its_topic_had_a_message_since_a_render() {
+        let pubsub = PubSub::new();
+        let rendered = SystemTime::now();
+        // published before anyone subscribed (the page's stream is not open yet)
+        pubsub.publish("scores", 1u32).await.unwrap();
+        let scores = pubsub.subscribe::<u32>("scores");
+        assert!(scores.missed_since(rendered));
+        let quiet = pubsub.subscribe::<u32>("quiet");
+        assert!(!quiet.missed_since(rendered));
+        // one of a live page's topics is enough
+        assert!(
+            pubsub
+                .changes(&["quiet", "scores"], Duration::ZERO)
+                .missed_since(rendered)
+        );
+        // a render older than this pub/sub (another process, before a restart) cannot tell
+        let before = rendered - Duration::from_secs(1);
+        assert!(quiet.missed_since(before));
+    }
+
+    #[test]
+    fn publish_times_are_forgotten_after_a_while() {
+        let start = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let mut times = PublishTimes {
+            last: HashMap::new(),
+            since: start,
+            pruned_at: 0,
+        };
+        for n in 0..1023 {
+            times.record(&format!("old-{n}"), start);
+        }
+        let later = start + PUBLISH_MEMORY + Duration::from_secs(1);
+        times.record("new", later);
+        assert_eq!(times.last.len(), 1, "the old topics are pruned");
+        let render = later - Duration::from_secs(10);
+        let skew = Duration::ZERO;
+        assert_eq!(times.since("new", render, skew, later), Some(true));
+        assert_eq!(times.since("old-1", render, skew, later), Some(false));
+        // a render older than the memory cannot be answered
+        assert_eq!(times.since("new", start, skew, later), None);
+        // a render on a node whose clock runs ahead: a message just before it counts
+        let ahead = later + Duration::from_secs(1);
+        assert_eq!(times.since("new", ahead, skew, later), Some(false));
+        assert_eq!(times.since("new", ahead, CLOCK_SKEW, later), Some(true));
+    }
 
     #[test]
     fn topic_names_read_back_whole_short_or_long() {

@@ -6,14 +6,17 @@
 //! sees, after at most [`PUBLISH_TIMEOUT`]), and claims made on other nodes meanwhile. The
 //! subscriber reconnects with backoff (100 ms doubling to 5 s) and resubscribes every topic.
 
-use super::pubsub::{PubSubBackend, PublishError, PublishFuture, Published, forget_if_unused};
+use super::pubsub::{
+    CLOCK_SKEW, PubSubBackend, PublishError, PublishFuture, PublishTimes, Published,
+    forget_if_unused,
+};
 use crate::secret::{AppKey, KeySource};
 use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::sync::{broadcast, mpsc};
 
 /// The longest a publish waits for Redis before it fails.
@@ -35,6 +38,17 @@ struct Inner {
     connecting: tokio::sync::Mutex<()>,
     /// Signs and checks claim notices.
     key: AppKey,
+    /// What this node has heard, for `published_since`.
+    heard: Mutex<Heard>,
+}
+
+/// Which topics this node has been subscribed to without a break, since when, and when each
+/// last had a message. Only a topic subscribed since before a page's render can say that
+/// nothing was published since: messages before the subscription never reached this node.
+struct Heard {
+    /// When Redis acknowledged the topic's subscription on the current connection.
+    subscribed: HashMap<String, SystemTime>,
+    messages: PublishTimes,
 }
 
 enum Request {
@@ -138,6 +152,10 @@ impl RedisBackend {
                 publisher: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(()),
                 key,
+                heard: Mutex::new(Heard {
+                    subscribed: HashMap::new(),
+                    messages: PublishTimes::new(),
+                }),
             }),
         };
         tokio::spawn(subscriber(Arc::downgrade(&backend.inner), rx));
@@ -256,6 +274,25 @@ impl PubSubBackend for RedisBackend {
             .unwrap_or_else(|e| e.into_inner())
             .len()
     }
+
+    fn published_since(&self, topic: &str, since: SystemTime) -> Option<bool> {
+        let heard = self.inner.heard.lock().unwrap_or_else(|e| e.into_inner());
+        let subscribed = *heard.subscribed.get(topic)?;
+        let before = since.checked_sub(CLOCK_SKEW)?;
+        if subscribed > before {
+            // subscribed after the render: what came in between never reached this node
+            return None;
+        }
+        heard
+            .messages
+            .since(topic, since, CLOCK_SKEW, SystemTime::now())
+    }
+}
+
+impl Inner {
+    fn heard(&self) -> std::sync::MutexGuard<'_, Heard> {
+        self.heard.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// How long the subscriber waits for Redis to accept its connection or its subscriptions before
@@ -326,6 +363,16 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
             channels = channels.len(),
             "dstar: Redis subscriber connected"
         );
+        if let Some(backend) = inner.upgrade() {
+            let now = SystemTime::now();
+            let mut heard = backend.heard();
+            heard.subscribed.clear();
+            for channel in &channels {
+                if let Some(topic) = channel.strip_prefix(TOPIC_PREFIX) {
+                    heard.subscribed.insert(topic.to_owned(), now);
+                }
+            }
+        }
         loop {
             tokio::select! {
                 request = requests.recv() => match request {
@@ -333,8 +380,13 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
                         if sink.subscribe(format!("{TOPIC_PREFIX}{topic}")).await.is_err() {
                             break; // reconnect; the topic is in the map and is resubscribed then
                         }
+                        let Some(backend) = inner.upgrade() else { return };
+                        backend.heard().subscribed.insert(topic, SystemTime::now());
                     }
                     Some(Request::Unsubscribe(topic)) => {
+                        if let Some(backend) = inner.upgrade() {
+                            backend.heard().subscribed.remove(&topic);
+                        }
                         if sink.unsubscribe(format!("{TOPIC_PREFIX}{topic}")).await.is_err() {
                             break; // reconnect; the topic left the map, so it is not resubscribed
                         }
@@ -349,6 +401,10 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
             }
         }
         tracing::debug!("dstar: Redis subscriber lost its connection; reconnecting");
+        if let Some(backend) = inner.upgrade() {
+            // what is published until the next connection is lost to this node
+            backend.heard().subscribed.clear();
+        }
     }
 }
 
@@ -372,6 +428,7 @@ fn deliver(backend: &Inner, channel: &str, payload: &[u8]) {
     let Some(topic) = channel.strip_prefix(TOPIC_PREFIX) else {
         return;
     };
+    backend.heard().messages.record(topic, SystemTime::now());
     let topics = backend.topics.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(sender) = topics.get(topic) {
         let _ = sender.send(Published::from_json(payload.to_vec()));

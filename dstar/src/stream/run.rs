@@ -133,9 +133,9 @@ pub fn dedup_scope(
 /// What a stream request says about an earlier connection of the same page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reconnect {
-    /// No `Last-Event-ID`: the stream of a page just rendered. It sends no catch-up render, so a
-    /// message published between the page's render and this stream's subscription (the time
-    /// the browser takes to load the page and open the stream) is not replayed.
+    /// No `Last-Event-ID`: the stream of a page just rendered. It sends a catch-up render only
+    /// when its source may have missed a message since the page's render (the page's
+    /// [`RENDERED_HEADER`](crate::page::RENDERED_HEADER) and [`Source::missed_since`]).
     First,
     /// A reconnect to a process of the same build (a network drop, a restart, another node).
     SameBuild,

@@ -305,6 +305,36 @@ impl TestClient {
         self.open(req).await
     }
 
+    /// Opens a stream with extra request headers, as `connect()` sends its page's render time
+    /// ([`RENDERED_HEADER`](crate::page::RENDERED_HEADER)).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let app = axum::Router::new().route("/s", axum::routing::post(|h: axum::http::HeaderMap| async move {
+    ///     let a = h["x-a"].to_str().unwrap().to_owned();
+    ///     dstar::sse::stream(move |sse| async move { let _ = sse.patch_signals(serde_json::json!({ "a": a })).await; })
+    /// }));
+    /// let client = dstar::test::TestClient::new(app);
+    /// let mut stream = client.stream_with_headers("/s", serde_json::json!({}), &[("x-a", "1")]).await;
+    /// let events = stream.next_events(1, std::time::Duration::from_secs(5)).await;
+    /// assert_eq!(events[0].lines("signals"), [r#"{"a":"1"}"#]);
+    /// # });
+    /// ```
+    pub async fn stream_with_headers(
+        &self,
+        path: &str,
+        signals: Value,
+        headers: &[(&str, &str)],
+    ) -> TestStream {
+        let mut req = self.request(Method::POST, path, Some(signals));
+        for (name, value) in headers {
+            let name = axum::http::HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+            let value = HeaderValue::from_str(value).expect("a header value");
+            req.headers_mut().append(name, value);
+        }
+        self.open(req).await
+    }
+
     /// Opens a stream again as a browser's Datastar does after the connection ended: the same
     /// request, with the last event id the previous stream sent as `Last-Event-ID`.
     ///
