@@ -22,7 +22,7 @@ use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
@@ -33,8 +33,14 @@ use tokio::time::Instant;
 #[derive(Debug)]
 pub(crate) struct Activity {
     in_flight: AtomicUsize,
-    /// Told when the count leaves or reaches zero, and when a stream is first watched.
-    changed: Notify,
+    /// How many requests have ended (wrapping): the idle check sees whether any came and went.
+    ended: AtomicUsize,
+    /// Set while the idle check waits for a long request (a stream) to end.
+    waiting: AtomicBool,
+    /// Told when the last request in flight ends while `waiting` is set.
+    last_ended: Notify,
+    /// Told when a stream is first watched.
+    watch_added: Notify,
     /// The streaming HTTP/2 bodies of this connection that have sent a frame.
     watched: Mutex<Vec<Weak<HeldFrame>>>,
     /// What [`HeldFrame`] times are measured from.
@@ -45,7 +51,10 @@ impl Default for Activity {
     fn default() -> Self {
         Activity {
             in_flight: AtomicUsize::new(0),
-            changed: Notify::new(),
+            ended: AtomicUsize::new(0),
+            waiting: AtomicBool::new(false),
+            last_ended: Notify::new(),
+            watch_added: Notify::new(),
             watched: Mutex::new(Vec::new()),
             epoch: Instant::now(),
         }
@@ -53,10 +62,10 @@ impl Default for Activity {
 }
 
 impl Activity {
+    /// A request begins: a few atomic operations, nothing else, so a busy keep-alive
+    /// connection pays next to nothing for its idle deadline.
     fn start(self: &Arc<Self>) -> InFlight {
-        if self.in_flight.fetch_add(1, Ordering::AcqRel) == 0 {
-            self.changed.notify_waiters();
-        }
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
         InFlight(self.clone())
     }
 
@@ -70,7 +79,7 @@ impl Activity {
         watched.retain(|w| w.strong_count() > 0);
         watched.push(Arc::downgrade(held));
         drop(watched);
-        self.changed.notify_waiters();
+        self.watch_added.notify_waiters();
     }
 
     /// Whether a watched stream's frame has been held for `timeout`, and whether any stream is
@@ -94,8 +103,14 @@ pub(crate) struct InFlight(Arc<Activity>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.changed.notify_waiters();
+        let activity = &self.0;
+        activity.ended.fetch_add(1, Ordering::Relaxed);
+        // SeqCst with `idle`'s store of `waiting` and its load of the count: either it sees
+        // the count at zero, or this sees `waiting` and wakes it
+        if activity.in_flight.fetch_sub(1, Ordering::SeqCst) == 1
+            && activity.waiting.load(Ordering::SeqCst)
+        {
+            activity.last_ended.notify_waiters();
         }
     }
 }
@@ -107,24 +122,46 @@ struct HeldFrame {
     since: AtomicU64,
 }
 
-/// Resolves once the connection has had no request in flight for `timeout`.
+/// Resolves once the connection has had no request in flight for `timeout` (up to one and a half
+/// times it). It looks every half deadline: no request in flight at two looks in a row and none
+/// begun and ended between them is idle. Requests never wake it, so short ones cost a few atomic
+/// operations; a request still in flight at a look (a stream) stops the timer until it ends.
 pub(crate) async fn idle(activity: &Activity, timeout: Duration) {
+    let period = timeout / 2;
+    let mut seen = activity.ended.load(Ordering::Relaxed);
+    let mut quiet = 0;
     loop {
-        let changed = activity.changed.notified();
-        tokio::pin!(changed);
-        // registered before the count is read, so a change in between is not missed
-        changed.as_mut().enable();
-        if activity.in_flight.load(Ordering::Acquire) > 0 {
-            changed.await;
-            continue;
+        // boxed: only this timer, per connection, and none while a stream is open
+        let mut timer = Box::pin(tokio::time::sleep(period));
+        loop {
+            timer.as_mut().await;
+            if activity.in_flight.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+            let ended = activity.ended.load(Ordering::Relaxed);
+            if ended == seen {
+                quiet += 1;
+                if quiet >= 2 {
+                    return;
+                }
+            } else {
+                seen = ended;
+                quiet = 0;
+            }
+            timer.as_mut().reset(tokio::time::Instant::now() + period);
         }
-        // boxed: the timer exists only while the connection is idle, not in every open stream's
-        // connection task
-        let deadline = Box::pin(tokio::time::sleep(timeout));
-        tokio::select! {
-            () = deadline => return,
-            () = changed => {}
+        drop(timer);
+        // a long request: wait for the last one in flight to end, with no timer
+        let ended = activity.last_ended.notified();
+        tokio::pin!(ended);
+        ended.as_mut().enable();
+        activity.waiting.store(true, Ordering::SeqCst);
+        if activity.in_flight.load(Ordering::SeqCst) > 0 {
+            ended.await;
         }
+        activity.waiting.store(false, Ordering::SeqCst);
+        seen = activity.ended.load(Ordering::Relaxed);
+        quiet = 0;
     }
 }
 
@@ -133,15 +170,15 @@ pub(crate) async fn idle(activity: &Activity, timeout: Duration) {
 /// stream is watched.
 pub(crate) async fn stalled(activity: &Activity, timeout: Duration) {
     loop {
-        let changed = activity.changed.notified();
-        tokio::pin!(changed);
-        changed.as_mut().enable();
+        let added = activity.watch_added.notified();
+        tokio::pin!(added);
+        added.as_mut().enable();
         let (stalled, watching) = activity.held_too_long(timeout);
         if stalled {
             return;
         }
         if !watching {
-            changed.await;
+            added.await;
             continue;
         }
         Box::pin(tokio::time::sleep(timeout / 4)).await;
@@ -309,11 +346,13 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(100)).await;
         assert!(!ends.is_finished(), "a request in flight keeps it busy");
         drop(request);
-        // a request that comes and goes inside the deadline starts it again
-        tokio::time::sleep(Duration::from_secs(30)).await;
+        // looks every 30 s from the end (130, 160, 190): a request that comes and goes at 120
+        // counts as activity at the 130 look, so two quiet looks more are needed
+        tokio::time::sleep(Duration::from_secs(20)).await;
         drop(activity.start());
         let ended = ends.await.unwrap();
         assert_eq!(ended - start, Duration::from_secs(190));
+        assert!(!activity.waiting.load(Ordering::SeqCst));
     }
 
     #[tokio::test(start_paused = true)]

@@ -213,7 +213,8 @@ impl Server {
     }
 
     /// How long a connection may carry no request before it is closed (default 60 s, at most a
-    /// day). An open stream is a request in flight, so a page stream's connection is never idle.
+    /// day; it is looked at every half deadline, so an idle connection goes after one to one
+    /// and a half times it). An open stream is a request in flight, so a page stream's connection is never idle.
     /// hyper's HTTP/2 server has no idle deadline of its own: without this, a client could open
     /// HTTP/2 connections, answer the pings and send nothing, until they filled
     /// [`max_connections`](Server::max_connections). An idle HTTP/2 connection gets a `GOAWAY`
