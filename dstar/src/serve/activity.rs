@@ -35,12 +35,11 @@ pub(crate) struct Activity {
     in_flight: AtomicUsize,
     /// How many requests have ended (wrapping): the idle check sees whether any came and went.
     ended: AtomicUsize,
-    /// Set while the idle check waits for a long request (a stream) to end.
+    /// Set while the [`watchdog`] waits, with no timer, for a long request (a stream) to end.
     waiting: AtomicBool,
-    /// Told when the last request in flight ends while `waiting` is set.
-    last_ended: Notify,
-    /// Told when a stream is first watched.
-    watch_added: Notify,
+    /// Told when the last request in flight ends while `waiting` is set, and when a stream is
+    /// first watched.
+    changed: Notify,
     /// The streaming HTTP/2 bodies of this connection that have sent a frame.
     watched: Mutex<Vec<Weak<HeldFrame>>>,
     /// What [`HeldFrame`] times are measured from.
@@ -53,8 +52,7 @@ impl Default for Activity {
             in_flight: AtomicUsize::new(0),
             ended: AtomicUsize::new(0),
             waiting: AtomicBool::new(false),
-            last_ended: Notify::new(),
-            watch_added: Notify::new(),
+            changed: Notify::new(),
             watched: Mutex::new(Vec::new()),
             epoch: Instant::now(),
         }
@@ -79,7 +77,7 @@ impl Activity {
         watched.retain(|w| w.strong_count() > 0);
         watched.push(Arc::downgrade(held));
         drop(watched);
-        self.watch_added.notify_waiters();
+        self.changed.notify_waiters();
     }
 
     /// Whether a watched stream's frame has been held for `timeout`, and whether any stream is
@@ -110,7 +108,7 @@ impl Drop for InFlight {
         if activity.in_flight.fetch_sub(1, Ordering::SeqCst) == 1
             && activity.waiting.load(Ordering::SeqCst)
         {
-            activity.last_ended.notify_waiters();
+            activity.changed.notify_waiters();
         }
     }
 }
@@ -122,66 +120,89 @@ struct HeldFrame {
     since: AtomicU64,
 }
 
-/// Resolves once the connection has had no request in flight for `timeout` (up to one and a half
-/// times it). It looks every half deadline: no request in flight at two looks in a row and none
-/// begun and ended between them is idle. Requests never wake it, so short ones cost a few atomic
-/// operations; a request still in flight at a look (a stream) stops the timer until it ends.
-pub(crate) async fn idle(activity: &Activity, timeout: Duration) {
-    let period = timeout / 2;
+/// Why the [`watchdog`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// No request in flight for the idle deadline: shut the connection down gracefully.
+    Idle,
+    /// An HTTP/2 event stream's frame has waited for its client's credit for the stall
+    /// deadline: drop the connection.
+    Stalled,
+}
+
+/// Watches one connection; resolves when it is idle or one of its streams is stalled.
+///
+/// - **Idle:** with no request in flight it looks a second after the start, then every half idle
+///   deadline; a look that finds no request in flight and none ended since the deadline began
+///   ends it (after one to one and a half deadlines). Requests never wake it, so a short one
+///   costs a few atomic operations.
+/// - **Busy:** a request still in flight at a look (a stream) drops the timer and waits for the
+///   last request to end; while an HTTP/2 event stream is watched it looks at the held frames
+///   four times per stall deadline instead.
+pub(crate) async fn watchdog(activity: &Activity, idle: Duration, stall: Duration) -> Verdict {
+    // the first look comes soon, so a stream's connection lets go of its timer within a second
+    let mut look = idle.min(Duration::from_secs(2)) / 2;
     let mut seen = activity.ended.load(Ordering::Relaxed);
-    let mut quiet = 0;
+    // since when nothing has happened, as far as the looks tell
+    let mut quiet_since = Instant::now();
+    // boxed and kept only while it runs: none while a plain stream is open
+    let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
     loop {
-        // boxed: only this timer, per connection, and none while a stream is open
-        let mut timer = Box::pin(tokio::time::sleep(period));
-        loop {
-            timer.as_mut().await;
-            if activity.in_flight.load(Ordering::SeqCst) > 0 {
-                break;
-            }
-            let ended = activity.ended.load(Ordering::Relaxed);
-            if ended == seen {
-                quiet += 1;
-                if quiet >= 2 {
-                    return;
-                }
-            } else {
-                seen = ended;
-                quiet = 0;
-            }
-            timer.as_mut().reset(tokio::time::Instant::now() + period);
-        }
-        drop(timer);
-        // a long request: wait for the last one in flight to end, with no timer
-        let ended = activity.last_ended.notified();
-        tokio::pin!(ended);
-        ended.as_mut().enable();
-        activity.waiting.store(true, Ordering::SeqCst);
         if activity.in_flight.load(Ordering::SeqCst) > 0 {
-            ended.await;
+            let (stalled, watching) = activity.held_too_long(stall);
+            if stalled {
+                return Verdict::Stalled;
+            }
+            if watching {
+                sleep(&mut timer, stall / 4).await;
+                continue;
+            }
+            timer = None;
+            // wait, with no timer, for the last request to end or a stream to be watched
+            let changed = activity.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            activity.waiting.store(true, Ordering::SeqCst);
+            if activity.in_flight.load(Ordering::SeqCst) > 0 && !activity.held_too_long(stall).1 {
+                changed.await;
+            }
+            activity.waiting.store(false, Ordering::SeqCst);
+            seen = activity.ended.load(Ordering::Relaxed);
+            quiet_since = Instant::now();
+            continue;
         }
-        activity.waiting.store(false, Ordering::SeqCst);
-        seen = activity.ended.load(Ordering::Relaxed);
-        quiet = 0;
+        // a stream watched meanwhile (its first frame) ends the look early, so the stall
+        // deadline counts from then, not from the next look
+        let changed = activity.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        tokio::select! {
+            () = sleep(&mut timer, look) => {}
+            () = changed => continue,
+        }
+        look = idle / 2;
+        if activity.in_flight.load(Ordering::SeqCst) > 0 {
+            continue;
+        }
+        let ended = activity.ended.load(Ordering::Relaxed);
+        if ended != seen {
+            seen = ended;
+            quiet_since = Instant::now();
+        } else if quiet_since.elapsed() >= idle {
+            return Verdict::Idle;
+        }
     }
 }
 
-/// Resolves once an HTTP/2 stream of the connection has had a frame held by hyper (its client
-/// gives no flow-control credit) for `timeout`. Checks four times per deadline, and only while a
-/// stream is watched.
-pub(crate) async fn stalled(activity: &Activity, timeout: Duration) {
-    loop {
-        let added = activity.watch_added.notified();
-        tokio::pin!(added);
-        added.as_mut().enable();
-        let (stalled, watching) = activity.held_too_long(timeout);
-        if stalled {
-            return;
-        }
-        if !watching {
-            added.await;
-            continue;
-        }
-        Box::pin(tokio::time::sleep(timeout / 4)).await;
+/// Sleeps `period` on `timer`, made the first time and reset after.
+async fn sleep(timer: &mut Option<Pin<Box<tokio::time::Sleep>>>, period: Duration) {
+    let deadline = Instant::now() + period;
+    match timer {
+        Some(timer) => timer.as_mut().reset(deadline),
+        None => *timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
+    }
+    if let Some(timer) = timer {
+        timer.as_mut().await;
     }
 }
 
@@ -339,19 +360,19 @@ mod tests {
         let ends = tokio::spawn({
             let activity = activity.clone();
             async move {
-                idle(&activity, timeout).await;
+                assert_eq!(watchdog(&activity, timeout, timeout).await, Verdict::Idle);
                 Instant::now()
             }
         });
         tokio::time::sleep(Duration::from_secs(100)).await;
         assert!(!ends.is_finished(), "a request in flight keeps it busy");
         drop(request);
-        // looks every 30 s from the end (130, 160, 190): a request that comes and goes at 120
-        // counts as activity at the 130 look, so two quiet looks more are needed
+        // looks 1 s after the end, then every 30 s (101, 131, 161, 191): a request that comes
+        // and goes at 120 is seen at the 131 look, and 60 quiet seconds count from there
         tokio::time::sleep(Duration::from_secs(20)).await;
         drop(activity.start());
         let ended = ends.await.unwrap();
-        assert_eq!(ended - start, Duration::from_secs(190));
+        assert_eq!(ended - start, Duration::from_secs(191));
         assert!(!activity.waiting.load(Ordering::SeqCst));
     }
 
@@ -359,8 +380,10 @@ mod tests {
     async fn a_connection_that_never_asks_is_idle_after_the_deadline() {
         let activity = Activity::default();
         let start = Instant::now();
-        idle(&activity, Duration::from_secs(5)).await;
-        assert_eq!(start.elapsed(), Duration::from_secs(5));
+        let verdict = watchdog(&activity, Duration::from_secs(5), Duration::from_secs(5)).await;
+        assert_eq!(verdict, Verdict::Idle);
+        // looks at 1 s, 3.5 s and 6 s: idle at the first look 5 s after the start
+        assert_eq!(start.elapsed(), Duration::from_secs(6));
     }
 
     #[tokio::test(start_paused = true)]
@@ -374,8 +397,13 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(50)).await;
         held.since.store(activity.now(), Ordering::Release);
         let start = Instant::now();
-        stalled(&activity, timeout).await;
+        let busy = activity.start();
+        assert_eq!(
+            watchdog(&activity, Duration::from_secs(3600), timeout).await,
+            Verdict::Stalled
+        );
         let waited = start.elapsed();
+        drop(busy);
         assert!(
             waited >= timeout && waited <= timeout + timeout / 4,
             "{waited:?}"

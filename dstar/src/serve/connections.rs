@@ -1,7 +1,7 @@
 //! The accept loop shared by plain TCP and TLS: a connection cap, a header-read deadline, an idle
 //! deadline, back-off on accept errors, and a graceful shutdown with a hard deadline.
 
-use super::activity::{Activity, Tracked};
+use super::activity::{Activity, Tracked, Verdict};
 use super::body_deadline::DeadlineBody;
 use super::limits::Limits;
 use super::slow_start::FirstBytes;
@@ -132,10 +132,8 @@ pub(crate) async fn serve<H: Handshake>(
             let service = TowerToHyperService::new(Tracked::new(service, activity.clone()));
             let connection = builder.serve_connection_with_upgrades(io, service);
             tokio::pin!(connection);
-            let idle = super::activity::idle(&activity, idle_timeout);
-            tokio::pin!(idle);
-            let stalled = super::activity::stalled(&activity, write_stall_timeout);
-            tokio::pin!(stalled);
+            let watchdog = super::activity::watchdog(&activity, idle_timeout, write_stall_timeout);
+            tokio::pin!(watchdog);
             let mut closing = false;
             loop {
                 tokio::select! {
@@ -145,19 +143,21 @@ pub(crate) async fn serve<H: Handshake>(
                         }
                         break;
                     }
-                    () = &mut stalled => {
-                        tracing::debug!(
-                            %peer,
-                            timeout = ?write_stall_timeout,
-                            "dstar: an HTTP/2 stream's client gave no flow-control credit within the write deadline; closing its connection"
-                        );
-                        break;
-                    }
-                    () = &mut idle, if !closing => {
-                        tracing::debug!(%peer, ?idle_timeout, "dstar: closing an idle connection");
-                        connection.as_mut().graceful_shutdown();
-                        closing = true;
-                    }
+                    verdict = &mut watchdog, if !closing => match verdict {
+                        Verdict::Idle => {
+                            tracing::debug!(%peer, ?idle_timeout, "dstar: closing an idle connection");
+                            connection.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                        Verdict::Stalled => {
+                            tracing::debug!(
+                                %peer,
+                                timeout = ?write_stall_timeout,
+                                "dstar: an HTTP/2 stream's client gave no flow-control credit within the write deadline; closing its connection"
+                            );
+                            break;
+                        }
+                    },
                     changed = phase.changed() => {
                         let now = changed.map_or(Phase::Stopped, |()| *phase.borrow_and_update());
                         if now == Phase::Stopped {

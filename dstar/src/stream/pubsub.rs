@@ -103,6 +103,7 @@ pub trait PubSubBackend: Send + Sync + 'static {
 
 /// How far apart two nodes' clocks may be while a render time from one is compared with message
 /// times on another.
+#[cfg_attr(not(any(feature = "redis", test)), allow(dead_code))]
 pub(crate) const CLOCK_SKEW: Duration = Duration::from_secs(2);
 /// How long publish times are remembered: a page whose stream opens later than this after its
 /// render is always rendered again.
