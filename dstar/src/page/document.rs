@@ -17,7 +17,8 @@ pub struct Document {
     title: &'static str,
     csrf: Option<String>,
     base: DispatchBase,
-    /// Taken before `mount` reads anything, so a change after it is never in the render.
+    /// Taken before `mount` reads anything, so a change before it is always in the render (and
+    /// one after it may be missing: its message then makes the stream render the page again).
     rendered: std::time::SystemTime,
 }
 

@@ -12,10 +12,13 @@
 //!   (never sending `WINDOW_UPDATE`) while it answers pings. hyper then holds that stream's
 //!   frame waiting for credit and never polls the body again, so a page stream could not see its
 //!   takeover, its liveness check or the shutdown, and the connection's writes (pings) still go
-//!   through, so the write-stall deadline does not fire either. An HTTP/2 event stream's body
-//!   records when it handed hyper a frame and hyper has not come back for the next one
-//!   ([`stalled`]); a frame held for the write-stall deadline closes the connection, as a
-//!   stalled write does on HTTP/1.1.
+//!   through, so the write-stall deadline does not fire either. The same holds for any HTTP/2
+//!   response's frame. Every HTTP/2 response body records when it handed hyper a frame that
+//!   hyper has not sent on (it comes back for the next one, or drops the body once the last is
+//!   sent), and the connection records when it last wrote a payload ([`Activity::wrote`]). A
+//!   frame held for the write-stall deadline while the connection wrote no payload closes the
+//!   connection ([`watchdog`]), as a stalled write does on HTTP/1.1; a slow client still taking
+//!   data is not cut off, however long one big frame takes.
 
 use axum::http::{Request, Response, Version};
 use http_body::{Body, Frame, SizeHint};
@@ -42,9 +45,16 @@ pub(crate) struct Activity {
     changed: Notify,
     /// The streaming HTTP/2 bodies of this connection that have sent a frame.
     watched: Mutex<Vec<Weak<HeldFrame>>>,
+    /// [`Activity::now`] when the connection last wrote a payload (a write of at least
+    /// [`PROGRESS_BYTES`]): while it does, a held frame is waiting its turn, not stalled.
+    progress: AtomicU64,
     /// What [`HeldFrame`] times are measured from.
     epoch: Instant,
 }
+
+/// The smallest write that counts as the client taking data: larger than the control frames
+/// (a PING is 17 bytes, a WINDOW_UPDATE 13) a client that gives no credit still gets.
+pub(crate) const PROGRESS_BYTES: usize = 256;
 
 impl Default for Activity {
     fn default() -> Self {
@@ -54,6 +64,7 @@ impl Default for Activity {
             waiting: AtomicBool::new(false),
             changed: Notify::new(),
             watched: Mutex::new(Vec::new()),
+            progress: AtomicU64::new(0),
             epoch: Instant::now(),
         }
     }
@@ -80,17 +91,26 @@ impl Activity {
         self.changed.notify_waiters();
     }
 
-    /// Whether a watched stream's frame has been held for `timeout`, and whether any stream is
-    /// watched at all.
+    /// The connection wrote `bytes` to its client.
+    pub(crate) fn wrote(&self, bytes: usize) {
+        if bytes >= PROGRESS_BYTES {
+            self.progress.store(self.now(), Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a watched stream's frame has been held for `timeout` while the connection wrote
+    /// no payload, and whether any stream is watched at all.
     fn held_too_long(&self, timeout: Duration) -> (bool, bool) {
         let now = self.now();
         let limit = timeout.as_millis() as u64;
+        let moving = now.saturating_sub(self.progress.load(Ordering::Relaxed)) < limit;
         let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
         watched.retain(|w| w.strong_count() > 0);
-        let stalled = watched.iter().filter_map(Weak::upgrade).any(|held| {
-            let since = held.since.load(Ordering::Acquire);
-            since != 0 && now.saturating_sub(since) >= limit
-        });
+        let stalled = !moving
+            && watched.iter().filter_map(Weak::upgrade).any(|held| {
+                let since = held.since.load(Ordering::Acquire);
+                since != 0 && now.saturating_sub(since) >= limit
+            });
         (stalled, !watched.is_empty())
     }
 }
@@ -153,18 +173,23 @@ pub(crate) async fn watchdog(activity: &Activity, idle: Duration, stall: Duratio
             if stalled {
                 return Verdict::Stalled;
             }
-            if watching {
-                sleep(&mut timer, stall / 4).await;
-                continue;
-            }
-            timer = None;
-            // wait, with no timer, for the last request to end or a stream to be watched
+            // wait for the last request to end, or a stream to be watched; while one is, look at
+            // the held frames four times per stall deadline meanwhile
             let changed = activity.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
             activity.waiting.store(true, Ordering::SeqCst);
-            if activity.in_flight.load(Ordering::SeqCst) > 0 && !activity.held_too_long(stall).1 {
-                changed.await;
+            if watching {
+                tokio::select! {
+                    () = sleep(&mut timer, stall / 4) => {}
+                    () = changed => {}
+                }
+            } else {
+                timer = None;
+                if activity.in_flight.load(Ordering::SeqCst) > 0 && !activity.held_too_long(stall).1
+                {
+                    changed.await;
+                }
             }
             activity.waiting.store(false, Ordering::SeqCst);
             seen = activity.ended.load(Ordering::Relaxed);
@@ -263,7 +288,7 @@ where
         let in_flight = this.in_flight.take();
         // event streams only: a download's big chunks may take a slow client longer than the
         // deadline while still moving
-        let watch = if *this.http2 && is_event_stream(&response) {
+        let watch = if *this.http2 {
             Watch::Unwatched
         } else {
             Watch::Never
@@ -274,13 +299,6 @@ where
             in_flight,
         })))
     }
-}
-
-fn is_event_stream<B>(response: &Response<B>) -> bool {
-    response
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"))
 }
 
 pin_project! {
@@ -319,7 +337,12 @@ impl<B: Body> Body for TrackedBody<B> {
             held.since.store(0, Ordering::Release);
         }
         let frame = ready!(this.body.as_mut().poll_frame(cx));
-        if matches!(&frame, Some(Ok(f)) if f.is_data()) && !this.body.is_end_stream() {
+        if matches!(this.watch, Watch::Never) {
+            return Poll::Ready(frame);
+        }
+        // every data frame, the last one too: hyper holds that one as long as any when the
+        // client gives no credit (the body is dropped once it is sent)
+        if matches!(&frame, Some(Ok(f)) if f.is_data()) {
             if let Some(activity) = this.in_flight.as_ref().map(|f| &f.0) {
                 match &*this.watch {
                     Watch::Never => {}
@@ -407,6 +430,19 @@ mod tests {
         assert!(
             waited >= timeout && waited <= timeout + timeout / 4,
             "{waited:?}"
+        );
+        // a frame held while the connection still writes payloads (other streams, or the
+        // bytes queued ahead of it) is waiting its turn, not stalled
+        held.since.store(activity.now(), Ordering::Release);
+        tokio::time::sleep(timeout * 2).await;
+        activity.wrote(PROGRESS_BYTES);
+        assert_eq!(activity.held_too_long(timeout), (false, true));
+        activity.wrote(PROGRESS_BYTES - 1);
+        tokio::time::sleep(timeout).await;
+        assert_eq!(
+            activity.held_too_long(timeout),
+            (true, true),
+            "control frames are no progress"
         );
         // a stream that is gone is no longer watched
         drop(held);

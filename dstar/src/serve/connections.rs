@@ -111,7 +111,12 @@ pub(crate) async fn serve<H: Handshake>(
         let write_stall_timeout = limits.write_stall_timeout;
         tokio::spawn(async move {
             let _permit = permit;
-            let Some(io) = handshake.handshake(tcp).await else {
+            // a handshake still running when the server shuts down is dropped, not waited for
+            let io = tokio::select! {
+                io = handshake.handshake(tcp) => io,
+                _ = phase.wait_for(|p| *p != Phase::Serving) => None,
+            };
+            let Some(io) = io else {
                 return;
             };
             let tls = handshake.is_tls();
@@ -124,17 +129,20 @@ pub(crate) async fn serve<H: Handshake>(
                 }
                 req
             });
-            let io = TokioIo::new(WriteStall::new(
-                FirstBytes::new(io, header_timeout),
-                write_stall_timeout,
-            ));
             let activity = Arc::new(Activity::default());
+            let io = TokioIo::new(
+                WriteStall::new(FirstBytes::new(io, header_timeout), write_stall_timeout)
+                    .reporting_to(activity.clone()),
+            );
             let service = TowerToHyperService::new(Tracked::new(service, activity.clone()));
             let connection = builder.serve_connection_with_upgrades(io, service);
             tokio::pin!(connection);
             let watchdog = super::activity::watchdog(&activity, idle_timeout, write_stall_timeout);
             tokio::pin!(watchdog);
             let mut closing = false;
+            // an idle connection told to close gets this long to do so: an HTTP/2 client could
+            // leave the graceful GOAWAY's ping unanswered and keep the connection for ever
+            let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
             loop {
                 tokio::select! {
                     result = connection.as_mut() => {
@@ -148,16 +156,21 @@ pub(crate) async fn serve<H: Handshake>(
                             tracing::debug!(%peer, ?idle_timeout, "dstar: closing an idle connection");
                             connection.as_mut().graceful_shutdown();
                             closing = true;
+                            grace = Some(Box::pin(tokio::time::sleep(IDLE_CLOSE_GRACE)));
                         }
                         Verdict::Stalled => {
                             tracing::debug!(
                                 %peer,
                                 timeout = ?write_stall_timeout,
-                                "dstar: an HTTP/2 stream's client gave no flow-control credit within the write deadline; closing its connection"
+                                "dstar: an HTTP/2 response's client gave no flow-control credit and took no data within the write deadline; closing its connection"
                             );
                             break;
                         }
                     },
+                    () = async { grace.as_mut().expect("checked").await }, if grace.is_some() => {
+                        tracing::debug!(%peer, "dstar: an idle connection did not close when told to; dropping it");
+                        break;
+                    }
                     changed = phase.changed() => {
                         let now = changed.map_or(Phase::Stopped, |()| *phase.borrow_and_update());
                         if now == Phase::Stopped {
@@ -205,6 +218,9 @@ pub(crate) async fn serve<H: Handshake>(
     Ok(())
 }
 
+/// How long an idle connection told to close may take to do so before it is dropped.
+const IDLE_CLOSE_GRACE: Duration = Duration::from_secs(10);
+
 /// Where the server is in its life, as each connection task sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -224,9 +240,10 @@ enum Phase {
 fn tune(tcp: &TcpStream, limits: &Limits) {
     let _ = tcp.set_nodelay(true);
     #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
-    if let Err(error) =
-        socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(limits.write_stall_timeout))
-    {
+    // never below 30 s: a short write-stall deadline must not make the kernel give up on a
+    // healthy connection after a few retransmissions on a lossy link
+    let user_timeout = limits.write_stall_timeout.max(Duration::from_secs(30));
+    if let Err(error) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(user_timeout)) {
         tracing::debug!(%error, "dstar: cannot set TCP_USER_TIMEOUT");
     }
     #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "fuchsia")))]
@@ -311,6 +328,16 @@ mod tests {
         assert_eq!(
             socket.tcp_user_timeout().unwrap(),
             Some(Duration::from_secs(42))
+        );
+        // a short write-stall deadline does not make the kernel give up that soon
+        let short = Limits {
+            write_stall_timeout: Duration::from_secs(2),
+            ..Limits::default()
+        };
+        tune(&tcp, &short);
+        assert_eq!(
+            socket.tcp_user_timeout().unwrap(),
+            Some(Duration::from_secs(30))
         );
         assert!(socket.tcp_nodelay().unwrap());
     }

@@ -195,9 +195,9 @@ impl Server {
     /// would otherwise hold its connection, and an open page stream with it, for as long as it
     /// answers TCP window probes: after this deadline the connection is closed and the stream
     /// ends as [`ClientGone`](crate::stream::EndReason::ClientGone). A slow reader that keeps
-    /// taking bytes is not cut off. On HTTP/2 it also bounds how long one event stream's frame
-    /// may wait for its client's flow-control credit (a client can shut one stream's window and
-    /// still answer pings). On Linux it is also each socket's `TCP_USER_TIMEOUT`: a
+    /// taking bytes is not cut off. On HTTP/2 it also bounds how long a response's frame may wait
+    /// for its client's flow-control credit while the connection sends no data at all (a client
+    /// can shut one stream's window and still answer pings). On Linux it is also each socket's `TCP_USER_TIMEOUT`: a
     /// client that vanished without closing its connection (its liveness checks sit
     /// unacknowledged in the kernel's buffer) is dropped after it, not after the kernel's
     /// retransmissions give up, about 15 minutes later.
@@ -212,9 +212,10 @@ impl Server {
         self
     }
 
-    /// How long a connection may carry no request before it is closed (default 60 s, at most a
-    /// day; it is looked at every half deadline, so an idle connection goes after one to one
-    /// and a half times it). An open stream is a request in flight, so a page stream's connection is never idle.
+    /// How long a connection may carry no request before it is closed (default 60 s, at least a
+    /// second, at most a day; it is looked at every half deadline, so an idle connection goes after one to one
+    /// and a half times it). A connection told to close that has not within 10 s more is
+    /// dropped. An open stream is a request in flight, so a page stream's connection is never idle.
     /// hyper's HTTP/2 server has no idle deadline of its own: without this, a client could open
     /// HTTP/2 connections, answer the pings and send nothing, until they filled
     /// [`max_connections`](Server::max_connections). An idle HTTP/2 connection gets a `GOAWAY`
@@ -226,7 +227,7 @@ impl Server {
     ///     .idle_timeout(std::time::Duration::from_secs(300));
     /// ```
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.limits.idle_timeout = timeout.clamp(Duration::from_millis(1), limits::LONGEST_TIMEOUT);
+        self.limits.idle_timeout = timeout.clamp(Duration::from_secs(1), limits::LONGEST_TIMEOUT);
         self
     }
 

@@ -38,10 +38,12 @@ impl Tls {
     /// let tls = dstar::Tls::from_env();
     /// ```
     pub fn from_env() -> io::Result<Option<Tls>> {
+        // set but empty (a templated env file) is unset
+        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
         Tls::from_vars(
-            std::env::var_os("DSTAR_TLS"),
-            std::env::var_os("DSTAR_TLS_CERT"),
-            std::env::var_os("DSTAR_TLS_KEY"),
+            var("DSTAR_TLS"),
+            var("DSTAR_TLS_CERT"),
+            var("DSTAR_TLS_KEY"),
         )
     }
 

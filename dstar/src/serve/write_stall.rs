@@ -10,10 +10,12 @@
 //! The timer exists only while a write is pending, so a connection whose writes go through holds
 //! none.
 
+use super::activity::Activity;
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -27,6 +29,8 @@ pin_project! {
         timeout: Duration,
         // armed when a write goes pending, dropped when one makes progress
         stalled: Option<Pin<Box<Sleep>>>,
+        // told of every write, for the HTTP/2 stall check
+        activity: Option<Arc<Activity>>,
     }
 }
 
@@ -36,7 +40,15 @@ impl<I> WriteStall<I> {
             io,
             timeout,
             stalled: None,
+            activity: None,
         }
+    }
+
+    /// Tells `activity` how much each write took, so the HTTP/2 stall check knows whether the
+    /// client is still taking data.
+    pub(crate) fn reporting_to(mut self, activity: Arc<Activity>) -> Self {
+        self.activity = Some(activity);
+        self
     }
 }
 
@@ -66,6 +78,12 @@ fn watch<T>(
     Poll::Pending
 }
 
+fn report(activity: Option<&Activity>, result: &Poll<io::Result<usize>>) {
+    if let (Some(activity), Poll::Ready(Ok(n))) = (activity, result) {
+        activity.wrote(*n);
+    }
+}
+
 impl<I: AsyncRead> AsyncRead for WriteStall<I> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -84,6 +102,7 @@ impl<I: AsyncWrite> AsyncWrite for WriteStall<I> {
     ) -> Poll<io::Result<usize>> {
         let this = self.project();
         let result = this.io.poll_write(cx, buf);
+        report(this.activity.as_deref(), &result);
         watch(this.stalled, *this.timeout, cx, result)
     }
 
@@ -106,6 +125,7 @@ impl<I: AsyncWrite> AsyncWrite for WriteStall<I> {
     ) -> Poll<io::Result<usize>> {
         let this = self.project();
         let result = this.io.poll_write_vectored(cx, bufs);
+        report(this.activity.as_deref(), &result);
         watch(this.stalled, *this.timeout, cx, result)
     }
 

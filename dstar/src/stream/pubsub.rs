@@ -118,7 +118,13 @@ pub(crate) struct PublishTimes {
     since: SystemTime,
     /// The map's size after the last pruning: pruned again when it doubles.
     pruned_at: usize,
+    /// The latest time recorded: a clock now behind it stepped back, and cannot tell.
+    latest: SystemTime,
 }
+
+/// The most topics [`PublishTimes`] remembers: past it (that many distinct topics within
+/// [`PUBLISH_MEMORY`]) it forgets them all and answers "cannot tell" for older renders.
+const MAX_REMEMBERED_TOPICS: usize = 100_000;
 
 impl PublishTimes {
     pub(crate) fn new() -> Self {
@@ -126,10 +132,12 @@ impl PublishTimes {
             last: HashMap::new(),
             since: SystemTime::now(),
             pruned_at: 0,
+            latest: UNIX_EPOCH,
         }
     }
 
     pub(crate) fn record(&mut self, topic: &str, at: SystemTime) {
+        self.latest = self.latest.max(at);
         match self.last.get_mut(topic) {
             Some(last) => *last = at,
             None => {
@@ -137,6 +145,11 @@ impl PublishTimes {
                 if self.last.len() >= (self.pruned_at * 2).max(1024) {
                     let horizon = at.checked_sub(PUBLISH_MEMORY).unwrap_or(UNIX_EPOCH);
                     self.last.retain(|_, last| *last >= horizon);
+                    if self.last.len() > MAX_REMEMBERED_TOPICS {
+                        // too many topics to remember: start afresh, vouching for nothing before
+                        self.last = HashMap::new();
+                        self.since = at;
+                    }
                     self.pruned_at = self.last.len();
                 }
             }
@@ -155,7 +168,7 @@ impl PublishTimes {
     ) -> Option<bool> {
         let since = since.checked_sub(skew).unwrap_or(UNIX_EPOCH);
         let remembered = now.checked_sub(PUBLISH_MEMORY).unwrap_or(UNIX_EPOCH);
-        if since < self.since || since < remembered {
+        if since < self.since || since < remembered || now < self.latest {
             return None;
         }
         Some(self.last.get(topic).is_some_and(|last| *last >= since))
@@ -705,6 +718,7 @@ mod tests {
             last: HashMap::new(),
             since: start,
             pruned_at: 0,
+            latest: UNIX_EPOCH,
         };
         for n in 0..1023 {
             times.record(&format!("old-{n}"), start);
@@ -722,6 +736,11 @@ mod tests {
         let ahead = later + Duration::from_secs(1);
         assert_eq!(times.since("new", ahead, skew, later), Some(false));
         assert_eq!(times.since("new", ahead, CLOCK_SKEW, later), Some(true));
+        // a clock that stepped back since the last record cannot tell
+        assert_eq!(
+            times.since("new", render, skew, later - Duration::from_secs(1)),
+            None
+        );
     }
 
     #[test]
