@@ -213,6 +213,15 @@ async fn redis_topic_channels(port: u16) -> usize {
         .unwrap_or_else(|| panic!("unexpected reply {reply:?}"))
 }
 
+/// A Redis `PubSub` on the server at `port`, with a key of its own.
+fn redis_pubsub(port: u16) -> dstar::stream::PubSub {
+    dstar::stream::PubSub::redis_with_key(
+        &format!("redis://127.0.0.1:{port}"),
+        dstar::secret::AppKey::random(),
+    )
+    .unwrap()
+}
+
 #[tokio::test]
 async fn topics_without_subscribers_are_forgotten_in_memory_and_in_redis() {
     if !have_redis() {
@@ -220,11 +229,7 @@ async fn topics_without_subscribers_are_forgotten_in_memory_and_in_redis() {
     }
     let redis_port = free_port();
     let _redis = redis_server(redis_port).await;
-    let pubsub = dstar::stream::PubSub::redis_with_key(
-        &format!("redis://127.0.0.1:{redis_port}"),
-        dstar::secret::AppKey::random(),
-    )
-    .unwrap();
+    let pubsub = redis_pubsub(redis_port);
     // one topic that stays, to see the subscription connection is really up
     let kept = pubsub.subscribe::<u64>("kept");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -358,11 +363,7 @@ async fn a_node_tells_a_stale_page_only_from_topics_it_heard_since_the_render() 
     }
     let redis_port = free_port();
     let _redis = redis_server(redis_port).await;
-    let pubsub = dstar::stream::PubSub::redis_with_key(
-        &format!("redis://127.0.0.1:{redis_port}"),
-        dstar::secret::AppKey::random(),
-    )
-    .unwrap();
+    let pubsub = redis_pubsub(redis_port);
     let mut watched = pubsub.subscribe::<u64>("watched");
     let deadline = Instant::now() + Duration::from_secs(10);
     while redis_topic_channels(redis_port).await != 1 {

@@ -330,6 +330,25 @@ async fn idle_connections_are_closed_and_open_streams_keep_theirs() {
     assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
 }
 
+/// Sends `method path` over an HTTP/2 connection that gives its streams no flow-control credit,
+/// and expects the server to close that connection (within 10 s).
+async fn expect_parked_request_cut_off(addr: SocketAddr, method: &str, path: &str) {
+    let io = hyper_util::rt::TokioIo::new(TcpStream::connect(addr).await.unwrap());
+    let (mut send, conn) =
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .initial_stream_window_size(0)
+            .handshake(io)
+            .await
+            .unwrap();
+    let parked = tokio::spawn(async move { drop(conn.await) });
+    let res = send.send_request(h2_request(method, path)).await.unwrap();
+    assert_eq!(res.status(), 200);
+    tokio::time::timeout(Duration::from_secs(10), parked)
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path}, its client giving no credit, was kept open"))
+        .unwrap();
+}
+
 /// How many `/events` bodies below have been dropped.
 static EVENTS_DROPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -380,42 +399,10 @@ async fn an_http2_stream_whose_client_gives_no_credit_is_cut_off() {
     // a client that opens a stream and never gives it flow-control credit: hyper holds the
     // stream's first frame for ever and never polls the body again, while the connection's
     // pings go through
-    let io = hyper_util::rt::TokioIo::new(TcpStream::connect(addr).await.unwrap());
-    let (mut send_parked, conn) =
-        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-            .initial_stream_window_size(0)
-            .handshake(io)
-            .await
-            .unwrap();
-    let parked = tokio::spawn(async move { drop(conn.await) });
-    let res = send_parked
-        .send_request(h2_request("POST", "/events"))
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    tokio::time::timeout(Duration::from_secs(10), parked)
-        .await
-        .expect("a stream its client gave no credit was kept open")
-        .unwrap();
+    expect_parked_request_cut_off(addr, "POST", "/events").await;
     // the same for a plain response: hyper holds its only frame, the request stays in flight
     // (so the idle deadline never comes), and the connection writes nothing but pings
-    let io = hyper_util::rt::TokioIo::new(TcpStream::connect(addr).await.unwrap());
-    let (mut send_parked, conn) =
-        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-            .initial_stream_window_size(0)
-            .handshake(io)
-            .await
-            .unwrap();
-    let parked = tokio::spawn(async move { drop(conn.await) });
-    let res = send_parked
-        .send_request(h2_request("GET", "/page"))
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    tokio::time::timeout(Duration::from_secs(10), parked)
-        .await
-        .expect("a response its client gave no credit was kept open")
-        .unwrap();
+    expect_parked_request_cut_off(addr, "GET", "/page").await;
     // its body was dropped with the connection; the healthy stream's was not
     let mut waited = Duration::ZERO;
     while EVENTS_DROPPED.load(Ordering::SeqCst) == 0 {
