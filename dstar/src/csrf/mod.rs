@@ -3,12 +3,13 @@
 //! Two layers:
 //!
 //! - **[`CrossOrigin`]**, on by default in [`App`](crate::App) (off with
-//!   [`App::cross_origin_protection(false)`](crate::App::cross_origin_protection)): an unsafe request (anything but GET, HEAD and OPTIONS) that a
-//!   browser marks as cross-site (`Sec-Fetch-Site`, else `Origin` against `Host`) gets a `403`,
-//!   as with Go 1.25's `CrossOriginProtection`. Requests with neither header (not from a browser)
-//!   pass. Trust other origins with [`App::trust_origin`](crate::App::trust_origin).
-//! - **[`Csrf`]** tokens, opt-in with [`App::csrf`](crate::App::csrf): a per-session secret in a signed,
-//!   `HttpOnly`, `SameSite=Lax` cookie (`__Host-` and `Secure` over HTTPS), and a token masked
+//!   [`App::cross_origin_protection(false)`](crate::App::cross_origin_protection)): an unsafe
+//!   request (anything but GET, HEAD and OPTIONS) that a browser marks as cross-site
+//!   (`Sec-Fetch-Site`, else `Origin` against `Host`) gets a `403`, as with Go 1.25's
+//!   `CrossOriginProtection`. Requests with neither header (not from a browser) pass. Trust other
+//!   origins with [`App::trust_origin`](crate::App::trust_origin).
+//! - **[`Csrf`]** tokens, opt-in with [`App::csrf`](crate::App::csrf): a per-session secret in a
+//!   signed, `HttpOnly`, `SameSite=Lax` cookie (`__Host-` and `Secure` over HTTPS), and a token masked
 //!   afresh per page render. Datastar sends no CSRF header of its own, so the token travels as a
 //!   signal: the default layout puts `data-signals:csrf` on `<body>`, and every action sends it —
 //!   in the JSON body (POST, PUT, PATCH), or in the `datastar` query parameter (GET, DELETE).

@@ -25,7 +25,8 @@ pub struct StreamOpen {
     page: &'static str,
     tab: Option<String>,
     reconnect: Reconnect,
-    /// On a first connect, when the page was rendered (its [`RENDERED_HEADER`](super::RENDERED_HEADER)).
+    /// On a first connect, when the page was rendered (its
+    /// [`RENDERED_HEADER`](super::RENDERED_HEADER)).
     rendered: Option<std::time::SystemTime>,
     previous: Option<u64>,
     number: u64,
