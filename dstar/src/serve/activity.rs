@@ -5,8 +5,8 @@
 //!   at all: it pings, any client stack answers, and a connection with no stream open stays for
 //!   ever. Enough of them use up the connection cap. Every connection therefore counts its
 //!   requests in flight ([`Tracked`]: from the call until hyper drops the response body), and
-//!   [`idle`] resolves once none has been in flight for the whole deadline; the connection is
-//!   then shut down gracefully (`GOAWAY` on HTTP/2). An open stream is a request in flight, so a
+//!   the [`watchdog`] resolves once none has been in flight for the whole deadline; the
+//!   connection is then shut down gracefully (`GOAWAY` on HTTP/2). An open stream is a request in flight, so a
 //!   page stream's connection is never idle.
 //! - **Parked HTTP/2 streams.** An HTTP/2 client can leave one stream's flow-control window shut
 //!   (never sending `WINDOW_UPDATE`) while it answers pings. hyper then holds that stream's
@@ -43,7 +43,7 @@ pub(crate) struct Activity {
     /// Told when the last request in flight ends while `waiting` is set, and when a stream is
     /// first watched.
     changed: Notify,
-    /// The streaming HTTP/2 bodies of this connection that have sent a frame.
+    /// The HTTP/2 response bodies of this connection that have handed hyper a frame.
     watched: Mutex<Vec<Weak<HeldFrame>>>,
     /// [`Activity::now`] when the connection last wrote a payload (a write of at least
     /// [`PROGRESS_BYTES`]): while it does, a held frame is waiting its turn, not stalled.
@@ -123,8 +123,8 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         let activity = &self.0;
         activity.ended.fetch_add(1, Ordering::Relaxed);
-        // SeqCst with `idle`'s store of `waiting` and its load of the count: either it sees
-        // the count at zero, or this sees `waiting` and wakes it
+        // SeqCst with the watchdog's store of `waiting` and its load of the count: either it
+        // sees the count at zero, or this sees `waiting` and wakes it
         if activity.in_flight.fetch_sub(1, Ordering::SeqCst) == 1
             && activity.waiting.load(Ordering::SeqCst)
         {
@@ -133,7 +133,7 @@ impl Drop for InFlight {
     }
 }
 
-/// When a streaming body handed hyper its last frame, while hyper has not asked for the next.
+/// When an HTTP/2 response body handed hyper its last frame, while hyper has not sent it on.
 #[derive(Debug, Default)]
 struct HeldFrame {
     /// [`Activity::now`] at the hand-over; 0 once hyper polls again.
@@ -145,8 +145,8 @@ struct HeldFrame {
 pub(crate) enum Verdict {
     /// No request in flight for the idle deadline: shut the connection down gracefully.
     Idle,
-    /// An HTTP/2 event stream's frame has waited for its client's credit for the stall
-    /// deadline: drop the connection.
+    /// An HTTP/2 response's frame has waited for its client's credit for the stall deadline,
+    /// and the connection wrote no payload meanwhile: drop the connection.
     Stalled,
 }
 
@@ -157,8 +157,8 @@ pub(crate) enum Verdict {
 ///   ends it (after one to one and a half deadlines). Requests never wake it, so a short one
 ///   costs a few atomic operations.
 /// - **Busy:** a request still in flight at a look (a stream) drops the timer and waits for the
-///   last request to end; while an HTTP/2 event stream is watched it looks at the held frames
-///   four times per stall deadline instead.
+///   last request to end; while an HTTP/2 response is watched it also looks at the held frames
+///   four times per stall deadline.
 pub(crate) async fn watchdog(activity: &Activity, idle: Duration, stall: Duration) -> Verdict {
     // the first look comes soon, so a stream's connection lets go of its timer within a second
     let mut look = idle.min(Duration::from_secs(2)) / 2;
@@ -222,13 +222,9 @@ pub(crate) async fn watchdog(activity: &Activity, idle: Duration, stall: Duratio
 /// Sleeps `period` on `timer`, made the first time and reset after.
 async fn sleep(timer: &mut Option<Pin<Box<tokio::time::Sleep>>>, period: Duration) {
     let deadline = Instant::now() + period;
-    match timer {
-        Some(timer) => timer.as_mut().reset(deadline),
-        None => *timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
-    }
-    if let Some(timer) = timer {
-        timer.as_mut().await;
-    }
+    let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+    timer.as_mut().reset(deadline);
+    timer.as_mut().await;
 }
 
 /// A service that counts its calls in flight in an [`Activity`].
@@ -285,9 +281,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let response = ready!(this.inner.poll(cx))?;
-        let in_flight = this.in_flight.take();
-        // event streams only: a download's big chunks may take a slow client longer than the
-        // deadline while still moving
+        let in_flight = this.in_flight.take().expect("polled after completion");
         let watch = if *this.http2 {
             Watch::Unwatched
         } else {
@@ -308,17 +302,17 @@ pin_project! {
         #[pin]
         body: B,
         watch: Watch,
-        in_flight: Option<InFlight>,
+        in_flight: InFlight,
     }
 }
 
 /// Whether a body's held frames are watched.
 #[derive(Debug)]
 enum Watch {
-    /// HTTP/1.1 (a client that takes no bytes stalls the connection's writes, which the
-    /// write-stall deadline sees), or a response that is no event stream.
+    /// HTTP/1.1: a client that takes no bytes stalls the connection's writes, which the
+    /// write-stall deadline sees.
     Never,
-    /// An HTTP/2 event stream that has not handed over a frame yet.
+    /// An HTTP/2 response that has not handed over a frame yet.
     Unwatched,
     Watched(Arc<HeldFrame>),
 }
@@ -343,17 +337,16 @@ impl<B: Body> Body for TrackedBody<B> {
         // every data frame, the last one too: hyper holds that one as long as any when the
         // client gives no credit (the body is dropped once it is sent)
         if matches!(&frame, Some(Ok(f)) if f.is_data()) {
-            if let Some(activity) = this.in_flight.as_ref().map(|f| &f.0) {
-                match &*this.watch {
-                    Watch::Never => {}
-                    Watch::Watched(held) => held.since.store(activity.now(), Ordering::Release),
-                    Watch::Unwatched => {
-                        let held = Arc::new(HeldFrame {
-                            since: AtomicU64::new(activity.now()),
-                        });
-                        activity.watch(&held);
-                        *this.watch = Watch::Watched(held);
-                    }
+            let activity = &this.in_flight.0;
+            match &*this.watch {
+                Watch::Never => {}
+                Watch::Watched(held) => held.since.store(activity.now(), Ordering::Release),
+                Watch::Unwatched => {
+                    let held = Arc::new(HeldFrame {
+                        since: AtomicU64::new(activity.now()),
+                    });
+                    activity.watch(&held);
+                    *this.watch = Watch::Watched(held);
                 }
             }
         }

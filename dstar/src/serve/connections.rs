@@ -142,7 +142,7 @@ pub(crate) async fn serve<H: Handshake>(
             let mut closing = false;
             // an idle connection told to close gets this long to do so: an HTTP/2 client could
             // leave the graceful GOAWAY's ping unanswered and keep the connection for ever
-            let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+            let mut grace: Option<tokio::time::Instant> = None;
             loop {
                 tokio::select! {
                     result = connection.as_mut() => {
@@ -156,7 +156,7 @@ pub(crate) async fn serve<H: Handshake>(
                             tracing::debug!(%peer, ?idle_timeout, "dstar: closing an idle connection");
                             connection.as_mut().graceful_shutdown();
                             closing = true;
-                            grace = Some(Box::pin(tokio::time::sleep(IDLE_CLOSE_GRACE)));
+                            grace = Some(tokio::time::Instant::now() + IDLE_CLOSE_GRACE);
                         }
                         Verdict::Stalled => {
                             tracing::debug!(
@@ -167,7 +167,8 @@ pub(crate) async fn serve<H: Handshake>(
                             break;
                         }
                     },
-                    () = async { grace.as_mut().expect("checked").await }, if grace.is_some() => {
+                    // (the expression is built even when the branch is off, hence the default)
+                    () = tokio::time::sleep_until(grace.unwrap_or_else(tokio::time::Instant::now)), if grace.is_some() => {
                         tracing::debug!(%peer, "dstar: an idle connection did not close when told to; dropping it");
                         break;
                     }
