@@ -835,3 +835,53 @@ async fn a_page_that_went_stale_while_loading_is_rendered_again_by_its_first_str
     drop(stream);
     settle_to_zero().await;
 }
+
+#[tokio::test]
+async fn a_stream_that_fell_behind_ends_and_its_reconnect_catches_up() {
+    let _serial = SERIAL.lock().await;
+    // room for 4 ticks per subscriber
+    let state = AppState {
+        pubsub: PubSub::with_capacity(4),
+        ..AppState::default()
+    };
+    let client = TestClient::new(ticker_app(&state));
+    let mut stream = client.stream("/ticker", json!({ "tabId": "slow" })).await;
+    state.tick().await.unwrap();
+    assert_patched_signals(&stream.next_events(1, WAIT).await, json!({ "tick": 1 }));
+    let id = stream.last_event_id().expect("the stream's id");
+    // the client reads nothing while 10 ticks go out: its stream falls behind, and skipping
+    // some would leave the page showing a state that missed changes
+    for _ in 0..10 {
+        state.tick().await.unwrap();
+    }
+    // so the stream ends, cleanly (the page's `connect()` retries always)
+    let rest = stream
+        .until_end(WAIT)
+        .await
+        .expect("a stream that lost messages should end");
+    assert!(rest.is_empty(), "it sends no tick after the gap: {rest:?}");
+    // and the reconnect starts with the page as it is now
+    let mut again = client
+        .reconnect("/ticker", json!({ "tabId": "slow" }), &id)
+        .await;
+    assert_patched_element(&again.next_events(1, WAIT).await, "#ds-page")
+        .contains(r#"data-signals:tick="11""#);
+    state.tick().await.unwrap();
+    assert_patched_signals(&again.next_events(1, WAIT).await, json!({ "tick": 12 }));
+    drop(again);
+    settle_to_zero().await;
+
+    // the disconnect hook hears why
+    REASONS.lock().unwrap().clear();
+    let probe = ProbeState {
+        pubsub: PubSub::with_capacity(2),
+    };
+    let client = TestClient::new(probe_app(&probe));
+    let mut stream = client.stream("/probe", json!({ "tabId": "slow" })).await;
+    for n in 0..5 {
+        probe.pubsub.publish("probe", Msg(n * 2)).await.unwrap();
+    }
+    assert!(stream.until_end(WAIT).await.is_some());
+    settle_to_zero().await;
+    assert_eq!(*REASONS.lock().unwrap(), [EndReason::Missed]);
+}

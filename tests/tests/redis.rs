@@ -78,10 +78,22 @@ struct Stream {
 
 impl Stream {
     async fn open(port: u16, tab: &str) -> Stream {
+        Stream::open_after(port, tab, None).await
+    }
+
+    /// Opens the stream as the browser does again after `last_event_id`'s stream ended.
+    async fn reconnect(port: u16, tab: &str, last_event_id: &str) -> Stream {
+        Stream::open_after(port, tab, Some(last_event_id)).await
+    }
+
+    async fn open_after(port: u16, tab: &str, last_event_id: Option<&str>) -> Stream {
         let body = format!("{{\"tabId\":\"{tab}\"}}");
         let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let last = last_event_id
+            .map(|id| format!("last-event-id: {id}\r\n"))
+            .unwrap_or_default();
         let req = format!(
-            "POST /ticker HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            "POST /ticker HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\n{last}content-length: {}\r\n\r\n{body}",
             body.len()
         );
         tcp.write_all(req.as_bytes()).await.unwrap();
@@ -94,6 +106,18 @@ impl Stream {
             "no response head"
         );
         s
+    }
+
+    /// The stream's id (its first event), which the browser sends back when it reconnects.
+    fn event_id(&self) -> Option<String> {
+        let start = self.seen.find("\nid: ")? + 5;
+        let len = self.seen[start..].find('\n')?;
+        Some(self.seen[start..start + len].to_owned())
+    }
+
+    /// Whether the response ended (its last chunk came) within `timeout`.
+    async fn ended(&mut self, timeout: Duration) -> bool {
+        self.wait_for("\r\n0\r\n\r\n", timeout).await
     }
 
     /// Reads until `needle` shows up (true) or the time runs out or the stream ends (false).
@@ -157,24 +181,161 @@ async fn two_nodes_share_broadcasts_dedup_and_survive_a_redis_restart() {
             "the failure should reach the console: {during}"
         );
     }
-    // Redis comes back: after the reconnect, broadcasts arrive on the stream opened before
+    // Redis comes back. B cannot know what was published before its subscriber got back, so
+    // its stream ends, and the page reconnects: a fresh render, then broadcasts again
     redis = redis_server(redis_port).await;
+    assert!(
+        on_b.ended(Duration::from_secs(20)).await,
+        "B's stream went on as if nothing was missed: {}",
+        on_b.seen
+    );
+    let id = on_b.event_id().expect("the stream's id");
+    let mut again = Stream::reconnect(pb, "tab-b", &id).await;
+    assert!(
+        again.wait_for("ds-page", Duration::from_secs(5)).await,
+        "no catch-up render: {}",
+        again.seen
+    );
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut delivered = false;
     while Instant::now() < deadline && !delivered {
         let _ = request(pa, "/ticker/_event/bump").await;
-        delivered = on_b
-            .wait_for("\"tick\":3", Duration::from_millis(500))
-            .await
-            || on_b.seen.contains("\"tick\":4")
-            || on_b.seen.contains("\"tick\":5");
+        delivered = again
+            .wait_for("datastar-patch-signals", Duration::from_millis(500))
+            .await;
     }
     assert!(
         delivered,
         "no broadcast after the Redis restart; B saw: {}",
-        on_b.seen
+        again.seen
     );
     drop(redis);
+}
+
+/// A TCP relay in front of Redis that can go silent: the connections it carries then stay open
+/// but pass nothing on, as when a Redis host vanishes or a NAT forgets the flow. Connections made
+/// after that pass data again.
+struct Relay {
+    port: u16,
+    silence: std::sync::Arc<std::sync::Mutex<std::sync::Arc<std::sync::atomic::AtomicBool>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    async fn start(redis: u16) -> Relay {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let silence = Arc::new(Mutex::new(Arc::new(AtomicBool::new(false))));
+        let current = silence.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", redis)).await else {
+                    continue;
+                };
+                let silent = current.lock().unwrap().clone();
+                let (cr, cw) = client.into_split();
+                let (sr, sw) = server.into_split();
+                for (mut from, mut to) in [(cr, sw), (sr, cw)] {
+                    let silent = silent.clone();
+                    tokio::spawn(async move {
+                        let mut buf = [0u8; 16 * 1024];
+                        while let Ok(n @ 1..) = from.read(&mut buf).await {
+                            if silent.load(Ordering::SeqCst) {
+                                // hold both ends open, pass nothing on
+                                std::future::pending::<()>().await;
+                            }
+                            if to.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        Relay {
+            port,
+            silence,
+            task,
+        }
+    }
+
+    /// The connections open now go silent; later ones pass data.
+    fn go_silent(&self) {
+        let mut current = self.silence.lock().unwrap();
+        current.store(true, std::sync::atomic::Ordering::SeqCst);
+        *current = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[tokio::test]
+async fn a_silent_redis_connection_is_replaced_and_its_pages_catch_up() {
+    if !have_redis() {
+        return;
+    }
+    let redis_port = free_port();
+    let _redis = redis_server(redis_port).await;
+    let relay = Relay::start(redis_port).await;
+    let (pa, pb) = (free_port(), free_port());
+    let _a = node(pa, redis_port).await;
+    let _b = node(pb, relay.port).await; // B reaches Redis through the relay
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut on_b = Stream::open(pb, "tab-b").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    request(pa, "/ticker/_event/bump").await;
+    assert!(
+        on_b.wait_for("\"tick\":1", Duration::from_secs(5)).await,
+        "B got: {}",
+        on_b.seen
+    );
+    // B's connections go silent: no error, no FIN, nothing more from Redis
+    relay.go_silent();
+    let silent = Instant::now();
+    request(pa, "/ticker/_event/bump").await;
+    // B's subscriber pings, hears nothing, connects again through the relay, and tells its
+    // streams they missed messages: the page reconnects and catches up
+    assert!(
+        on_b.ended(Duration::from_secs(25)).await,
+        "B's stream stayed on a silent connection: {}",
+        on_b.seen
+    );
+    println!("silent connection replaced after {:?}", silent.elapsed());
+    assert!(
+        !on_b.seen.contains("\"tick\":2"),
+        "the tick sent into the silence arrived: {}",
+        on_b.seen
+    );
+    let id = on_b.event_id().expect("the stream's id");
+    let mut again = Stream::reconnect(pb, "tab-b", &id).await;
+    assert!(
+        again.wait_for("ds-page", Duration::from_secs(5)).await,
+        "no catch-up render: {}",
+        again.seen
+    );
+    request(pa, "/ticker/_event/bump").await;
+    assert!(
+        again.wait_for("\"tick\":3", Duration::from_secs(5)).await,
+        "no broadcast on the new connection: {}",
+        again.seen
+    );
+    // B publishes again too: its publishing connection went silent with the other, and was
+    // replaced rather than waited on (B's own count starts at 1)
+    let started = Instant::now();
+    let bump = request(pb, "/ticker/_event/bump").await;
+    assert!(!bump.contains("console.error"), "{bump}");
+    assert!(started.elapsed() < dstar::stream::REDIS_PUBLISH_TIMEOUT);
+    assert!(
+        again.wait_for("\"tick\":1", Duration::from_secs(5)).await,
+        "B's own publish did not arrive: {}",
+        again.seen
+    );
 }
 
 #[tokio::test]

@@ -105,22 +105,77 @@ pub trait Source: Send + 'static {
         let _ = since;
         false
     }
+
+    /// The next message, or word that messages meant for this source were lost: what the page
+    /// stream loop waits on. On [`Delivery::Missed`] the loop ends the stream
+    /// ([`EndReason::Missed`]) so the page reconnects and its stream starts with a fresh render,
+    /// instead of showing a state that skipped some changes.
+    ///
+    /// A `broadcast` receiver that lags reports it; so does a [`Subscription`] that lags, or
+    /// whose Redis connection dropped (what was published meanwhile never reached this node).
+    /// The default, for other sources, reports none: it is [`recv_message`](Source::recv_message)
+    /// with [`Delivery::Closed`] for `None`.
+    ///
+    /// ```
+    /// use dstar::stream::{Delivery, Source};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let (tx, mut rx) = tokio::sync::broadcast::channel::<u32>(1);
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap(); // 1 is pushed out before the receiver saw it
+    /// assert_eq!(rx.recv_delivery().await, Delivery::Missed);
+    /// assert_eq!(rx.recv_delivery().await, Delivery::Message(2));
+    /// drop(tx);
+    /// assert_eq!(rx.recv_delivery().await, Delivery::Closed);
+    /// # });
+    /// ```
+    fn recv_delivery(&mut self) -> impl Future<Output = Delivery<Self::Message>> + Send {
+        let next = self.recv_message();
+        async move {
+            match next.await {
+                Some(message) => Delivery::Message(message),
+                None => Delivery::Closed,
+            }
+        }
+    }
+}
+
+/// What a [`Source`] hands the stream loop next ([`Source::recv_delivery`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery<M> {
+    /// A message.
+    Message(M),
+    /// Messages meant for this source were lost: it fell too far behind (a `broadcast` receiver
+    /// that lagged), or its backend was cut off for a while.
+    Missed,
+    /// The source is closed: no message will come.
+    Closed,
 }
 
 impl<M: Clone + Send + 'static> Source for broadcast::Receiver<M> {
     type Message = M;
+
+    /// The next message; one that lagged skips the oldest messages (logged at debug level).
     async fn recv_message(&mut self) -> Option<M> {
         loop {
-            match self.recv().await {
-                Ok(m) => return Some(m),
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::debug!(
-                        skipped = n,
-                        "dstar stream lagged: skipped the oldest messages"
-                    );
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
+            match self.recv_delivery().await {
+                Delivery::Message(m) => return Some(m),
+                Delivery::Missed => {}
+                Delivery::Closed => return None,
             }
+        }
+    }
+
+    async fn recv_delivery(&mut self) -> Delivery<M> {
+        match self.recv().await {
+            Ok(m) => Delivery::Message(m),
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::debug!(
+                    skipped = n,
+                    "dstar stream lagged: skipped the oldest messages"
+                );
+                Delivery::Missed
+            }
+            Err(broadcast::error::RecvError::Closed) => Delivery::Closed,
         }
     }
 }
@@ -148,6 +203,7 @@ pub enum Next<M> {
     TakenOver,
     Shutdown,
     SourceClosed,
+    Missed,
 }
 
 pin_project_lite::pin_project! {
@@ -214,7 +270,7 @@ impl StreamLoop {
     ) -> impl Future<Output = Next<S::Message>> + Send + 'a {
         Waiting {
             state: self,
-            message: source.recv_message(),
+            message: source.recv_delivery(),
             claim,
         }
     }
@@ -231,7 +287,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<M, R: Future<Output = Option<M>>> Future for Waiting<'_, R> {
+impl<M, R: Future<Output = Delivery<M>>> Future for Waiting<'_, R> {
     type Output = Next<M>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Next<M>> {
@@ -241,9 +297,11 @@ impl<M, R: Future<Output = Option<M>>> Future for Waiting<'_, R> {
         if crate::sse::lifecycle::is_shutting_down() {
             return Poll::Ready(Next::Shutdown);
         }
-        if let Poll::Ready(m) = this.message.poll(cx) {
-            let Some(m) = m else {
-                return Poll::Ready(Next::SourceClosed);
+        if let Poll::Ready(delivery) = this.message.poll(cx) {
+            let m = match delivery {
+                Delivery::Message(m) => m,
+                Delivery::Missed => return Poll::Ready(Next::Missed),
+                Delivery::Closed => return Poll::Ready(Next::SourceClosed),
             };
             // a broadcast wakes thousands of streams: the claim (a cold cache line of its own per
             // stream) is read while messages flow only every so often
@@ -308,6 +366,11 @@ pub enum EndReason {
     Shutdown,
     /// The message source closed.
     SourceClosed,
+    /// The message source lost messages meant for this stream ([`Delivery::Missed`]): it fell
+    /// too far behind (a slow client), or the Redis connection dropped for a while. The stream
+    /// ends cleanly; a page's client reconnects about a second later (its `connect()` retries
+    /// always) and the new stream starts with a fresh render, so the page shows every change.
+    Missed,
 }
 
 impl fmt::Display for EndReason {
@@ -319,6 +382,7 @@ impl fmt::Display for EndReason {
             EndReason::Takeover => "taken over by a newer stream of the same tab",
             EndReason::Shutdown => "server shutdown",
             EndReason::SourceClosed => "message source closed",
+            EndReason::Missed => "messages were lost; the page catches up when it reconnects",
         })
     }
 }

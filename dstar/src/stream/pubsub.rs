@@ -1,4 +1,4 @@
-use super::Source;
+use super::{Delivery, Source};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::any::Any;
@@ -34,6 +34,29 @@ impl Published {
             value: None,
             json: Some(json.into()),
         }
+    }
+
+    /// Word that messages were lost, sent by a backend to a topic's local subscribers after it
+    /// was cut off (a Redis connection that dropped): what was published meanwhile never
+    /// reached them. A [`Subscription`] reports it as [`Delivery::Missed`](super::Delivery), so
+    /// its page stream ends and the page catches up when it reconnects; [`Changes`] counts it
+    /// as a change.
+    ///
+    /// ```
+    /// let p = dstar::stream::Published::missed();
+    /// assert!(p.is_missed());
+    /// assert!(!dstar::stream::Published::from_json(b"1".to_vec()).is_missed());
+    /// ```
+    pub fn missed() -> Self {
+        Published {
+            value: None,
+            json: None,
+        }
+    }
+
+    /// Whether this is [`Published::missed`] rather than a message.
+    pub fn is_missed(&self) -> bool {
+        self.value.is_none() && self.json.is_none()
     }
 
     /// The JSON form, when there is one.
@@ -73,6 +96,10 @@ pub type PublishFuture<'a> =
 
 /// Where [`PubSub`] sends and receives. The in-process backend is the default; a backend for
 /// another transport implements this trait and is passed to [`PubSub::with_backend`].
+///
+/// A backend that was cut off from its transport for a while (a dropped connection) sends
+/// [`Published::missed`] to the receivers of every topic it holds once it is back: their page
+/// streams end, and their pages reconnect and catch up with a fresh render.
 pub trait PubSubBackend: Send + Sync + 'static {
     /// Whether messages must be serialized to JSON for this backend.
     fn needs_json(&self) -> bool;
@@ -261,8 +288,10 @@ impl Local {
 /// Publish/subscribe on named topics with typed messages. Cloning is cheap (one `Arc`).
 ///
 /// **Lagging subscribers never block publishers.** Each topic keeps the last `capacity` messages
-/// (256 by default). A subscriber that falls further behind skips the oldest messages it missed,
-/// logs how many at debug level, and goes on with the oldest one still kept.
+/// (256 by default); a subscriber that falls further behind loses the oldest ones it has not
+/// read. A page stream then ends, so its page reconnects and catches up with a fresh render
+/// ([`Source::recv_delivery`]); [`recv_message`](Source::recv_message) logs how many it skipped
+/// (at debug level) and goes on with the oldest one still kept.
 ///
 /// ```
 /// use dstar::stream::{PubSub, Source};
@@ -551,25 +580,47 @@ impl<M> fmt::Debug for Subscription<M> {
 impl<M: Message> Source for Subscription<M> {
     type Message = M;
 
+    /// The next message of this topic's type; those of another type are skipped, and so are
+    /// losses (logged at debug level). A page stream waits on
+    /// [`recv_delivery`](Source::recv_delivery) instead, which reports losses.
     async fn recv_message(&mut self) -> Option<M> {
+        loop {
+            match self.recv_delivery().await {
+                Delivery::Message(m) => return Some(m),
+                Delivery::Missed => {}
+                Delivery::Closed => return None,
+            }
+        }
+    }
+
+    async fn recv_delivery(&mut self) -> Delivery<M> {
         let topic = &self.raw.topic;
-        let rx = self.raw.rx.as_mut()?;
+        let Some(rx) = self.raw.rx.as_mut() else {
+            return Delivery::Closed;
+        };
         loop {
             match rx.recv().await {
+                Ok(published) if published.is_missed() => {
+                    tracing::debug!(%topic, "dstar pubsub: the backend lost messages of this topic");
+                    return Delivery::Missed;
+                }
                 Ok(published) => match published.decode::<M>() {
-                    Some(m) => return Some(m),
+                    Some(m) => return Delivery::Message(m),
                     None => tracing::debug!(
                         %topic,
                         expected = std::any::type_name::<M>(),
                         "dstar pubsub: skipped a message of another type"
                     ),
                 },
-                Err(broadcast::error::RecvError::Lagged(n)) => tracing::debug!(
-                    %topic,
-                    skipped = n,
-                    "dstar pubsub: slow subscriber skipped the oldest messages"
-                ),
-                Err(broadcast::error::RecvError::Closed) => return None,
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::debug!(
+                        %topic,
+                        skipped = n,
+                        "dstar pubsub: slow subscriber skipped the oldest messages"
+                    );
+                    return Delivery::Missed;
+                }
+                Err(broadcast::error::RecvError::Closed) => return Delivery::Closed,
             }
         }
     }
@@ -689,6 +740,47 @@ impl Source for Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A backend with one channel for every topic, so the test can speak as the backend.
+    struct OneChannel(broadcast::Sender<Published>);
+
+    impl PubSubBackend for OneChannel {
+        fn needs_json(&self) -> bool {
+            false
+        }
+        fn publish<'a>(&'a self, _: &'a str, message: Published) -> PublishFuture<'a> {
+            let n = self.0.send(message).unwrap_or(0);
+            Box::pin(async move { Ok(n) })
+        }
+        fn subscribe(&self, _: &str) -> broadcast::Receiver<Published> {
+            self.0.subscribe()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_subscription_reports_lost_messages_to_the_loop_and_skips_them_otherwise() {
+        let (channel, _) = broadcast::channel(2);
+        let pubsub = PubSub::with_backend(OneChannel(channel.clone()));
+        let mut sub = pubsub.subscribe::<u32>("t");
+        for n in 1..=3u32 {
+            pubsub.publish("t", n).await.unwrap();
+        }
+        // 1 was pushed out before the subscriber saw it
+        assert_eq!(sub.recv_delivery().await, Delivery::Missed);
+        assert_eq!(sub.recv_delivery().await, Delivery::Message(2));
+        assert_eq!(sub.recv_delivery().await, Delivery::Message(3));
+        // a backend that was cut off says so through the topic
+        channel.send(Published::missed()).unwrap();
+        assert_eq!(sub.recv_delivery().await, Delivery::Missed);
+        // `recv_message` (code that reads a subscription itself) skips losses
+        channel.send(Published::missed()).unwrap();
+        pubsub.publish("t", 4u32).await.unwrap();
+        assert_eq!(sub.recv_message().await, Some(4));
+        // a live page's changes count a loss as a change
+        let mut changes = pubsub.changes(&["t"], Duration::ZERO);
+        channel.send(Published::missed()).unwrap();
+        assert_eq!(changes.recv_message().await, Some(()));
+    }
 
     #[tokio::test]
     async fn a_subscription_knows_whether_its_topic_had_a_message_since_a_render() {

@@ -211,21 +211,21 @@ impl RedisBackend {
                 .as_ref()
                 .is_err_and(|e| e.is_io_error() || e.is_connection_dropped())
             {
-                // reconnect next time
-                *self
-                    .inner
-                    .publisher
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner()) = None;
+                self.inner.forget_publisher(); // connect again next time
             }
             result
         };
         match tokio::time::timeout(PUBLISH_TIMEOUT, attempt).await {
             Ok(Ok(n)) => Ok(n),
             Ok(Err(e)) => Err(PublishError(format!("Redis: {e}"))),
-            Err(_) => Err(PublishError(format!(
-                "Redis did not answer within {PUBLISH_TIMEOUT:?}"
-            ))),
+            Err(_) => {
+                // a connection that went silent reports no error: without this, every publish
+                // would wait on it until the kernel gives up on it (many minutes)
+                self.inner.forget_publisher();
+                Err(PublishError(format!(
+                    "Redis did not answer within {PUBLISH_TIMEOUT:?}"
+                )))
+            }
         }
     }
 }
@@ -293,11 +293,22 @@ impl Inner {
     fn heard(&self) -> std::sync::MutexGuard<'_, Heard> {
         self.heard.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Drops the publishing connection, so the next publish makes a new one.
+    fn forget_publisher(&self) {
+        *self.publisher.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
 }
 
-/// How long the subscriber waits for Redis to accept its connection or its subscriptions before
-/// it tries again.
+/// How long the subscriber waits for Redis to accept its connection, its subscriptions or a
+/// `PING` before it takes the connection for lost and makes a new one.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often the subscriber pings Redis. A connection that went half-open (a Redis host that
+/// vanished, a NAT or proxy that forgot the flow) delivers nothing and reports no error: without
+/// the ping, this node would stop hearing every topic, silently. With it, such a connection is
+/// replaced within `HEALTH_CHECK + CONNECT_TIMEOUT`.
+const HEALTH_CHECK: Duration = Duration::from_secs(10);
 
 /// Waits `backoff` (then doubles it, up to 5 s) before the next connection. The requests queued
 /// so far are dropped: the next connection subscribes to every topic in the map, which already
@@ -317,8 +328,14 @@ async fn back_off(
 
 /// The one subscription connection: subscribes to every topic asked for, delivers messages to
 /// local subscribers, ends other nodes' claims, and reconnects with backoff.
+///
+/// Whenever a connection is made, the topics subscribed to before it (while there was none) may
+/// have missed messages: each gets [`Published::missed`], which ends its page streams so their
+/// pages reconnect and catch up with a fresh render.
 async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::UnboundedReceiver<Request>) {
     let mut backoff = Duration::from_millis(100);
+    // since when no connection has been up (after one was lost), for the logs
+    let mut outage: Option<std::time::Instant> = None;
     loop {
         let Some(backend) = inner.upgrade() else {
             return;
@@ -333,7 +350,12 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
                     Ok(Err(e)) => e.to_string(),
                     _ => format!("no answer within {CONNECT_TIMEOUT:?}"),
                 };
-                tracing::debug!(%error, ?backoff, "dstar: Redis subscriber cannot connect; retrying");
+                if outage.is_some() {
+                    tracing::debug!(%error, ?backoff, "dstar: Redis subscriber cannot connect; retrying");
+                } else {
+                    tracing::warn!(%error, "dstar: Redis subscriber cannot connect; retrying with backoff (this node hears no broadcasts until it does)");
+                    outage = Some(std::time::Instant::now());
+                }
                 back_off(&inner, &mut requests, &mut backoff).await;
                 continue;
             }
@@ -347,10 +369,7 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
             while requests.try_recv().is_ok() {}
             channels.extend(topics.keys().map(|t| format!("{TOPIC_PREFIX}{t}")));
         }
-        if !matches!(
-            tokio::time::timeout(CONNECT_TIMEOUT, sink.subscribe(&channels)).await,
-            Ok(Ok(()))
-        ) {
+        if !answered(sink.subscribe(&channels)).await {
             tracing::debug!(
                 ?backoff,
                 "dstar: Redis subscriber cannot subscribe; reconnecting"
@@ -359,26 +378,33 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
             continue;
         }
         backoff = Duration::from_millis(100);
-        tracing::debug!(
-            channels = channels.len(),
-            "dstar: Redis subscriber connected"
-        );
-        if let Some(backend) = inner.upgrade() {
-            let now = SystemTime::now();
-            let mut heard = backend.heard();
-            heard.subscribed.clear();
-            for channel in &channels {
-                if let Some(topic) = channel.strip_prefix(TOPIC_PREFIX) {
-                    heard.subscribed.insert(topic.to_owned(), now);
-                }
-            }
+        let Some(backend) = inner.upgrade() else {
+            return;
+        };
+        let caught_up = connected_again(&backend, &channels);
+        drop(backend);
+        match outage.take() {
+            Some(since) => tracing::info!(
+                after = ?since.elapsed(),
+                topics = caught_up,
+                "dstar: Redis subscriber connected again; the streams of topics that may have missed messages end, so their pages reconnect and catch up"
+            ),
+            None => tracing::debug!(
+                channels = channels.len(),
+                "dstar: Redis subscriber connected"
+            ),
         }
-        loop {
+        let mut health =
+            tokio::time::interval_at(tokio::time::Instant::now() + HEALTH_CHECK, HEALTH_CHECK);
+        health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let lost = loop {
             tokio::select! {
                 request = requests.recv() => match request {
                     Some(Request::Subscribe(topic)) => {
-                        if sink.subscribe(format!("{TOPIC_PREFIX}{topic}")).await.is_err() {
-                            break; // reconnect; the topic is in the map and is resubscribed then
+                        let channel = format!("{TOPIC_PREFIX}{topic}");
+                        if !answered(sink.subscribe(channel)).await {
+                            // the topic is in the map: it is subscribed again on the next connection
+                            break "a SUBSCRIBE got no answer";
                         }
                         let Some(backend) = inner.upgrade() else { return };
                         backend.heard().subscribed.insert(topic, SystemTime::now());
@@ -387,25 +413,71 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
                         if let Some(backend) = inner.upgrade() {
                             backend.heard().subscribed.remove(&topic);
                         }
-                        if sink.unsubscribe(format!("{TOPIC_PREFIX}{topic}")).await.is_err() {
-                            break; // reconnect; the topic left the map, so it is not resubscribed
+                        let channel = format!("{TOPIC_PREFIX}{topic}");
+                        if !answered(sink.unsubscribe(channel)).await {
+                            // the topic left the map: it is not subscribed again
+                            break "an UNSUBSCRIBE got no answer";
                         }
                     }
                     None => return,
                 },
                 message = stream.next() => {
-                    let Some(message) = message else { break };
+                    let Some(message) = message else { break "Redis closed the connection" };
                     let Some(backend) = inner.upgrade() else { return };
                     deliver(&backend, message.get_channel_name(), message.get_payload_bytes());
                 }
+                _ = health.tick() => {
+                    if !answered(sink.ping::<redis::Value>()).await {
+                        break "a PING got no answer";
+                    }
+                }
             }
-        }
-        tracing::debug!("dstar: Redis subscriber lost its connection; reconnecting");
+        };
+        tracing::warn!(
+            reason = lost,
+            "dstar: Redis subscriber lost its connection; reconnecting (streams on this node catch up once it is back)"
+        );
+        outage = Some(std::time::Instant::now());
         if let Some(backend) = inner.upgrade() {
             // what is published until the next connection is lost to this node
             backend.heard().subscribed.clear();
+            // the publishing connection goes to the same Redis: most likely it is gone too (a
+            // restart), and a publish on it would fail rather than connect again
+            backend.forget_publisher();
         }
     }
+}
+
+/// Whether Redis answered `command` without an error within [`CONNECT_TIMEOUT`].
+async fn answered<T>(command: impl std::future::Future<Output = redis::RedisResult<T>>) -> bool {
+    matches!(
+        tokio::time::timeout(CONNECT_TIMEOUT, command).await,
+        Ok(Ok(_))
+    )
+}
+
+/// A connection was made and `channels` subscribed: the topics heard from now on are recorded,
+/// and every local subscriber of those topics is told it may have missed messages (they were
+/// subscribed while no connection was up). Returns how many topics were told.
+fn connected_again(backend: &Inner, channels: &[String]) -> usize {
+    let now = SystemTime::now();
+    let topics: Vec<&str> = channels
+        .iter()
+        .filter_map(|channel| channel.strip_prefix(TOPIC_PREFIX))
+        .collect();
+    {
+        let mut heard = backend.heard();
+        heard.subscribed.clear();
+        for topic in &topics {
+            heard.subscribed.insert((*topic).to_owned(), now);
+        }
+    }
+    let senders = backend.topics.lock().unwrap_or_else(|e| e.into_inner());
+    topics
+        .iter()
+        .filter_map(|topic| senders.get(*topic))
+        .filter(|sender| sender.send(Published::missed()).is_ok())
+        .count()
 }
 
 fn deliver(backend: &Inner, channel: &str, payload: &[u8]) {

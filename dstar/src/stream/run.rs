@@ -93,6 +93,7 @@ where
                 Next::TakenOver => break EndReason::Takeover,
                 Next::Shutdown => break EndReason::Shutdown,
                 Next::SourceClosed => break EndReason::SourceClosed,
+                Next::Missed => break EndReason::Missed,
             }
         };
         end.guard.set(reason);
