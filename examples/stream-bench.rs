@@ -91,9 +91,22 @@ async fn request(addr: &str, method: &str, path: &str, body: &str) -> String {
 
 /// Opens a stream and reads its response head.
 async fn open(addr: &str, path: &str, body: &str) -> (TcpStream, Vec<u8>) {
+    open_after(addr, path, body, None).await
+}
+
+/// [`open`], as a browser reconnects after the stream `last_event_id` ended.
+async fn open_after(
+    addr: &str,
+    path: &str,
+    body: &str,
+    last_event_id: Option<&str>,
+) -> (TcpStream, Vec<u8>) {
     let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let last = last_event_id
+        .map(|id| format!("last-event-id: {id}\r\n"))
+        .unwrap_or_default();
     let req = format!(
-        "POST {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n{last}content-length: {}\r\n\r\n{body}",
         body.len()
     );
     tcp.write_all(req.as_bytes()).await.unwrap();
@@ -310,7 +323,7 @@ async fn churn(variant: &str, cycles: usize, port: u16) -> (u64, u64, String) {
     (before, after, server.stats().await)
 }
 
-async fn slow_reader(variant: &str, events: usize, port: u16) -> (u64, u64, u64, bool) {
+async fn slow_reader(variant: &str, events: usize, port: u16) -> (u64, u64, u64, bool, usize) {
     let server = Server::start(port).await;
     let addr = server.addr.clone();
     let path = if variant == "dstar" {
@@ -320,38 +333,60 @@ async fn slow_reader(variant: &str, events: usize, port: u16) -> (u64, u64, u64,
     };
     // one client that never reads
     let (_slow, _) = open(&addr, path, "{\"tabId\":\"slow\"}").await;
-    // ten that do, and remember the last tick they saw
+    // ten that do, and remember the last tick they saw. A stream that falls behind the flood
+    // ends (dstar) so its page catches up: these reconnect as the browser does, and a catch-up
+    // render's tick counts as seen
     let (last_tx, last_rx) = watch::channel(0u64);
     let last_tx = Arc::new(last_tx);
+    let reconnects = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut clients = tokio::task::JoinSet::new();
     for i in 0..10 {
-        let (addr, last_tx) = (addr.clone(), last_tx.clone());
-        tokio::spawn(async move {
-            let (mut tcp, _) = open(&addr, path, &format!("{{\"tabId\":\"fast-{i}\"}}")).await;
-            let mut buf = vec![0u8; 65536];
-            let mut tail = String::new();
-            while let Ok(k) = tcp.read(&mut buf).await {
-                if k == 0 {
-                    return;
-                }
-                tail.push_str(&String::from_utf8_lossy(&buf[..k]));
-                if let Some(pos) = tail.rfind("\"tick\":") {
-                    let digits: String = tail[pos + 7..]
-                        .chars()
-                        .take_while(char::is_ascii_digit)
-                        .collect();
-                    if let Ok(n) = digits.parse::<u64>() {
-                        last_tx.send_if_modified(|v| {
-                            if n > *v {
-                                *v = n;
-                                true
-                            } else {
-                                false
-                            }
-                        });
+        let (addr, last_tx, reconnects) = (addr.clone(), last_tx.clone(), reconnects.clone());
+        clients.spawn(async move {
+            let body = format!("{{\"tabId\":\"fast-{i}\"}}");
+            let mut last_id: Option<String> = None;
+            loop {
+                let (mut tcp, head) = open_after(&addr, path, &body, last_id.as_deref()).await;
+                let mut buf = vec![0u8; 65536];
+                let mut tail = String::from_utf8_lossy(&head).into_owned();
+                while let Ok(k @ 1..) = tcp.read(&mut buf).await {
+                    tail.push_str(&String::from_utf8_lossy(&buf[..k]));
+                    // the response's last chunk: it ended (the connection stays open)
+                    let ended = tail.ends_with("\r\n0\r\n\r\n");
+                    if let Some(id) = tail
+                        .find("\nid: ")
+                        .and_then(|at| tail[at + 5..].split('\n').next())
+                    {
+                        last_id = Some(id.trim_end().to_owned());
                     }
-                    let keep = tail.len().saturating_sub(64);
-                    tail.drain(..keep);
+                    // a tick patch (`"tick":N`) or a render (`tick="N"`), whichever came last
+                    let at = tail.rfind("\"tick\":").map(|p| p + 7);
+                    let at = at.max(tail.rfind("tick=\"").map(|p| p + 6));
+                    if let Some(pos) = at {
+                        let digits: String = tail[pos..]
+                            .chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect();
+                        if let Ok(n) = digits.parse::<u64>() {
+                            last_tx.send_if_modified(|v| {
+                                if n > *v {
+                                    *v = n;
+                                    true
+                                } else {
+                                    false
+                                }
+                            });
+                        }
+                        let keep = tail.len().saturating_sub(64);
+                        tail.drain(..keep);
+                    }
+                    if ended {
+                        break;
+                    }
                 }
+                // the stream ended: Datastar's connect() retries after 0.5-1.5 s
+                reconnects.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
         });
     }
@@ -375,7 +410,9 @@ async fn slow_reader(variant: &str, events: usize, port: u16) -> (u64, u64, u64,
     }
     flood.await.unwrap();
     let after = server.rss_kb();
-    (before, peak.max(after), after, fast_kept_up)
+    let reconnects = reconnects.load(std::sync::atomic::Ordering::Relaxed);
+    clients.abort_all();
+    (before, peak.max(after), after, fast_kept_up, reconnects)
 }
 
 async fn zombie_kill(rounds: usize, port: u16) -> (f64, f64) {
@@ -796,9 +833,10 @@ async fn main() {
             println!(
                 "== slow reader ({variant}): one client never reads while {flood} events are broadcast"
             );
-            let (before, peak, after, kept_up) = slow_reader(variant, flood, port).await;
+            let (before, peak, after, kept_up, reconnects) =
+                slow_reader(variant, flood, port).await;
             println!(
-                "  RSS before {before} kB, peak {peak} kB (+{} kB), after {after} kB; the other 10 streams got the last event: {kept_up}",
+                "  RSS before {before} kB, peak {peak} kB (+{} kB), after {after} kB; the other 10 streams got the last event: {kept_up} ({reconnects} reconnects after falling behind)",
                 peak.saturating_sub(before)
             );
         }
