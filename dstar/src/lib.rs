@@ -41,7 +41,7 @@ pub use app::App;
 pub use axum;
 #[cfg(feature = "tls")]
 pub use serve::Tls;
-pub use serve::{BODY_READ_TIMEOUT, Bound, DEFAULT_ADDR, Routes, Server, serve};
+pub use serve::{BODY_BUDGET, BODY_READ_TIMEOUT, Bound, DEFAULT_ADDR, Routes, Server, serve};
 
 /// A plain axum router that lists its own routes: `"path" => get(handler).post(other)`, one per
 /// line, with axum's routing functions (`get`, `post`, `put`, `patch`, `delete`, `any`, …) written

@@ -196,6 +196,56 @@ async fn a_trickled_body_gets_a_408_and_the_handler_never_sees_it() {
     task.await.unwrap().unwrap();
 }
 
+#[tokio::test]
+async fn bodies_past_the_body_budget_get_a_503_until_others_are_done() {
+    let echo = post(|dstar::Signals(s): dstar::Signals| async move { s.len().to_string() });
+    let router = Router::new().route("/signals", echo);
+    let (addr, tx, task) =
+        dstar_tests::serve_on_loopback(router, |s| s.body_budget(64 << 10)).await;
+    // two clients send 30 KiB of a 40 KiB body, and stop: 60 KiB of the 64 KiB held
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        let head = "POST /signals HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 40960\r\n\r\n";
+        let part = format!("{head}{{\"a\":\"{}", "x".repeat(30 << 10));
+        tcp.write_all(part.as_bytes()).await.unwrap();
+        slow.push(tcp);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // an 8 KiB body does not fit: a 503 the client can retry, not a buffer more
+    let whole = format!("{{\"a\":\"{}\"}}", "y".repeat(8 << 10));
+    let send = |body: String| async move {
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        let request = format!(
+            "POST /signals HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tcp.read_to_end(&mut out).await;
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let answer = send(whole.clone()).await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("retry-after: 1\r\n"),
+        "{answer}"
+    );
+    assert!(answer.ends_with("(its body budget); try again"), "{answer}");
+    // a small body still fits
+    let small = send("{\"b\":1}".to_owned()).await;
+    assert!(small.starts_with("HTTP/1.1 200"), "{small}");
+    // one slow client goes away: its body is dropped, and what it held is given back
+    drop(slow.remove(0));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let answer = send(whole).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("\r\n1"), "{answer}");
+    drop(slow);
+    tx.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
 /// Set when the flooding stream below ends (its future is dropped or its write fails).
 static FLOOD_ENDED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

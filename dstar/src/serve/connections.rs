@@ -2,8 +2,8 @@
 //! deadline, back-off on accept errors, and a graceful shutdown with a hard deadline.
 
 use super::activity::{Activity, Tracked, Verdict};
-use super::body_deadline::DeadlineBody;
 use super::limits::Limits;
+use super::request_body::{BodyBudget, ServedBody};
 use super::slow_start::FirstBytes;
 use super::write_stall::WriteStall;
 use axum::Router;
@@ -62,6 +62,7 @@ pub(crate) async fn serve<H: Handshake>(
 ) -> io::Result<()> {
     let (phase, phases) = watch::channel(Phase::Serving);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let body_budget = Arc::new(BodyBudget::new(limits.body_budget));
     let builder = builder(&limits);
     let mut backoff = AcceptBackoff::default();
     let mut full_logged = false;
@@ -108,6 +109,7 @@ pub(crate) async fn serve<H: Handshake>(
         let idle_timeout = limits.idle_timeout;
         let header_timeout = limits.header_read_timeout;
         let body_timeout = limits.body_read_timeout;
+        let body_budget = body_budget.clone();
         let write_stall_timeout = limits.write_stall_timeout;
         tokio::spawn(async move {
             let _permit = permit;
@@ -121,8 +123,9 @@ pub(crate) async fn serve<H: Handshake>(
             };
             let tls = handshake.is_tls();
             let service = tower::util::MapRequest::new(router, move |req: Request<Incoming>| {
-                let mut req =
-                    req.map(|body| axum::body::Body::new(DeadlineBody::new(body, body_timeout)));
+                let budget = body_budget.clone();
+                let mut req = req
+                    .map(|body| axum::body::Body::new(ServedBody::new(body, body_timeout, budget)));
                 req.extensions_mut().insert(ConnectInfo(peer));
                 if tls {
                     req.extensions_mut().insert(ServedOverTls);

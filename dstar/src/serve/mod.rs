@@ -4,16 +4,16 @@
 //! SIGINT and SIGTERM: in-flight responses complete, open streams end cleanly.
 
 mod activity;
-mod body_deadline;
 mod connections;
 mod limits;
+mod request_body;
 mod routes;
 mod slow_start;
 #[cfg(feature = "tls")]
 mod tls;
 mod write_stall;
-pub use body_deadline::BODY_READ_TIMEOUT;
 pub(crate) use connections::ServedOverTls;
+pub use request_body::{BODY_BUDGET, BODY_READ_TIMEOUT};
 pub use routes::Routes;
 #[doc(hidden)]
 pub use routes::method_name;
@@ -187,6 +187,25 @@ impl Server {
     pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
         self.limits.body_read_timeout =
             timeout.clamp(Duration::from_millis(1), limits::LONGEST_TIMEOUT);
+        self
+    }
+
+    /// What the request bodies being read may hold in all (default
+    /// [`BODY_BUDGET`](crate::BODY_BUDGET), 64 MiB). Every body is bounded on its own (the
+    /// signals limit, axum's `DefaultBodyLimit`), but many clients sending large bodies slowly,
+    /// each on up to 200 HTTP/2 streams per connection, would otherwise hold that many buffers at
+    /// once. The bytes a body has handed its handler count until the body is dropped; one that
+    /// would pass the budget fails, and dstar's readers (signals, the stream's tab id, the CSRF
+    /// token) answer it with `503 Service Unavailable` and `Retry-After: 1` (axum's own
+    /// extractors answer a failed body with a `400`). A warning is logged, at most every 10 s.
+    /// A handler that streams large uploads through a body holds their whole size until it is
+    /// done: raise the budget to match.
+    ///
+    /// ```
+    /// let server = dstar::Server::new(dstar::App::empty()).body_budget(256 << 20); // 256 MiB
+    /// ```
+    pub fn body_budget(mut self, bytes: usize) -> Self {
+        self.limits.body_budget = bytes;
         self
     }
 

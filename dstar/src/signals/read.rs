@@ -192,16 +192,36 @@ impl fmt::Display for BodyTimedOut {
 
 impl std::error::Error for BodyTimedOut {}
 
-/// Whether `error` (or what caused it) is a body deadline.
-pub(crate) fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+/// The error a body ends with when the bodies being read would hold more than the server's
+/// budget; the signals reader answers it with a `503`. The server's body budget raises it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyOverBudget;
+
+impl fmt::Display for BodyOverBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "the server is reading too many request bodies at once (its body budget); try again",
+        )
+    }
+}
+
+impl std::error::Error for BodyOverBudget {}
+
+/// Whether `error` (or what caused it) is an `E`.
+fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(error);
     while let Some(e) = current {
-        if e.is::<BodyTimedOut>() {
+        if e.is::<E>() {
             return true;
         }
         current = e.source();
     }
     false
+}
+
+/// Whether `error` (or what caused it) is a body deadline.
+pub(crate) fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    caused_by::<BodyTimedOut>(error)
 }
 
 /// Reads the body up to `limit` bytes. A body that arrives in one frame (the common case for small
@@ -225,6 +245,7 @@ pub(crate) fn read_body(
                     return Err(SignalsRejection::TooLarge { limit });
                 }
                 Err(e) if is_body_timeout(&*e) => return Err(SignalsRejection::TimedOut),
+                Err(e) if caused_by::<BodyOverBudget>(&*e) => return Err(SignalsRejection::Busy),
                 Err(e) => {
                     return Err(SignalsRejection::Malformed(format!(
                         "could not read the request body: {e}"
@@ -428,7 +449,8 @@ fn describe(e: &serde_json::Error) -> String {
     text
 }
 
-/// Why signals could not be read. Its response is a plain-text `400` or `413`.
+/// Why signals could not be read. Its response is plain text with the status of
+/// [`status`](SignalsRejection::status).
 ///
 /// ```
 /// use axum::response::IntoResponse;
@@ -450,6 +472,10 @@ pub enum SignalsRejection {
     /// The body did not arrive within the server's body deadline (under `dstar::serve`, see
     /// [`Server::body_read_timeout`](crate::Server::body_read_timeout)): `408 Request Timeout`.
     TimedOut,
+    /// The server is reading too many bodies at once to take this one (under `dstar::serve`, see
+    /// [`Server::body_budget`](crate::Server::body_budget)): `503 Service Unavailable`, with
+    /// `Retry-After: 1`.
+    Busy,
 }
 
 impl SignalsRejection {
@@ -465,6 +491,7 @@ impl SignalsRejection {
             SignalsRejection::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             SignalsRejection::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             SignalsRejection::TimedOut => StatusCode::REQUEST_TIMEOUT,
+            SignalsRejection::Busy => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -478,6 +505,7 @@ impl fmt::Display for SignalsRejection {
             }
             SignalsRejection::UnsupportedMediaType(m) => f.write_str(m),
             SignalsRejection::TimedOut => f.write_str("the request body did not arrive in time"),
+            SignalsRejection::Busy => BodyOverBudget.fmt(f),
         }
     }
 }
@@ -489,6 +517,9 @@ impl IntoResponse for SignalsRejection {
         let status = self.status();
         let reason = self.to_string();
         tracing::debug!(status = status.as_u16(), %reason, "dstar: request refused");
+        if self == SignalsRejection::Busy {
+            return (status, [(axum::http::header::RETRY_AFTER, "1")], reason).into_response();
+        }
         (status, reason).into_response()
     }
 }
