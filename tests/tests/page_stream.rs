@@ -885,3 +885,40 @@ async fn a_stream_that_fell_behind_ends_and_its_reconnect_catches_up() {
     settle_to_zero().await;
     assert_eq!(*REASONS.lock().unwrap(), [EndReason::Missed]);
 }
+
+#[tokio::test]
+async fn test_pages_follow_their_streams_as_browsers_do() {
+    use dstar::test::TestPage;
+    let _serial = SERIAL.lock().await;
+    let state = AppState {
+        pubsub: PubSub::with_capacity(4),
+        ..AppState::default()
+    };
+    let app = ticker_app(&state);
+    // two browsers
+    let mut alice = TestPage::open(app.clone(), "/ticker").await;
+    let mut bob = TestPage::open(app, "/ticker").await;
+    alice.connect().await;
+    bob.connect().await;
+    assert_eq!(stats().streams, 2, "two tabs, two streams");
+    alice.click("button").await;
+    bob.wait_until(|page| page.signals()["tick"] == 1, WAIT)
+        .await;
+    alice
+        .wait_until(|page| page.signals()["tick"] == 1, WAIT)
+        .await;
+    // Bob's tab falls behind: its stream ends, and the page reconnects and is rendered afresh
+    // (the count in the page's text comes only from a render)
+    for _ in 0..10 {
+        state.tick().await.unwrap();
+    }
+    bob.wait_until(|page| page.text("#tick") == "11", WAIT)
+        .await;
+    assert_eq!(bob.signals()["tick"], 11);
+    // and it goes on live
+    state.tick().await.unwrap();
+    bob.wait_until(|page| page.signals()["tick"] == 12, WAIT)
+        .await;
+    drop((alice, bob));
+    settle_to_zero().await;
+}

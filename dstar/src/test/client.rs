@@ -193,6 +193,51 @@ impl TestStream {
         }
     }
 
+    /// Why this is not an event stream (its status and body), when it is not one.
+    pub(crate) async fn refusal(&mut self) -> Option<String> {
+        let is_stream = self
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if self.status == StatusCode::OK && is_stream {
+            return None;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, self.body.frame()).await {
+            if let Ok(data) = frame.into_data() {
+                self.buf.extend_from_slice(&data);
+            }
+        }
+        Some(format!(
+            "{}: {}",
+            self.status,
+            String::from_utf8_lossy(&self.buf)
+        ))
+    }
+
+    /// The events not yet returned, reading at least one frame when there are none: what came,
+    /// or the stream's end (with what came before it), or nothing by `deadline`.
+    pub(crate) async fn next_batch(&mut self, deadline: tokio::time::Instant) -> Batch {
+        loop {
+            let all = self.dispatched();
+            if all.len() > self.seen {
+                let out = all[self.seen..].to_vec();
+                self.seen = all.len();
+                return Batch::Events(out);
+            }
+            match tokio::time::timeout_at(deadline, self.body.frame()).await {
+                Err(_) => return Batch::Nothing,
+                Ok(None) | Ok(Some(Err(_))) => return Batch::Ended,
+                Ok(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.buf.extend_from_slice(&data);
+                    }
+                }
+            }
+        }
+    }
+
     /// Reads until the stream ends (or `timeout`), returning the events not yet returned. Returns
     /// `None` if the stream is still open at the deadline.
     ///
@@ -224,6 +269,16 @@ impl TestStream {
             }
         }
     }
+}
+
+/// What [`TestStream::next_batch`] read.
+pub(crate) enum Batch {
+    /// Events not returned before.
+    Events(Vec<SseEvent>),
+    /// The stream ended, after every event already returned.
+    Ended,
+    /// Nothing came by the deadline.
+    Nothing,
 }
 
 impl TestClient {

@@ -1,8 +1,9 @@
 //! [`TestPage`]: drive a page the way a browser with Datastar would, without a browser.
 
+use super::client::Batch;
 use super::dom::{self, Place};
 use super::expr::{self, Guard, Guarded, Statement, Term};
-use super::{SseEvent, TestClient, TestResponse, element_patches};
+use super::{SseEvent, TestClient, TestResponse, TestStream, element_patches};
 use axum::Router;
 use axum::http::Method;
 use scraper::{ElementRef, Html};
@@ -17,8 +18,13 @@ use std::collections::HashMap;
 /// patches merged, scripts kept in [`scripts`](TestPage::scripts).
 ///
 /// A handler this helper cannot run (any other JavaScript) fails the test with the expression
-/// quoted, rather than being skipped. Streams opened with `data-init` are not run; read them
-/// with [`TestClient::stream`].
+/// quoted, rather than being skipped.
+///
+/// A page's stream (its `data-init=(connect())`) opens with [`connect`](TestPage::connect), and
+/// what it sends is applied by [`wait_until`](TestPage::wait_until), which reads the stream until
+/// the page shows what the test waits for. Like the browser, the page reconnects when its stream
+/// ends, with `Last-Event-ID`, so a stream's catch-up render is applied too. Two pages opened with
+/// their own [`TestClient`]s are two browsers: one's clicks reach the other through its stream.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -54,8 +60,13 @@ pub struct TestPage {
     dom: Html,
     signals: Value,
     scripts: Vec<String>,
-    tabs: u64,
+    /// The page's stream, once [`connect`](TestPage::connect)ed: its URL and the response.
+    stream: Option<(String, TestStream)>,
 }
+
+/// Stand-ins for values only a browser computes (a tab's id from its `sessionStorage`): unique
+/// in the process, so two pages are two tabs.
+static STAND_INS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl TestPage {
     /// `GET path` on `app`, as a browser opens a page. Panics unless the answer is a 200.
@@ -79,18 +90,182 @@ impl TestPage {
             dom: Html::parse_document(&response.text()),
             signals: Value::Object(Map::new()),
             scripts: Vec::new(),
-            tabs: 0,
+            stream: None,
         };
         let dom = page.dom.clone();
         page.init_signals(&dom);
         page
     }
 
-    /// Opens the page again (a reload): the server renders it afresh, the signals start over.
+    /// Opens the page again (a reload): the server renders it afresh, the signals start over, and
+    /// a page that was [`connect`](TestPage::connect)ed opens its stream again.
     pub async fn reload(&mut self) {
         let client = std::mem::replace(&mut self.client, TestClient::new(Router::new()));
         let path = self.path.clone();
+        let connected = self.stream.take().is_some();
         *self = TestPage::open_with(client, &path).await;
+        if connected {
+            self.connect().await;
+        }
+    }
+
+    /// Opens the page's stream as the browser does when its `data-init` runs: the action there
+    /// (dstar's `connect()`, a `POST` to the page's own path) is sent with the page's signals and
+    /// its render time (`x-dstar-rendered`). Panics when the page has no `data-init` action, or
+    /// when the answer is not a stream. Read what it sends with
+    /// [`wait_until`](TestPage::wait_until).
+    #[track_caller]
+    pub fn connect(&mut self) -> impl std::future::Future<Output = &mut Self> + '_ {
+        let caller = std::panic::Location::caller();
+        let mut actions = Vec::new();
+        for element in self.dom.select(&dom::selector("*")) {
+            for (name, expression) in element.value().attrs() {
+                if name.split("__").next() != Some("data-init") {
+                    continue;
+                }
+                let handler = expr::parse_handler(expression).unwrap_or_else(|why| {
+                    panic!("{caller}: TestPage cannot run a `data-init` of {}: {why}\n  expression: {expression}", self.path)
+                });
+                for guarded in handler {
+                    if let Statement::Action { verb, url } = guarded.statement {
+                        actions.push((verb, url));
+                    }
+                }
+            }
+        }
+        let (verb, url) = match actions.len() {
+            1 => actions.remove(0),
+            0 => panic!(
+                "{caller}: no `data-init` on {} opens a stream: a page opens its own with `data-init=(connect())`",
+                self.path
+            ),
+            n => panic!(
+                "{caller}: {n} `data-init` actions on {}: TestPage follows one stream per page",
+                self.path
+            ),
+        };
+        assert_eq!(
+            verb, "POST",
+            "{caller}: the `data-init` action of {} is a {verb}: TestPage opens streams with POST, as `connect()` does",
+            self.path
+        );
+        let url: String = url.iter().map(|t| display(&self.eval(t, None))).collect();
+        async move {
+            let stream = self.open_stream(&url, None).await;
+            self.stream = Some((url, stream));
+            self
+        }
+    }
+
+    /// Reads the page's stream, applying what it sends, until `what` holds for the page; panics
+    /// after `timeout` with the page as it is then. A stream that ends is opened again at once,
+    /// with `Last-Event-ID`, as Datastar's `retry: 'always'` does (after a second or so, in a
+    /// browser), so its catch-up render is applied too.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use dstar::axum::extract::State;
+    /// use dstar::prelude::*;
+    /// use dstar::test::{TestClient, TestPage};
+    /// use std::time::Duration;
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Chat { pubsub: PubSub }
+    ///
+    /// #[derive(Default)]
+    /// struct Room;
+    ///
+    /// #[dstar::page("/room", state = Chat)]
+    /// impl Room {
+    ///     fn render(&self) -> Markup {
+    ///         html! { div data-signals:said="''" data-init=(connect()) {
+    ///             p #said data-text="$said" {}
+    ///             button data-on:click=(event("wave")) { "Wave" }
+    ///         } }
+    ///     }
+    ///     async fn subscribe(State(chat): State<Chat>) -> Subscription<String> {
+    ///         chat.pubsub.subscribe("room")
+    ///     }
+    ///     async fn on_message(sse: &mut Sse, said: String) {
+    ///         sse.patch_signals(json!({ "said": said }));
+    ///     }
+    ///     #[event]
+    ///     async fn wave(State(chat): State<Chat>) {
+    ///         let _ = chat.pubsub.publish("room", "hello".to_owned()).await;
+    ///     }
+    /// }
+    ///
+    /// let app = dstar::App::empty().page::<Room>().state(Chat::default()).build();
+    /// // two browsers on the same page
+    /// let mut alice = TestPage::open(app.clone(), "/room").await;
+    /// let mut bob = TestPage::open_with(TestClient::new(app), "/room").await;
+    /// bob.connect().await;
+    /// alice.click("button").await;
+    /// bob.wait_until(|page| page.signals()["said"] == "hello", Duration::from_secs(5)).await;
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn wait_until<'a>(
+        &'a mut self,
+        what: impl Fn(&TestPage) -> bool + 'a,
+        timeout: std::time::Duration,
+    ) -> impl std::future::Future<Output = &'a mut Self> + 'a {
+        let caller = std::panic::Location::caller();
+        async move {
+            let deadline = tokio::time::Instant::now() + timeout;
+            while !what(self) {
+                let Some((url, stream)) = self.stream.as_mut() else {
+                    panic!(
+                        "{caller}: the page is not what the test waits for, and it has no stream to wait on (call `connect` first)\n  page: {}\n  signals: {}",
+                        self.html(),
+                        self.signals
+                    );
+                };
+                match stream.next_batch(deadline).await {
+                    Batch::Events(events) => self.apply_events(&events),
+                    Batch::Ended => {
+                        // Datastar's `retry: 'always'`: the same request, with the last event id
+                        let last = stream.last_event_id();
+                        let url = url.clone();
+                        let again = self.open_stream(&url, last.as_deref()).await;
+                        self.stream = Some((url, again));
+                    }
+                    Batch::Nothing => panic!(
+                        "{caller}: timed out after {timeout:?} waiting for the page\n  page: {}\n  signals: {}",
+                        self.html(),
+                        self.signals
+                    ),
+                }
+            }
+            self
+        }
+    }
+
+    /// Opens `url` as the page's stream, with the page's signals and render time, and
+    /// `Last-Event-ID` when it reconnects.
+    async fn open_stream(&self, url: &str, last_event_id: Option<&str>) -> TestStream {
+        let rendered = self
+            .dom
+            .select(&dom::selector("body"))
+            .next()
+            .and_then(|b| b.value().attr("data-ds-rendered"))
+            .unwrap_or("")
+            .to_owned();
+        let mut headers = vec![(crate::page::RENDERED_HEADER, rendered.as_str())];
+        if let Some(id) = last_event_id {
+            headers.push(("last-event-id", id));
+        }
+        let mut stream = self
+            .client
+            .stream_with_headers(url, self.outgoing(), &headers)
+            .await;
+        if let Some(refusal) = stream.refusal().await {
+            panic!(
+                "the stream of {} (POST {url}) answered {refusal}",
+                self.path
+            );
+        }
+        stream
     }
 
     /// The client: its cookies, its CSRF token, and streams.
@@ -527,8 +702,8 @@ impl TestPage {
                 } else if let Some(key) = base.strip_prefix("data-signals:") {
                     let parsed = expr::parse_literal(value.trim()).unwrap_or_else(|_| {
                         // an expression only a browser can run (the tab id): a stand-in value
-                        self.tabs += 1;
-                        Value::String(format!("test-{}", self.tabs))
+                        let n = STAND_INS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        Value::String(format!("test-{n}"))
                     });
                     let path = key.split('.').map(camel).collect::<Vec<_>>().join(".");
                     let patch = nest(&path, parsed);
