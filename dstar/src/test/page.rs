@@ -162,7 +162,7 @@ impl TestPage {
     /// with `Last-Event-ID`, as Datastar's `retry: 'always'` does (after a second or so, in a
     /// browser), so its catch-up render is applied too.
     ///
-    /// ```
+    /// ```standalone_crate
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// use dstar::axum::extract::State;
     /// use dstar::prelude::*;
