@@ -121,6 +121,58 @@ async fn past_the_connection_cap_new_connections_wait_and_nothing_crashes() {
     task.await.unwrap().unwrap();
 }
 
+/// A route that switches protocols (as a WebSocket route does) and keeps the upgraded connection
+/// until its client closes it.
+async fn upgrade(mut req: dstar::axum::extract::Request) -> dstar::axum::response::Response {
+    let upgraded = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        if let Ok(upgraded) = upgraded.await {
+            let mut io = hyper_util::rt::TokioIo::new(upgraded);
+            let mut buf = [0u8; 64];
+            while matches!(io.read(&mut buf).await, Ok(1..)) {}
+        }
+    });
+    dstar::axum::response::Response::builder()
+        .status(101)
+        .header("connection", "upgrade")
+        .header("upgrade", "echo")
+        .body(dstar::axum::body::Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_upgraded_connection_keeps_its_place_under_the_cap() {
+    let router = router().route("/upgrade", get(upgrade));
+    let (addr, stop, task) = dstar_tests::serve_on_loopback(router, |s| s.max_connections(1)).await;
+    let mut upgraded = TcpStream::connect(addr).await.unwrap();
+    upgraded
+        .write_all(
+            b"GET /upgrade HTTP/1.1\r\nhost: t\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = upgraded.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 101"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    // it left hyper for the handler's task, and still holds the only place
+    let second = tokio::spawn(get_once(addr, "/hello"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished(), "an upgraded connection left the cap");
+    // it closes: the waiting connection is served
+    drop(upgraded);
+    let response = tokio::time::timeout(Duration::from_secs(10), second)
+        .await
+        .expect("the waiting connection was served once the upgraded one closed")
+        .unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
 #[tokio::test]
 async fn handlers_can_read_the_peer_address() {
     let (addr, stop, task) = start(|s| s).await;

@@ -4,6 +4,7 @@
 use super::activity::{Activity, Tracked, Verdict};
 use super::limits::Limits;
 use super::request_body::{BodyBudget, ServedBody};
+use super::slot::Slotted;
 use super::slow_start::FirstBytes;
 use super::write_stall::WriteStall;
 use axum::Router;
@@ -112,7 +113,6 @@ pub(crate) async fn serve<H: Handshake>(
         let body_budget = body_budget.clone();
         let write_stall_timeout = limits.write_stall_timeout;
         tokio::spawn(async move {
-            let _permit = permit;
             // a handshake still running when the server shuts down is dropped, not waited for
             let io = tokio::select! {
                 io = handshake.handshake(tcp) => io,
@@ -121,6 +121,8 @@ pub(crate) async fn serve<H: Handshake>(
             let Some(io) = io else {
                 return;
             };
+            // the slot goes with the stream: an upgraded connection keeps it
+            let io = Slotted::new(io, permit);
             let tls = handshake.is_tls();
             let service = tower::util::MapRequest::new(router, move |req: Request<Incoming>| {
                 let budget = body_budget.clone();

@@ -8,6 +8,7 @@ mod connections;
 mod limits;
 mod request_body;
 mod routes;
+mod slot;
 mod slow_start;
 #[cfg(feature = "tls")]
 mod tls;
