@@ -151,7 +151,9 @@ impl Server {
     }
 
     /// The most connections served at once (default 25,000, or `DSTAR_MAX_CONNECTIONS`). Past it,
-    /// new connections wait in the listen backlog until one closes; nothing is dropped.
+    /// new connections wait in the listen backlog until one closes; nothing is dropped. A
+    /// connection upgraded by a handler (a WebSocket route) keeps its place until it closes, and
+    /// a shutdown waits for it up to its deadline, as for any other.
     ///
     /// ```
     /// let server = dstar::Server::new(dstar::App::empty()).max_connections(10_000);
