@@ -912,13 +912,57 @@ async fn test_pages_follow_their_streams_as_browsers_do() {
     for _ in 0..10 {
         state.tick().await.unwrap();
     }
+    assert_eq!(bob.reconnects(), 0);
     bob.wait_until(|page| page.text("#tick") == "11", WAIT)
         .await;
     assert_eq!(bob.signals()["tick"], 11);
-    // and it goes on live
+    assert_eq!(bob.reconnects(), 1, "one end, one reconnect");
+    // and it goes on live, on the same stream
     state.tick().await.unwrap();
     bob.wait_until(|page| page.signals()["tick"] == 12, WAIT)
         .await;
+    assert_eq!(bob.reconnects(), 1);
+    assert_eq!(alice.reconnects(), 0);
     drop((alice, bob));
+    settle_to_zero().await;
+}
+
+#[tokio::test]
+async fn a_hand_written_stream_without_catch_up_skips_what_it_lost() {
+    use dstar::stream::{EndGuard, PageStream};
+    let _serial = SERIAL.lock().await;
+    let (tx, _) = tokio::sync::broadcast::channel::<u32>(2);
+    let feed = {
+        let tx = tx.clone();
+        axum::routing::post(move || {
+            let source = tx.subscribe();
+            async move {
+                let stream = PageStream {
+                    source,
+                    idle_check: Duration::from_secs(30),
+                    claim: None,
+                    guard: EndGuard::none(),
+                    first: Sse::new(),
+                    catch_up: false,
+                };
+                dstar::stream::run(stream, |n: u32| async move {
+                    let mut sse = Sse::new();
+                    sse.patch_signals(json!({ "n": n }));
+                    sse
+                })
+            }
+        })
+    };
+    let client = TestClient::new(axum::Router::new().route("/feed", feed));
+    let mut stream = client.stream("/feed", json!({})).await;
+    for n in 1..=5 {
+        tx.send(n).unwrap();
+    }
+    // 1 to 3 were lost; the stream goes on with what is left
+    assert_patched_signals(&stream.next_events(1, WAIT).await, json!({ "n": 4 }));
+    assert_patched_signals(&stream.next_events(1, WAIT).await, json!({ "n": 5 }));
+    tx.send(6).unwrap();
+    assert_patched_signals(&stream.next_events(1, WAIT).await, json!({ "n": 6 }));
+    drop(stream);
     settle_to_zero().await;
 }

@@ -437,6 +437,7 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
                 claim: __claim,
                 guard: #guard,
                 first: __first,
+                catch_up: true,
             };
             ::dstar::__private::axum::response::IntoResponse::into_response(
                 ::dstar::stream::run(__stream, __on_message),

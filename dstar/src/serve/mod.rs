@@ -197,12 +197,14 @@ impl Server {
     /// [`BODY_BUDGET`](crate::BODY_BUDGET), 64 MiB). Every body is bounded on its own (the
     /// signals limit, axum's `DefaultBodyLimit`), but many clients sending large bodies slowly,
     /// each on up to 200 HTTP/2 streams per connection, would otherwise hold that many buffers at
-    /// once. The bytes a body has handed its handler count until the body is dropped; one that
-    /// would pass the budget fails, and dstar's readers (signals, the stream's tab id, the CSRF
-    /// token) answer it with `503 Service Unavailable` and `Retry-After: 1` (axum's own
-    /// extractors answer a failed body with a `400`). A warning is logged, at most every 10 s.
-    /// A handler that streams large uploads through a body holds their whole size until it is
-    /// done: raise the budget to match.
+    /// once. The bytes a body has handed its handler count until the body is dropped, up to
+    /// 2 MiB per body (axum's default limit: a handler that streams a larger upload to a file
+    /// does not hold it). One public address (an IPv6 /64) may hold an eighth of the budget, so
+    /// one client cannot shut out the others; loopback and private addresses (a reverse proxy in
+    /// front) share the budget only. A body that would pass either fails, and dstar's readers
+    /// (signals, the stream's tab id, the CSRF token) answer it with `503 Service Unavailable`
+    /// and `Retry-After: 1` (axum's own extractors answer a failed body with a `400`). A warning
+    /// is logged, at most every 10 s.
     ///
     /// ```
     /// let server = dstar::Server::new(dstar::App::empty()).body_budget(256 << 20); // 256 MiB

@@ -107,9 +107,10 @@ pub trait Source: Send + 'static {
     }
 
     /// The next message, or word that messages meant for this source were lost: what the page
-    /// stream loop waits on. On [`Delivery::Missed`] the loop ends the stream
-    /// ([`EndReason::Missed`]) so the page reconnects and its stream starts with a fresh render,
-    /// instead of showing a state that skipped some changes.
+    /// stream loop waits on. On [`Delivery::Missed`] a page's stream ends ([`EndReason::Missed`])
+    /// so the page reconnects and its stream starts with a fresh render, instead of showing a
+    /// state that skipped some changes (a hand-written stream that does not catch up skips the
+    /// loss, see [`PageStream::catch_up`]).
     ///
     /// A `broadcast` receiver that lags reports it; so does a [`Subscription`] that lags, or
     /// whose Redis connection dropped (what was published meanwhile never reached this node).
@@ -349,8 +350,10 @@ impl<M, R: Future<Output = Delivery<M>>> Future for Waiting<'_, R> {
 /// whenever it waits).
 const CLAIM_CHECK_EVERY: u8 = 16;
 
-/// Why a stream ended, as the page's `on_disconnect` hook sees it.
+/// Why a stream ended, as the page's `on_disconnect` hook sees it. More reasons may come: match
+/// with a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EndReason {
     /// The client went away: hyper dropped the response body, because the connection closed or a
     /// write to it (an event, or the liveness check) failed. Also a panic in the stream's
@@ -370,6 +373,8 @@ pub enum EndReason {
     /// too far behind (a slow client), or the Redis connection dropped for a while. The stream
     /// ends cleanly; a page's client reconnects about a second later (its `connect()` retries
     /// always) and the new stream starts with a fresh render, so the page shows every change.
+    /// Only streams that catch up end so ([`PageStream::catch_up`]; every `#[dstar::page]`
+    /// stream): others skip the loss.
     Missed,
 }
 

@@ -33,7 +33,10 @@ struct Inner {
     requests: mpsc::UnboundedSender<Request>,
     /// One multiplexed connection, cloned by every publish: publishes are pipelined on it, not
     /// queued behind a lock. The lock is held only to clone or replace it.
-    publisher: Mutex<Option<redis::aio::MultiplexedConnection>>,
+    /// The publishing connection, numbered so a publish that gives up on the connection it used
+    /// does not throw away a newer one another publish just made.
+    publisher: Mutex<Option<(u64, redis::aio::MultiplexedConnection)>>,
+    connections_made: std::sync::atomic::AtomicU64,
     /// Held while (re)connecting, so a burst of publishes opens one connection, not one each.
     connecting: tokio::sync::Mutex<()>,
     /// Signs and checks claim notices.
@@ -150,6 +153,7 @@ impl RedisBackend {
                 topics: Mutex::new(HashMap::new()),
                 requests: tx,
                 publisher: Mutex::new(None),
+                connections_made: std::sync::atomic::AtomicU64::new(0),
                 connecting: tokio::sync::Mutex::new(()),
                 key,
                 heard: Mutex::new(Heard {
@@ -174,7 +178,7 @@ impl RedisBackend {
         Ok(backend)
     }
 
-    fn publisher(&self) -> Option<redis::aio::MultiplexedConnection> {
+    fn publisher(&self) -> Option<(u64, redis::aio::MultiplexedConnection)> {
         self.inner
             .publisher
             .lock()
@@ -182,7 +186,7 @@ impl RedisBackend {
             .clone()
     }
 
-    async fn connection(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+    async fn connection(&self) -> redis::RedisResult<(u64, redis::aio::MultiplexedConnection)> {
         if let Some(conn) = self.publisher() {
             return Ok(conn);
         }
@@ -191,17 +195,23 @@ impl RedisBackend {
             return Ok(conn); // another publish connected while this one waited
         }
         let conn = self.inner.client.get_multiplexed_async_connection().await?;
+        let number = self
+            .inner
+            .connections_made
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         *self
             .inner
             .publisher
             .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(conn.clone());
-        Ok(conn)
+            .unwrap_or_else(|e| e.into_inner()) = Some((number, conn.clone()));
+        Ok((number, conn))
     }
 
     async fn send(&self, channel: &str, payload: Vec<u8>) -> Result<usize, PublishError> {
+        let used = std::sync::atomic::AtomicU64::new(u64::MAX);
         let attempt = async {
-            let mut conn = self.connection().await?;
+            let (number, mut conn) = self.connection().await?;
+            used.store(number, std::sync::atomic::Ordering::Relaxed);
             let result: redis::RedisResult<usize> = redis::cmd("PUBLISH")
                 .arg(channel)
                 .arg(payload)
@@ -211,7 +221,7 @@ impl RedisBackend {
                 .as_ref()
                 .is_err_and(|e| e.is_io_error() || e.is_connection_dropped())
             {
-                self.inner.forget_publisher(); // connect again next time
+                self.inner.forget_publisher(Some(number)); // connect again next time
             }
             result
         };
@@ -221,7 +231,10 @@ impl RedisBackend {
             Err(_) => {
                 // a connection that went silent reports no error: without this, every publish
                 // would wait on it until the kernel gives up on it (many minutes)
-                self.inner.forget_publisher();
+                let number = used.load(std::sync::atomic::Ordering::Relaxed);
+                if number != u64::MAX {
+                    self.inner.forget_publisher(Some(number));
+                }
                 Err(PublishError(format!(
                     "Redis did not answer within {PUBLISH_TIMEOUT:?}"
                 )))
@@ -294,9 +307,13 @@ impl Inner {
         self.heard.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Drops the publishing connection, so the next publish makes a new one.
-    fn forget_publisher(&self) {
-        *self.publisher.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    /// Drops the publishing connection (only if it is still the one numbered `number`, when
+    /// given), so the next publish makes a new one.
+    fn forget_publisher(&self, number: Option<u64>) {
+        let mut publisher = self.publisher.lock().unwrap_or_else(|e| e.into_inner());
+        if number.is_none() || publisher.as_ref().map(|(n, _)| *n) == number {
+            *publisher = None;
+        }
     }
 }
 
@@ -304,10 +321,10 @@ impl Inner {
 /// `PING` before it takes the connection for lost and makes a new one.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How often the subscriber pings Redis. A connection that went half-open (a Redis host that
-/// vanished, a NAT or proxy that forgot the flow) delivers nothing and reports no error: without
-/// the ping, this node would stop hearing every topic, silently. With it, such a connection is
-/// replaced within `HEALTH_CHECK + CONNECT_TIMEOUT`.
+/// How long the subscriber waits without a message before it pings Redis. A connection that
+/// went half-open (a Redis host that vanished, a NAT or proxy that forgot the flow) delivers
+/// nothing and reports no error: without the ping, this node would stop hearing every topic,
+/// silently. With it, such a connection is replaced within `HEALTH_CHECK + CONNECT_TIMEOUT`.
 const HEALTH_CHECK: Duration = Duration::from_secs(10);
 
 /// Waits `backoff` (then doubles it, up to 5 s) before the next connection. The requests queued
@@ -423,6 +440,8 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
                 },
                 message = stream.next() => {
                     let Some(message) = message else { break "Redis closed the connection" };
+                    // a message shows the connection is alive: ping only after a quiet period
+                    health.reset();
                     let Some(backend) = inner.upgrade() else { return };
                     deliver(&backend, message.get_channel_name(), message.get_payload_bytes());
                 }
@@ -443,7 +462,7 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
             backend.heard().subscribed.clear();
             // the publishing connection goes to the same Redis: most likely it is gone too (a
             // restart), and a publish on it would fail rather than connect again
-            backend.forget_publisher();
+            backend.forget_publisher(None);
         }
     }
 }

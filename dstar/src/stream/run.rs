@@ -22,11 +22,18 @@ pub struct PageStream<S> {
     pub guard: EndGuard,
     /// Sent before the first message: the stream's id and, on a reconnect, the catch-up.
     pub first: Sse,
+    /// Whether the client reconnects after any end and catches up (a page's `connect()`, with
+    /// `retry: 'always'`, against a stream that renders the page first on a reconnect). Then a
+    /// source that lost messages ([`Delivery::Missed`](super::Delivery)) ends the stream
+    /// ([`EndReason::Missed`]) so the page is rendered afresh; otherwise the loss is logged and
+    /// skipped, and the stream goes on. `#[dstar::page]` streams set it.
+    pub catch_up: bool,
 }
 
 /// Runs a page stream: sends `first`, then turns each message into events with `on_message`
-/// until the client goes, a newer stream of the same tab takes over, the source closes or the
-/// server shuts down. The claim is released before the disconnect hook runs.
+/// until the client goes, a newer stream of the same tab takes over, the source closes, the
+/// server shuts down, or (with [`catch_up`](PageStream::catch_up)) the source lost messages. The
+/// claim is released before the disconnect hook runs.
 ///
 /// ```
 /// use dstar::prelude::*;
@@ -39,6 +46,7 @@ pub struct PageStream<S> {
 ///         claim: None,
 ///         guard: EndGuard::none(),
 ///         first: Sse::new(),
+///         catch_up: false, // a lost message is skipped: this client has no catch-up
 ///     };
 ///     dstar::stream::run(stream, |tick: u64| async move {
 ///         let mut sse = Sse::new();
@@ -65,6 +73,7 @@ where
         claim,
         guard,
         first,
+        catch_up,
     } = stream;
     // fields drop in their order: the claim is released before the disconnect hook (the guard)
     // runs, also when the client goes and the future is dropped at an `.await`
@@ -93,7 +102,10 @@ where
                 Next::TakenOver => break EndReason::Takeover,
                 Next::Shutdown => break EndReason::Shutdown,
                 Next::SourceClosed => break EndReason::SourceClosed,
-                Next::Missed => break EndReason::Missed,
+                Next::Missed if catch_up => break EndReason::Missed,
+                Next::Missed => {
+                    tracing::debug!("dstar stream: its source lost messages; skipped");
+                }
             }
         };
         end.guard.set(reason);

@@ -62,6 +62,8 @@ pub struct TestPage {
     scripts: Vec<String>,
     /// The page's stream, once [`connect`](TestPage::connect)ed: its URL and the response.
     stream: Option<(String, TestStream)>,
+    /// How many times the stream was opened again after it ended.
+    reconnects: usize,
 }
 
 /// Stand-ins for values only a browser computes (a tab's id from its `sessionStorage`): unique
@@ -91,6 +93,7 @@ impl TestPage {
             signals: Value::Object(Map::new()),
             scripts: Vec::new(),
             stream: None,
+            reconnects: 0,
         };
         let dom = page.dom.clone();
         page.init_signals(&dom);
@@ -223,13 +226,20 @@ impl TestPage {
                 };
                 match stream.next_batch(deadline).await {
                     Batch::Events(events) => self.apply_events(&events),
-                    Batch::Ended => {
+                    Batch::Ended if tokio::time::Instant::now() < deadline => {
                         // Datastar's `retry: 'always'`: the same request, with the last event id
                         let last = stream.last_event_id();
                         let url = url.clone();
                         let again = self.open_stream(&url, last.as_deref()).await;
                         self.stream = Some((url, again));
+                        self.reconnects += 1;
                     }
+                    Batch::Ended => panic!(
+                        "{caller}: timed out after {timeout:?} waiting for the page (its stream ended, {} reconnects so far)\n  page: {}\n  signals: {}",
+                        self.reconnects,
+                        self.html(),
+                        self.signals
+                    ),
                     Batch::Nothing => panic!(
                         "{caller}: timed out after {timeout:?} waiting for the page\n  page: {}\n  signals: {}",
                         self.html(),
@@ -266,6 +276,13 @@ impl TestPage {
             );
         }
         stream
+    }
+
+    /// How many times the page's stream ended and was opened again (by
+    /// [`wait_until`](TestPage::wait_until)), to check that a stream stays open, or that it
+    /// ended when it should have.
+    pub fn reconnects(&self) -> usize {
+        self.reconnects
     }
 
     /// The client: its cookies, its CSRF token, and streams.
