@@ -108,6 +108,19 @@ impl Stream {
         s
     }
 
+    /// Opens the stream again as the browser does after this one ended, and checks that it
+    /// starts with the catch-up render.
+    async fn reconnect_after(&self, port: u16, tab: &str) -> Stream {
+        let id = self.event_id().expect("the stream's id");
+        let mut again = Stream::reconnect(port, tab, &id).await;
+        assert!(
+            again.wait_for("ds-page", Duration::from_secs(5)).await,
+            "no catch-up render: {}",
+            again.seen
+        );
+        again
+    }
+
     /// The stream's id (its first event), which the browser sends back when it reconnects.
     fn event_id(&self) -> Option<String> {
         let start = self.seen.find("\nid: ")? + 5;
@@ -189,13 +202,7 @@ async fn two_nodes_share_broadcasts_dedup_and_survive_a_redis_restart() {
         "B's stream went on as if nothing was missed: {}",
         on_b.seen
     );
-    let id = on_b.event_id().expect("the stream's id");
-    let mut again = Stream::reconnect(pb, "tab-b", &id).await;
-    assert!(
-        again.wait_for("ds-page", Duration::from_secs(5)).await,
-        "no catch-up render: {}",
-        again.seen
-    );
+    let mut again = on_b.reconnect_after(pb, "tab-b").await;
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut delivered = false;
     while Instant::now() < deadline && !delivered {
@@ -313,13 +320,7 @@ async fn a_silent_redis_connection_is_replaced_and_its_pages_catch_up() {
         "the tick sent into the silence arrived: {}",
         on_b.seen
     );
-    let id = on_b.event_id().expect("the stream's id");
-    let mut again = Stream::reconnect(pb, "tab-b", &id).await;
-    assert!(
-        again.wait_for("ds-page", Duration::from_secs(5)).await,
-        "no catch-up render: {}",
-        again.seen
-    );
+    let mut again = on_b.reconnect_after(pb, "tab-b").await;
     request(pa, "/ticker/_event/bump").await;
     assert!(
         again.wait_for("\"tick\":3", Duration::from_secs(5)).await,

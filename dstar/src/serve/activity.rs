@@ -32,9 +32,18 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// The requests in flight on one connection, and its HTTP/2 streams' frames held by hyper.
+/// The requests in flight on one connection, its HTTP/2 streams' frames held by hyper, and its
+/// place under the connection cap.
 #[derive(Debug)]
 pub(crate) struct Activity {
+    /// The connection's place under `Server::max_connections`, given back when the last holder
+    /// of this goes: the connection's task, and its byte stream ([`WriteStall`] reports here).
+    /// A connection handed to an upgrade (a WebSocket route) leaves hyper and that task, but its
+    /// stream goes on in the handler's task and keeps the place until it closes; so upgraded
+    /// connections count against the cap, and a shutdown waits for them like any other.
+    ///
+    /// [`WriteStall`]: super::write_stall::WriteStall
+    _slot: Option<tokio::sync::OwnedSemaphorePermit>,
     in_flight: AtomicUsize,
     /// How many requests have ended (wrapping): the idle check sees whether any came and went.
     ended: AtomicUsize,
@@ -59,6 +68,7 @@ pub(crate) const PROGRESS_BYTES: usize = 256;
 impl Default for Activity {
     fn default() -> Self {
         Activity {
+            _slot: None,
             in_flight: AtomicUsize::new(0),
             ended: AtomicUsize::new(0),
             waiting: AtomicBool::new(false),
@@ -71,6 +81,14 @@ impl Default for Activity {
 }
 
 impl Activity {
+    /// The activity of a connection that holds `slot` under the connection cap.
+    pub(crate) fn holding(slot: tokio::sync::OwnedSemaphorePermit) -> Self {
+        Activity {
+            _slot: Some(slot),
+            ..Activity::default()
+        }
+    }
+
     /// A request begins: a few atomic operations, nothing else, so a busy keep-alive
     /// connection pays next to nothing for its idle deadline.
     fn start(self: &Arc<Self>) -> InFlight {

@@ -4,7 +4,6 @@
 use super::activity::{Activity, Tracked, Verdict};
 use super::limits::Limits;
 use super::request_body::{BodyBudget, Client, ServedBody};
-use super::slot::Slotted;
 use super::slow_start::FirstBytes;
 use super::write_stall::WriteStall;
 use axum::Router;
@@ -122,8 +121,6 @@ pub(crate) async fn serve<H: Handshake>(
             let Some(io) = io else {
                 return;
             };
-            // the slot goes with the stream: an upgraded connection keeps it
-            let io = Slotted::new(io, permit);
             let tls = handshake.is_tls();
             let service = tower::util::MapRequest::new(router, move |req: Request<Incoming>| {
                 let budget = body_budget.clone();
@@ -136,7 +133,8 @@ pub(crate) async fn serve<H: Handshake>(
                 }
                 req
             });
-            let activity = Arc::new(Activity::default());
+            // the place under the cap goes with the byte stream: an upgraded connection keeps it
+            let activity = Arc::new(Activity::holding(permit));
             let io = TokioIo::new(
                 WriteStall::new(FirstBytes::new(io, header_timeout), write_stall_timeout)
                     .reporting_to(activity.clone()),

@@ -8,7 +8,6 @@ mod connections;
 mod limits;
 mod request_body;
 mod routes;
-mod slot;
 mod slow_start;
 #[cfg(feature = "tls")]
 mod tls;

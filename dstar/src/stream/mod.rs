@@ -140,6 +140,18 @@ pub trait Source: Send + 'static {
     }
 }
 
+/// The next message of a source that reports losses, skipping them: `recv_message` for the
+/// sources whose `recv_delivery` is their own.
+async fn skipping_losses<S: Source>(source: &mut S) -> Option<S::Message> {
+    loop {
+        match source.recv_delivery().await {
+            Delivery::Message(m) => return Some(m),
+            Delivery::Missed => {}
+            Delivery::Closed => return None,
+        }
+    }
+}
+
 /// What a [`Source`] hands the stream loop next ([`Source::recv_delivery`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery<M> {
@@ -157,13 +169,7 @@ impl<M: Clone + Send + 'static> Source for broadcast::Receiver<M> {
 
     /// The next message; one that lagged skips the oldest messages (logged at debug level).
     async fn recv_message(&mut self) -> Option<M> {
-        loop {
-            match self.recv_delivery().await {
-                Delivery::Message(m) => return Some(m),
-                Delivery::Missed => {}
-                Delivery::Closed => return None,
-            }
-        }
+        skipping_losses(self).await
     }
 
     async fn recv_delivery(&mut self) -> Delivery<M> {

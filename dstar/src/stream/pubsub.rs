@@ -584,13 +584,7 @@ impl<M: Message> Source for Subscription<M> {
     /// losses (logged at debug level). A page stream waits on
     /// [`recv_delivery`](Source::recv_delivery) instead, which reports losses.
     async fn recv_message(&mut self) -> Option<M> {
-        loop {
-            match self.recv_delivery().await {
-                Delivery::Message(m) => return Some(m),
-                Delivery::Missed => {}
-                Delivery::Closed => return None,
-            }
-        }
+        super::skipping_losses(self).await
     }
 
     async fn recv_delivery(&mut self) -> Delivery<M> {
