@@ -110,6 +110,8 @@ pub(crate) async fn serve<H: Handshake>(
         let header_timeout = limits.header_read_timeout;
         let body_timeout = limits.body_read_timeout;
         let body_budget = body_budget.clone();
+        // a public peer is the client; a private one is most likely a proxy, which names the
+        // client it serves in each request
         let client = Client::of(peer);
         let write_stall_timeout = limits.write_stall_timeout;
         tokio::spawn(async move {
@@ -124,6 +126,7 @@ pub(crate) async fn serve<H: Handshake>(
             let tls = handshake.is_tls();
             let service = tower::util::MapRequest::new(router, move |req: Request<Incoming>| {
                 let budget = body_budget.clone();
+                let client = client.or_else(|| Client::forwarded(req.headers()));
                 let mut req = req.map(|body| {
                     axum::body::Body::new(ServedBody::new(body, body_timeout, budget, client))
                 });

@@ -199,8 +199,10 @@ impl Server {
     /// once. The bytes a body has handed its handler count until the body is dropped, up to
     /// 2 MiB per body (axum's default limit: a handler that streams a larger upload to a file
     /// does not hold it). One public address (an IPv6 /64) may hold an eighth of the budget, so
-    /// one client cannot shut out the others; loopback and private addresses (a reverse proxy in
-    /// front) share the budget only. A body that would pass either fails, and dstar's readers
+    /// one client cannot shut out the others. A request from a loopback or private peer (a
+    /// reverse proxy in front) counts for the last address of its `X-Forwarded-For` (the one the
+    /// proxy appended); without one, it shares the budget only. A body that would pass either
+    /// fails, and dstar's readers
     /// (signals, the stream's tab id, the CSRF token) answer it with `503 Service Unavailable`
     /// and `Retry-After: 1` (axum's own extractors answer a failed body with a `400`). A warning
     /// is logged, at most every 10 s.

@@ -13,9 +13,9 @@
 //!   would otherwise hold that many buffers at once. A body that would take the total past the
 //!   budget fails with [`BodyOverBudget`], which the signals reader answers with a `503`.
 //! - **A share per client**: one public address (an IPv6 /64) may hold an eighth of the budget,
-//!   so a single client cannot take it all and shut everyone else out. Loopback and private
-//!   addresses (a reverse proxy in front, where every request comes from the proxy) have no share
-//!   of their own: only the budget bounds them.
+//!   so a single client cannot take it all and shut everyone else out. A request from a loopback
+//!   or private peer (a reverse proxy in front) counts for the address its proxy appended to
+//!   `X-Forwarded-For`; without one it has no share of its own, and only the budget bounds it.
 
 use crate::signals::read::{BodyOverBudget, BodyTimedOut};
 use bytes::Bytes;
@@ -77,7 +77,33 @@ impl Client {
     /// The client a peer counts as; `None` for loopback and private addresses, which are most
     /// likely a proxy speaking for many clients.
     pub(crate) fn of(peer: SocketAddr) -> Option<Client> {
-        match peer.ip().to_canonical() {
+        Client::of_ip(peer.ip())
+    }
+
+    /// The client a request from a proxy (a loopback or private peer) was sent for: the last
+    /// address of its `X-Forwarded-For`, the one the proxy itself appended (nginx's
+    /// `$proxy_add_x_forwarded_for`, and most load balancers'). Earlier ones came from the client
+    /// and prove nothing. `None` when there is none, or it is private too.
+    pub(crate) fn forwarded(headers: &axum::http::HeaderMap) -> Option<Client> {
+        let last = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()?
+            .to_str()
+            .ok()?
+            .rsplit(',')
+            .next()?
+            .trim();
+        // `1.2.3.4`, `2001:db8::1`, and with a port, `1.2.3.4:5` or `[2001:db8::1]:5`
+        let ip = last
+            .parse::<IpAddr>()
+            .or_else(|_| last.parse::<SocketAddr>().map(|a| a.ip()))
+            .ok()?;
+        Client::of_ip(ip)
+    }
+
+    fn of_ip(ip: IpAddr) -> Option<Client> {
+        match ip.to_canonical() {
             IpAddr::V4(ip) => {
                 let shared = ip.is_loopback()
                     || ip.is_private()
@@ -337,6 +363,26 @@ mod tests {
         }
         assert!(budget.take(600, None));
         assert!(!budget.take(1, None));
+        // behind a proxy, the client is the address the proxy appended
+        let forwarded = |value: &str| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert("x-forwarded-for", value.parse().unwrap());
+            Client::forwarded(&headers)
+        };
+        assert_eq!(
+            forwarded("10.0.0.5, 203.0.113.9"),
+            attacker,
+            "the last one counts"
+        );
+        assert_eq!(forwarded("203.0.113.9:51000"), attacker);
+        assert_eq!(forwarded("[2001:db8:1:2::9]:443"), v6);
+        assert_eq!(
+            forwarded("203.0.113.9, 10.0.0.5"),
+            None,
+            "a private last hop"
+        );
+        assert_eq!(forwarded("unknown"), None);
+        assert_eq!(Client::forwarded(&axum::http::HeaderMap::new()), None);
         // giving back frees the share, and forgets a client that holds nothing
         budget.give_back(100, attacker);
         assert!(
