@@ -421,7 +421,7 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
                         let channel = format!("{TOPIC_PREFIX}{topic}");
                         if !answered(sink.subscribe(channel)).await {
                             // the topic is in the map: it is subscribed again on the next connection
-                            break "a SUBSCRIBE got no answer";
+                            break "a SUBSCRIBE failed or got no answer";
                         }
                         let Some(backend) = inner.upgrade() else { return };
                         backend.heard().subscribed.insert(topic, SystemTime::now());
@@ -433,7 +433,7 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
                         let channel = format!("{TOPIC_PREFIX}{topic}");
                         if !answered(sink.unsubscribe(channel)).await {
                             // the topic left the map: it is not subscribed again
-                            break "an UNSUBSCRIBE got no answer";
+                            break "an UNSUBSCRIBE failed or got no answer";
                         }
                     }
                     None => return,
@@ -447,7 +447,7 @@ async fn subscriber(inner: std::sync::Weak<Inner>, mut requests: mpsc::Unbounded
                 }
                 _ = health.tick() => {
                     if !answered(sink.ping::<redis::Value>()).await {
-                        break "a PING got no answer";
+                        break "a PING failed or got no answer";
                     }
                 }
             }
