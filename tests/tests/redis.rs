@@ -376,6 +376,23 @@ async fn redis_topic_channels(port: u16) -> usize {
         .unwrap_or_else(|| panic!("unexpected reply {reply:?}"))
 }
 
+/// Waits until Redis holds exactly `n` of our topic channels (subscribes and unsubscribes reach
+/// it in order, a little later); fails the test after `within`.
+async fn until_redis_holds(port: u16, n: usize, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let held = redis_topic_channels(port).await;
+        if held == n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Redis holds {held} topic channels, not {n}, after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A Redis `PubSub` on the server at `port`, with a key of its own.
 fn redis_pubsub(port: u16) -> dstar::stream::PubSub {
     dstar::stream::PubSub::redis_with_key(
@@ -395,14 +412,7 @@ async fn topics_without_subscribers_are_forgotten_in_memory_and_in_redis() {
     let pubsub = redis_pubsub(redis_port);
     // one topic that stays, to see the subscription connection is really up
     let kept = pubsub.subscribe::<u64>("kept");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while redis_topic_channels(redis_port).await != 1 {
-        assert!(
-            Instant::now() < deadline,
-            "the kept topic never reached Redis"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_redis_holds(redis_port, 1, Duration::from_secs(10)).await;
     for i in 0..10_000 {
         let sub = pubsub.subscribe::<u64>(&format!("room-{i}"));
         drop(sub);
@@ -413,18 +423,7 @@ async fn topics_without_subscribers_are_forgotten_in_memory_and_in_redis() {
         "only the kept topic is left in memory"
     );
     // Redis unsubscribes in order behind the subscribes
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let left = redis_topic_channels(redis_port).await;
-        if left == 1 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{left} topic channels left in Redis"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_redis_holds(redis_port, 1, Duration::from_secs(20)).await;
     drop(kept);
     assert_eq!(pubsub.topic_count(), 0);
 }
@@ -528,11 +527,7 @@ async fn a_node_tells_a_stale_page_only_from_topics_it_heard_since_the_render() 
     let _redis = redis_server(redis_port).await;
     let pubsub = redis_pubsub(redis_port);
     let mut watched = pubsub.subscribe::<u64>("watched");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while redis_topic_channels(redis_port).await != 1 {
-        assert!(Instant::now() < deadline, "the topic never reached Redis");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_redis_holds(redis_port, 1, Duration::from_secs(10)).await;
     // renders are compared allowing 2 s of clock difference between nodes
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let rendered = std::time::SystemTime::now();
