@@ -8,15 +8,20 @@ pub mod csrf;
 pub mod elements;
 mod error;
 pub mod event;
+pub mod flash;
+pub mod form;
 pub mod page;
+pub mod presence;
 pub mod scripts;
 pub mod secret;
 mod serve;
+pub mod session;
 pub mod signals;
 pub mod sse;
 pub mod stream;
 #[cfg(feature = "test")]
 pub mod test;
+pub mod upload;
 
 #[doc = include_str!("docs/component.md")]
 pub use dstar_macros::component;

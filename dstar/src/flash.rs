@@ -1,0 +1,1 @@
+//! One-time messages across a redirect (in progress).

@@ -1,0 +1,1 @@
+//! Forms that validate (in progress).

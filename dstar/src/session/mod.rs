@@ -1,0 +1,1 @@
+//! Sessions and the signed-in user (in progress).
