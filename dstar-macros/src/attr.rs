@@ -21,6 +21,7 @@ pub(crate) mod kw {
     syn::custom_keyword!(frame);
     syn::custom_keyword!(name);
     syn::custom_keyword!(method);
+    syn::custom_keyword!(limit);
 }
 
 /// Where the arguments are written; it decides which keys are allowed.
@@ -36,7 +37,7 @@ impl Place {
         match self {
             Place::Page => &["state", "title", "layout", "idle_check", "live", "frame"],
             Place::Component => &["state"],
-            Place::Event => &["name", "method"],
+            Place::Event => &["name", "method", "limit"],
         }
     }
 
@@ -66,6 +67,8 @@ pub(crate) struct Options {
     pub(crate) frame: Keyed<kw::frame, LitStr>,
     pub(crate) name: Keyed<kw::name, LitStr>,
     pub(crate) method: Keyed<kw::method, LitStr>,
+    /// An event's body limit: `limit = "4MB"`.
+    pub(crate) limit: Keyed<kw::limit, LitStr>,
 }
 
 /// Parses `tokens` as the arguments of an attribute at `place`, reporting every problem to `cx`.
@@ -134,6 +137,8 @@ fn parse_one(place: Place, input: ParseStream, out: &mut Options) -> syn::Result
         assign(input, &mut out.name, |i| i.parse())
     } else if peeked("method", lookahead.peek(kw::method)) {
         assign(input, &mut out.method, |i| i.parse())
+    } else if peeked("limit", lookahead.peek(kw::limit)) {
+        assign(input, &mut out.limit, |i| i.parse())
     } else {
         Err(unknown_key(place, input))
     }

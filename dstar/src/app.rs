@@ -5,9 +5,14 @@
 use crate::component::{ComponentEntry, ComponentRegistration, RegisteredComponent};
 use crate::csrf::{CrossOrigin, Csrf};
 use crate::event::{DispatchBase, RouteInfo, States};
+use crate::flash::{FlashKey, FlashLayer};
 use crate::page::{Page, PageEntry, PageRegistration, Registered};
+use crate::secret::AppKey;
+use crate::serve::Routes;
+use crate::session::Sessions;
 use crate::sse::Compression;
 use axum::Router;
+use axum::routing::MethodRouter;
 use std::fmt;
 
 /// Builds the router for a set of pages: every page in the binary (`App::new()`, what
@@ -35,9 +40,83 @@ pub struct App {
     /// A tracing span per request (tower-http's `TraceLayer`).
     request_spans: bool,
     layers: Vec<RouterLayer>,
+    /// Plain axum routes served next to the pages, under the same layers.
+    plain: Vec<PlainRoutes>,
+    sessions: Option<Sessions>,
+    key: Option<AppKey>,
 }
 
 type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
+
+/// Plain routes added with [`App::route`], [`App::merge`] or [`App::nest`], and their listing.
+struct PlainRoutes {
+    listing: Vec<RouteInfo>,
+    /// Whether the listing is complete (a merged bare `Router` does not list itself).
+    listed: bool,
+    router: Router,
+}
+
+impl PlainRoutes {
+    fn new(routes: Routes, nest: Option<&str>) -> Self {
+        let listed = routes.is_listed();
+        let (router, listing) = routes.into_parts();
+        match nest {
+            Some(prefix) => PlainRoutes {
+                listing: listing
+                    .into_iter()
+                    .map(|r| RouteInfo {
+                        method: r.method,
+                        path: leak(format!("{prefix}{}", r.path)),
+                    })
+                    .collect(),
+                listed,
+                router: Router::new().nest(prefix, router),
+            },
+            None => PlainRoutes {
+                listing,
+                listed,
+                router,
+            },
+        }
+    }
+}
+
+/// A path for the start-up listing, built once per app.
+fn leak(path: String) -> &'static str {
+    Box::leak(path.into_boxed_str())
+}
+
+/// The methods a `MethodRouter` answers, for the start-up listing, read from its `Debug` output
+/// (axum has no accessor): a field that is not `None` is routed. `ANY` for `any(…)` or when the
+/// output cannot be read.
+fn methods_of<S>(method_router: &MethodRouter<S>) -> Vec<&'static str> {
+    let debug = format!("{method_router:?}");
+    if debug.contains("allow_header: Skip") {
+        return vec!["ANY"];
+    }
+    let methods: Vec<&'static str> = [
+        ("get", "GET"),
+        ("head", "HEAD"),
+        ("post", "POST"),
+        ("put", "PUT"),
+        ("patch", "PATCH"),
+        ("delete", "DELETE"),
+        ("options", "OPTIONS"),
+        ("trace", "TRACE"),
+        ("connect", "CONNECT"),
+    ]
+    .into_iter()
+    .filter(|(field, _)| {
+        debug.contains(&format!("{field}: ")) && !debug.contains(&format!("{field}: None"))
+    })
+    .map(|(_, method)| method)
+    .collect();
+    if methods.is_empty() {
+        vec!["ANY"]
+    } else {
+        methods
+    }
+}
 
 impl fmt::Debug for App {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -54,6 +133,16 @@ impl fmt::Debug for App {
             .field("compression", &self.compression)
             .field("request_spans", &self.request_spans)
             .field("layers", &self.layers.len())
+            .field(
+                "plain",
+                &self
+                    .plain
+                    .iter()
+                    .flat_map(|p| &p.listing)
+                    .collect::<Vec<_>>(),
+            )
+            .field("sessions", &self.sessions)
+            .field("key", &self.key)
             .finish()
     }
 }
@@ -106,7 +195,89 @@ impl App {
             compression: Compression::default(),
             request_spans: true,
             layers: Vec::new(),
+            plain: Vec::new(),
+            sessions: None,
+            key: None,
         }
+    }
+
+    /// The key the app signs with: flash messages (see [`crate::flash`]), and CSRF sessions when
+    /// [`csrf`](App::csrf) is given none of its own. By default the CSRF key when tokens are on,
+    /// else [`AppKey::from_env`] on first use (`DSTAR_SECRET`, or a key file made once), so a
+    /// restart keeps what was signed.
+    ///
+    /// ```
+    /// let app = dstar::App::empty().key(dstar::secret::AppKey::new(b"a secret key of at least 32 bytes!!"));
+    /// ```
+    pub fn key(mut self, key: AppKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// Serves a plain axum route next to the pages: `post(sign_out)`, a file download, a
+    /// webhook. It gets every layer the pages get (cross-origin protection, CSRF tokens,
+    /// sessions, flash, compression, request spans) and appears in the start-up listing. A
+    /// handler that takes `State<S>` gets it as in axum: `post(handler).with_state(state)`.
+    ///
+    /// ```
+    /// use axum::response::Redirect;
+    /// async fn sign_out() -> Redirect { Redirect::to("/signin") }
+    /// let app = dstar::App::empty().route("/signout", axum::routing::post(sign_out));
+    /// assert_eq!(app.routes()[0].method, "POST");
+    /// assert_eq!(app.routes()[0].path, "/signout");
+    /// let router: axum::Router = app.build();
+    /// ```
+    pub fn route(mut self, path: &str, method_router: MethodRouter) -> Self {
+        let path = leak(path.to_owned());
+        let methods = methods_of(&method_router);
+        let routes = Routes::new().route(path, &methods, method_router);
+        self.plain.push(PlainRoutes::new(routes, None));
+        self
+    }
+
+    /// Serves the routes of another router next to the pages, under the same layers as
+    /// [`route`](App::route). [`dstar::routes!`](crate::routes!) gives one that lists its
+    /// routes; a bare `axum::Router` is served as well, and the listing says it is there. Give
+    /// a router with state its state first (`.with_state(state)`).
+    ///
+    /// ```
+    /// let app = dstar::App::empty()
+    ///     .merge(dstar::routes! { "/health" => get(|| async { "ok" }) })
+    ///     .merge(axum::Router::new().route("/robots.txt", axum::routing::get(|| async { "" })));
+    /// assert_eq!(app.routes()[0].path, "/health");
+    /// ```
+    pub fn merge(mut self, routes: impl Into<Routes>) -> Self {
+        self.plain.push(PlainRoutes::new(routes.into(), None));
+        self
+    }
+
+    /// Serves another router under `path` (`/api`), under the same layers as
+    /// [`route`](App::route).
+    ///
+    /// ```
+    /// let api = dstar::routes! { "/status" => get(|| async { "ok" }) };
+    /// let app = dstar::App::empty().nest("/api", api);
+    /// assert_eq!(app.routes()[0].path, "/api/status");
+    /// ```
+    pub fn nest(mut self, path: &str, routes: impl Into<Routes>) -> Self {
+        let prefix = path.trim_end_matches('/');
+        self.plain
+            .push(PlainRoutes::new(routes.into(), Some(prefix)));
+        self
+    }
+
+    /// Sessions on every route of the app (see [`crate::session`]): a
+    /// [`Session`](crate::session::Session) in every request, and the signed-in user through
+    /// [`CurrentUser`](crate::session::CurrentUser) and [`Auth`](crate::session::Auth), in
+    /// `mount`, events, `authorize`, streams, live re-renders and plain routes.
+    ///
+    /// ```
+    /// use dstar::session::{MemoryStore, Sessions};
+    /// let app = dstar::App::new().sessions(Sessions::new(MemoryStore::default()));
+    /// ```
+    pub fn sessions(mut self, sessions: Sessions) -> Self {
+        self.sessions = Some(sessions);
+        self
     }
 
     /// Adds one page explicitly.
@@ -313,6 +484,12 @@ impl App {
         if !self.cross_origin {
             notes.push("cross-origin protection OFF".to_owned());
         }
+        if let Some(sessions) = &self.sessions {
+            notes.push(format!("sessions on; sign-in at {}", sessions.sign_in()));
+        }
+        if self.plain.iter().any(|p| !p.listed) {
+            notes.push("and the routes of a merged axum::Router (not listed)".to_owned());
+        }
         notes
     }
 
@@ -331,6 +508,9 @@ impl App {
             .collect();
         for component in &self.components {
             routes.extend_from_slice(component.routes(&self.dispatch_base));
+        }
+        for plain in &self.plain {
+            routes.extend_from_slice(&plain.listing);
         }
         if self.stats_token.is_some() {
             routes.push(RouteInfo {
@@ -372,6 +552,17 @@ impl App {
             &self.states,
             &self.components,
         )?);
+        for plain in self.plain {
+            router = router.merge(plain.router);
+        }
+        if let Some(sessions) = &self.sessions {
+            router = sessions.wrap(router);
+        }
+        let key = self
+            .key
+            .clone()
+            .or_else(|| self.csrf.as_ref().map(|csrf| csrf.key().clone()));
+        router = router.layer(FlashLayer::new(FlashKey::new(key)));
         // dstar's own layers, composed into one, so a request pays for one boxed route, not
         // three; inside out: compression, tokens, then the cheap header check in front of them
         let cross_origin = if self.cross_origin {
@@ -392,9 +583,7 @@ impl App {
         router = router.layer(layers);
         // outside dstar's layers and inside the user's: refused requests get a span too. Only
         // when they are logged: the layer costs about as much as the page layer itself.
-        let spans_logged =
-            tracing::enabled!(target: "tower_http::trace::on_response", tracing::Level::DEBUG);
-        if self.request_spans && spans_logged {
+        if self.request_spans && request_spans_logged() {
             router = router.layer(tower_http::trace::TraceLayer::new_for_http());
         }
         for layer in self.layers {
@@ -419,6 +608,12 @@ impl App {
             Err(e) => panic!("dstar: {e}"),
         }
     }
+}
+
+/// Whether tower-http's request spans and responses are logged (`RUST_LOG=tower_http=debug`):
+/// the `TraceLayer` is added only then, as it costs about as much as the page layer itself.
+pub(crate) fn request_spans_logged() -> bool {
+    tracing::enabled!(target: "tower_http::trace::on_response", tracing::Level::DEBUG)
 }
 
 /// A prefix or dispatch base must be a clean absolute path: it becomes part of every component

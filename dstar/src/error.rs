@@ -43,6 +43,9 @@ pub enum Error {
     },
     /// An event name that cannot be put in a URL (`""`, `.` or `..`).
     InvalidEventName(String),
+    /// The session store failed to load or save a session (see [`crate::session`]), or the app
+    /// runs without sessions.
+    Session(String),
 }
 
 impl fmt::Display for Error {
@@ -70,11 +73,33 @@ impl fmt::Display for Error {
                 f,
                 "invalid event name `{name}`: it must not be empty, `.` or `..`"
             ),
+            Error::Session(e) => write!(f, "session: {e}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+/// A `500 Internal Server Error`, logged: these errors are the server's (a session store that
+/// failed, an event that could not be built), never the client's. The body names the error in
+/// debug builds only.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// let response = dstar::Error::Session("store down".into()).into_response();
+/// assert_eq!(response.status(), 500);
+/// ```
+impl axum::response::IntoResponse for Error {
+    fn into_response(self) -> axum::response::Response {
+        tracing::error!(error = %self, "dstar: request failed");
+        let body = if cfg!(debug_assertions) {
+            format!("internal server error: {self}")
+        } else {
+            "internal server error".to_owned()
+        };
+        (axum::http::StatusCode::INTERNAL_SERVER_ERROR, body).into_response()
+    }
+}
 
 /// A configuration problem found at start-up (a bad environment variable, an unusable key file).
 /// These are often found before `dstar::serve` installs its log subscriber, where a `tracing`

@@ -257,3 +257,43 @@ async fn shutdown_completes_in_flight_events_and_ends_streams_cleanly() {
         .unwrap()
         .unwrap();
 }
+
+/// `Server::from_routes` (the "Without dispatch" way to serve) has the same cross-origin
+/// protection as an `App`, unless the code turns it off.
+#[tokio::test]
+async fn a_server_from_routes_refuses_a_cross_site_post_by_default() {
+    async fn wipe() -> &'static str {
+        "wiped"
+    }
+    for (off, expected) in [(false, 403), (true, 200)] {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = dstar::Server::from_routes(dstar::routes! { "/wipe" => post(wipe) })
+            .cross_origin_protection(!off)
+            .logging(false)
+            .default_addr("127.0.0.1:0")
+            .shutdown_on(async {
+                let _ = rx.await;
+            });
+        let bound = server.bind().await.unwrap();
+        let addr = bound.local_addr();
+        let task = tokio::spawn(bound.run());
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        conn.write_all(
+            format!(
+                "POST /wipe HTTP/1.1\r\nHost: {addr}\r\nOrigin: https://evil.example\r\nSec-Fetch-Site: cross-site\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).await.unwrap();
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {expected}")),
+            "{answer}"
+        );
+        let _ = tx.send(());
+        let _ = task.await;
+    }
+}

@@ -118,10 +118,15 @@ fn component_impl(block: &ImplBlock, state: &TokenStream, with_routes: bool) -> 
                 let suffix = event_route_suffix(e);
                 let fn_ident = handler_ident(e);
                 let method = e.method.routing_fn();
+                // `#[event(limit = "…")]`: a body over it is refused before it is read
+                let limit = e.limit.as_ref().map(|(_, bytes)| {
+                    let bytes = proc_macro2::Literal::u64_unsuffixed(*bytes);
+                    quote!(.layer(::dstar::upload::BodyLimit::event(#bytes)))
+                });
                 quote! {
                     .route(
                         &::dstar::component::event_route(__prefix, #suffix),
-                        ::dstar::__private::axum::routing::#method(::dstar::event::with_base(Self::#fn_ident, __base)),
+                        ::dstar::__private::axum::routing::#method(::dstar::event::with_base(Self::#fn_ident, __base)) #limit,
                     )
                 }
             })

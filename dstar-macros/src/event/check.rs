@@ -3,7 +3,7 @@
 //! reported to the context; nothing stops at the first.
 
 use super::Owner;
-use super::model::{Arg, Event, Handler, ImplBlock};
+use super::model::{Arg, Event, Handler, ImplBlock, Method};
 use crate::ctxt::Ctxt;
 use quote::ToTokens;
 use syn::{FnArg, Type};
@@ -32,11 +32,11 @@ pub(crate) fn check(cx: &Ctxt, block: &ImplBlock) {
     check_duplicates(cx, block);
     if let Some(f) = &block.hooks.authorize {
         let receiver = matches!(f.sig.inputs.first(), Some(FnArg::Receiver(_)));
-        if receiver || f.sig.inputs.len() != 2 {
+        if receiver || !f.sig.generics.params.is_empty() {
             cx.error(
                 &f.sig,
                 format!(
-                    "`authorize` is `fn authorize(head: &RequestHead, access: Access<…Event>) -> Result<(), impl IntoResponse>` (or `-> bool`): it runs before every event of this {kind}"
+                    "`authorize` is `async fn authorize(access: Access<…Event>, user: CurrentUser<User>, …) -> Result<(), impl IntoResponse>` (or `-> bool`): it takes `Access`, `&RequestHead` and extractors that read no body, and runs before every event of this {kind}"
                 ),
             );
         }
@@ -56,6 +56,17 @@ fn check_event(cx: &Ctxt, block: &ImplBlock, event: &Event) {
             &event.name,
             format!("invalid event name `{wire}`: use letters, digits, `_`, `-` and `~`"),
         );
+    }
+    if let Some((lit, _)) = &event.limit {
+        if matches!(event.method, Method::Get | Method::Delete) {
+            cx.error(
+                lit,
+                format!(
+                    "`limit` bounds the request body, and a {} event sends its signals in the URL: drop `limit`, or use `method = \"post\"`",
+                    event.method.as_str()
+                ),
+            );
+        }
     }
     check_handler(cx, block, &event.handler, HandlerKind::Event);
 }

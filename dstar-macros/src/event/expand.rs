@@ -206,20 +206,117 @@ pub(crate) fn extract_args(
     (body, call)
 }
 
+/// How a hook that reads the request head is called: `authorize` and `stream_key` take
+/// `&RequestHead` (the request line and headers), `Access<…Event>` (`authorize` only) and any
+/// axum extractor that reads no body (`CurrentUser<U>`, `Session`, `State<T>`, cookies, …), in
+/// any order, and may be `async`.
+enum HookArg<'a> {
+    Head,
+    Access,
+    Extract(&'a syn::Type),
+}
+
+fn hook_args(f: &syn::ImplItemFn) -> Vec<HookArg<'_>> {
+    f.sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            syn::FnArg::Typed(t) => Some(&*t.ty),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .map(|ty| {
+            if is_request_head(ty) {
+                HookArg::Head
+            } else if last_ident(ty).is_some_and(|i| i == "Access") {
+                HookArg::Access
+            } else {
+                HookArg::Extract(ty)
+            }
+        })
+        .collect()
+}
+
+/// `&RequestHead`, however the path to it is written.
+fn is_request_head(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Reference(r) if last_ident(&r.elem).is_some_and(|i| i == "RequestHead"))
+}
+
+fn last_ident(ty: &syn::Type) -> Option<&Ident> {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| &s.ident),
+        _ => None,
+    }
+}
+
+/// The body of a call of hook `f` with `__parts: &mut Parts` and `__state: &State` in scope:
+/// extracts its arguments (a rejection is `fail`'s answer), lends it the head, calls it (awaiting
+/// an `async` one) and binds its output to `__outcome`.
+fn hook_call(
+    f: &syn::ImplItemFn,
+    state: &TokenStream,
+    access: Option<TokenStream>,
+    fail: impl Fn(TokenStream) -> TokenStream,
+) -> TokenStream {
+    let args = hook_args(f);
+    let fail = fail(quote!(r));
+    let mut extract = TokenStream::new();
+    let mut call = Vec::new();
+    for (i, arg) in args.iter().enumerate() {
+        match arg {
+            HookArg::Head => call.push(quote!(&__head)),
+            HookArg::Access => call.push(access.clone().unwrap_or_else(|| quote!(()))),
+            HookArg::Extract(ty) => {
+                let var = format_ident!("__h{}", i);
+                let span = ty.span();
+                extract.extend(quote_spanned! {span=>
+                    let #var = match <#ty as ::dstar::event::PartsArg<#state>>::extract(&mut *__parts, __state).await {
+                        ::dstar::__private::core::result::Result::Ok(v) => v,
+                        ::dstar::__private::core::result::Result::Err(r) => #fail,
+                    };
+                });
+                call.push(quote!(#var));
+            }
+        }
+    }
+    let uses_head = args.iter().any(|a| matches!(a, HookArg::Head));
+    let (take, give_back) = if uses_head {
+        (
+            quote!(let __head = ::dstar::event::RequestHead::take(&mut *__parts);),
+            quote!(__head.give_back(&mut *__parts);),
+        )
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
+    let ident = &f.sig.ident;
+    let await_ = f.sig.asyncness.map(|_| quote!(.await));
+    quote! {
+        #extract
+        #take
+        let __outcome = Self::#ident(#(#call),*) #await_;
+        #give_back
+    }
+}
+
 /// `__dstar_authorize`, emitted once when the impl has `authorize`: every event (and a page's
-/// stream) calls it before anything else.
+/// stream, and every render of a live page) calls it before anything else.
 pub(crate) fn authorize_fn(block: &ImplBlock) -> Option<TokenStream> {
     let f = block.hooks.authorize.as_ref()?;
     let enum_ident = enum_ident(block);
-    let await_ = f.sig.asyncness.map(|_| quote!(.await));
+    let state = state_type(block);
+    let call = hook_call(
+        f,
+        &state,
+        Some(quote!(__access)),
+        |r| quote!(return ::dstar::__private::core::result::Result::Err(#r)),
+    );
     Some(quote! {
+        #[allow(unused_variables)]
         async fn __dstar_authorize(
             __parts: &mut ::dstar::__private::axum::http::request::Parts,
+            __state: &#state,
             __access: ::dstar::event::Access<#enum_ident>,
         ) -> ::dstar::__private::core::result::Result<(), ::dstar::__private::axum::response::Response> {
-            let __head = ::dstar::event::RequestHead::take(__parts);
-            let __outcome = Self::authorize(&__head, __access) #await_;
-            __head.give_back(__parts);
+            #call
             ::dstar::event::AuthorizeOutcome::into_result(__outcome)
         }
     })
@@ -229,9 +326,35 @@ pub(crate) fn authorize_fn(block: &ImplBlock) -> Option<TokenStream> {
 pub(crate) fn authorize_call(block: &ImplBlock, access: TokenStream) -> Option<TokenStream> {
     block.hooks.authorize.as_ref()?;
     Some(quote! {
-        if let ::dstar::__private::core::result::Result::Err(r) = Self::__dstar_authorize(&mut __parts, #access).await {
+        if let ::dstar::__private::core::result::Result::Err(r) = Self::__dstar_authorize(&mut __parts, &__state, #access).await {
             return r;
         }
+    })
+}
+
+/// The page's `on_connect` hook (see [`hook_call`]), with `__parts` and `__state` in scope: its
+/// value, or the answer of one of its extractors' rejections.
+pub(crate) fn on_connect_call(f: &syn::ImplItemFn, state: &TokenStream) -> TokenStream {
+    let call = hook_call(f, state, None, |r| quote!(return #r));
+    quote!({
+        let __parts = &mut __parts;
+        let __state = &__state;
+        #call
+        __outcome
+    })
+}
+
+/// `Some(key)` from the page's `stream_key` hook (see [`hook_call`]), with `__parts` and
+/// `__state` in scope; a rejection of one of its extractors answers the stream request.
+pub(crate) fn stream_key_call(f: &syn::ImplItemFn, state: &TokenStream) -> TokenStream {
+    let call = hook_call(f, state, None, |r| quote!(return #r));
+    quote!({
+        let __parts = &mut __parts;
+        let __state = &__state;
+        #call
+        ::dstar::__private::core::option::Option::Some(
+            ::dstar::__private::std::string::ToString::to_string(&__outcome),
+        )
     })
 }
 

@@ -31,6 +31,7 @@ pub(crate) struct Hooks {
     pub(crate) subscribe: Option<ImplItemFn>,
     pub(crate) on_message: Option<ImplItemFn>,
     pub(crate) on_disconnect: Option<ImplItemFn>,
+    pub(crate) on_connect: Option<ImplItemFn>,
     pub(crate) stream_key: Option<ImplItemFn>,
     pub(crate) pubsub: Option<ImplItemFn>,
 }
@@ -43,6 +44,8 @@ pub(crate) struct Event {
     pub(crate) method: Method,
     /// The enum variant, spanned at the name.
     pub(crate) variant: Ident,
+    /// `limit = "4MB"`: the largest request body its route takes, in bytes, with the literal.
+    pub(crate) limit: Option<(LitStr, u64)>,
 }
 
 /// The HTTP method of an event's route.
@@ -142,6 +145,7 @@ impl ImplBlock {
                 "subscribe" => &mut hooks.subscribe,
                 "on_message" => &mut hooks.on_message,
                 "on_disconnect" => &mut hooks.on_disconnect,
+                "on_connect" => &mut hooks.on_connect,
                 "stream_key" => &mut hooks.stream_key,
                 "pubsub" => &mut hooks.pubsub,
                 _ => continue,
@@ -190,7 +194,7 @@ fn parse_event(cx: &Ctxt, f: &ImplItemFn, attr: &syn::Attribute) -> Event {
         syn::Meta::NameValue(nv) => {
             cx.error(
                 nv,
-                "write `#[event]` or `#[event(name = \"…\", method = \"…\")]`",
+                "write `#[event]` or `#[event(name = \"…\", method = \"…\", limit = \"…\")]`",
             );
             Options::default()
         }
@@ -209,12 +213,66 @@ fn parse_event(cx: &Ctxt, f: &ImplItemFn, attr: &syn::Attribute) -> Event {
             Method::Post
         }),
     };
+    let limit = options
+        .limit
+        .and_then(|(_, lit)| match size_bytes(&lit.value()) {
+            Ok(bytes) => Some((lit, bytes)),
+            Err(why) => {
+                cx.error(&lit, why);
+                None
+            }
+        });
     Event {
         variant: Ident::new(&variant_name(&name.value()), name.span()),
         handler: Handler::parse(f),
         name,
         method,
+        limit,
     }
+}
+
+/// `"512KB"`, `"4MB"`, `"1MiB"`, `"65536"` → bytes, more than zero: `KB`, `MB`, `GB` are powers
+/// of 1000, `KiB`, `MiB`, `GiB` of 1024 (any case, a space before the unit is fine).
+pub(crate) fn size_bytes(text: &str) -> Result<u64, String> {
+    const EXAMPLES: &str = "\"512KB\", \"4MB\", \"1MiB\" or a byte count such as \"65536\"";
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    if number.is_empty() {
+        return Err(format!("expected a size: {EXAMPLES}"));
+    }
+    if unit.starts_with(['.', ',']) {
+        return Err(format!(
+            "the size is a whole number: use a smaller unit (\"1500KB\", not \"1.5MB\"): {EXAMPLES}"
+        ));
+    }
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("the size `{text}` is too large"))?;
+    let multiplier: u64 = match unit.trim_start().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "unknown size unit `{}`: use KB, MB or GB (powers of 1000), KiB, MiB or GiB (powers of 1024), or none for bytes: {EXAMPLES}",
+                unit.trim_start()
+            ));
+        }
+    };
+    let bytes = n
+        .checked_mul(multiplier)
+        .ok_or_else(|| format!("the size `{text}` is too large"))?;
+    if bytes == 0 {
+        return Err("the limit must be more than zero bytes".to_owned());
+    }
+    Ok(bytes)
 }
 
 fn attr_span(attr: &syn::Attribute) -> Span {

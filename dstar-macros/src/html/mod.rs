@@ -3,7 +3,8 @@
 //! when the user's crate depends on maud itself.)
 //!
 //! Supported: elements with `.class`, `#id`, attributes (`name="…"`, `name=(expr)`,
-//! `name=[option]`, `name[toggle]`, `.class[toggle]`), void elements (`br;`), text literals,
+//! `name=[option]`, `name[toggle]`, `.class[toggle]`; Datastar modifier tags such as
+//! `data-on:input__debounce.300ms` unquoted), void elements (`br;`), text literals,
 //! `(splices)`, `{ blocks }`, `@if`/`@else`, `@if let`, `@for`, `@while`, `@match`, `@let`.
 
 mod ast;

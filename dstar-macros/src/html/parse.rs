@@ -95,6 +95,44 @@ fn name_rest(mut name: String, tokens: &mut Tokens) -> String {
     }
 }
 
+/// Continues a Datastar attribute name through its modifier tags: after a `__modifier`, each
+/// `.tag` (`.300ms`, `.1s`, `.leading`, `.notrail`) belongs to the name, so
+/// `data-on:input__debounce.300ms` needs no quotes. Only a `data-*` name that already has a `__`
+/// takes tags: everywhere else `.name` is still a class.
+fn modifier_tags(mut name: String, tokens: &mut Tokens) -> String {
+    if !(name.starts_with("data-") && name.contains("__")) {
+        return name;
+    }
+    while let Some(TokenTree::Punct(p)) = tokens.peek() {
+        if p.as_char() != '.' {
+            break;
+        }
+        let mut ahead = tokens.clone();
+        ahead.next();
+        let tag = match ahead.next() {
+            Some(TokenTree::Ident(tag)) => tag.to_string(),
+            // `300ms`, `1s`, `1.5s`: number literals with a suffix
+            Some(TokenTree::Literal(lit)) => {
+                let text = lit.to_string();
+                let is_tag = text.starts_with(|c: char| c.is_ascii_digit())
+                    && text
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+                if !is_tag {
+                    break;
+                }
+                text
+            }
+            _ => break,
+        };
+        tokens.next();
+        tokens.next();
+        name.push('.');
+        name.push_str(&tag);
+    }
+    name
+}
+
 fn read_name(tokens: &mut Tokens, what: &str, span: Span) -> syn::Result<String> {
     match tokens.next() {
         Some(TokenTree::Ident(i)) => Ok(name_rest(i.to_string(), tokens)),
@@ -160,7 +198,7 @@ fn element(name: String, span: Span, tokens: &mut Tokens) -> syn::Result<Markup>
                 el.id = Some(id);
             }
             TokenTree::Ident(ident) => {
-                let attr_name = name_rest(ident.to_string(), tokens);
+                let attr_name = modifier_tags(name_rest(ident.to_string(), tokens), tokens);
                 el.attrs.push(attribute(attr_name, ident.span(), tokens)?);
             }
             TokenTree::Literal(lit) => {
@@ -276,22 +314,23 @@ fn if_chain(tokens: &mut Tokens, span: Span) -> syn::Result<Markup> {
     let (cond, then) = until_block(tokens, span, "if")?;
     let mut otherwise = None;
     let mut ahead = tokens.clone();
-    if let (Some(TokenTree::Punct(at)), Some(TokenTree::Ident(kw))) = (ahead.next(), ahead.next()) {
-        if at.as_char() == '@' && kw == "else" {
-            tokens.next();
-            tokens.next();
-            let mut ahead = tokens.clone();
-            match ahead.next() {
-                Some(TokenTree::Ident(kw)) if kw == "if" => {
-                    tokens.next();
-                    otherwise = Some(Box::new(if_chain(tokens, kw.span())?));
-                }
-                Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => {
-                    tokens.next();
-                    otherwise = Some(Box::new(Markup::Block(markups(g.stream())?)));
-                }
-                _ => return err(kw.span(), "`@else` needs `{ … }` or `if`"),
+    if let (Some(TokenTree::Punct(at)), Some(TokenTree::Ident(kw))) = (ahead.next(), ahead.next())
+        && at.as_char() == '@'
+        && kw == "else"
+    {
+        tokens.next();
+        tokens.next();
+        let mut ahead = tokens.clone();
+        match ahead.next() {
+            Some(TokenTree::Ident(kw)) if kw == "if" => {
+                tokens.next();
+                otherwise = Some(Box::new(if_chain(tokens, kw.span())?));
             }
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => {
+                tokens.next();
+                otherwise = Some(Box::new(Markup::Block(markups(g.stream())?)));
+            }
+            _ => return err(kw.span(), "`@else` needs `{ … }` or `if`"),
         }
     }
     Ok(Markup::If {
@@ -333,4 +372,70 @@ fn match_arms(stream: TokenStream, span: Span) -> syn::Result<Vec<(TokenStream, 
         arms.push((pat, body));
     }
     Ok(arms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ast::{Attr, Markup};
+    use super::markups;
+    use quote::quote;
+
+    /// The names of the attributes and the classes of the template's only element.
+    fn names(input: proc_macro2::TokenStream) -> (Vec<String>, usize) {
+        let parsed = markups(input).expect("the template parses");
+        let [Markup::Element(el)] = parsed.as_slice() else {
+            panic!("expected one element");
+        };
+        let attrs = el
+            .attrs
+            .iter()
+            .map(|a| match a {
+                Attr::Value(name, _) | Attr::Optional(name, _) | Attr::Empty(name, _) => {
+                    name.clone()
+                }
+            })
+            .collect();
+        (attrs, el.classes.len())
+    }
+
+    #[test]
+    fn datastar_modifier_tags_belong_to_the_attribute_name() {
+        let (attrs, classes) = names(quote! {
+            input data-on:input__debounce.300ms=(check)
+                data-on:keydown__window__throttle.1s.leading.notrail="x"
+                data-on:click__prevent="y"
+                data-on:scroll__debounce.1.5s="z"
+                data-bind:email
+                data-attr:aria-invalid="a"
+                data-signals:_errors="{}"
+                "data-on:input__debounce.500ms"="q";
+        });
+        assert_eq!(
+            attrs,
+            [
+                "data-on:input__debounce.300ms",
+                "data-on:keydown__window__throttle.1s.leading.notrail",
+                "data-on:click__prevent",
+                "data-on:scroll__debounce.1.5s",
+                "data-bind:email",
+                "data-attr:aria-invalid",
+                "data-signals:_errors",
+                "data-on:input__debounce.500ms",
+            ]
+        );
+        assert_eq!(classes, 0);
+    }
+
+    #[test]
+    fn a_dot_after_other_attributes_is_still_a_class() {
+        let (attrs, classes) = names(quote! { input data-bind:email .big disabled .wide; });
+        assert_eq!(attrs, ["data-bind:email", "disabled"]);
+        assert_eq!(classes, 2);
+        // BEM class names keep their dots as class separators
+        let parsed = markups(quote! { div.card__title.big {} }).unwrap();
+        let [Markup::Element(el)] = parsed.as_slice() else {
+            panic!("expected one element");
+        };
+        assert_eq!(el.classes.len(), 2);
+    }
 }

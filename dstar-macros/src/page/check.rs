@@ -71,25 +71,48 @@ fn check_stream(cx: &Ctxt, block: &ImplBlock) {
             );
         }
     }
+    if let Some(f) = &hooks.on_disconnect {
+        // with `on_connect`, its value comes back as the second argument
+        let args = if hooks.on_connect.is_some() { 2 } else { 1 };
+        if f.sig.asyncness.is_some()
+            || f.sig.inputs.len() != args
+            || matches!(f.sig.inputs.first(), Some(FnArg::Receiver(_)))
+        {
+            cx.error(
+                &f.sig,
+                if args == 2 {
+                    "`on_disconnect` is `fn on_disconnect(reason: EndReason, connected: T)` where `T` is what `on_connect` returned: it runs once, synchronously, at teardown"
+                } else {
+                    "`on_disconnect` is `fn on_disconnect(reason: EndReason)`: it runs once, synchronously, at teardown"
+                },
+            );
+        }
+    }
+    if let Some(f) = &hooks.on_connect {
+        if matches!(f.sig.inputs.first(), Some(FnArg::Receiver(_))) {
+            cx.error(
+                &f.sig,
+                "`on_connect` is `async fn on_connect(user: CurrentUser<User>, …) -> T`: it takes extractors that read no body, runs once the stream is allowed, and what it returns lives as long as the stream (a presence join, say)",
+            );
+        }
+    }
     // the hooks that are plain functions of one argument
-    for (hook, shape) in [
-        (
-            &hooks.on_disconnect,
-            "`on_disconnect` is `fn on_disconnect(reason: EndReason)`: it runs once, synchronously, at teardown",
-        ),
-        (
-            &hooks.pubsub,
-            "`pubsub` is `fn pubsub(state: &State) -> PubSub`: where a `live` page listens",
-        ),
-        (
-            &hooks.stream_key,
-            "`stream_key` is `fn stream_key(head: &RequestHead) -> impl ToString`: the scope of per-tab deduplication",
-        ),
-    ] {
+    for (hook, shape) in [(
+        &hooks.pubsub,
+        "`pubsub` is `fn pubsub(state: &State) -> PubSub`: where a `live` page listens",
+    )] {
         if let Some(f) = hook {
             if f.sig.asyncness.is_some() || f.sig.inputs.len() != 1 {
                 cx.error(&f.sig, shape);
             }
+        }
+    }
+    if let Some(f) = &hooks.stream_key {
+        if matches!(f.sig.inputs.first(), Some(FnArg::Receiver(_))) || f.sig.inputs.is_empty() {
+            cx.error(
+                &f.sig,
+                "`stream_key` is `fn stream_key(head: &RequestHead) -> impl ToString` (or takes extractors that read no body, such as `CurrentUser<User>`, and may be `async`): the scope of per-tab deduplication",
+            );
         }
     }
     if let Some((key, topics)) = &options.live {
@@ -142,10 +165,13 @@ fn check_stream(cx: &Ctxt, block: &ImplBlock) {
                     "`stream_key` only applies to pages with a stream (`subscribe` and `on_message`, or `live`)",
                 );
             }
-            if let Some(f) = &hooks.on_disconnect {
+            for f in [&hooks.on_disconnect, &hooks.on_connect].into_iter().flatten() {
                 cx.error(
                     &f.sig.ident,
-                    "`on_disconnect` only applies to pages with a stream (`subscribe` and `on_message`, or `live`)",
+                    format!(
+                        "`{}` only applies to pages with a stream (`subscribe` and `on_message`, or `live`)",
+                        f.sig.ident
+                    ),
                 );
             }
         }

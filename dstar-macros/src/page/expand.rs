@@ -4,7 +4,7 @@
 use super::{StreamKind, idle_check_ms, stream_kind};
 use crate::event::expand::{
     authorize_call, authorize_fn, enum_ident, event_enum, event_handler, extract_args, handler_fn,
-    handler_ident, lit, rewrite_event_calls, state_type,
+    handler_ident, lit, on_connect_call, rewrite_event_calls, state_type, stream_key_call,
 };
 use crate::event::model::{Handler, ImplBlock};
 use crate::rewrite::{BareCall, rewrite_bare};
@@ -36,7 +36,12 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
         let route = format!("{base}/_event/{}", e.name.value());
         let fn_ident = handler_ident(e);
         let method = e.method.routing_fn();
-        quote!(.route(#route, ::dstar::__private::axum::routing::#method(::dstar::event::with_base(Self::#fn_ident, __base))))
+        // `#[event(limit = "…")]`: a body over it is refused before it is read
+        let limit = e.limit.as_ref().map(|(_, bytes)| {
+            let bytes = proc_macro2::Literal::u64_unsuffixed(*bytes);
+            quote!(.layer(::dstar::upload::BodyLimit::event(#bytes)))
+        });
+        quote!(.route(#route, ::dstar::__private::axum::routing::#method(::dstar::event::with_base(Self::#fn_ident, __base)) #limit))
     });
     // a catch-all next to the event routes: it makes the router keep a backtracking list (one
     // small allocation per event request), but unlike fallback routes it survives `nest`, wins
@@ -320,25 +325,41 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
     let page_name = block.name();
     let idle = idle_check_ms(block);
     let authorize = authorize_call(block, quote!(::dstar::event::Access::<#enum_ident>::Stream));
-    let key = if block.hooks.stream_key.is_some() {
-        quote!({
-            let __head = ::dstar::event::RequestHead::take(&mut __parts);
-            let __key =
-                ::dstar::__private::std::string::ToString::to_string(&Self::stream_key(&__head));
-            __head.give_back(&mut __parts);
-            ::dstar::__private::core::option::Option::Some(__key)
-        })
+    let key = if let Some(f) = &block.hooks.stream_key {
+        stream_key_call(f, state)
     } else {
         quote!(::dstar::__private::core::option::Option::None)
     };
-    let guard = if block.hooks.on_disconnect.is_some() {
-        quote!(::dstar::stream::EndGuard::new(
+    // `on_connect`'s value lives in the guard, and goes to `on_disconnect` (or is dropped) when
+    // the stream ends, however it ends
+    let connect = block.hooks.on_connect.as_ref().map(|f| {
+        let call = on_connect_call(f, state);
+        quote!(let __connected = #call;)
+    });
+    let guard = match (&block.hooks.on_connect, &block.hooks.on_disconnect) {
+        (Some(_), Some(_)) => quote!(::dstar::stream::EndGuard::new(move |reason| {
+            Self::on_disconnect(reason, __connected)
+        })),
+        (Some(_), None) => quote!(::dstar::stream::EndGuard::new(move |_| {
+            ::dstar::__private::core::mem::drop(__connected)
+        })),
+        (None, Some(_)) => quote!(::dstar::stream::EndGuard::new(
             |reason| Self::on_disconnect(reason)
-        ))
-    } else {
-        quote!(::dstar::stream::EndGuard::none())
+        )),
+        (None, None) => quote!(::dstar::stream::EndGuard::none()),
     };
     let live = matches!(kind, StreamKind::Live { .. });
+    // a live page's every render is for one viewer: `authorize` runs again, with the request as
+    // it is now (the session loaded afresh), so a viewer who lost access gets the refusal
+    let live_authorize = block.hooks.authorize.is_some().then(|| {
+        quote! {
+            let (mut __parts, __body) = __r.into_parts();
+            if let ::dstar::__private::core::result::Result::Err(r) = Self::__dstar_authorize(&mut __parts, &__state, ::dstar::event::Access::<#enum_ident>::Stream).await {
+                return ::dstar::__private::core::result::Result::Err(r);
+            }
+            let __r = ::dstar::__private::axum::extract::Request::from_parts(__parts, __body);
+        }
+    });
     // where the messages come from, and what each becomes
     let (extract, subscribe, on_message) = match kind {
         StreamKind::Messages {
@@ -394,12 +415,12 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
                     ::dstar::page::live_renderer(
                         ::dstar::__private::core::clone::Clone::clone(&__state),
                         __open.template(),
-                        move |__s, __r| {
-                            Self::__dstar_view(
-                                __s,
-                                __r,
-                                ::dstar::__private::core::clone::Clone::clone(&__base),
-                            )
+                        move |__state, __r| {
+                            let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
+                            async move {
+                                #live_authorize
+                                Self::__dstar_view(__state, __r, __base).await
+                            }
                         },
                     )
                 }),
@@ -418,6 +439,7 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
             };
             #authorize
             __open.scope(#key, &__parts);
+            #connect
             #extract
             // the claim ends another stream of the same tab, so it is made only once the request
             // has passed `authorize` and every extractor: a refused request never kills a stream

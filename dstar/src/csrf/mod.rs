@@ -31,7 +31,8 @@ mod token;
 
 pub use cross_origin::{CrossOrigin, CrossOriginLayer, CrossOriginService};
 pub use token::{
-    COOKIE_NAME, Csrf, CsrfLayer, CsrfService, CsrfToken, SECURE_COOKIE_NAME, session_id, token_for,
+    COOKIE_NAME, Csrf, CsrfLayer, CsrfRotation, CsrfService, CsrfToken, SECURE_COOKIE_NAME,
+    session_id, token_for,
 };
 
 /// The header a token may come in.

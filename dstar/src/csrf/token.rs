@@ -143,11 +143,11 @@ impl Csrf {
 
     /// Whether this request gets the `__Host-` cookie: served over TLS, or configured so.
     fn is_secure(&self, parts: &Parts) -> bool {
-        self.inner.secure_cookie
-            || parts
-                .extensions
-                .get::<crate::serve::ServedOverTls>()
-                .is_some()
+        self.is_secure_extensions(&parts.extensions)
+    }
+
+    fn is_secure_extensions(&self, extensions: &axum::http::Extensions) -> bool {
+        self.inner.secure_cookie || extensions.get::<crate::serve::ServedOverTls>().is_some()
     }
 
     /// The session secret from the cookie, if present and correctly signed. Malformed cookies,
@@ -277,6 +277,56 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CsrfToken {
     }
 }
 
+/// Gives the visitor a new CSRF secret with this response: every token rendered before is
+/// refused from then on. Do it whenever the visitor's privileges change, at sign-in and sign-out
+/// ([`Auth`](crate::session::Auth) does it for you), so a token an attacker saw or planted
+/// before sign-in is useless after it. A handler takes it as an extractor; without the
+/// [`Csrf`] layer it does nothing.
+///
+/// ```
+/// use dstar::csrf::CsrfRotation;
+/// async fn sign_in(rotation: CsrfRotation) -> &'static str {
+///     // … check the password, store the user …
+///     rotation.rotate();
+///     "welcome"
+/// }
+/// let app: axum::Router = axum::Router::new()
+///     .route("/signin", axum::routing::post(sign_in))
+///     .layer(dstar::csrf::Csrf::random().layer());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct CsrfRotation(Arc<std::sync::atomic::AtomicBool>);
+
+impl CsrfRotation {
+    /// Asks for a new secret with this request's response.
+    pub fn rotate(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn is_requested(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The request's rotation handle (a detached one without the [`Csrf`] layer).
+    pub(crate) fn of(extensions: &axum::http::Extensions) -> CsrfRotation {
+        extensions
+            .get::<CsrfRotation>()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CsrfRotation {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(CsrfRotation::of(&parts.extensions))
+    }
+}
+
 /// A stable, non-secret handle of the current request's CSRF session, if the layer runs: a hash
 /// of the session secret. Stream deduplication puts it in its scope, so a leaked tab id is useless
 /// to anyone without the session cookie.
@@ -349,12 +399,23 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let csrf = self.csrf.clone();
         Box::pin(async move {
-            let (req, new_cookie) = match csrf.check(req).await {
+            let (mut req, new_cookie) = match csrf.check(req).await {
                 Ok(v) => v,
                 Err(refusal) => return Ok(refusal),
             };
+            let secure = csrf.is_secure_extensions(req.extensions());
+            let rotation = CsrfRotation::default();
+            req.extensions_mut().insert(rotation.clone());
             let mut response = inner.call(req).await?;
-            if let Some(cookie) = new_cookie {
+            let cookie = if rotation.is_requested() {
+                // sign-in or sign-out: a new secret, so a token seen before is worth nothing
+                let mut secret = [0u8; SECRET_LEN];
+                rand::rng().fill_bytes(&mut secret);
+                Some(csrf.cookie(&secret, secure))
+            } else {
+                new_cookie
+            };
+            if let Some(cookie) = cookie {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             Ok(response)
@@ -382,6 +443,21 @@ fn refuse(status: StatusCode, reason: impl fmt::Display) -> Response {
     let reason = format!("CSRF check failed: {reason}");
     tracing::debug!(status = status.as_u16(), %reason, "dstar: request refused");
     (status, reason).into_response()
+}
+
+/// A body too large to search for its token: a `413` that says so, not a CSRF failure (no token
+/// was looked at). With the token in the `x-csrf-token` header (the default layout's script sends
+/// it) the body is not read here, and the route's own limit (`#[event(limit = "…")]`) applies.
+fn body_too_large(limit: usize) -> Response {
+    tracing::debug!(
+        limit,
+        "dstar: request refused: body too large (over the signals limit) to search for a CSRF token; send the token in the `{HEADER_NAME}` header to let the route's own limit apply"
+    );
+    let reason = format!(
+        "too large: a request body may hold at most {}",
+        crate::upload::human_size(limit as u64)
+    );
+    (StatusCode::PAYLOAD_TOO_LARGE, reason).into_response()
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -443,10 +519,7 @@ impl Csrf {
         if crate::signals::read::declared_length(&parts.headers, &body)
             .is_some_and(|len| len > limit as u64)
         {
-            return Err(refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body too large: the limit is {limit} bytes"),
-            ));
+            return Err(body_too_large(limit));
         }
         let content_type = content_type(&parts.headers);
         if content_type.starts_with("multipart/") {
@@ -459,7 +532,10 @@ impl Csrf {
         }
         let bytes = crate::signals::read::read_body(body, limit)
             .await
-            .map_err(IntoResponse::into_response)?;
+            .map_err(|e| match e {
+                crate::signals::SignalsRejection::TooLarge { limit } => body_too_large(limit),
+                e => e.into_response(),
+            })?;
         checked(find_body_token(&content_type, &bytes))?;
         Ok((Request::from_parts(parts, Body::from(bytes)), fresh))
     }

@@ -16,6 +16,7 @@ pub struct Document {
     layout: Layout,
     title: &'static str,
     csrf: Option<String>,
+    flash: Option<String>,
     base: DispatchBase,
     /// Taken before `mount` reads anything, so a change before it is always in the render (and
     /// one after it may be missing: its message then makes the stream render the page again).
@@ -34,6 +35,7 @@ impl Document {
             layout,
             title,
             csrf: crate::csrf::token_for(extensions),
+            flash: crate::flash::page_value(extensions),
             base,
             rendered: std::time::SystemTime::now(),
         }
@@ -49,6 +51,7 @@ impl Document {
             csrf: self.csrf.as_deref(),
             dispatch_base: self.base.as_str(),
             rendered: self.rendered,
+            flash: self.flash.as_deref(),
         };
         let mut response = (self.layout)(&ctx, page_root(body)).into_response();
         // a page holds a per-session CSRF token: no shared cache may keep it

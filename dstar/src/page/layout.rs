@@ -5,7 +5,7 @@ use maud::{DOCTYPE, Markup, html};
 /// ```
 /// let ctx = dstar::page::PageContext {
 ///     title: "Home", client_src: "/datastar.js", client_integrity: None, csrf: None, dispatch_base: "/ds",
-///     rendered: std::time::UNIX_EPOCH,
+///     rendered: std::time::UNIX_EPOCH, flash: None,
 /// };
 /// let html = dstar::page::default_layout(&ctx, maud::html! {}).into_string();
 /// assert!(html.contains("<title>Home</title>"));
@@ -28,6 +28,9 @@ pub struct PageContext<'a> {
     /// `<body data-ds-rendered>`: the page's stream sends it back, and renders the page again if
     /// a message on its topics came after it.
     pub rendered: std::time::SystemTime,
+    /// The signed flash message this page shows, if any (see [`crate::flash`]), for
+    /// `<body data-ds-flash>`: the page's stream sends it back, so live re-renders show it too.
+    pub flash: Option<&'a str>,
 }
 
 impl PageContext<'_> {
@@ -42,7 +45,7 @@ impl PageContext<'_> {
     /// ```
     /// let ctx = dstar::page::PageContext {
     ///     title: "t", client_src: "/ds.js", client_integrity: None, csrf: Some("tok"), dispatch_base: "/ds",
-    ///     rendered: std::time::UNIX_EPOCH,
+    ///     rendered: std::time::UNIX_EPOCH, flash: None,
     /// };
     /// let body = ctx.body(maud::html! { p { "hi" } }).into_string();
     /// assert!(body.starts_with("<body data-signals:tab-id="));
@@ -54,30 +57,37 @@ impl PageContext<'_> {
             body data-signals:tab-id=(tab_id_signal())
                 data-signals:csrf=[self.csrf.map(csrf_signal)]
                 data-ds-base=(self.dispatch_base)
-                data-ds-rendered=(render_millis(self.rendered)) {
+                data-ds-rendered=(render_millis(self.rendered))
+                data-ds-flash=[self.flash] {
                 (content)
             }
         }
     }
 
     /// The `<script type="module">` tag that loads the Datastar client, with its integrity hash
-    /// when there is one. Custom layouts put it in `<head>`.
+    /// when there is one, then `<meta name="dstar-csrf">` with the CSRF token when there is one,
+    /// and dstar's inline [`glue_script`](super::glue_script) (the token as a header, refusals
+    /// shown in the page, streams closed on `pagehide`). Custom layouts put it in `<head>`.
     ///
     /// ```
     /// let ctx = dstar::page::PageContext {
-    ///     title: "t", client_src: "https://cdn.example/ds.js", client_integrity: Some("sha384-abc"), csrf: None, dispatch_base: "/ds",
-    ///     rendered: std::time::UNIX_EPOCH,
+    ///     title: "t", client_src: "https://cdn.example/ds.js", client_integrity: Some("sha384-abc"), csrf: Some("t0k"), dispatch_base: "/ds",
+    ///     rendered: std::time::UNIX_EPOCH, flash: None,
     /// };
-    /// assert_eq!(
-    ///     ctx.client_script().into_string(),
-    ///     r#"<script type="module" src="https://cdn.example/ds.js" integrity="sha384-abc" crossorigin="anonymous"></script>"#
-    /// );
+    /// let html = ctx.client_script().into_string();
+    /// assert!(html.starts_with(
+    ///     r#"<script type="module" src="https://cdn.example/ds.js" integrity="sha384-abc" crossorigin="anonymous"></script><meta name="dstar-csrf" content="t0k"><script>"#
+    /// ));
     /// ```
     pub fn client_script(&self) -> Markup {
         html! {
             script type="module" src=(self.client_src)
                 integrity=[self.client_integrity]
                 crossorigin=[self.client_integrity.map(|_| "anonymous")] {}
+            @if let Some(token) = self.csrf {
+                meta name="dstar-csrf" content=(token);
+            }
+            (super::glue::glue_script())
         }
     }
 }
@@ -124,7 +134,7 @@ pub type Layout = fn(&PageContext<'_>, Markup) -> Markup;
 /// let page = dstar::page::default_layout(
 ///     &dstar::page::PageContext {
 ///         title: "Counter", client_src: "/datastar.js", client_integrity: None, csrf: None, dispatch_base: "/ds",
-///         rendered: std::time::UNIX_EPOCH,
+///         rendered: std::time::UNIX_EPOCH, flash: None,
 ///     },
 ///     maud::html! { p { "hi" } },
 /// ).into_string();

@@ -22,6 +22,7 @@
 
 mod client;
 mod document;
+mod glue;
 mod layout;
 mod mount;
 mod stream;
@@ -31,6 +32,7 @@ pub use client::{
     client_script_route, client_src,
 };
 pub use document::Document;
+pub use glue::glue_script;
 pub use layout::{Layout, PageContext, csrf_signal, default_layout, tab_id_signal};
 pub use mount::{MountError, MountOutcome, mount_failed};
 pub use stream::{StreamOpen, ViewTemplate, live_renderer};
@@ -180,8 +182,9 @@ pub fn event_action<E: Event>(event: E) -> Action {
 /// The options of [`connect_action`]: reconnect after *any* end the user did not ask for (a clean
 /// close at a restart or deploy, an error, a network drop), forever, first after 0.5–1.5 s (a
 /// random start per tab, so tabs do not stampede a new process), doubling up to 10 s. The
-/// [`RENDERED_HEADER`] carries the page's render time (`<body data-ds-rendered>`).
-pub const CONNECT_OPTIONS: &str = "{retry: 'always', retryInterval: 500 + Math.floor(Math.random() * 1000), retryScaler: 2, retryMaxWait: 10000, retryMaxCount: Infinity, headers: {'x-dstar-rendered': document.body.dataset.dsRendered || ''}}";
+/// [`RENDERED_HEADER`] carries the page's render time (`<body data-ds-rendered>`), and
+/// [`flash::HEADER_NAME`](crate::flash::HEADER_NAME) the flash message the page shows.
+pub const CONNECT_OPTIONS: &str = "{retry: 'always', retryInterval: 500 + Math.floor(Math.random() * 1000), retryScaler: 2, retryMaxWait: 10000, retryMaxCount: Infinity, headers: {'x-dstar-rendered': document.body.dataset.dsRendered || '', 'x-dstar-flash': document.body.dataset.dsFlash || ''}}";
 
 /// The header a page stream's first connect carries its page's render time in (milliseconds
 /// since the Unix epoch, from `<body data-ds-rendered>`, which [`PageContext::body`] writes).

@@ -157,13 +157,7 @@ fn stream_start(reconnect: Reconnect, number: u64, view: Option<Result<Markup, R
                 "dstar: the page's catch-up render failed; streaming without it"
             );
         }
-        Some(Err(refusal)) => {
-            tracing::debug!(
-                status = refusal.status().as_u16(),
-                "dstar: the page refused its catch-up render; reloading it"
-            );
-            let _ = sse.send(ExecuteScript::new("location.reload()"));
-        }
+        Some(Err(refusal)) => refused(&mut sse, &refusal),
         None => {}
     }
     sse
@@ -199,8 +193,8 @@ where
     }
 }
 
-/// A live page's update: its root morphed with a fresh render, or a reload when `mount` now
-/// refuses (the page then shows why).
+/// A live page's update: its root morphed with a fresh render; or, when `mount` now refuses,
+/// the refusal (below) and the end of the stream.
 fn live_update(view: Result<Markup, Response>) -> Sse {
     let mut sse = Sse::new();
     match view {
@@ -214,14 +208,35 @@ fn live_update(view: Result<Markup, Response>) -> Sse {
             );
         }
         Err(refusal) => {
-            tracing::debug!(
-                status = refusal.status().as_u16(),
-                "dstar: a live page refused its render; reloading it"
-            );
-            let _ = sse.send(ExecuteScript::new("location.reload()"));
+            refused(&mut sse, &refusal);
+            sse.end_stream();
         }
     }
     sse
+}
+
+/// A page render that now refuses (its user signed out, the item was deleted): a redirect the
+/// refusal names (`303` to the sign-in page, say) is followed; anything else reloads the page,
+/// which then shows why. Nothing of the page is sent.
+fn refused(sse: &mut Sse, refusal: &Response) {
+    let status = refusal.status().as_u16();
+    let location = refusal
+        .headers()
+        .get(axum::http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| refusal.status().is_redirection());
+    if let Some(location) = location {
+        if sse.redirect(location).is_ok() {
+            tracing::debug!(
+                status,
+                location,
+                "dstar: a page refused its render; redirecting"
+            );
+            return;
+        }
+    }
+    tracing::debug!(status, "dstar: a page refused its render; reloading it");
+    let _ = sse.send(ExecuteScript::new("location.reload()"));
 }
 
 /// The GET request of the page a stream belongs to (the same URI, headers and extensions), kept
@@ -266,11 +281,14 @@ impl ViewTemplate {
         }
     }
 
+    /// The page's GET request, as it is now: the session is loaded from its store again, so a
+    /// render sees who is signed in now, not who was when the stream opened.
     fn request(&self) -> Request {
         let mut req = Request::new(Body::empty());
         *req.uri_mut() = self.uri.clone();
         *req.headers_mut() = self.headers.clone();
         *req.extensions_mut() = self.extensions.clone();
+        crate::session::refresh(req.extensions_mut());
         req
     }
 }

@@ -1,1 +1,1374 @@
-//! Presence (in progress).
+//! Presence: who is on a page or topic right now, on this node and on every other node that shares
+//! the same [`PubSub`].
+//!
+//! A [`Presence`] is built on a [`PubSub`] ([`Presence::new`]). A stream [joins](Presence::join) a
+//! topic for someone (a user id, with some `meta` such as a display name) and holds the [`Joined`]
+//! guard for its lifetime: dropping the guard leaves. So joins and leaves follow streams opening
+//! and closing, and a tab that vanished leaves when its stream's liveness check fails. Several
+//! joins with one id (two tabs of one user) are one [`Member`] with a `count`; it leaves when the
+//! last one goes. [`Presence::list`] and [`Presence::count`] answer at once, from memory.
+//!
+//! ```
+//! use dstar::presence::Presence;
+//! use dstar::stream::PubSub;
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let presence = Presence::new(&PubSub::new());
+//! let ada = presence.join("notes", "u1", "Ada".to_owned());
+//! let ada_again = presence.join("notes", "u1", "Ada".to_owned()); // a second tab
+//! let bob = presence.join("notes", "u2", "Bob".to_owned());
+//! let members = presence.list::<String>("notes");
+//! assert_eq!(members.len(), 2);
+//! assert_eq!((members[0].id.as_str(), members[0].meta.as_str(), members[0].count), ("u1", "Ada", 2));
+//! drop(ada);
+//! assert_eq!(presence.count("notes"), 2); // Ada still has a tab open
+//! drop((ada_again, bob));
+//! assert_eq!(presence.count("notes"), 0);
+//! # });
+//! ```
+//!
+//! # Live pages
+//!
+//! Every join or leave that adds or removes a member publishes `()` on the topic itself, so a page
+//! declared `live = "notes"` renders again when someone joins or leaves `notes`, and its `mount`
+//! reads the list (a second tab of a member already there publishes nothing, nor does its close:
+//! a reload would otherwise render every page of the topic again):
+//!
+//! ```ignore
+//! #[dstar::page("/notes", state = App, live = "notes")]
+//! impl Notes {
+//!     async fn mount(State(app): State<App>) -> Self {
+//!         Notes { here: app.presence.list::<String>("notes"), notes: app.notes() }
+//!     }
+//!     fn render(&self) -> Markup {
+//!         html! { ul #here { @for m in &self.here { li { (m.meta) } } } /* … */ }
+//!     }
+//! }
+//! ```
+//!
+//! A `live` page's generated stream holds no guard (it has no hook for one yet), so the viewer
+//! joins through a stream the code chooses: [`Joined::hold`] wraps a page's `subscribe` source,
+//! and [`Presence::watch`] is a source that yields the member list on every change, for a page
+//! whose `on_message` patches the list itself:
+//!
+//! ```ignore
+//! async fn subscribe(State(app): State<App>, CurrentUser(user): CurrentUser<User>) -> Held<Watch<String>> {
+//!     let me = app.presence.join("notes", user.id, user.name);
+//!     me.hold(app.presence.watch("notes", Duration::from_millis(50)))
+//! }
+//! async fn on_message(sse: &mut Sse, here: Vec<Member<String>>) {
+//!     sse.patch_elements(html! { ul #here { @for m in &here { li { (m.meta) } } } });
+//! }
+//! ```
+//!
+//! Why `()` on the topic itself: a live page needs only *a* message, and `()` is what code already
+//! publishes on a live topic to say "something changed". A typed subscriber of the same topic
+//! (`subscribe::<Note>("notes")`) skips it as a message of another type; only one whose type reads
+//! JSON `null` (`()`, `Option<_>`, a unit struct) sees it, over Redis, as a change.
+//!
+//! # Across nodes
+//!
+//! Nothing to configure: when the [`PubSub`] is Redis-backed (`PubSub::redis`, cargo feature
+//! `redis`), every node's presence is shared through it. Each `Presence` is a node with a random id. It publishes its
+//! joins and leaves as diffs on an internal topic (`dstar:presence`), keeps a replica of every
+//! other node's members per topic, and publishes its full state for its topics every heartbeat
+//! (5 s by default, [`Presence::with_heartbeat`]). A node's members on a topic expire when it was
+//! not heard about that topic for 3 of its heartbeats, so a crashed node's members vanish within
+//! about 15 s. A node that starts, or whose subscription lost messages (a Redis reconnect), asks
+//! the others for their state, and asks again until its own request comes back to it (so its
+//! subscription is live). A page that learns of a change on another node finds it in the list:
+//! the diff is published, and so delivered, before the change notice, and `list` reads what has
+//! arrived first.
+//!
+//! # Background work and limits
+//!
+//! Each `Presence` runs one tokio task (publishing, heartbeats, expiry), spawned on its first use
+//! inside a runtime and ended once every clone and every [`Joined`] guard is dropped.
+//!
+//! Memory is bounded: at most [`MAX_MEMBERS`] members per topic per node and [`MAX_TOPICS`] topics
+//! (of this node, and of the replicas), and at most [`MAX_REMOTE_ENTRIES`] members held for other
+//! nodes in all. A join past a limit is not counted ([`Joined::is_counted`]), and the excess of
+//! another node's state is not kept; both are logged.
+
+use crate::stream::{Changes, Delivery, PubSub, Source};
+use futures_util::FutureExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// How often a node publishes its full state when [`Presence::new`] builds it.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(5);
+/// The most members a node counts on one topic; joins past it are not counted.
+pub const MAX_MEMBERS: usize = 10_000;
+/// The most topics a node holds members of (its own, and apart from them other nodes').
+pub const MAX_TOPICS: usize = 10_000;
+/// The most members of other nodes a node holds, all topics together.
+pub const MAX_REMOTE_ENTRIES: usize = 1_000_000;
+
+/// The internal topic of diffs, heartbeats and state requests.
+const CHANNEL: &str = "dstar:presence";
+/// A node's members on a topic expire after this many of its heartbeats without word of them.
+const EXPIRE_AFTER: u32 = 3;
+/// The shortest heartbeat.
+const MIN_HEARTBEAT: Duration = Duration::from_millis(10);
+/// The longest heartbeat another node's messages are believed to announce.
+const MAX_HEARTBEAT: Duration = Duration::from_secs(600);
+/// How often a node asks for the others' state until its own request comes back.
+const RESYNC: Duration = Duration::from_millis(500);
+/// The most pending diffs: past it they are dropped and the full state is sent instead.
+const MAX_PENDING: usize = 100_000;
+/// Topics go together in one message up to this many members (one topic is never split): a
+/// heartbeat of many small topics is a few messages, not one each, so the internal topic's
+/// subscribers do not fall behind.
+const CHUNK: usize = 10_000;
+
+/// Who is on which topic, on this node and on the others sharing its [`PubSub`]. Cheap to clone
+/// (one `Arc`). See the [module docs](self).
+///
+/// ```
+/// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+/// assert_eq!(presence.count("lobby"), 0);
+/// ```
+#[derive(Clone)]
+pub struct Presence {
+    shared: Arc<Shared>,
+}
+
+/// What every clone of a [`Presence`] and every [`Joined`] shares; dropping the last one ends the
+/// task (its end of `wake` closes).
+struct Shared {
+    node: Arc<str>,
+    core: Arc<Mutex<Core>>,
+    pubsub: PubSub,
+    every: Duration,
+    /// Wakes the task; set when the task is spawned.
+    wake: OnceLock<mpsc::Sender<()>>,
+}
+
+impl fmt::Debug for Presence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Presence")
+            .field("node", &self.node())
+            .field("heartbeat", &self.shared.every)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Presence {
+    /// Presence over `pubsub`, heartbeating every [`DEFAULT_HEARTBEAT`]. Its task starts on first
+    /// use inside a tokio runtime.
+    ///
+    /// ```
+    /// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+    /// ```
+    pub fn new(pubsub: &PubSub) -> Presence {
+        Presence::with_heartbeat(pubsub, DEFAULT_HEARTBEAT)
+    }
+
+    /// Presence over `pubsub` that publishes its full state every `every` (10 ms at least); other
+    /// nodes forget its members 3 heartbeats after they last heard of them.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let presence = dstar::presence::Presence::with_heartbeat(
+    ///     &dstar::stream::PubSub::new(),
+    ///     Duration::from_secs(2),
+    /// );
+    /// ```
+    pub fn with_heartbeat(pubsub: &PubSub, every: Duration) -> Presence {
+        let every = every.max(MIN_HEARTBEAT);
+        let node = {
+            use rand::RngCore;
+            let mut id = [0u8; 8];
+            rand::rng().fill_bytes(&mut id);
+            hex::encode(id)
+        };
+        let node: Arc<str> = node.into();
+        Presence {
+            shared: Arc::new(Shared {
+                core: Arc::new(Mutex::new(Core::new(node.clone(), every))),
+                node,
+                pubsub: pubsub.clone(),
+                every,
+                wake: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// This node's id (random, one per `Presence`), for logs.
+    ///
+    /// ```
+    /// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+    /// assert_eq!(presence.node().len(), 16);
+    /// ```
+    pub fn node(&self) -> &str {
+        &self.shared.node
+    }
+
+    /// Counts `id` as on `topic` with `meta` until the returned guard is dropped. Joins with an id
+    /// already there (another tab) add to its count; the member keeps the `meta` of its first
+    /// join. A join that makes `id` a member publishes `()` on `topic`.
+    ///
+    /// A `meta` that does not serialize to JSON is kept as `null` (logged).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+    /// let joined = presence.join("lobby", "u1", "Ada");
+    /// assert_eq!((joined.topic(), joined.id()), ("lobby", "u1"));
+    /// assert_eq!(presence.count("lobby"), 1);
+    /// drop(joined);
+    /// assert_eq!(presence.count("lobby"), 0);
+    /// # });
+    /// ```
+    pub fn join<M: Serialize>(&self, topic: &str, id: impl Into<String>, meta: M) -> Joined {
+        let id = id.into();
+        let meta = serde_json::to_value(meta).unwrap_or_else(|e| {
+            tracing::warn!(topic, error = %e, "dstar presence: a member's meta does not serialize; kept as null");
+            serde_json::Value::Null
+        });
+        self.shared.start();
+        let counted = {
+            let mut core = self.shared.lock();
+            core.join(topic, &id, meta, Instant::now())
+        };
+        self.shared.poke();
+        Joined {
+            shared: self.shared.clone(),
+            topic: topic.to_owned(),
+            id,
+            counted,
+        }
+    }
+
+    /// The members of `topic` on every node, by join time, then id. A member whose meta does not
+    /// read as `M` is left out (logged).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+    /// let _ada = presence.join("lobby", "u1", "Ada");
+    /// let here = presence.list::<String>("lobby");
+    /// assert_eq!((here[0].id.as_str(), here[0].meta.as_str(), here[0].count), ("u1", "Ada", 1));
+    /// # });
+    /// ```
+    pub fn list<M: DeserializeOwned>(&self, topic: &str) -> Vec<Member<M>> {
+        self.shared.start();
+        let now = Instant::now();
+        let mut core = self.shared.lock();
+        core.drain(now);
+        let mut members: Vec<_> = core.merged(topic, now).into_iter().collect();
+        members.sort_by(|(a, x), (b, y)| x.joined.cmp(&y.joined).then_with(|| a.cmp(b)));
+        members
+            .into_iter()
+            .filter_map(
+                |(id, m)| match serde_json::from_value::<M>(m.meta.clone()) {
+                    Ok(meta) => Some(Member {
+                        id: id.to_owned(),
+                        meta,
+                        count: m.count,
+                    }),
+                    Err(e) => {
+                        tracing::warn!(
+                            topic,
+                            id,
+                            expected = std::any::type_name::<M>(),
+                            error = %e,
+                            "dstar presence: left out a member whose meta is of another type"
+                        );
+                        None
+                    }
+                },
+            )
+            .collect()
+    }
+
+    /// How many members `topic` has, on every node.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+    /// let _tabs = [presence.join("lobby", "u1", ()), presence.join("lobby", "u1", ())];
+    /// assert_eq!(presence.count("lobby"), 1);
+    /// # });
+    /// ```
+    pub fn count(&self, topic: &str) -> usize {
+        self.shared.start();
+        let now = Instant::now();
+        let mut core = self.shared.lock();
+        core.drain(now);
+        core.merged(topic, now).len()
+    }
+
+    /// A [`Source`] that yields the members of `topic` whenever a message comes on it (the change
+    /// notices of joins and leaves, and whatever else is published there), a burst coalesced per
+    /// `frame` as [`PubSub::changes`] does. Hold a [`Joined`] with it ([`Joined::hold`]) to be on
+    /// the list while the stream is open.
+    ///
+    /// ```
+    /// use dstar::stream::Source;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+    /// let mut watch = presence.watch::<String>("lobby", std::time::Duration::ZERO);
+    /// let _ada = presence.join("lobby", "u1", "Ada");
+    /// let here = watch.recv_message().await.unwrap();
+    /// assert_eq!(here[0].meta, "Ada");
+    /// # });
+    /// ```
+    pub fn watch<M: DeserializeOwned + Send + 'static>(
+        &self,
+        topic: &str,
+        frame: Duration,
+    ) -> Watch<M> {
+        Watch {
+            presence: self.clone(),
+            topic: topic.to_owned(),
+            changes: self.shared.pubsub.changes(&[topic], frame),
+            _meta: PhantomData,
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Core> {
+        lock(&self.core)
+    }
+
+    /// Spawns the task on first use inside a runtime.
+    fn start(&self) {
+        if self.wake.get().is_some() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        self.wake.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(1);
+            let doorbell = self.pubsub.changes(&[CHANNEL], Duration::ZERO);
+            {
+                let mut core = self.lock();
+                core.incoming = Some(self.pubsub.subscribe::<Wire>(CHANNEL));
+                core.syncing = true;
+                core.out.sync = true;
+                core.quiet_until = Instant::now() + self.every;
+            }
+            runtime.spawn(run(
+                self.core.clone(),
+                self.pubsub.clone(),
+                rx,
+                doorbell,
+                self.every,
+            ));
+            tx
+        });
+    }
+
+    /// Tells the task there is something to publish.
+    fn poke(&self) {
+        if let Some(wake) = self.wake.get() {
+            let _ = wake.try_send(());
+        }
+    }
+}
+
+fn lock(core: &Mutex<Core>) -> MutexGuard<'_, Core> {
+    core.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One member of a topic, as [`Presence::list`] gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Member<M> {
+    /// The id it joined with (a user id).
+    pub id: String,
+    /// The meta of its first join still counted.
+    pub meta: M,
+    /// How many joins it has, on every node (its open tabs).
+    pub count: usize,
+}
+
+/// Being on a topic: dropping it leaves ([`Presence::join`]). A stream holds it for its lifetime.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+/// let joined = presence.join("lobby", "u1", ());
+/// let (topic, id) = (joined.topic().to_owned(), joined.id().to_owned());
+/// drop(joined);
+/// println!("{id} left {topic}");
+/// # });
+/// ```
+pub struct Joined {
+    shared: Arc<Shared>,
+    topic: String,
+    id: String,
+    counted: bool,
+}
+
+impl Joined {
+    /// The member's id.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+    /// assert_eq!(presence.join("lobby", "u1", ()).id(), "u1");
+    /// # });
+    /// ```
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The topic joined.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+    /// assert_eq!(presence.join("lobby", "u1", ()).topic(), "lobby");
+    /// # });
+    /// ```
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// Whether the join is counted: false only when a limit refused it ([`MAX_MEMBERS`],
+    /// [`MAX_TOPICS`]).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+    /// assert!(presence.join("lobby", "u1", ()).is_counted());
+    /// # });
+    /// ```
+    pub fn is_counted(&self) -> bool {
+        self.counted
+    }
+
+    /// `source`, holding this join for as long as it lives: what a page's `subscribe` returns, so
+    /// the member leaves when the stream ends.
+    ///
+    /// ```
+    /// use dstar::stream::{PubSub, Source};
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let pubsub = PubSub::new();
+    /// let presence = dstar::presence::Presence::new(&pubsub);
+    /// let stream = presence.join("lobby", "u1", ()).hold(pubsub.subscribe::<String>("chat"));
+    /// assert_eq!(stream.joined().id(), "u1");
+    /// assert_eq!(presence.count("lobby"), 1);
+    /// drop(stream);
+    /// assert_eq!(presence.count("lobby"), 0);
+    /// # });
+    /// ```
+    pub fn hold<S: Source>(self, source: S) -> Held<S> {
+        Held {
+            source,
+            joined: self,
+        }
+    }
+}
+
+impl fmt::Debug for Joined {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Joined")
+            .field("topic", &self.topic)
+            .field("id", &self.id)
+            .field("counted", &self.counted)
+            .finish()
+    }
+}
+
+impl Drop for Joined {
+    fn drop(&mut self) {
+        if !self.counted {
+            return;
+        }
+        self.shared
+            .lock()
+            .leave(&self.topic, &self.id, Instant::now());
+        self.shared.poke();
+    }
+}
+
+/// A [`Source`] that holds a [`Joined`] ([`Joined::hold`]); its messages are the source's.
+///
+/// ```
+/// use dstar::stream::{PubSub, Source};
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let pubsub = PubSub::new();
+/// let presence = dstar::presence::Presence::new(&pubsub);
+/// let mut stream = presence.join("lobby", "u1", ()).hold(pubsub.subscribe::<u32>("n"));
+/// pubsub.publish("n", 7u32).await.unwrap();
+/// assert_eq!(stream.recv_message().await, Some(7));
+/// # });
+/// ```
+pub struct Held<S> {
+    source: S,
+    joined: Joined,
+}
+
+impl<S> Held<S> {
+    /// The join held.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+    /// let held = presence.join("lobby", "u1", ()).hold(tokio::sync::mpsc::channel::<u8>(1).1);
+    /// assert_eq!(held.joined().topic(), "lobby");
+    /// # });
+    /// ```
+    pub fn joined(&self) -> &Joined {
+        &self.joined
+    }
+}
+
+impl<S> fmt::Debug for Held<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Held")
+            .field("joined", &self.joined)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Source> Source for Held<S> {
+    type Message = S::Message;
+
+    fn recv_message(&mut self) -> impl Future<Output = Option<S::Message>> + Send {
+        self.source.recv_message()
+    }
+
+    fn missed_since(&self, since: SystemTime) -> bool {
+        self.source.missed_since(since)
+    }
+
+    fn recv_delivery(&mut self) -> impl Future<Output = Delivery<S::Message>> + Send {
+        self.source.recv_delivery()
+    }
+}
+
+/// The members of a topic on every change ([`Presence::watch`]).
+///
+/// ```
+/// let presence = dstar::presence::Presence::new(&dstar::stream::PubSub::new());
+/// let watch: dstar::presence::Watch<String> = presence.watch("lobby", std::time::Duration::ZERO);
+/// ```
+pub struct Watch<M> {
+    presence: Presence,
+    topic: String,
+    changes: Changes,
+    _meta: PhantomData<fn() -> M>,
+}
+
+impl<M> fmt::Debug for Watch<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Watch")
+            .field("topic", &self.topic)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M: DeserializeOwned + Send + 'static> Source for Watch<M> {
+    type Message = Vec<Member<M>>;
+
+    async fn recv_message(&mut self) -> Option<Vec<Member<M>>> {
+        self.changes.recv_message().await?;
+        Some(self.presence.list(&self.topic))
+    }
+
+    fn missed_since(&self, since: SystemTime) -> bool {
+        self.changes.missed_since(since)
+    }
+}
+
+/// A member on one node, as kept and sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Entry {
+    /// Its joins on that node.
+    count: u32,
+    /// When it first joined there, in milliseconds since the Unix epoch.
+    joined: u64,
+    meta: serde_json::Value,
+}
+
+/// Another node's members on one topic.
+#[derive(Debug)]
+struct Replica {
+    members: HashMap<String, Entry>,
+    /// When they are forgotten unless word of them comes.
+    expires: Instant,
+}
+
+/// A message on the internal topic.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Wire {
+    node: String,
+    body: Body,
+}
+
+/// A member id and its entry now, or `None` when it left.
+type MemberChange = (String, Option<Entry>);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Body {
+    /// Members of the node that changed, per topic: their entry now, or `None` when they left.
+    Diff {
+        every_ms: u64,
+        topics: Vec<(String, Vec<MemberChange>)>,
+    },
+    /// All the node's members on some topics (a heartbeat, or an answer to `Sync`); a node's
+    /// full state takes as many of these as [`CHUNK`] members a message allows.
+    Snapshot {
+        every_ms: u64,
+        topics: Vec<(String, Vec<(String, Entry)>)>,
+    },
+    /// "Send me your state": from a node that starts or lost messages.
+    Sync,
+}
+
+/// What the task publishes.
+enum Out {
+    Wire(Wire),
+    /// `()` on a topic whose members changed.
+    Notice(String),
+}
+
+/// What waits to be published.
+#[derive(Default)]
+struct Outbox {
+    /// The latest entry of every member that changed, per topic.
+    diffs: BTreeMap<String, BTreeMap<String, Option<Entry>>>,
+    pending: usize,
+    /// The full state of every topic (a heartbeat, or another node asked).
+    snapshots: bool,
+    notices: BTreeSet<String>,
+    sync: bool,
+}
+
+impl Outbox {
+    fn diff(&mut self, topic: &str, id: &str, entry: Option<Entry>) {
+        if self.pending >= MAX_PENDING {
+            // the full state says it all (and a topic left empty expires on the other nodes)
+            self.diffs.clear();
+            self.pending = 0;
+            self.snapshots = true;
+        }
+        let changes = self.diffs.entry(topic.to_owned()).or_default();
+        if changes.insert(id.to_owned(), entry).is_none() {
+            self.pending += 1;
+        }
+    }
+}
+
+/// A member of a topic on every node, for [`Presence::list`].
+struct Merged<'a> {
+    count: usize,
+    joined: u64,
+    /// The node whose entry joined first (ties: the smallest node id), whose meta is shown.
+    first: (u64, &'a str),
+    meta: &'a serde_json::Value,
+}
+
+/// A node's state: its own members, its replicas of the others', and what it has to publish.
+struct Core {
+    node: Arc<str>,
+    every: Duration,
+    local: HashMap<String, HashMap<String, Entry>>,
+    /// Topic, then node.
+    remote: HashMap<String, HashMap<String, Replica>>,
+    remote_entries: usize,
+    /// The internal topic, read by the task and by `list` (so a change notice from another node
+    /// never finds the list without the diff published before it).
+    incoming: Option<crate::stream::Subscription<Wire>>,
+    out: Outbox,
+    /// Until this node's own `Sync` comes back.
+    syncing: bool,
+    /// Before it, what this node learns from other nodes' state is not announced on the topics:
+    /// it is starting, and every node it hears of is news.
+    quiet_until: Instant,
+    /// A limit was logged.
+    warned: bool,
+}
+
+impl Core {
+    fn new(node: Arc<str>, every: Duration) -> Core {
+        Core {
+            node,
+            every,
+            local: HashMap::new(),
+            remote: HashMap::new(),
+            remote_entries: 0,
+            incoming: None,
+            out: Outbox::default(),
+            syncing: false,
+            quiet_until: Instant::now(),
+            warned: false,
+        }
+    }
+
+    fn warn_limit(&mut self, what: &str) {
+        if !std::mem::replace(&mut self.warned, true) {
+            tracing::warn!(
+                limit = what,
+                "dstar presence: a limit was reached; members past it are not counted (logged once)"
+            );
+        }
+    }
+
+    fn is_member(&self, topic: &str, id: &str, now: Instant) -> bool {
+        self.local.get(topic).is_some_and(|m| m.contains_key(id))
+            || self.remote.get(topic).is_some_and(|nodes| {
+                nodes
+                    .values()
+                    .any(|r| r.expires > now && r.members.contains_key(id))
+            })
+    }
+
+    /// Counts a join; false when a limit refused it.
+    fn join(&mut self, topic: &str, id: &str, meta: serde_json::Value, now: Instant) -> bool {
+        let was = self.is_member(topic, id, now);
+        if !self.local.contains_key(topic) && self.local.len() >= MAX_TOPICS {
+            self.warn_limit("MAX_TOPICS");
+            return false;
+        }
+        let members = self.local.entry(topic.to_owned()).or_default();
+        let full = members.len() >= MAX_MEMBERS;
+        let entry = match members.get_mut(id) {
+            Some(entry) => {
+                entry.count = entry.count.saturating_add(1);
+                entry.clone()
+            }
+            None if full => {
+                self.warn_limit("MAX_MEMBERS");
+                return false;
+            }
+            None => {
+                let entry = Entry {
+                    count: 1,
+                    joined: now_ms(),
+                    meta,
+                };
+                members.insert(id.to_owned(), entry.clone());
+                entry
+            }
+        };
+        self.out.diff(topic, id, Some(entry));
+        if !was {
+            self.out.notices.insert(topic.to_owned());
+        }
+        true
+    }
+
+    fn leave(&mut self, topic: &str, id: &str, now: Instant) {
+        let Some(members) = self.local.get_mut(topic) else {
+            return;
+        };
+        let Some(entry) = members.get_mut(id) else {
+            return;
+        };
+        entry.count = entry.count.saturating_sub(1);
+        let entry = if entry.count == 0 {
+            members.remove(id);
+            if members.is_empty() {
+                self.local.remove(topic);
+            }
+            None
+        } else {
+            Some(entry.clone())
+        };
+        let gone = entry.is_none();
+        self.out.diff(topic, id, entry);
+        if gone && !self.is_member(topic, id, now) {
+            self.out.notices.insert(topic.to_owned());
+        }
+    }
+
+    /// Applies every message waiting on the internal topic.
+    fn drain(&mut self, now: Instant) {
+        loop {
+            let Some(incoming) = self.incoming.as_mut() else {
+                return;
+            };
+            match incoming.recv_delivery().now_or_never() {
+                None => return,
+                Some(Delivery::Message(wire)) => self.receive(wire, now),
+                Some(Delivery::Missed) => {
+                    tracing::debug!("dstar presence: lost messages; asking the other nodes again");
+                    self.syncing = true;
+                    self.out.sync = true;
+                }
+                Some(Delivery::Closed) => {
+                    self.incoming = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn receive(&mut self, wire: Wire, now: Instant) {
+        if *wire.node == *self.node {
+            if matches!(wire.body, Body::Sync) {
+                // the subscription is live: the answers to it will arrive
+                self.syncing = false;
+            }
+            return;
+        }
+        match wire.body {
+            Body::Sync => self.out.snapshots = true,
+            Body::Diff { every_ms, topics } => {
+                for (topic, changes) in topics {
+                    self.apply(&wire.node, topic, every_ms, changes, false, now);
+                }
+            }
+            Body::Snapshot { every_ms, topics } => {
+                for (topic, members) in topics {
+                    let members = members.into_iter().map(|(id, e)| (id, Some(e))).collect();
+                    self.apply(&wire.node, topic, every_ms, members, true, now);
+                }
+            }
+        }
+    }
+
+    /// Another node's `changes` on `topic` (all its members there when `whole`).
+    fn apply(
+        &mut self,
+        node: &str,
+        topic: String,
+        every_ms: u64,
+        changes: Vec<(String, Option<Entry>)>,
+        whole: bool,
+        now: Instant,
+    ) {
+        let every = Duration::from_millis(every_ms).clamp(MIN_HEARTBEAT, MAX_HEARTBEAT);
+        // a diff is announced by the node that made it; a whole state that changes the list
+        // here means something was missed: announce it
+        let announce = whole && now >= self.quiet_until;
+        let touched: Vec<String> = if announce {
+            let old = self.remote.get(&topic).and_then(|nodes| nodes.get(node));
+            let new: HashSet<&str> = changes.iter().map(|(id, _)| id.as_str()).collect();
+            match old {
+                Some(old) if old.expires > now => {
+                    let old_ids: HashSet<&str> = old.members.keys().map(String::as_str).collect();
+                    old_ids
+                        .symmetric_difference(&new)
+                        .map(|id| (*id).to_owned())
+                        .collect()
+                }
+                // an expired replica comes back whole
+                Some(old) => old
+                    .members
+                    .keys()
+                    .map(String::as_str)
+                    .chain(new)
+                    .map(str::to_owned)
+                    .collect(),
+                None => new.into_iter().map(str::to_owned).collect(),
+            }
+        } else {
+            Vec::new()
+        };
+        let before: Vec<bool> = touched
+            .iter()
+            .map(|id| self.is_member(&topic, id, now))
+            .collect();
+        if !self.remote.contains_key(&topic) && self.remote.len() >= MAX_TOPICS {
+            self.warn_limit("MAX_TOPICS");
+            return;
+        }
+        let mut over = false;
+        let nodes = self.remote.entry(topic.clone()).or_default();
+        let replica = nodes.entry(node.to_owned()).or_insert_with(|| Replica {
+            members: HashMap::new(),
+            expires: now,
+        });
+        replica.expires = now + every * EXPIRE_AFTER;
+        if whole {
+            self.remote_entries -= replica.members.len();
+            replica.members.clear();
+        }
+        for (id, entry) in changes {
+            match entry {
+                Some(entry) => {
+                    if let Some(old) = replica.members.get_mut(&id) {
+                        *old = entry;
+                    } else if replica.members.len() < MAX_MEMBERS
+                        && self.remote_entries < MAX_REMOTE_ENTRIES
+                    {
+                        replica.members.insert(id, entry);
+                        self.remote_entries += 1;
+                    } else {
+                        over = true;
+                    }
+                }
+                None => {
+                    if replica.members.remove(&id).is_some() {
+                        self.remote_entries -= 1;
+                    }
+                }
+            }
+        }
+        if replica.members.is_empty() {
+            nodes.remove(node);
+            if nodes.is_empty() {
+                self.remote.remove(&topic);
+            }
+        }
+        if over {
+            self.warn_limit("MAX_MEMBERS or MAX_REMOTE_ENTRIES");
+        }
+        let changed = touched
+            .iter()
+            .zip(before)
+            .any(|(id, was)| self.is_member(&topic, id, now) != was);
+        if changed {
+            self.out.notices.insert(topic);
+        }
+    }
+
+    /// Forgets the members of nodes not heard of in time, and announces the topics that lost a
+    /// member.
+    fn expire(&mut self, now: Instant) {
+        let mut gone: Vec<(String, Vec<String>)> = Vec::new();
+        let mut dropped = 0;
+        for (topic, nodes) in &mut self.remote {
+            nodes.retain(|_, replica| {
+                if replica.expires > now {
+                    return true;
+                }
+                dropped += replica.members.len();
+                gone.push((topic.clone(), replica.members.keys().cloned().collect()));
+                false
+            });
+        }
+        self.remote.retain(|_, nodes| !nodes.is_empty());
+        self.remote_entries -= dropped;
+        for (topic, ids) in gone {
+            tracing::debug!(%topic, members = ids.len(), "dstar presence: another node's members expired");
+            if ids.iter().any(|id| !self.is_member(&topic, id, now)) {
+                self.out.notices.insert(topic);
+            }
+        }
+    }
+
+    /// Every member of `topic`, on every node, by id.
+    fn merged(&self, topic: &str, now: Instant) -> HashMap<&str, Merged<'_>> {
+        let mut merged: HashMap<&str, Merged<'_>> = HashMap::new();
+        let local = self.local.get(topic).into_iter().flatten();
+        let local = local.map(|(id, entry)| (&*self.node, id, entry));
+        let remote = self.remote.get(topic).into_iter().flatten();
+        let remote = remote
+            .filter(|(_, replica)| replica.expires > now)
+            .flat_map(|(node, replica)| {
+                replica
+                    .members
+                    .iter()
+                    .map(move |(id, entry)| (node.as_str(), id, entry))
+            });
+        for (node, id, entry) in local.chain(remote) {
+            let first = (entry.joined, node);
+            let member = merged.entry(id.as_str()).or_insert(Merged {
+                count: 0,
+                joined: entry.joined,
+                first,
+                meta: &entry.meta,
+            });
+            member.count += entry.count as usize;
+            if first < member.first {
+                member.first = first;
+                member.joined = entry.joined;
+                member.meta = &entry.meta;
+            }
+        }
+        merged
+    }
+
+    /// Everything to publish now, in order: diffs, full states, change notices (after the diffs
+    /// they follow), the state request.
+    fn take(&mut self) -> Vec<Out> {
+        let every_ms = u64::try_from(self.every.as_millis()).unwrap_or(u64::MAX);
+        let node = self.node.to_string();
+        let wire = |body| {
+            Out::Wire(Wire {
+                node: node.clone(),
+                body,
+            })
+        };
+        let mut batch = Vec::new();
+        self.out.pending = 0;
+        let diffs = std::mem::take(&mut self.out.diffs)
+            .into_iter()
+            .map(|(topic, changes)| (topic, changes.into_iter().collect::<Vec<_>>()));
+        for topics in chunks(diffs) {
+            batch.push(wire(Body::Diff { every_ms, topics }));
+        }
+        if std::mem::take(&mut self.out.snapshots) {
+            let local = self.local.iter().map(|(topic, members)| {
+                let members = members.iter().map(|(id, e)| (id.clone(), e.clone()));
+                (topic.clone(), members.collect::<Vec<_>>())
+            });
+            for topics in chunks(local) {
+                batch.push(wire(Body::Snapshot { every_ms, topics }));
+            }
+        }
+        batch.extend(
+            std::mem::take(&mut self.out.notices)
+                .into_iter()
+                .map(Out::Notice),
+        );
+        if std::mem::take(&mut self.out.sync) {
+            batch.push(wire(Body::Sync));
+        }
+        batch
+    }
+
+    /// Puts back what could not be published; what changed since wins. Bounded like the rest
+    /// of the outbox: past [`MAX_PENDING`] diffs, the full state goes instead; past
+    /// [`MAX_TOPICS`] notices, the rest are dropped (logged).
+    fn put_back(&mut self, unsent: impl IntoIterator<Item = Out>) {
+        for out in unsent {
+            match out {
+                Out::Notice(topic) if self.out.notices.len() < MAX_TOPICS => {
+                    self.out.notices.insert(topic);
+                }
+                Out::Notice(_) => self.warn_limit("MAX_TOPICS (change notices)"),
+                Out::Wire(Wire { body, .. }) => match body {
+                    Body::Sync => self.out.sync = true,
+                    Body::Snapshot { .. } => self.out.snapshots = true,
+                    Body::Diff { topics, .. } => {
+                        for (topic, changes) in topics {
+                            for (id, entry) in changes {
+                                let newer = self.out.diffs.get(&topic);
+                                if !newer.is_some_and(|newer| newer.contains_key(&id)) {
+                                    self.out.diff(&topic, &id, entry);
+                                }
+                            }
+                        }
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// `topics` grouped into messages of at most [`CHUNK`] members (a bigger topic alone).
+fn chunks<T>(topics: impl Iterator<Item = (String, Vec<T>)>) -> Vec<Vec<(String, Vec<T>)>> {
+    let mut chunks: Vec<Vec<(String, Vec<T>)>> = Vec::new();
+    let mut size = 0;
+    for (topic, members) in topics {
+        if chunks.is_empty() || size + members.len() > CHUNK {
+            chunks.push(Vec::new());
+            size = 0;
+        }
+        size += members.len();
+        if let Some(chunk) = chunks.last_mut() {
+            chunk.push((topic, members));
+        }
+    }
+    chunks
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The task of one `Presence`: publishes what its node has to say, reads the internal topic,
+/// heartbeats and expires. Ends once every handle is dropped, after publishing what is left.
+async fn run(
+    core: Arc<Mutex<Core>>,
+    pubsub: PubSub,
+    mut wake: mpsc::Receiver<()>,
+    mut doorbell: Changes,
+    every: Duration,
+) {
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + every, every);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut resync = tokio::time::interval(every.min(RESYNC));
+    resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut doorbell_open = true;
+    let mut failing = false;
+    loop {
+        flush(&core, &pubsub, &mut failing).await;
+        let syncing = lock(&core).syncing;
+        tokio::select! {
+            woke = wake.recv() => {
+                if woke.is_none() {
+                    flush(&core, &pubsub, &mut failing).await;
+                    return;
+                }
+            }
+            rang = doorbell.recv_message(), if doorbell_open => {
+                doorbell_open = rang.is_some();
+                lock(&core).drain(Instant::now());
+            }
+            _ = heartbeat.tick() => {
+                let now = Instant::now();
+                let mut core = lock(&core);
+                core.drain(now);
+                core.expire(now);
+                core.out.snapshots = true;
+            }
+            _ = resync.tick(), if syncing => lock(&core).out.sync = true,
+        }
+    }
+}
+
+/// Publishes everything waiting; on the first failure, puts the rest back for the next wake-up
+/// (a heartbeat at the latest).
+async fn flush(core: &Mutex<Core>, pubsub: &PubSub, failing: &mut bool) {
+    loop {
+        let batch = lock(core).take();
+        if batch.is_empty() {
+            return;
+        }
+        let mut batch = batch.into_iter();
+        while let Some(out) = batch.next() {
+            let sent = match &out {
+                Out::Wire(wire) => pubsub.publish(CHANNEL, wire.clone()).await,
+                Out::Notice(topic) => pubsub.publish(topic, ()).await,
+            };
+            // read what came meanwhile, so the internal topic's subscription keeps up
+            lock(core).drain(Instant::now());
+            match sent {
+                Ok(_) => *failing = false,
+                Err(e) => {
+                    if std::mem::replace(failing, true) {
+                        tracing::debug!(error = %e, "dstar presence: publishing still fails");
+                    } else {
+                        tracing::warn!(error = %e, "dstar presence: publishing failed; retrying at the next heartbeat");
+                    }
+                    lock(core).put_back(std::iter::once(out).chain(batch));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn core() -> Core {
+        Core::new("local".into(), Duration::from_secs(1))
+    }
+
+    fn entry(count: u32, joined: u64, name: &str) -> Entry {
+        Entry {
+            count,
+            joined,
+            meta: json!(name),
+        }
+    }
+
+    fn notices(core: &mut Core) -> Vec<String> {
+        std::mem::take(&mut core.out.notices).into_iter().collect()
+    }
+
+    #[test]
+    fn only_a_member_arriving_or_leaving_is_announced() {
+        let mut core = core();
+        let now = Instant::now();
+        assert!(core.join("notes", "u1", json!("Ada"), now));
+        assert_eq!(notices(&mut core), ["notes"]);
+        // a second tab, and its close
+        assert!(core.join("notes", "u1", json!("Ada"), now));
+        core.leave("notes", "u1", now);
+        assert!(notices(&mut core).is_empty());
+        assert_eq!(core.local["notes"]["u1"].count, 1);
+        core.leave("notes", "u1", now);
+        assert_eq!(notices(&mut core), ["notes"]);
+        assert!(core.local.is_empty());
+        // the diffs say the latest: u1 left
+        assert_eq!(core.out.diffs["notes"]["u1"], None);
+    }
+
+    #[test]
+    fn a_member_on_another_node_is_merged_and_not_announced_again() {
+        let mut core = core();
+        let now = Instant::now();
+        core.apply(
+            "other",
+            "notes".into(),
+            1000,
+            vec![("u1".into(), Some(entry(2, 5, "Ada")))],
+            false,
+            now,
+        );
+        // a diff is announced by the node that made it
+        assert!(notices(&mut core).is_empty());
+        core.join("notes", "u1", json!("Ada here"), now);
+        assert!(notices(&mut core).is_empty(), "u1 was there already");
+        let merged = core.merged("notes", now);
+        assert_eq!(merged["u1"].count, 3);
+        // the first join's meta
+        assert_eq!(merged["u1"].meta, &json!("Ada"));
+        core.leave("notes", "u1", now);
+        assert!(
+            notices(&mut core).is_empty(),
+            "u1 is still on the other node"
+        );
+    }
+
+    #[test]
+    fn a_state_that_differs_is_announced_and_a_silent_node_expires() {
+        let mut core = core();
+        let now = Instant::now();
+        let whole = |members: Vec<(&str, Entry)>| {
+            members
+                .into_iter()
+                .map(|(id, e)| (id.to_owned(), Some(e)))
+                .collect::<Vec<_>>()
+        };
+        core.apply(
+            "other",
+            "notes".into(),
+            100,
+            whole(vec![("u1", entry(1, 1, "Ada"))]),
+            true,
+            now,
+        );
+        assert_eq!(notices(&mut core), ["notes"]);
+        // the same state again: nothing to say
+        core.apply(
+            "other",
+            "notes".into(),
+            100,
+            whole(vec![("u1", entry(1, 1, "Ada"))]),
+            true,
+            now,
+        );
+        assert!(notices(&mut core).is_empty());
+        assert_eq!(core.remote_entries, 1);
+        // three heartbeats of silence
+        let later = now + Duration::from_millis(301);
+        assert!(core.merged("notes", later).is_empty());
+        core.expire(later);
+        assert_eq!(notices(&mut core), ["notes"]);
+        assert!(core.remote.is_empty());
+        assert_eq!(core.remote_entries, 0);
+    }
+
+    #[test]
+    fn a_starting_node_does_not_announce_what_it_learns() {
+        let mut core = core();
+        let now = Instant::now();
+        core.quiet_until = now + Duration::from_secs(1);
+        core.apply(
+            "other",
+            "notes".into(),
+            1000,
+            vec![("u1".into(), Some(entry(1, 1, "Ada")))],
+            true,
+            now,
+        );
+        assert!(notices(&mut core).is_empty());
+        assert_eq!(core.merged("notes", now).len(), 1);
+    }
+
+    #[test]
+    fn limits_hold() {
+        let mut core = core();
+        let now = Instant::now();
+        for n in 0..MAX_MEMBERS {
+            assert!(core.join("big", &n.to_string(), json!(null), now));
+        }
+        assert!(!core.join("big", "one too many", json!(null), now));
+        // another tab of a member is still counted
+        assert!(core.join("big", "0", json!(null), now));
+        // too many pending diffs become one full state
+        assert!(core.out.pending <= MAX_PENDING);
+        let changes = (0..MAX_MEMBERS + 5)
+            .map(|n| (format!("r{n}"), Some(entry(1, 1, "x"))))
+            .collect();
+        core.apply("other", "big".into(), 1000, changes, true, now);
+        assert_eq!(core.remote_entries, MAX_MEMBERS);
+    }
+
+    #[test]
+    fn unsent_messages_are_put_back_without_undoing_newer_changes() {
+        let mut core = core();
+        let now = Instant::now();
+        core.join("notes", "u1", json!("Ada"), now);
+        let batch = core.take();
+        assert_eq!(batch.len(), 2, "a diff, then the notice");
+        assert!(matches!(
+            &batch[0],
+            Out::Wire(Wire {
+                body: Body::Diff { .. },
+                ..
+            })
+        ));
+        assert!(matches!(&batch[1], Out::Notice(t) if t == "notes"));
+        // u1 left while the batch was failing
+        core.leave("notes", "u1", now);
+        core.put_back(batch);
+        assert_eq!(core.out.diffs["notes"]["u1"], None);
+        assert!(core.out.notices.contains("notes"));
+    }
+
+    #[test]
+    fn topics_go_together_in_messages_of_bounded_size() {
+        let topic = |name: &str, n: usize| (name.to_owned(), vec![(); n]);
+        let sizes = |chunks: Vec<Vec<(String, Vec<()>)>>| {
+            chunks
+                .iter()
+                .map(|c| {
+                    c.iter()
+                        .map(|(t, _)| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .collect::<Vec<_>>()
+        };
+        let many = (0..3).map(|n| topic(&n.to_string(), CHUNK / 2));
+        assert_eq!(sizes(chunks(many)), ["0,1", "2"]);
+        let big = [topic("a", 1), topic("big", CHUNK + 1), topic("b", 1)];
+        assert_eq!(sizes(chunks(big.into_iter())), ["a", "big", "b"]);
+        assert!(chunks(std::iter::empty::<(String, Vec<()>)>()).is_empty());
+    }
+
+    #[test]
+    fn a_node_ignores_its_own_messages_but_its_own_sync_ends_syncing() {
+        let mut core = core();
+        core.syncing = true;
+        let now = Instant::now();
+        let node = core.node.to_string();
+        core.receive(
+            Wire {
+                node: node.clone(),
+                body: Body::Diff {
+                    every_ms: 1000,
+                    topics: vec![(
+                        "notes".into(),
+                        vec![("u1".into(), Some(entry(1, 1, "Ada")))],
+                    )],
+                },
+            },
+            now,
+        );
+        assert!(core.remote.is_empty());
+        core.receive(
+            Wire {
+                node,
+                body: Body::Sync,
+            },
+            now,
+        );
+        assert!(!core.syncing);
+        // another node's request is answered with the full state
+        core.receive(
+            Wire {
+                node: "other".into(),
+                body: Body::Sync,
+            },
+            now,
+        );
+        assert!(core.out.snapshots);
+    }
+}

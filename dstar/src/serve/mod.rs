@@ -58,6 +58,9 @@ pub struct Server {
     shutdown: Option<Shutdown>,
     limits: limits::Limits,
     logging: bool,
+    /// For a router built elsewhere: whether the server adds cross-origin protection (an `App`
+    /// has its own).
+    cross_origin: bool,
     #[cfg(feature = "tls")]
     tls: Option<Tls>,
 }
@@ -79,12 +82,25 @@ enum Routed {
 }
 
 impl Routed {
-    fn into_router(self) -> io::Result<Router> {
+    /// The router to serve. A router built elsewhere gets what an `App` has on its own: the
+    /// cross-origin check (unless `cross_origin` is off) and, when they are logged, request spans.
+    fn into_router(self, cross_origin: bool) -> io::Result<Router> {
         match self {
             Routed::App(app) => app
                 .try_build()
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("dstar: {e}"))),
-            Routed::Router(router) => Ok(router),
+            Routed::Router(mut router) => {
+                if cross_origin {
+                    let layer = crate::csrf::CrossOrigin::new()
+                        .layer()
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+                    router = router.layer(layer);
+                }
+                if crate::app::request_spans_logged() {
+                    router = router.layer(tower_http::trace::TraceLayer::new_for_http());
+                }
+                Ok(router)
+            }
         }
     }
 }
@@ -131,9 +147,26 @@ impl Server {
             shutdown: None,
             limits: limits::Limits::default(),
             logging: true,
+            cross_origin: true,
             #[cfg(feature = "tls")]
             tls: None,
         }
+    }
+
+    /// Whether a router served with [`from_routes`](Server::from_routes) or
+    /// [`from_router`](Server::from_router) gets dstar's cross-origin protection (on by default,
+    /// as on every route of an [`App`]): an unsafe request that a browser marks as cross-site is
+    /// refused with a `403` (see [`CrossOrigin`](crate::csrf::CrossOrigin)). Turn it off only when
+    /// something in front does the same check; the start-up listing then says it is off. An
+    /// [`App`] is configured with [`App::cross_origin_protection`] instead.
+    ///
+    /// ```
+    /// let server = dstar::Server::from_routes(dstar::routes! { "/" => get(|| async { "hi" }) })
+    ///     .cross_origin_protection(false);
+    /// ```
+    pub fn cross_origin_protection(mut self, on: bool) -> Self {
+        self.cross_origin = on;
+        self
     }
 
     /// Whether [`run`](Server::run) installs a default `tracing` subscriber when the program has
@@ -364,8 +397,11 @@ impl Bound {
             install_logging();
         }
         // built now, once logging is set up: the app's layers see what is logged
-        let router =
-            std::mem::replace(&mut server.router, Routed::Router(Router::new())).into_router()?;
+        let routed = std::mem::replace(&mut server.router, Routed::Router(Router::new()));
+        if matches!(routed, Routed::Router(_)) && !server.cross_origin {
+            server.notes.push("cross-origin protection OFF".to_owned());
+        }
+        let router = routed.into_router(server.cross_origin)?;
         #[cfg(feature = "tls")]
         {
             let tls = match server.tls.take() {

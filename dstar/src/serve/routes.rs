@@ -25,6 +25,24 @@ use axum::routing::MethodRouter;
 pub struct Routes<S = ()> {
     router: Router<S>,
     listing: Vec<RouteInfo>,
+    /// False for a bare `Router` turned into `Routes`: its routes are served but not listed.
+    listed: bool,
+}
+
+/// A bare router, served as it is; its routes are not in the listing (axum cannot list them).
+///
+/// ```
+/// let routes: dstar::Routes = axum::Router::new().into();
+/// assert!(routes.listing().is_empty());
+/// ```
+impl<S> From<Router<S>> for Routes<S> {
+    fn from(router: Router<S>) -> Self {
+        Routes {
+            router,
+            listing: Vec::new(),
+            listed: false,
+        }
+    }
 }
 
 impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
@@ -39,6 +57,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         Routes {
             router: Router::new(),
             listing: Vec::new(),
+            listed: true,
         }
     }
 
@@ -65,13 +84,23 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     /// A router built elsewhere, with its listing (an [`App`](crate::App)'s
     /// [`routes`](crate::App::routes), say).
     pub fn from_router(router: Router<S>, listing: Vec<RouteInfo>) -> Self {
-        Routes { router, listing }
+        Routes {
+            router,
+            listing,
+            listed: true,
+        }
+    }
+
+    /// Whether [`listing`](Routes::listing) holds every route (false for a bare `Router`).
+    pub(crate) fn is_listed(&self) -> bool {
+        self.listed
     }
 
     /// Adds another set of routes.
     pub fn merge(mut self, other: Routes<S>) -> Self {
         self.router = self.router.merge(other.router);
         self.listing.extend(other.listing);
+        self.listed &= other.listed;
         self
     }
 
@@ -80,6 +109,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         Routes {
             router: self.router.with_state(state),
             listing: self.listing,
+            listed: self.listed,
         }
     }
 
@@ -93,6 +123,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
         Routes {
             router: change(self.router),
             listing: self.listing,
+            listed: self.listed,
         }
     }
 

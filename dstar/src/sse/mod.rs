@@ -97,6 +97,8 @@ pub fn format_event(event: &impl DatastarEvent) -> Result<Bytes, Error> {
 #[derive(Debug, Default, Clone)]
 pub struct Sse {
     buf: BytesMut,
+    /// Set by [`Sse::end_stream`]: a page stream ends after sending this batch.
+    ends_stream: bool,
 }
 
 impl Sse {
@@ -108,6 +110,7 @@ impl Sse {
     pub fn new() -> Self {
         Sse {
             buf: BytesMut::new(),
+            ends_stream: false,
         }
     }
 
@@ -120,6 +123,7 @@ impl Sse {
     pub fn with_capacity(bytes: usize) -> Self {
         Sse {
             buf: BytesMut::with_capacity(bytes),
+            ends_stream: false,
         }
     }
 
@@ -186,6 +190,32 @@ impl Sse {
         self.buf.extend_from_slice(stream.as_bytes());
         let _ = write!(self.buf, ".{number}\n\n");
         self
+    }
+
+    /// In a page stream's message handler ([`crate::stream::run`], a page's `on_message`, a live
+    /// page's render): send this batch, then end the stream
+    /// ([`EndReason::Closed`](crate::stream::EndReason::Closed)). A live page does it when its
+    /// render refuses (its user signed out), after the redirect, so the tab gets no more data.
+    /// A one-shot response ignores it.
+    ///
+    /// ```
+    /// let mut sse = dstar::Sse::new();
+    /// sse.redirect("/signin")?.end_stream();
+    /// assert!(sse.ends_stream());
+    /// # Ok::<(), dstar::Error>(())
+    /// ```
+    pub fn end_stream(&mut self) -> &mut Self {
+        self.ends_stream = true;
+        self
+    }
+
+    /// Whether [`end_stream`](Sse::end_stream) was called.
+    ///
+    /// ```
+    /// assert!(!dstar::Sse::new().ends_stream());
+    /// ```
+    pub fn ends_stream(&self) -> bool {
+        self.ends_stream
     }
 
     /// True when no event has been written.

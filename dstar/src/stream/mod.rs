@@ -382,6 +382,10 @@ pub enum EndReason {
     /// Only streams that catch up end so ([`PageStream::catch_up`]; every `#[dstar::page]`
     /// stream): others skip the loss.
     Missed,
+    /// The stream's own code ended it ([`Sse::end_stream`](crate::Sse::end_stream)): a live
+    /// page whose render refused (its user signed out, the item was deleted) sends the redirect
+    /// or reload, then ends, so the tab gets no more data.
+    Closed,
 }
 
 impl fmt::Display for EndReason {
@@ -394,6 +398,7 @@ impl fmt::Display for EndReason {
             EndReason::Shutdown => "server shutdown",
             EndReason::SourceClosed => "message source closed",
             EndReason::Missed => "messages were lost; the page catches up when it reconnects",
+            EndReason::Closed => "ended by the page (its render refused)",
         })
     }
 }

@@ -91,9 +91,13 @@ where
             match next {
                 Next::Message(message) => {
                     let batch = on_message(message).await;
+                    let ends = batch.ends_stream();
                     if !batch.is_empty() {
                         frames.send(batch.into_bytes()).await;
                         events.as_mut().wrote();
+                    }
+                    if ends {
+                        break EndReason::Closed;
                     }
                 }
                 // a liveness check: an SSE comment, which the client ignores; if the client is
@@ -121,7 +125,8 @@ struct Ending {
 }
 
 /// The scope a page stream is deduplicated in, per tab: the page's `stream_key` (the user, a
-/// workspace) and the CSRF session when the token layer runs. So a tab id that leaked cannot end
+/// workspace) and the CSRF session when the token layer runs (else the app's session, with
+/// [`App::sessions`](crate::App::sessions)). So a tab id that leaked cannot end
 /// another user's stream: whoever sends it needs the same session cookie too. `None` (no
 /// deduplication) for a page without `stream_key` when there is no session.
 ///
@@ -135,7 +140,9 @@ pub fn dedup_scope(
     key: Option<String>,
     extensions: &axum::http::Extensions,
 ) -> Option<String> {
-    match (key, crate::csrf::session_id(extensions)) {
+    let session =
+        crate::csrf::session_id(extensions).or_else(|| crate::session::scope_of(extensions));
+    match (key, session) {
         (Some(key), Some(session)) => Some(format!("{key}\u{1f}{session}")),
         (Some(key), None) => Some(key),
         (None, Some(session)) => Some(format!("{page}\u{1f}{session}")),
