@@ -308,6 +308,38 @@ fn set_cookie(value: &str, max_age: i64) -> Option<HeaderValue> {
     HeaderValue::from_str(&cookie.to_string()).ok()
 }
 
+/// Over HTTPS, dstar's own cookies (the session's and the flash's) are `Secure`, so a browser
+/// never sends them over plain HTTP, where anyone on the network could read them (the CSRF
+/// cookie takes its `__Host-` name on its own).
+fn mark_secure(headers: &mut HeaderMap) {
+    let ours = [
+        format!("{}=", crate::session::COOKIE_NAME),
+        format!("{COOKIE_NAME}="),
+    ];
+    let cookies: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    if !cookies.iter().any(|c| {
+        c.to_str()
+            .is_ok_and(|c| ours.iter().any(|name| c.starts_with(name.as_str())))
+    }) {
+        return;
+    }
+    headers.remove(header::SET_COOKIE);
+    for cookie in cookies {
+        let secured = cookie.to_str().ok().filter(|c| {
+            ours.iter().any(|name| c.starts_with(name.as_str()))
+                && !c.to_ascii_lowercase().contains("; secure")
+        });
+        let value = secured
+            .and_then(|c| HeaderValue::from_str(&format!("{c}; Secure")).ok())
+            .unwrap_or(cookie);
+        headers.append(header::SET_COOKIE, value);
+    }
+}
+
 /// The flash layer, which [`App`](crate::App) puts on every route: reads the message to show
 /// (from the cookie, or from the page's stream header), sets the next one, and clears the cookie
 /// once a page showed it.
@@ -386,6 +418,10 @@ where
         let shows_page = req.method() == axum::http::Method::GET
             && !req.headers().contains_key("datastar-request");
         let clears = (state.from_cookie || had_cookie) && shows_page;
+        let over_tls = req
+            .extensions()
+            .get::<crate::serve::ServedOverTls>()
+            .is_some();
         req.extensions_mut().insert(state);
         Box::pin(async move {
             let mut response = inner.call(req).await?;
@@ -407,6 +443,9 @@ where
             if let Some(cookie) = cookie {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
+            if over_tls {
+                mark_secure(response.headers_mut());
+            }
             Ok(response)
         })
     }
@@ -421,6 +460,32 @@ impl fmt::Debug for FlashKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn over_tls_our_cookies_are_secure_and_others_are_left_alone() {
+        let mut headers = HeaderMap::new();
+        for c in [
+            "dstar_session=abc; HttpOnly; SameSite=Lax; Path=/",
+            "dstar_flash=x.y; HttpOnly; Secure; Path=/",
+            "theirs=1; Path=/",
+        ] {
+            headers.append(header::SET_COOKIE, HeaderValue::from_static(c));
+        }
+        mark_secure(&mut headers);
+        let out: Vec<&str> = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(
+            out,
+            [
+                "dstar_session=abc; HttpOnly; SameSite=Lax; Path=/; Secure",
+                "dstar_flash=x.y; HttpOnly; Secure; Path=/",
+                "theirs=1; Path=/",
+            ]
+        );
+    }
 
     #[test]
     fn a_signed_message_verifies_and_an_altered_one_does_not() {

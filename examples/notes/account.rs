@@ -93,17 +93,22 @@ impl SignUp {
             match app
                 .db
                 .create_user(&credentials.email, &credentials.password)
-                .await?
+                .await
             {
-                Some(user) => {
+                Ok(Some(user)) => {
                     auth.sign_in(&user).await?;
                     flash.success(format!("Welcome, {}! Your account is ready.", user.email));
                     sse.redirect("/notes")?;
                     return Ok(());
                 }
-                None => {
+                Ok(None) => {
                     errors.add("email", "That email is already taken");
                 }
+                // too many passwords at once: the user's to know, in the form
+                Err(Error::Busy) => {
+                    errors.add("password", Error::Busy.to_string());
+                }
+                Err(e) => return Err(e),
             }
         }
         sse.patch_errors(&errors);
@@ -157,17 +162,21 @@ impl SignIn {
             match app
                 .db
                 .check_password(&credentials.email, &credentials.password)
-                .await?
+                .await
             {
-                Some(user) => {
+                Ok(Some(user)) => {
                     auth.sign_in(&user).await?;
                     flash.success(format!("Welcome back, {}!", user.email));
                     sse.redirect("/notes")?;
                     return Ok(());
                 }
-                None => {
+                Ok(None) => {
                     errors.add("password", "Wrong email or password");
                 }
+                Err(Error::Busy) => {
+                    errors.add("password", Error::Busy.to_string());
+                }
+                Err(e) => return Err(e),
             }
         }
         sse.patch_errors(&errors);

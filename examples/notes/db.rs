@@ -149,9 +149,21 @@ impl Db {
 /// A hash of a password nobody has, for the timing of a sign-in with an unknown email.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$oKQ4tS8wgbZcnPl4uMqh5GfXoUqTDLrEbWFM1pePpXI";
 
-/// Argon2 is deliberately slow: off the async workers.
+/// Argon2 is deliberately slow (and takes 19 MiB a hash): at most two at once, off the async
+/// workers, so a flood of sign-in attempts queues instead of taking the machine. A request
+/// that waits more than two seconds is told the server is busy.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+async fn hashing_slot() -> Result<tokio::sync::SemaphorePermit<'static>, Error> {
+    match tokio::time::timeout(std::time::Duration::from_secs(2), HASHING.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(Error::Busy),
+    }
+}
+
 async fn hash_password(password: &str) -> Result<String, Error> {
     let password = password.to_owned();
+    let _slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -165,6 +177,7 @@ async fn hash_password(password: &str) -> Result<String, Error> {
 
 async fn verify_password(password: &str, hash: String) -> Result<bool, Error> {
     let password = password.to_owned();
+    let _slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash).map_err(|e| Error::Hash(e.to_string()))?;
         Ok(Argon2::default()
@@ -181,6 +194,8 @@ async fn verify_password(password: &str, hash: String) -> Result<bool, Error> {
 pub(crate) enum Error {
     Db(sqlx::Error),
     Hash(String),
+    /// Too many passwords being checked at once.
+    Busy,
     Dstar(dstar::Error),
     Publish(dstar::stream::PublishError),
 }
@@ -190,6 +205,7 @@ impl std::fmt::Display for Error {
         match self {
             Error::Db(e) => write!(f, "database: {e}"),
             Error::Hash(e) => write!(f, "password hash: {e}"),
+            Error::Busy => f.write_str("the server is busy; try again in a moment"),
             Error::Dstar(e) => write!(f, "{e}"),
             Error::Publish(e) => write!(f, "{e}"),
         }

@@ -496,3 +496,55 @@ async fn a_stream_hook_says_who_joined_and_who_left() {
     assert_eq!(LEFT.lock().unwrap()[0].0, "alice@example.com");
     assert_eq!(LEFT.lock().unwrap()[0].1, "client gone");
 }
+
+/// A page with its own messages: `authorize` runs again before every message.
+#[derive(Default)]
+struct Feed;
+
+#[dstar::page("/feed", state = St)]
+impl Feed {
+    fn render(&self) -> Markup {
+        html! { ul #feed data-init=(connect()) {} }
+    }
+
+    async fn authorize(_access: Access<FeedEvent>, _user: CurrentUser<User>) -> bool {
+        true
+    }
+
+    async fn subscribe(State(st): State<St>) -> Subscription<String> {
+        st.pubsub.subscribe("feed")
+    }
+
+    async fn on_message(sse: &mut Sse, line: String) {
+        sse.patch_elements(html! { li { (line) } });
+    }
+}
+
+#[tokio::test]
+async fn a_signed_out_tab_gets_no_more_messages_from_a_page_of_its_own() {
+    let st = st();
+    let client = TestClient::new(app(&st).page::<Feed>().build());
+    signed_in(&client).await;
+    let mut stream = client.stream("/feed", json!({ "tabId": "feed1" })).await;
+    assert_eq!(stream.status, StatusCode::OK);
+    st.pubsub.publish("feed", "first".to_owned()).await.unwrap();
+    let first = stream.next_events(1, WAIT).await;
+    assert!(first[0].value("elements").unwrap().contains("first"));
+    let signed_out = client
+        .send(
+            Request::post("/signout")
+                .header("cookie", cookies(&client))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
+    st.pubsub
+        .publish("feed", "secret".to_owned())
+        .await
+        .unwrap();
+    let rest = stream.until_end(WAIT).await.expect("the stream ends");
+    let sent: String = rest.iter().flat_map(|e| e.lines("elements")).collect();
+    assert!(!sent.contains("secret"), "{sent}");
+    assert!(sent.contains("/signin"), "{sent}");
+}

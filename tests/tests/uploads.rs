@@ -228,7 +228,7 @@ async fn bad_base64_is_a_400_naming_the_field() {
     let text = res.text();
     assert!(text.contains("signals.avatar[0]"), "{text}");
     assert!(
-        text.contains("the contents of file `me.png` are not valid base64"),
+        text.contains("the contents of file \"me.png\" are not valid base64"),
         "{text}"
     );
 }

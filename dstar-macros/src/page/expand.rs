@@ -349,6 +349,8 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
         (None, None) => quote!(::dstar::stream::EndGuard::none()),
     };
     let live = matches!(kind, StreamKind::Live { .. });
+    // the page's request is kept to render it again (live pages), and to authorize every message
+    let keep_template = live || block.hooks.authorize.is_some();
     // a live page's every render is for one viewer: `authorize` runs again, with the request as
     // it is now (the session loaded afresh), so a viewer who lost access gets the refusal
     let live_authorize = block.hooks.authorize.is_some().then(|| {
@@ -368,6 +370,32 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
             sse_first,
         } => {
             let (extract, call_args) = extract_args(subscribe, state, |r| quote!(return #r));
+            // with `authorize`, every message is for a viewer who may still see it: it runs again
+            // (the session loaded afresh) before the message becomes patches
+            let (message_authorize_setup, message_authorize_capture, message_authorize) = if block
+                .hooks
+                .authorize
+                .is_some()
+            {
+                (
+                    quote! {
+                        let __template = __open.template();
+                        let __viewer_state = ::dstar::__private::core::clone::Clone::clone(&__state);
+                    },
+                    quote! {
+                        let __req = __template.fresh_request();
+                        let __viewer_state = ::dstar::__private::core::clone::Clone::clone(&__viewer_state);
+                    },
+                    quote! {
+                        let (mut __parts, _) = __req.into_parts();
+                        if let ::dstar::__private::core::result::Result::Err(r) = Self::__dstar_authorize(&mut __parts, &__viewer_state, ::dstar::event::Access::<#enum_ident>::Stream).await {
+                            return ::dstar::page::stream_refused(&r);
+                        }
+                    },
+                )
+            } else {
+                Default::default()
+            };
             let await_subscribe = subscribe.is_async.then(|| quote!(.await));
             let await_message = on_message_async.then(|| quote!(.await));
             let call = if *sse_first {
@@ -380,9 +408,12 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
                 quote!(Self::subscribe(#(#call_args),*) #await_subscribe),
                 quote! {{
                     let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
+                    #message_authorize_setup
                     move |__message| {
                         let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
+                        #message_authorize_capture
                         async move {
+                            #message_authorize
                             let mut __sse = ::dstar::sse::Sse::new();
                             let __outcome = ::dstar::event::handle_with(__base, async { #call #await_message }).await;
                             ::dstar::stream::MessageOutcome::report(__outcome, #page_name, &mut __sse);
@@ -433,7 +464,7 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
         true,
         stream_span(kind),
         quote! {
-            let (mut __open, __body) = match ::dstar::page::StreamOpen::read(&__parts, __body, #page_name, #live).await {
+            let (mut __open, __body) = match ::dstar::page::StreamOpen::read(&__parts, __body, #page_name, #keep_template).await {
                 ::dstar::__private::core::result::Result::Ok(v) => v,
                 ::dstar::__private::core::result::Result::Err(r) => return r,
             };

@@ -17,6 +17,8 @@ pub struct Document {
     title: &'static str,
     csrf: Option<String>,
     flash: Option<String>,
+    /// The app keeps sessions: the page may show a signed-in user's data.
+    private: bool,
     base: DispatchBase,
     /// Taken before `mount` reads anything, so a change before it is always in the render (and
     /// one after it may be missing: its message then makes the stream render the page again).
@@ -36,6 +38,7 @@ impl Document {
             title,
             csrf: crate::csrf::token_for(extensions),
             flash: crate::flash::page_value(extensions),
+            private: crate::session::in_use(extensions),
             base,
             rendered: std::time::SystemTime::now(),
         }
@@ -54,11 +57,16 @@ impl Document {
             flash: self.flash.as_deref(),
         };
         let mut response = (self.layout)(&ctx, page_root(body)).into_response();
-        // a page holds a per-session CSRF token: no shared cache may keep it
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-cache"),
-        );
+        // a page holds a per-session CSRF token: no shared cache may keep it; and with
+        // sessions, no cache at all, so Back after sign-out cannot show the last user's page
+        let cache = if self.private {
+            "private, no-store"
+        } else {
+            "private, no-cache"
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
         response
     }
 }

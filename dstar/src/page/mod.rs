@@ -35,7 +35,7 @@ pub use document::Document;
 pub use glue::glue_script;
 pub use layout::{Layout, PageContext, csrf_signal, default_layout, tab_id_signal};
 pub use mount::{MountError, MountOutcome, mount_failed};
-pub use stream::{StreamOpen, ViewTemplate, live_renderer};
+pub use stream::{StreamOpen, ViewTemplate, live_renderer, stream_refused};
 
 use crate::actions::{Action, Verb};
 use crate::event::{DispatchBase, Event, RouteInfo, States};

@@ -40,20 +40,22 @@ pub struct StreamOpen {
 
 impl StreamOpen {
     /// Reads the tab id (from a header, or the signals in the body) and the reconnect headers.
-    /// The head is borrowed, and the body handed back for the extractors.
+    /// The head is borrowed, and the body handed back for the extractors. `keep` keeps the
+    /// page's request, to render it again on every change (a live page) or to authorize every
+    /// message (a page with `authorize`).
     #[doc(hidden)]
     pub fn read(
         parts: &Parts,
         body: Body,
         page: &'static str,
-        live: bool,
+        keep: bool,
     ) -> impl Future<Output = Result<(StreamOpen, Body), Response>> + Send + use<> {
         // the head first, so the future holds the body and this, not the head
         let reconnect = Reconnect::from_headers(&parts.headers);
         let rendered = (reconnect == Reconnect::First)
             .then(|| rendered_at(&parts.headers))
             .flatten();
-        let template = (live || reconnect.catches_up() || rendered.is_some())
+        let template = (keep || reconnect.catches_up() || rendered.is_some())
             .then(|| Box::new(ViewTemplate::new(parts)));
         let open = StreamOpen {
             page,
@@ -157,7 +159,10 @@ fn stream_start(reconnect: Reconnect, number: u64, view: Option<Result<Markup, R
                 "dstar: the page's catch-up render failed; streaming without it"
             );
         }
-        Some(Err(refusal)) => refused(&mut sse, &refusal),
+        Some(Err(refusal)) => {
+            refused(&mut sse, &refusal);
+            sse.end_stream();
+        }
         None => {}
     }
     sse
@@ -207,11 +212,18 @@ fn live_update(view: Result<Markup, Response>) -> Sse {
                 "dstar: a live page's render failed; the page keeps its last render"
             );
         }
-        Err(refusal) => {
-            refused(&mut sse, &refusal);
-            sse.end_stream();
-        }
+        Err(refusal) => return stream_refused(&refusal),
     }
+    sse
+}
+
+/// The answer of a page stream whose viewer may no longer see it (`authorize` or `mount` now
+/// refuses): the refusal's redirect, or a reload, and the end of the stream.
+#[doc(hidden)]
+pub fn stream_refused(refusal: &Response) -> Sse {
+    let mut sse = Sse::new();
+    refused(&mut sse, refusal);
+    sse.end_stream();
     sse
 }
 
@@ -283,6 +295,11 @@ impl ViewTemplate {
 
     /// The page's GET request, as it is now: the session is loaded from its store again, so a
     /// render sees who is signed in now, not who was when the stream opened.
+    #[doc(hidden)]
+    pub fn fresh_request(&self) -> Request {
+        self.request()
+    }
+
     fn request(&self) -> Request {
         let mut req = Request::new(Body::empty());
         *req.uri_mut() = self.uri.clone();

@@ -87,8 +87,9 @@ type WrapRouter = Arc<dyn Fn(&Sessions, Router) -> Router + Send + Sync>;
 /// Session settings for [`App::sessions`](crate::App::sessions): a store and the cookie.
 ///
 /// The cookie is `dstar_session`, `HttpOnly`, `SameSite=Lax`, `Path=/`, and lasts two weeks from
-/// the last request that changed the session ([`expiry`](Sessions::expiry)). Mark it `Secure` with
-/// [`secure`](Sessions::secure) when the app is served over HTTPS (directly or behind a proxy).
+/// the last request that changed the session ([`expiry`](Sessions::expiry)). Served over HTTPS by
+/// `dstar::serve`, it is `Secure` on its own; behind a proxy that ends TLS, say so with
+/// [`secure`](Sessions::secure).
 ///
 /// Any [`SessionStore`] works: [`MemoryStore`] for one process (sessions end with it), or a
 /// database store such as `tower-sessions-sqlx-store` so that sessions survive a restart and are
@@ -169,8 +170,9 @@ impl Sessions {
         self
     }
 
-    /// Marks the cookie `Secure` (default off: a `Secure` cookie is never sent over plain HTTP,
-    /// so local development would lose every session). Turn it on for any app served over HTTPS.
+    /// Marks the cookie `Secure` on every response (default: only on responses `dstar::serve`
+    /// sends over HTTPS, so local development over plain HTTP keeps its sessions). Turn it on
+    /// behind a proxy that ends TLS.
     ///
     /// ```
     /// let sessions = dstar::session::Sessions::memory().secure(true);
@@ -233,6 +235,11 @@ pub(crate) fn refresh(extensions: &mut Extensions) {
         let fresh = (context.fresh)(session);
         extensions.insert(fresh);
     }
+}
+
+/// Whether the app keeps sessions (the request went through the session layer).
+pub(crate) fn in_use(extensions: &Extensions) -> bool {
+    extensions.get::<SessionContext>().is_some()
 }
 
 /// A stable, non-secret handle of the request's session, when it has one (a hash of its id), for

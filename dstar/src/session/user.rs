@@ -182,9 +182,10 @@ pub struct Auth {
 }
 
 impl Auth {
-    /// Signs `user` in: the session gets a new id first (so an id planted before sign-in is
-    /// worthless), then stores the user under [`USER_KEY`]; with CSRF tokens on, the visitor
-    /// gets a new CSRF secret too. Check the password before.
+    /// Signs `user` in: the session is emptied and gets a new id first (so an id planted before
+    /// sign-in is worthless, and nothing kept for someone else carries over), then stores the
+    /// user under [`USER_KEY`]; with CSRF tokens on, the visitor gets a new CSRF secret too.
+    /// Check the password before.
     ///
     /// ```
     /// # async fn f(auth: dstar::session::Auth) -> Result<(), dstar::Error> {
@@ -193,6 +194,8 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn sign_in<U: Serialize>(&self, user: &U) -> Result<(), Error> {
+        // nothing of the visitor's session before (a planted one, another user's) carries over
+        self.session.clear().await;
         self.session.cycle_id().await.map_err(store_error)?;
         self.session
             .insert(USER_KEY, user)

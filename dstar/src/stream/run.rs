@@ -78,10 +78,17 @@ where
     // fields drop in their order: the claim is released before the disconnect hook (the guard)
     // runs, also when the client goes and the future is dropped at an `.await`
     let end = Ending { claim, guard };
+    // a catch-up that refused (the viewer signed out) sends its redirect and ends the stream
+    let ends_first = first.ends_stream();
     // the loop is the response body itself: it hands each batch straight to hyper (no queue and
     // no lock between them), and is dropped with the body when the client goes
     let body = crate::sse::driven(first.into_bytes(), move |frames| async move {
         tracing::debug!("dstar stream opened");
+        if ends_first {
+            end.guard.set(EndReason::Closed);
+            drop(end);
+            return;
+        }
         let events = StreamLoop::new(idle_check);
         let mut events = std::pin::pin!(events);
         let reason = loop {

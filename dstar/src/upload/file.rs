@@ -206,7 +206,7 @@ impl<'de> Deserialize<'de> for UploadedFile {
         let wire = Wire::deserialize(deserializer)?;
         let bytes = STANDARD.decode(wire.contents.as_bytes()).map_err(|e| {
             de::Error::custom(format_args!(
-                "the contents of file `{}` are not valid base64 ({e})",
+                "the contents of file {:?} are not valid base64 ({e})",
                 wire.name
             ))
         })?;
@@ -577,7 +577,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("the contents of file `a.png` are not valid base64"),
+            err.contains("the contents of file \"a.png\" are not valid base64"),
             "{err}"
         );
     }

@@ -17,9 +17,9 @@ pub(crate) struct UploadLimit(pub(crate) usize);
 /// event's route.
 ///
 /// - A body that declares more (`Content-Length`) gets a `413` at once, before a byte of it is
-///   read: `too large: this event takes at most 4 MB`. Up to 16 MiB of it is then read and thrown
-///   away for at most 5 s, while the refusal goes out, so a browser still sending it reads the
-///   `413` instead of a reset connection.
+///   read: `too large: this event takes at most 4 MB`. A body up to four times the limit (16 MiB
+///   at most) is then read and thrown away for at most 5 s while the refusal goes out, so a
+///   browser still sending it reads the `413` instead of a reset connection.
 /// - [`Signals`](crate::Signals), [`Multipart`](super::Multipart) and axum's own extractors
 ///   (`Json`, `Form`, `Bytes`, `axum::extract::Multipart`) read at most that much, also from a
 ///   chunked body, instead of their defaults (1 MiB for signals, 2 MiB for axum): it sets
@@ -95,9 +95,11 @@ const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
 /// when the refusal arrives reads the refusal only if the server goes on taking bytes: closing
 /// the connection on unread data resets it, and the browser then reports a network error
 /// instead of the `413`, so the page could not say "too large". Bodies declared larger than
-/// [`DRAIN_BYTES`] are not read at all (their connection closes).
-fn drain_in_background(body: axum::body::Body, declared: u64) {
-    if declared > DRAIN_BYTES || tokio::runtime::Handle::try_current().is_err() {
+/// [`DRAIN_BYTES`] or four times the limit are not read at all (their connection closes).
+fn drain_in_background(body: axum::body::Body, declared: u64, limit: u64) {
+    // a little over the limit is a user's honest mistake worth an answer; far over, it is not
+    let most = DRAIN_BYTES.min(limit.saturating_mul(4));
+    if declared > most || tokio::runtime::Handle::try_current().is_err() {
         return;
     }
     tokio::spawn(async move {
@@ -106,7 +108,7 @@ fn drain_in_background(body: axum::body::Body, declared: u64) {
             let mut read = 0u64;
             while let Some(Ok(frame)) = http_body_util::BodyExt::frame(&mut body).await {
                 read += frame.data_ref().map_or(0, |d| d.len() as u64);
-                if read > DRAIN_BYTES {
+                if read > most {
                     break;
                 }
             }
@@ -150,7 +152,7 @@ where
         if let Some(declared) = crate::signals::read::declared_length(req.headers(), req.body())
             .filter(|len| *len > limit as u64)
         {
-            drain_in_background(std::mem::take(req.body_mut()), declared);
+            drain_in_background(std::mem::take(req.body_mut()), declared, limit as u64);
             return Either::Left(ready(Ok(self.limit.refusal())));
         }
         let extensions = req.extensions_mut();
