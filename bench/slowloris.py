@@ -23,7 +23,7 @@ async def one(host: str, port: int, trickle: float, until: float) -> None:
             continue
         stats["opened"] += 1
         try:
-            writer.write(b"GET /counter HTTP/1.1\r\nHost: bench\r\n")
+            writer.write(b"GET /counter HTTP/1.1\r\nHost: localhost\r\n")
             await writer.drain()
             n = 0
             while time.monotonic() < until:

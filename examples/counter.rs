@@ -35,7 +35,10 @@ impl Counter {
     /// POST /counter/_event/increment: the SSE response is already started.
     #[event]
     async fn increment(sse: &mut Sse, Signals(signals): Signals<CounterSignals>) {
-        let count = signals.count + 1;
+        let Some(count) = signals.count.checked_add(1) else {
+            sse.patch_elements(history("the count is as high as it goes"));
+            return;
+        };
         sse.patch_signals(json!({ "count": count }))
             .patch_elements(history(&format!("+1 → {count}")));
     }

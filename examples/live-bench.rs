@@ -70,7 +70,7 @@ impl Server {
 
     async fn bump(&self) {
         let mut tcp = TcpStream::connect(&self.addr).await.unwrap();
-        let req = "POST /leaderboard/_event/bump HTTP/1.1\r\nhost: bench\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+        let req = "POST /leaderboard/_event/bump HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
         tcp.write_all(req.as_bytes()).await.unwrap();
         let mut out = Vec::new();
         let _ = tcp.read_to_end(&mut out).await;
@@ -90,7 +90,7 @@ async fn open(addr: &str, tab: &str, encoding: &str) -> TcpStream {
     let mut tcp = TcpStream::connect(addr).await.unwrap();
     let body = format!("{{\"tabId\":\"{tab}\"}}");
     let req = format!(
-        "POST /leaderboard HTTP/1.1\r\nhost: bench\r\naccept-encoding: {encoding}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        "POST /leaderboard HTTP/1.1\r\nhost: localhost\r\naccept-encoding: {encoding}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );
     tcp.write_all(req.as_bytes()).await.unwrap();

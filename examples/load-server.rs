@@ -98,7 +98,7 @@ fn sse_head() -> [(header::HeaderName, HeaderValue); 3] {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/event-stream"),
         ),
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (header::CONNECTION, HeaderValue::from_static("keep-alive")),
     ]
 }

@@ -46,7 +46,7 @@ async fn page() -> Markup {
 
 /// `POST /counter/increment`: read signals, answer with one batch of events.
 async fn increment(Signals(c): Signals<Counter>) -> Sse {
-    let count = c.count + 1;
+    let count = c.count.saturating_add(1);
     let mut sse = Sse::new();
     sse.patch_signals(json!({ "count": count }))
         .patch_elements(html! { span #history { "Last: +1 → " (count) } });

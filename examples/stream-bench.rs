@@ -59,7 +59,7 @@ impl Server {
     async fn stats(&self) -> String {
         let mut tcp = TcpStream::connect(&self.addr).await.unwrap();
         let req = format!(
-            "GET /_dstar/stats HTTP/1.1\r\nhost: bench\r\nconnection: close\r\nauthorization: Bearer {STATS_TOKEN}\r\n\r\n"
+            "GET /_dstar/stats HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\nauthorization: Bearer {STATS_TOKEN}\r\n\r\n"
         );
         tcp.write_all(req.as_bytes()).await.unwrap();
         let mut out = Vec::new();
@@ -80,7 +80,7 @@ impl Drop for Server {
 async fn request(addr: &str, method: &str, path: &str, body: &str) -> String {
     let mut tcp = TcpStream::connect(addr).await.unwrap();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: bench\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );
     tcp.write_all(req.as_bytes()).await.unwrap();
@@ -106,7 +106,7 @@ async fn open_after(
         .map(|id| format!("last-event-id: {id}\r\n"))
         .unwrap_or_default();
     let req = format!(
-        "POST {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n{last}content-length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n{last}content-length: {}\r\n\r\n{body}",
         body.len()
     );
     tcp.write_all(req.as_bytes()).await.unwrap();
@@ -581,7 +581,7 @@ async fn deploy_client(
             _ => String::new(),
         };
         let req = format!(
-            "POST /ticker HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n{header}content-length: {}\r\n\r\n{body}",
+            "POST /ticker HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n{header}content-length: {}\r\n\r\n{body}",
             body.len()
         );
         if tcp.write_all(req.as_bytes()).await.is_err() {
@@ -680,7 +680,7 @@ async fn deploy(n: usize, catch_up: bool, port: u16) -> (f64, f64, f64, u64, usi
             let path = format!("/tick/{next}");
             if let Ok(mut tcp) = TcpStream::connect(&ticker_addr).await {
                 let req = format!(
-                    "POST {path} HTTP/1.1\r\nhost: bench\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
+                    "POST {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
                 );
                 let mut out = Vec::new();
                 if tcp.write_all(req.as_bytes()).await.is_ok()

@@ -6,6 +6,7 @@ use crate::component::{ComponentEntry, ComponentRegistration, RegisteredComponen
 use crate::csrf::{CrossOrigin, Csrf};
 use crate::event::{DispatchBase, RouteInfo, States};
 use crate::flash::{FlashKey, FlashLayer};
+use crate::headers::SecurityHeaders;
 use crate::page::{Page, PageEntry, PageRegistration, Registered};
 use crate::secret::AppKey;
 use crate::serve::Routes;
@@ -44,6 +45,8 @@ pub struct App {
     plain: Vec<PlainRoutes>,
     sessions: Option<Sessions>,
     key: Option<AppKey>,
+    allowed_hosts: Vec<String>,
+    security_headers: SecurityHeaders,
 }
 
 type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
@@ -143,6 +146,8 @@ impl fmt::Debug for App {
             )
             .field("sessions", &self.sessions)
             .field("key", &self.key)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("security_headers", &self.security_headers)
             .finish()
     }
 }
@@ -198,7 +203,42 @@ impl App {
             plain: Vec::new(),
             sessions: None,
             key: None,
+            allowed_hosts: Vec::new(),
+            security_headers: SecurityHeaders::default(),
         }
+    }
+
+    /// The host names the app answers when served by [`serve`](crate::serve), besides loopback
+    /// names on a loopback address (see [`Server::allowed_hosts`](crate::Server::allowed_hosts)):
+    /// `["notes.example", "*.notes.example"]`, or `["*"]` for any. `DSTAR_ALLOWED_HOSTS` adds
+    /// more without a rebuild.
+    ///
+    /// ```
+    /// let app = dstar::App::new().allowed_hosts(["notes.example"]);
+    /// ```
+    pub fn allowed_hosts<I, H>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = H>,
+        H: Into<String>,
+    {
+        self.allowed_hosts.extend(hosts.into_iter().map(Into::into));
+        self
+    }
+
+    pub(crate) fn allowed_host_list(&self) -> &[String] {
+        &self.allowed_hosts
+    }
+
+    /// The security headers on every answer (see [`SecurityHeaders`]): `nosniff`, anti-framing
+    /// and a referrer policy by default, and an opt-in Content Security Policy.
+    ///
+    /// ```
+    /// use dstar::headers::SecurityHeaders;
+    /// let app = dstar::App::new().security_headers(SecurityHeaders::default().strict_csp(true));
+    /// ```
+    pub fn security_headers(mut self, headers: SecurityHeaders) -> Self {
+        self.security_headers = headers;
+        self
     }
 
     /// The key the app signs with: flash messages (see [`crate::flash`]), and CSRF sessions when
@@ -577,6 +617,8 @@ impl App {
             None
         };
         let layers = tower::ServiceBuilder::new()
+            .layer(crate::headers::catch_panic())
+            .layer(self.security_headers.layer())
             .option_layer(cross_origin)
             .option_layer(self.csrf.map(|csrf| csrf.layer()))
             .option_layer(self.compression.is_on().then(|| self.compression.layer()));

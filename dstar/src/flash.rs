@@ -68,6 +68,8 @@ pub const HEADER_NAME: &str = "x-dstar-flash";
 
 /// How long an unshown message waits for its page load.
 const MAX_AGE_SECS: i64 = 300;
+/// How long the page that shows a message shows it through its live re-renders.
+const PAGE_MAX_AGE_SECS: i64 = 86_400;
 /// Longer values are not read: a flash is a sentence, not a document.
 const MAX_VALUE_LEN: usize = 2048;
 
@@ -264,6 +266,10 @@ impl FlashKey {
     }
 
     fn verify(&self, value: &str) -> Option<Message> {
+        self.verify_within(value, MAX_AGE_SECS)
+    }
+
+    fn verify_within(&self, value: &str, max_age: i64) -> Option<Message> {
         if value.len() > MAX_VALUE_LEN {
             return None;
         }
@@ -277,7 +283,7 @@ impl FlashKey {
             .decode(payload)
             .ok()?;
         let (message, at): (Message, i64) = serde_json::from_slice(&json).ok()?;
-        (unix_now() - at <= MAX_AGE_SECS).then_some(message)
+        (unix_now() - at <= max_age).then_some(message)
     }
 }
 
@@ -400,10 +406,16 @@ where
             .map(str::to_owned);
         let had_cookie = from_cookie.is_some();
         // the cookie first: a page load; the header: a page's stream, for its re-renders
+        // the page's copy (its stream's header) lasts as long as a page stays open, a day
         let shown = from_cookie
             .iter()
-            .chain(from_header.iter())
-            .find_map(|value| key.verify(value).map(|m| (m, value.clone())));
+            .find_map(|value| key.verify(value).map(|m| (m, value.clone())))
+            .or_else(|| {
+                from_header.iter().find_map(|value| {
+                    key.verify_within(value, PAGE_MAX_AGE_SECS)
+                        .map(|m| (m, value.clone()))
+                })
+            });
         if had_cookie && shown.is_none() {
             tracing::debug!(
                 "dstar: a flash cookie did not verify (forged, altered or expired); ignored"

@@ -10,6 +10,7 @@ mod error;
 pub mod event;
 pub mod flash;
 pub mod form;
+pub mod headers;
 pub mod page;
 pub mod presence;
 pub mod scripts;

@@ -489,7 +489,11 @@ impl crate::sse::Sse {
     /// ```
     pub fn report_error(&mut self, error: &dyn std::fmt::Display) -> &mut Self {
         // the target it has always logged under, for `RUST_LOG` filters
-        tracing::error!(target: "dstar::sse", %error, "dstar handler error");
+        tracing::error!(
+            target: "dstar::sse",
+            error = %crate::error::Escaped(error),
+            "dstar handler error"
+        );
         if cfg!(debug_assertions) {
             let msg = format!("[dstar] {error}");
             // not `send_or_report`: a failure here would report itself again

@@ -13,8 +13,8 @@ use dstar::form::{Field, Form, Validate, errors_signal};
 use dstar::prelude::*;
 use dstar::session::{Auth, CurrentUser};
 
-/// What both forms send.
-#[derive(Debug, Default, serde::Deserialize, Validate)]
+/// What both forms send (no `Debug`: it holds a password).
+#[derive(Default, serde::Deserialize, Validate)]
 #[validate(crate = "dstar::form::validator")]
 #[serde(default)]
 pub(crate) struct Credentials {

@@ -34,7 +34,7 @@ pub(crate) fn top_bar(user: &User, csrf: &CsrfToken, here: &str) -> Markup {
                 a href="/profile" aria-current=[(here == "profile").then_some("page")] { "Profile" }
                 span.me { (user.email) }
                 form method="post" action="/signout" {
-                    input type="hidden" name="_csrf_token" value=(csrf.masked());
+                    (csrf.field())
                     button.secondary type="submit" { "Sign out" }
                 }
             }

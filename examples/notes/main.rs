@@ -17,6 +17,7 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use dstar::csrf::Csrf;
 use dstar::presence::Presence;
+use dstar::session::ExpiredDeletion as _;
 use dstar::session::Sessions;
 use dstar::stream::PubSub;
 use tower_sessions_sqlx_store::SqliteStore;
@@ -43,6 +44,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // sessions live in the same database, so a restart signs nobody out
     let store = SqliteStore::new(db.pool().clone());
     store.migrate().await?;
+    // expired sessions are refused when read; this deletes their rows once an hour
+    let expired = store.clone();
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            if let Err(e) = expired.delete_expired().await {
+                tracing::warn!(error = %e, "notes: could not delete expired sessions");
+            }
+        }
+    });
     let pubsub = PubSub::from_env(); // Redis with DSTAR_REDIS_URL: presence then spans nodes
     let app = AppState {
         presence: Presence::new(&pubsub),

@@ -104,7 +104,10 @@ impl Notes {
         }
         if errors.is_empty() {
             app.db.add_note(user.id, body).await?;
-            app.pubsub.publish(TOPIC, ()).await?;
+            // saved: a failed notice (Redis away) only delays the others' view until the next one
+            if let Err(e) = app.pubsub.publish(TOPIC, ()).await {
+                tracing::warn!(error = %e, "notes: a new note was saved but not announced");
+            }
             sse.patch_signals(json!({ "body": "" }));
         }
         sse.patch_errors(&errors);

@@ -58,7 +58,7 @@ impl Profile {
                 h1 { "Profile" }
                 p { "Signed in as " strong { (self.user.email) } }
                 (avatar(&self.user, self.avatar))
-                form #avatar-form data-signals:_errors=(errors_signal(["avatar"]))
+                form #avatar-form data-signals:_errors=(errors_signal(["avatar"])) data-signals:avatar="[]"
                     data-ds-refusal="avatar-refusal" data-on:submit__prevent=(event("upload")) {
                     div.field {
                         label for="avatar" { "New avatar (PNG, JPEG, GIF or WebP, at most 2 MB)" }
@@ -85,6 +85,7 @@ impl Profile {
         Signals(signals): Signals<AvatarSignals>,
     ) -> Result<(), Error> {
         let mut errors = FieldErrors::new();
+        errors.track("avatar", None); // the form's one field: cleared when the upload succeeds
         match signals.avatar.first() {
             None => {
                 errors.add("avatar", "Choose an image first");
@@ -98,8 +99,8 @@ impl Profile {
                         .set_avatar(user.id, file.sniffed_mime(), file.bytes())
                         .await?;
                     let version = app.db.avatar_version(user.id).await?;
-                    sse.patch_elements(avatar(&user, version));
-                    errors.track("avatar", None);
+                    sse.patch_elements(avatar(&user, version))
+                        .patch_signals(json!({ "avatar": [] }));
                 }
             },
         }

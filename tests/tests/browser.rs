@@ -538,3 +538,43 @@ async fn the_leaderboard_is_re_rendered_live_compressed() {
     assert_eq!(encoding, "br");
     browser.client.close().await.unwrap();
 }
+
+/// The opt-in strict Content Security Policy (`DSTAR_CSP=strict`) leaves the counter working:
+/// the client and dstar's inline script carry the nonce, Datastar compiles its expressions
+/// (`'unsafe-eval'`), and the scripts an event sends (Reset's console log) run through
+/// `'strict-dynamic'`. Script in injected markup does not run.
+#[tokio::test]
+async fn the_counter_works_under_the_strict_csp() {
+    if !have_browser("csp") {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let (_app, port) = app("counter", &[("DSTAR_CSP", "strict")]).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("http://127.0.0.1:{port}/counter"))
+        .await
+        .unwrap();
+    browser.wait_text("h1", "0").await;
+    for _ in 0..2 {
+        browser.click("button:nth-of-type(1)").await;
+    }
+    browser.wait_text("h1", "2").await;
+    browser
+        .js("window.__logs = []; const log = console.log; console.log = (...a) => { window.__logs.push(a.join(' ')); log(...a); };")
+        .await;
+    browser.click("button:nth-of-type(2)").await;
+    browser.wait_text("h1", "0").await;
+    browser
+        .wait_until("window.__logs.includes('Counter reset')")
+        .await;
+    // injected markup cannot run script: its inline handler is blocked by the policy (without
+    // it, this handler runs), while the image's own error event still fires
+    browser
+        .js("window.__errored = false; document.body.insertAdjacentHTML('beforeend', '<img id=\"x\" src=\"/nope\" onerror=\"window.__injected = 1\">'); document.getElementById('x').addEventListener('error', () => { window.__errored = true; });")
+        .await;
+    browser.wait_until("window.__errored").await;
+    assert_eq!(browser.js("return window.__injected === 1").await, false);
+    browser.client.close().await.unwrap();
+}

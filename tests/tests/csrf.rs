@@ -394,6 +394,96 @@ async fn a_malformed_cookie_among_several_does_not_stop_the_search() {
 }
 
 #[tokio::test]
+async fn several_session_cookies_refuse_unsafe_requests_and_a_page_load_gets_a_fresh_one() {
+    let app = protected(Csrf::new(KEY));
+    let (mine, token) = session(app.clone()).await;
+    // cookie tossing: an attacker's own valid session, planted with a more specific path or
+    // over plain HTTP, is sent first; the first that verified used to win
+    let (planted, planted_token) = session(app.clone()).await;
+    let both = format!("{planted}; {mine}");
+    for (token, datastar) in [
+        (&planted_token, false),
+        (&token, false),
+        (&planted_token, true),
+    ] {
+        let mut req = post_json(Some(&both));
+        if datastar {
+            // not a reload: the planted cookie would still be there
+            req = req.header("datastar-request", "true");
+        }
+        let req = req
+            .body(Body::from(json!({ "csrf": token }).to_string()))
+            .unwrap();
+        let (code, text) = status(app.clone(), req).await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "{text}");
+        assert!(text.contains("several CSRF session cookies"), "{text}");
+    }
+    // each alone passes
+    for (cookie, token) in [(&mine, &token), (&planted, &planted_token)] {
+        let req = post_json(Some(cookie))
+            .body(Body::from(json!({ "csrf": token }).to_string()))
+            .unwrap();
+        assert_eq!(status(app.clone(), req).await.0, StatusCode::OK);
+    }
+    // a page load with both uses neither: it gets a new session, and its token is the new one's
+    let req = Request::get("/")
+        .header("cookie", &both)
+        .body(Body::empty())
+        .unwrap();
+    let (res, body) = send(app.clone(), req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let fresh = res.headers()["set-cookie"].to_str().unwrap();
+    let fresh = fresh.split(';').next().unwrap().to_owned();
+    assert!(fresh.starts_with("dstar_csrf="), "{fresh}");
+    assert!(fresh != mine && fresh != planted, "{fresh}");
+    let page_token = std::str::from_utf8(&body)
+        .unwrap()
+        .strip_prefix("token ")
+        .unwrap();
+    for (cookie, expected) in [
+        (&fresh, StatusCode::OK),
+        (&planted, StatusCode::FORBIDDEN),
+        (&mine, StatusCode::FORBIDDEN),
+    ] {
+        let req = post_json(Some(cookie))
+            .body(Body::from(json!({ "csrf": page_token }).to_string()))
+            .unwrap();
+        assert_eq!(status(app.clone(), req).await.0, expected, "{cookie}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_token_on_a_datastar_request_reloads_the_page_marked_as_refused() {
+    let client = TestClient::new(app_with_tokens());
+    client.get("/guarded").await.assert_status(200);
+    let token = client.csrf_token().unwrap();
+    client.set_csrf_token(Some("00".repeat(64)));
+    let r = client.post("/guarded/_event/touch", json!({})).await;
+    // a 200: Datastar runs the scripts of 200s only, and this one reloads the page
+    r.assert_status(200);
+    assert_eq!(
+        r.headers
+            .get("x-dstar-refused")
+            .map(|v| v.to_str().unwrap()),
+        Some("csrf"),
+        "monitoring counts it: {:?}",
+        r.headers
+    );
+    let script = r.events()[0].value("elements").unwrap();
+    assert!(script.contains("location.reload()"), "{script}");
+    // an event that passes carries no such mark
+    client.set_csrf_token(Some(token));
+    let r = client.post("/guarded/_event/touch", json!({})).await;
+    r.assert_status(200);
+    assert_patched_signals(&r.events(), json!({ "touched": true }));
+    assert!(
+        r.headers.get("x-dstar-refused").is_none(),
+        "{:?}",
+        r.headers
+    );
+}
+
+#[tokio::test]
 async fn the_cookie_is_http_only_lax_and_host_prefixed_when_secure() {
     let (res, _) = send(
         protected(Csrf::new(KEY)),

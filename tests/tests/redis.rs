@@ -63,7 +63,7 @@ async fn node(port: u16, redis: u16) -> Proc {
 async fn request(port: u16, path: &str) -> String {
     let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let req = format!(
-        "POST {path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{{}}"
+        "POST {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{{}}"
     );
     tcp.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();
@@ -93,7 +93,7 @@ impl Stream {
             .map(|id| format!("last-event-id: {id}\r\n"))
             .unwrap_or_default();
         let req = format!(
-            "POST /ticker HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\n{last}content-length: {}\r\n\r\n{body}",
+            "POST /ticker HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n{last}content-length: {}\r\n\r\n{body}",
             body.len()
         );
         tcp.write_all(req.as_bytes()).await.unwrap();

@@ -185,7 +185,7 @@ async fn plain_tcp_speaks_h2c_with_prior_knowledge_and_http1() {
     assert_eq!((status, version), (200, hyper::Version::HTTP_2));
     assert!(body.contains("<p>hello</p>"));
     let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(b"GET /hello HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n")
+    tcp.write_all(b"GET /hello HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
         .await
         .unwrap();
     let mut out = Vec::new();
@@ -213,7 +213,7 @@ async fn shutdown_completes_in_flight_events_and_ends_streams_cleanly() {
     // an open stream
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all(b"POST /stream HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n")
+        .write_all(b"POST /stream HTTP/1.1\r\nhost: localhost\r\ncontent-length: 0\r\n\r\n")
         .await
         .unwrap();
     let mut seen = Vec::new();
@@ -226,7 +226,7 @@ async fn shutdown_completes_in_flight_events_and_ends_streams_cleanly() {
     // an event in flight
     let slow = tokio::spawn(async move {
         let mut tcp = TcpStream::connect(addr).await.unwrap();
-        tcp.write_all(b"POST /hello/_event/slow HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}")
+        tcp.write_all(b"POST /hello/_event/slow HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}")
             .await
             .unwrap();
         let mut out = Vec::new();

@@ -48,7 +48,7 @@ async fn start(configure: impl FnOnce(Server) -> Server) -> dstar_tests::Served 
 
 async fn get_once(addr: SocketAddr, path: &str) -> String {
     let mut tcp = TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n");
     tcp.write_all(request.as_bytes()).await.unwrap();
     let mut out = Vec::new();
     tcp.read_to_end(&mut out).await.unwrap();
@@ -73,7 +73,7 @@ async fn a_trickled_header_is_cut_off_and_others_are_served() {
     let (addr, stop, task) = start(|s| s.header_read_timeout(Duration::from_millis(300))).await;
     // slowloris: a header that never ends
     let mut slow = TcpStream::connect(addr).await.unwrap();
-    slow.write_all(b"GET /hello HTTP/1.1\r\nhost: t\r\nx-a: ")
+    slow.write_all(b"GET /hello HTTP/1.1\r\nhost: localhost\r\nx-a: ")
         .await
         .unwrap();
     // a client that connects and says nothing at all
@@ -98,7 +98,7 @@ async fn past_the_connection_cap_new_connections_wait_and_nothing_crashes() {
     let mut held = Vec::new();
     for _ in 0..2 {
         let mut tcp = TcpStream::connect(addr).await.unwrap();
-        tcp.write_all(b"GET /hello HTTP/1.1\r\nhost: t\r\n\r\n")
+        tcp.write_all(b"GET /hello HTTP/1.1\r\nhost: localhost\r\n\r\n")
             .await
             .unwrap();
         let mut buf = [0u8; 512];
@@ -147,7 +147,7 @@ async fn an_upgraded_connection_keeps_its_place_under_the_cap() {
     let mut upgraded = TcpStream::connect(addr).await.unwrap();
     upgraded
         .write_all(
-            b"GET /upgrade HTTP/1.1\r\nhost: t\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n",
+            b"GET /upgrade HTTP/1.1\r\nhost: localhost\r\nconnection: upgrade\r\nupgrade: echo\r\n\r\n",
         )
         .await
         .unwrap();
@@ -195,7 +195,7 @@ async fn shutdown_has_a_deadline_even_with_a_kept_stream_writer_and_a_hung_handl
     let (addr, stop, task) = start(|s| s.shutdown_timeout(Duration::from_millis(500))).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all(b"POST /kept-stream HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n")
+        .write_all(b"POST /kept-stream HTTP/1.1\r\nhost: localhost\r\ncontent-length: 0\r\n\r\n")
         .await
         .unwrap();
     let mut seen = Vec::new();
@@ -206,7 +206,7 @@ async fn shutdown_has_a_deadline_even_with_a_kept_stream_writer_and_a_hung_handl
         seen.extend_from_slice(&buf[..n]);
     }
     let mut hung = TcpStream::connect(addr).await.unwrap();
-    hung.write_all(b"POST /forever HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n")
+    hung.write_all(b"POST /forever HTTP/1.1\r\nhost: localhost\r\ncontent-length: 0\r\n\r\n")
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -235,7 +235,7 @@ async fn a_trickled_body_gets_a_408_and_the_handler_never_sees_it() {
         dstar_tests::serve_on_loopback(router, |s| s.body_read_timeout(Duration::from_millis(300)))
             .await;
     let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(b"POST /signals HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":")
+    tcp.write_all(b"POST /signals HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":")
         .await
         .unwrap();
     let answer = String::from_utf8_lossy(&expect_closed(&mut tcp).await).into_owned();
@@ -258,7 +258,7 @@ async fn bodies_past_the_body_budget_get_a_503_until_others_are_done() {
     let mut slow = Vec::new();
     for _ in 0..2 {
         let mut tcp = TcpStream::connect(addr).await.unwrap();
-        let head = "POST /signals HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 40960\r\n\r\n";
+        let head = "POST /signals HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 40960\r\n\r\n";
         let part = format!("{head}{{\"a\":\"{}", "x".repeat(30 << 10));
         tcp.write_all(part.as_bytes()).await.unwrap();
         slow.push(tcp);
@@ -269,7 +269,7 @@ async fn bodies_past_the_body_budget_get_a_503_until_others_are_done() {
     let send = |body: String| async move {
         let mut tcp = TcpStream::connect(addr).await.unwrap();
         let request = format!(
-            "POST /signals HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            "POST /signals HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
         );
         tcp.write_all(request.as_bytes()).await.unwrap();
@@ -324,7 +324,7 @@ async fn a_client_that_stops_reading_is_cut_off_and_its_stream_ends() {
     })
     .await;
     let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(b"POST /flood HTTP/1.1\r\nhost: t\r\ncontent-length: 0\r\n\r\n")
+    tcp.write_all(b"POST /flood HTTP/1.1\r\nhost: localhost\r\ncontent-length: 0\r\n\r\n")
         .await
         .unwrap();
     let mut buf = [0u8; 1024];
@@ -361,7 +361,7 @@ async fn h2_connect(
 fn h2_request(method: &str, path: &str) -> hyper::Request<http_body_util::Empty<bytes::Bytes>> {
     hyper::Request::builder()
         .method(method)
-        .uri(format!("http://t{path}"))
+        .uri(format!("http://localhost{path}"))
         .body(http_body_util::Empty::new())
         .unwrap()
 }
@@ -425,7 +425,7 @@ async fn idle_connections_are_closed_and_open_streams_keep_theirs() {
 
     // HTTP/1.1 keep-alive: closed at the idle deadline, well before the 30 s header deadline
     let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(b"GET /hello HTTP/1.1\r\nhost: t\r\n\r\n")
+    tcp.write_all(b"GET /hello HTTP/1.1\r\nhost: localhost\r\n\r\n")
         .await
         .unwrap();
     let out = expect_closed(&mut tcp).await;

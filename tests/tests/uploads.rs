@@ -489,6 +489,7 @@ fn the_token_meta_tag_is_attribute_escaped() {
         dispatch_base: "/ds",
         rendered: std::time::UNIX_EPOCH,
         flash: None,
+        nonce: None,
     };
     let html = ctx.client_script().into_string();
     assert!(!html.contains("alert(1)</script>"), "{html}");

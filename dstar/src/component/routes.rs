@@ -7,7 +7,7 @@ use crate::event::{DispatchBase, States};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 /// Every component's routes under `base`, and the 404s for what they don't match.
 pub(crate) fn routes(
@@ -23,8 +23,7 @@ pub(crate) fn routes(
         &format!("{base}/{{*__dstar_component}}"),
         axum::routing::any(|| async {
             // no listing: the registered modules name the app's types, which is nobody's business
-            tracing::debug!("dstar: unknown component module (404)");
-            not_found("unknown component".to_owned())
+            not_found("unknown component", "unknown component".to_owned())
         }),
     );
     for &component in components {
@@ -51,25 +50,32 @@ fn unmatched_event(component: &ComponentRegistration, path: &str) -> Response {
     let event = segments.next().unwrap_or("");
     let args = segments.count();
     match component.events.iter().find(|e| e.name == event) {
-        Some(info) => not_found(format!(
-            "event `{event}` on component `{}` takes {} argument(s) ({}), got {args}",
-            component.path,
-            info.args.len(),
-            info.args.join(", "),
-        )),
+        Some(info) => not_found(
+            "wrong number of arguments",
+            format!(
+                "event `{event}` on component `{}` takes {} argument(s) ({}), got {args}",
+                component.path,
+                info.args.len(),
+                info.args.join(", "),
+            ),
+        ),
         None => {
             let known: Vec<&str> = component.events.iter().map(|e| e.name).collect();
-            not_found(format!(
-                "unknown event `{event}` on component `{}`; events here: {}",
-                component.path,
-                known.join(", ")
-            ))
+            not_found(
+                "unknown event",
+                format!(
+                    "unknown event `{event}` on component `{}`; events here: {}",
+                    component.path,
+                    known.join(", ")
+                ),
+            )
         }
     }
 }
 
-fn not_found(message: String) -> Response {
-    (StatusCode::NOT_FOUND, message).into_response()
+/// A `404` with the whole `message` in debug builds, only `class` in release builds.
+fn not_found(class: &'static str, message: String) -> Response {
+    crate::error::refusal(StatusCode::NOT_FOUND, class, message)
 }
 
 /// Builds a component's router under `base` from the states (used by generated code).
@@ -141,13 +147,13 @@ impl UrlArgs {
                     None => arg,
                 }),
                 None => {
-                    return Err((
+                    return Err(crate::error::refusal(
                         StatusCode::BAD_REQUEST,
+                        "bad argument",
                         format!(
                             "bad argument `{segment}` for `{event}`: not valid percent-encoded UTF-8"
                         ),
-                    )
-                        .into_response());
+                    ));
                 }
             }
         }
@@ -159,15 +165,15 @@ impl UrlArgs {
     pub fn parse<T: ReadUrlArg>(&self, index: usize, name: &str) -> Result<T, Response> {
         let raw = self.args.get(index).map(String::as_str).unwrap_or("");
         raw.parse::<T>().map_err(|e| {
-            (
+            crate::error::refusal(
                 StatusCode::BAD_REQUEST,
+                "bad argument",
                 format!(
                     "bad argument `{name}` = `{raw}` for `{}`: {e} (expected {})",
                     self.event,
                     std::any::type_name::<T>()
                 ),
             )
-                .into_response()
         })
     }
 }
@@ -189,4 +195,62 @@ fn decode_segment(segment: &str) -> Option<String> {
         .decode_utf8()
         .ok()
         .map(|s| s.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::ComponentEventInfo;
+    use crate::error::{assert_quiet, quietly};
+
+    static EVENTS: [ComponentEventInfo; 2] = [
+        ComponentEventInfo {
+            name: "toggle",
+            method: "POST",
+            args: &["id"],
+        },
+        ComponentEventInfo {
+            name: "destroy",
+            method: "POST",
+            args: &["id"],
+        },
+    ];
+
+    #[test]
+    fn release_bodies_quote_no_argument_and_list_no_event() {
+        let parts = axum::http::Request::get(
+            "/_c/todo.TodoItem/toggle/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        )
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+        let args = UrlArgs::read(&parts, 1, "toggle").unwrap();
+        if cfg!(debug_assertions) {
+            let (_, body) = crate::error::quiet_body(args.parse::<u32>(0, "id").unwrap_err());
+            assert!(body.contains("<script>") && body.contains("u32"), "{body}");
+        }
+        let bad_escape = axum::http::Request::get("/_c/todo.TodoItem/toggle/%3Cscript%zz")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        let component =
+            ComponentRegistration::new("todo::TodoItem", &EVENTS, |_, _, _| Ok(Router::new()));
+        if cfg!(debug_assertions) {
+            let path = format!("/_c/{}/<script>", component.module());
+            let (_, body) = crate::error::quiet_body(unmatched_event(&component, &path));
+            assert!(body.contains("events here: toggle, destroy"), "{body}");
+        }
+        quietly(|| {
+            assert_quiet(args.parse::<u32>(0, "id").unwrap_err(), 400, "bad argument");
+            let refused = UrlArgs::read(&bad_escape, 1, "toggle").unwrap_err();
+            assert_quiet(refused, 400, "bad argument");
+            let path = format!("/_c/{}/<script>", component.module());
+            assert_quiet(unmatched_event(&component, &path), 404, "unknown event");
+            let path = format!("/_c/{}/toggle/1/<script>", component.module());
+            let refused = unmatched_event(&component, &path);
+            assert_quiet(refused, 404, "wrong number of arguments");
+        });
+    }
 }

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{HeaderName, Method, Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::future::Either;
 use std::task::{Context, Poll};
 use tower::{Layer, Service};
@@ -188,6 +188,34 @@ fn refuse(error: ProtectionError) -> Response<Body> {
         }
         _ => "cross-site request refused: its Origin does not match the Host it was sent to",
     };
-    tracing::debug!(reason, "dstar: request refused");
-    (StatusCode::FORBIDDEN, reason).into_response()
+    crate::error::refusal(StatusCode::FORBIDDEN, "cross-site request", reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{assert_quiet, quietly};
+    use tower::{Layer, ServiceExt};
+
+    #[test]
+    fn release_bodies_say_cross_site_and_nothing_more() {
+        let route = tower::service_fn(|_req: Request<Body>| async {
+            Ok::<_, std::convert::Infallible>(Response::new(Body::from("ran")))
+        });
+        let service = super::CrossOrigin::new().layer().unwrap().layer(route);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for (name, value) in [
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://<script>.example"),
+        ] {
+            let req = Request::post("/save")
+                .header(name, value)
+                .body(Body::empty())
+                .unwrap();
+            let refused = quietly(|| runtime.block_on(service.clone().oneshot(req)).unwrap());
+            assert_quiet(refused, 403, "cross-site request");
+        }
+    }
 }

@@ -151,8 +151,11 @@ impl Csrf {
     }
 
     /// The session secret from the cookie, if present and correctly signed. Malformed cookies,
-    /// and ours with a bad signature, are skipped: the search goes on through every cookie.
-    fn session(&self, headers: &HeaderMap, secure: bool) -> Option<[u8; SECRET_LEN]> {
+    /// and ours with a bad signature, are skipped: the search goes on through every cookie. Two
+    /// or more that verify are [`Existing::Several`]: one was planted (cookie tossing from a
+    /// sibling subdomain or over plain HTTP, with a path or domain of its own), and which is
+    /// the visitor's own cannot be told, so none is used.
+    fn session(&self, headers: &HeaderMap, secure: bool) -> Existing {
         let name = if secure {
             SECURE_COOKIE_NAME
         } else {
@@ -165,12 +168,17 @@ impl Csrf {
             .iter()
             .map(|value| String::from_utf8_lossy(value.as_bytes()))
             .collect();
-        lines
+        let mut verified = lines
             .iter()
             .flat_map(|text| Cookie::split_parse(text.as_ref()))
             .filter_map(Result::ok)
             .filter(|cookie| cookie.name() == name)
-            .find_map(|cookie| self.verify_cookie(cookie.value()))
+            .filter_map(|cookie| self.verify_cookie(cookie.value()));
+        match (verified.next(), verified.next()) {
+            (None, _) => Existing::Missing,
+            (Some(secret), None) => Existing::One(secret),
+            (Some(_), Some(_)) => Existing::Several,
+        }
     }
 
     /// Whether the request carries a cookie of ours that did not verify (a key that changed).
@@ -250,6 +258,19 @@ impl CsrfToken {
         out.extend_from_slice(&mask);
         out.extend(mask.iter().zip(&self.secret).map(|(m, s)| m ^ s));
         hex::encode(out)
+    }
+
+    /// A hidden form field with a freshly masked token, for a plain HTML form posted to a route
+    /// of the app (a sign-out button, say): `<input type="hidden" name="_csrf_token" value="…">`.
+    ///
+    /// ```
+    /// # fn f(token: dstar::csrf::CsrfToken) {
+    /// use dstar::prelude::*;
+    /// let form = html! { form method="post" action="/signout" { (token.field()) button { "Sign out" } } };
+    /// # }
+    /// ```
+    pub fn field(&self) -> maud::Markup {
+        maud::html! { input type="hidden" name=(super::FORM_FIELD) value=(self.masked()); }
     }
 
     fn verify(&self, token: &str) -> bool {
@@ -423,11 +444,20 @@ where
     }
 }
 
+/// The header a Datastar request refused by the CSRF check carries on its `200` reload answer
+/// (`x-dstar-refused: csrf`), so monitoring can count refusals that are not `403`s.
+pub(crate) const REFUSED_HEADER: &str = "x-dstar-refused";
+
 /// The answer to a Datastar request whose token went stale: a `200` event stream that reloads the
 /// page (so it gets a fresh token), at most once per 10 s per tab, so a browser that refuses the
-/// cookie does not reload in a loop (it logs the reason to the console instead).
+/// cookie does not reload in a loop (it logs the reason to the console instead). A `200`, as
+/// Datastar runs only the scripts of those; logged at info level and marked with
+/// [`REFUSED_HEADER`], as it is a refusal all the same (or an attack).
 fn reload_page(reason: &str) -> Response {
-    tracing::debug!(%reason, "dstar: CSRF token stale; telling the page to reload");
+    tracing::info!(
+        reason = %crate::error::Escaped(reason),
+        "dstar: CSRF check failed on a Datastar request; telling the page to reload"
+    );
     let message = crate::scripts::js_literal(&format!("dstar: CSRF check failed: {reason}"));
     let script = format!(
         "(() => {{ const k = '_ds_csrf_reload', t = Date.now(); \
@@ -436,14 +466,22 @@ fn reload_page(reason: &str) -> Response {
     );
     let mut sse = crate::sse::Sse::new();
     let _ = sse.send(crate::scripts::ExecuteScript::new(script));
-    sse.into_response()
+    let mut response = sse.into_response();
+    response
+        .headers_mut()
+        .insert(REFUSED_HEADER, HeaderValue::from_static("csrf"));
+    response
 }
 
-fn refuse(status: StatusCode, reason: impl fmt::Display) -> Response {
-    let reason = format!("CSRF check failed: {reason}");
-    tracing::debug!(status = status.as_u16(), %reason, "dstar: request refused");
-    (status, reason).into_response()
+/// A refusal: `CSRF check failed: {reason}` in debug builds, only `class` in release builds.
+fn refuse(status: StatusCode, class: &'static str, reason: impl fmt::Display) -> Response {
+    crate::error::refusal(status, class, format_args!("CSRF check failed: {reason}"))
 }
+
+/// The release class of a missing or wrong token.
+const BAD_TOKEN: &str = "CSRF token missing or wrong";
+/// The release class of a missing, forged or ambiguous session cookie.
+const BAD_SESSION: &str = "CSRF session missing or invalid";
 
 /// A body too large to search for its token: a `413` that says so, not a CSRF failure (no token
 /// was looked at). With the token in the `x-csrf-token` header (the default layout's script sends
@@ -457,7 +495,7 @@ fn body_too_large(limit: usize) -> Response {
         "too large: a request body may hold at most {}",
         crate::upload::human_size(limit as u64)
     );
-    (StatusCode::PAYLOAD_TOO_LARGE, reason).into_response()
+    crate::error::refusal(StatusCode::PAYLOAD_TOO_LARGE, "too large", reason)
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -472,8 +510,9 @@ impl Csrf {
         let secure = self.is_secure(&parts);
         let existing = self.session(&parts.headers, secure);
         let (secret, fresh) = match existing {
-            Some(secret) => (secret, None),
-            None => {
+            Existing::One(secret) => (secret, None),
+            // several: none is trusted, a safe request gets a new one (and an unsafe one a 403)
+            Existing::Missing | Existing::Several => {
                 let mut secret = [0u8; SECRET_LEN];
                 rand::rng().fill_bytes(&mut secret);
                 (secret, Some(self.cookie(&secret, secure)))
@@ -486,20 +525,32 @@ impl Csrf {
         // an open page whose token went stale (the key changed, another tab replaced the
         // session) is told to reload, once, instead of failing on every event and retry
         let from_datastar = parts.headers.contains_key("datastar-request");
-        if existing.is_none() {
-            let reason = "no CSRF session: load a page first (the session cookie is missing or was tampered with)";
-            if from_datastar && self.has_stale_cookie(&parts.headers, secure) {
-                return Err(reload_page(reason));
+        match existing {
+            Existing::One(_) => {}
+            Existing::Missing => {
+                let reason = "no CSRF session: load a page first (the session cookie is missing or was tampered with)";
+                if from_datastar && self.has_stale_cookie(&parts.headers, secure) {
+                    return Err(reload_page(reason));
+                }
+                return Err(refuse(StatusCode::FORBIDDEN, BAD_SESSION, reason));
             }
-            return Err(refuse(StatusCode::FORBIDDEN, reason));
+            // not a reload: the planted cookie would still be there, and win again
+            Existing::Several => {
+                return Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    BAD_SESSION,
+                    "several CSRF session cookies: one was planted by another site (cookie tossing); clear this site's cookies, and serve it over HTTPS only",
+                ));
+            }
         }
         let session = CsrfToken { secret };
         let checked = |token: Option<String>| match token {
             Some(token) if session.verify(&token) => Ok(()),
             Some(_) if from_datastar => Err(reload_page(STALE_OR_WRONG)),
-            Some(_) => Err(refuse(StatusCode::FORBIDDEN, STALE_OR_WRONG)),
+            Some(_) => Err(refuse(StatusCode::FORBIDDEN, BAD_TOKEN, STALE_OR_WRONG)),
             None => Err(refuse(
                 StatusCode::FORBIDDEN,
+                BAD_TOKEN,
                 format!(
                     "missing token: send the `{SIGNAL}` signal (the default layout sets it), an `{HEADER_NAME}` header or a `{FORM_FIELD}` form field"
                 ),
@@ -525,6 +576,7 @@ impl Csrf {
         if content_type.starts_with("multipart/") {
             return Err(refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the CSRF token in a header",
                 format!(
                     "a multipart body is not searched for the CSRF token: send it in the `{HEADER_NAME}` header (Datastar: `headers: {{'{HEADER_NAME}': ${SIGNAL}}}`)"
                 ),
@@ -539,6 +591,17 @@ impl Csrf {
         checked(find_body_token(&content_type, &bytes))?;
         Ok((Request::from_parts(parts, Body::from(bytes)), fresh))
     }
+}
+
+/// The session cookies of ours a request carries that verify.
+#[derive(Clone, Copy)]
+enum Existing {
+    /// None (or none that verifies).
+    Missing,
+    /// Exactly one: the session.
+    One([u8; SECRET_LEN]),
+    /// Two or more: one of them was planted.
+    Several,
 }
 
 const STALE_OR_WRONG: &str =
@@ -577,4 +640,92 @@ fn find_body_token(content_type: &str, bytes: &[u8]) -> Option<String> {
             .map(|(_, value)| value.into_owned());
     }
     signal_token(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{assert_quiet, quietly};
+    use tower::{Layer, ServiceExt};
+
+    fn service(
+        csrf: &Csrf,
+    ) -> impl tower_service::Service<Request, Response = Response, Error = Infallible> + Clone {
+        let route = tower::service_fn(|_req: Request| async {
+            Ok::<_, Infallible>(Response::new(Body::from("ran")))
+        });
+        csrf.clone().layer().layer(route)
+    }
+
+    fn cookie_of(csrf: &Csrf) -> String {
+        let mut secret = [0u8; SECRET_LEN];
+        rand::rng().fill_bytes(&mut secret);
+        let cookie = csrf.cookie(&secret, false);
+        cookie
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_refused_datastar_request_logs_at_info_on_one_line() {
+        let logs = crate::error::logs_of(|| {
+            let response = reload_page("a reason\nERROR dstar::session: forged");
+            assert_eq!(response.headers()[REFUSED_HEADER], "csrf");
+        });
+        assert_eq!(logs.lines().count(), 1, "{logs}");
+        assert!(logs.contains(" INFO "), "{logs}");
+        assert!(
+            logs.contains("a reason\\nERROR dstar::session: forged"),
+            "{logs}"
+        );
+    }
+
+    #[test]
+    fn release_bodies_name_the_check_and_nothing_of_the_request() {
+        let csrf = Csrf::random();
+        let cookie = cookie_of(&csrf);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let send =
+            |req: Request| quietly(|| runtime.block_on(service(&csrf).oneshot(req)).unwrap());
+        let post = || {
+            Request::post("/save")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::COOKIE, &cookie)
+        };
+        let no_token = post().body(Body::from("{}")).unwrap();
+        assert_quiet(send(no_token), 403, BAD_TOKEN);
+        let wrong = post()
+            .header(HEADER_NAME, "<script>alert(1)</script>")
+            .body(Body::empty())
+            .unwrap();
+        assert_quiet(send(wrong), 403, BAD_TOKEN);
+        let no_session = Request::post("/save")
+            .header(HEADER_NAME, "<script>")
+            .body(Body::empty())
+            .unwrap();
+        assert_quiet(send(no_session), 403, BAD_SESSION);
+        let several = Request::post("/save")
+            .header(header::COOKIE, format!("{cookie}; {}", cookie_of(&csrf)))
+            .header(HEADER_NAME, "<script>")
+            .body(Body::empty())
+            .unwrap();
+        assert_quiet(send(several), 403, BAD_SESSION);
+        let multipart = Request::post("/save")
+            .header(header::COOKIE, &cookie)
+            .header(
+                header::CONTENT_TYPE,
+                "multipart/form-data; boundary=<script>",
+            )
+            .body(Body::empty())
+            .unwrap();
+        assert_quiet(send(multipart), 415, "send the CSRF token in a header");
+        let big = post().body(Body::from(vec![b' '; (1 << 20) + 1])).unwrap();
+        assert_quiet(send(big), 413, "too large");
+    }
 }

@@ -133,7 +133,12 @@ impl<E: fmt::Display> EventOutcome for Result<(), E> {
 #[doc(hidden)]
 pub fn finish_event(mut sse: Sse, owner: &str, event: &str, error: Option<String>) -> Response {
     if let Some(error) = error {
-        tracing::error!(owner, event, %error, "dstar event handler failed");
+        tracing::error!(
+            owner,
+            event,
+            error = %crate::error::Escaped(&error),
+            "dstar event handler failed"
+        );
         sse.report_error(&format_args!("{owner}/{event}: {error}"));
     }
     sse.into_response()

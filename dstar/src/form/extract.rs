@@ -329,6 +329,30 @@ mod tests {
         rest: serde_json::Map<String, serde_json::Value>,
     }
 
+    #[derive(Debug, serde::Deserialize, validator::Validate)]
+    #[allow(dead_code)]
+    struct Prefs {
+        mode: Mode,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    enum Mode {
+        Light,
+    }
+
+    #[test]
+    fn a_release_body_quotes_nothing_of_the_form() {
+        use axum::response::IntoResponse;
+        let signals = serde_json::json!({ "mode": "<script>alert(1)</script>" });
+        let serde_json::Value::Object(signals) = signals else {
+            unreachable!()
+        };
+        let rejection = super::Form::<Prefs>::from_signals(signals).unwrap_err();
+        assert!(rejection.to_string().contains("<script>"), "{rejection}");
+        let refused = crate::error::quietly(|| rejection.into_response());
+        crate::error::assert_quiet(refused, 400, "invalid signals");
+    }
+
     #[test]
     fn form_fields_come_from_serde() {
         assert_eq!(struct_fields::<Plain>(), Some(&["email", "pass"][..]));

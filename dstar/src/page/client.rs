@@ -93,11 +93,11 @@ pub fn client_script_route<S: Clone + Send + Sync + 'static>() -> Router<S> {
                         bytes,
                     )
                         .into_response(),
-                    Err(e) => (
+                    Err(e) => crate::error::refusal(
                         StatusCode::NOT_FOUND,
+                        "no client script",
                         format!("DSTAR_CLIENT_FILE {}: {e}", file.to_string_lossy()),
-                    )
-                        .into_response(),
+                    ),
                 }
             }
         }),

@@ -19,6 +19,8 @@ pub struct Document {
     flash: Option<String>,
     /// The app keeps sessions: the page may show a signed-in user's data.
     private: bool,
+    /// The scripts' nonce under a strict Content Security Policy.
+    nonce: Option<std::sync::Arc<str>>,
     base: DispatchBase,
     /// Taken before `mount` reads anything, so a change before it is always in the render (and
     /// one after it may be missing: its message then makes the stream render the page again).
@@ -39,6 +41,9 @@ impl Document {
             csrf: crate::csrf::token_for(extensions),
             flash: crate::flash::page_value(extensions),
             private: crate::session::in_use(extensions),
+            nonce: extensions
+                .get::<crate::headers::CspNonce>()
+                .map(|n| n.0.clone()),
             base,
             rendered: std::time::SystemTime::now(),
         }
@@ -55,6 +60,7 @@ impl Document {
             dispatch_base: self.base.as_str(),
             rendered: self.rendered,
             flash: self.flash.as_deref(),
+            nonce: self.nonce.as_deref(),
         };
         let mut response = (self.layout)(&ctx, page_root(body)).into_response();
         // a page holds a per-session CSRF token: no shared cache may keep it; and with

@@ -81,6 +81,17 @@ return Promise.race([r.clone().text().then(b=>{console.error('dstar: '+r.status+
 /// assert_eq!(script.matches("</script>").count(), 1);
 /// ```
 pub fn glue_script() -> Markup {
+    glue_script_with_nonce(None)
+}
+
+/// [`glue_script`] with the page's CSP nonce, when a strict policy is on
+/// ([`SecurityHeaders::strict_csp`](crate::headers::SecurityHeaders::strict_csp)).
+///
+/// ```
+/// let script = dstar::page::glue_script_with_nonce(Some("abc")).into_string();
+/// assert!(script.starts_with(r#"<script nonce="abc">"#));
+/// ```
+pub fn glue_script_with_nonce(nonce: Option<&str>) -> Markup {
     let debug = if cfg!(debug_assertions) { DEBUG } else { "" };
-    html! { script { (PreEscaped(GLUE.replace("/*DEBUG*/", debug))) } }
+    html! { script nonce=[nonce] { (PreEscaped(GLUE.replace("/*DEBUG*/", debug))) } }
 }

@@ -5,7 +5,7 @@ use maud::{DOCTYPE, Markup, html};
 /// ```
 /// let ctx = dstar::page::PageContext {
 ///     title: "Home", client_src: "/datastar.js", client_integrity: None, csrf: None, dispatch_base: "/ds",
-///     rendered: std::time::UNIX_EPOCH, flash: None,
+///     rendered: std::time::UNIX_EPOCH, flash: None, nonce: None,
 /// };
 /// let html = dstar::page::default_layout(&ctx, maud::html! {}).into_string();
 /// assert!(html.contains("<title>Home</title>"));
@@ -31,6 +31,10 @@ pub struct PageContext<'a> {
     /// The signed flash message this page shows, if any (see [`crate::flash`]), for
     /// `<body data-ds-flash>`: the page's stream sends it back, so live re-renders show it too.
     pub flash: Option<&'a str>,
+    /// The nonce of the page's scripts under a strict Content Security Policy
+    /// ([`SecurityHeaders::strict_csp`](crate::headers::SecurityHeaders::strict_csp)):
+    /// [`client_script`](PageContext::client_script) puts it on every script it writes.
+    pub nonce: Option<&'a str>,
 }
 
 impl PageContext<'_> {
@@ -45,7 +49,7 @@ impl PageContext<'_> {
     /// ```
     /// let ctx = dstar::page::PageContext {
     ///     title: "t", client_src: "/ds.js", client_integrity: None, csrf: Some("tok"), dispatch_base: "/ds",
-    ///     rendered: std::time::UNIX_EPOCH, flash: None,
+    ///     rendered: std::time::UNIX_EPOCH, flash: None, nonce: None,
     /// };
     /// let body = ctx.body(maud::html! { p { "hi" } }).into_string();
     /// assert!(body.starts_with("<body data-signals:tab-id="));
@@ -72,7 +76,7 @@ impl PageContext<'_> {
     /// ```
     /// let ctx = dstar::page::PageContext {
     ///     title: "t", client_src: "https://cdn.example/ds.js", client_integrity: Some("sha384-abc"), csrf: Some("t0k"), dispatch_base: "/ds",
-    ///     rendered: std::time::UNIX_EPOCH, flash: None,
+    ///     rendered: std::time::UNIX_EPOCH, flash: None, nonce: None,
     /// };
     /// let html = ctx.client_script().into_string();
     /// assert!(html.starts_with(
@@ -83,11 +87,12 @@ impl PageContext<'_> {
         html! {
             script type="module" src=(self.client_src)
                 integrity=[self.client_integrity]
-                crossorigin=[self.client_integrity.map(|_| "anonymous")] {}
+                crossorigin=[self.client_integrity.map(|_| "anonymous")]
+                nonce=[self.nonce] {}
             @if let Some(token) = self.csrf {
                 meta name="dstar-csrf" content=(token);
             }
-            (super::glue::glue_script())
+            (super::glue::glue_script_with_nonce(self.nonce))
         }
     }
 }
@@ -134,7 +139,7 @@ pub type Layout = fn(&PageContext<'_>, Markup) -> Markup;
 /// let page = dstar::page::default_layout(
 ///     &dstar::page::PageContext {
 ///         title: "Counter", client_src: "/datastar.js", client_integrity: None, csrf: None, dispatch_base: "/ds",
-///         rendered: std::time::UNIX_EPOCH, flash: None,
+///         rendered: std::time::UNIX_EPOCH, flash: None, nonce: None,
 ///     },
 ///     maud::html! { p { "hi" } },
 /// ).into_string();

@@ -32,7 +32,7 @@ pub use client::{
     client_script_route, client_src,
 };
 pub use document::Document;
-pub use glue::glue_script;
+pub use glue::{glue_script, glue_script_with_nonce};
 pub use layout::{Layout, PageContext, csrf_signal, default_layout, tab_id_signal};
 pub use mount::{MountError, MountOutcome, mount_failed};
 pub use stream::{StreamOpen, ViewTemplate, live_renderer, stream_refused};
@@ -41,7 +41,7 @@ use crate::actions::{Action, Verb};
 use crate::event::{DispatchBase, Event, RouteInfo, States};
 use axum::Router;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::fmt;
 
 /// Implemented by `#[dstar::page]` for each page type.
@@ -212,30 +212,36 @@ pub fn connect_action() -> Action {
 /// `404` for `POST {path}` on a page without a stream.
 #[doc(hidden)]
 pub async fn no_stream<P: Page>() -> Response {
-    let message = format!(
-        "page `{}` has no stream: POST {} opens a stream only on pages with `subscribe` and `on_message`, or `live`",
-        P::NAME,
-        P::PATH
-    );
-    (StatusCode::NOT_FOUND, message).into_response()
+    no_stream_refusal(P::NAME, P::PATH)
 }
 
-/// `404` for an event name the page does not have, listing the ones it has.
+fn no_stream_refusal(page: &str, path: &str) -> Response {
+    let message = format!(
+        "page `{page}` has no stream: POST {path} opens a stream only on pages with `subscribe` and `on_message`, or `live`"
+    );
+    crate::error::refusal(StatusCode::NOT_FOUND, "no stream", message)
+}
+
+/// `404` for an event name the page does not have, listing the ones it has (in debug builds).
 #[doc(hidden)]
 pub async fn unknown_event<P: Page>(uri: axum::http::Uri) -> Response {
-    let name = uri.path().rsplit("/_event/").next().unwrap_or("");
     let known: Vec<&str> = P::Event::ALL.iter().map(|e| e.name()).collect();
-    tracing::debug!(page = P::NAME, event = name, "dstar: unknown event (404)");
+    unknown_event_refusal(P::NAME, uri.path(), &known)
+}
+
+/// The `404` of [`unknown_event`]: the name and the page's events in debug builds, only
+/// `unknown event` in release builds (logged either way, the name escaped).
+fn unknown_event_refusal(page: &str, path: &str, known: &[&str]) -> Response {
+    let name = path.rsplit("/_event/").next().unwrap_or("");
     let message = format!(
-        "unknown event `{name}` on page `{}`; events here: {}",
-        P::NAME,
+        "unknown event `{name}` on page `{page}`; events here: {}",
         if known.is_empty() {
             "(none)".to_owned()
         } else {
             known.join(", ")
         }
     );
-    (StatusCode::NOT_FOUND, message).into_response()
+    crate::error::refusal(StatusCode::NOT_FOUND, "unknown event", message)
 }
 
 /// The id of the element that holds a page's `render` output inside the layout. A stream's
@@ -254,4 +260,32 @@ pub const PAGE_ROOT_ID: &str = "ds-page";
 /// ```
 pub fn page_root(body: maud::Markup) -> maud::Markup {
     maud::html! { div id=(PAGE_ROOT_ID) style="display:contents" { (body) } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{assert_quiet, quietly};
+
+    #[test]
+    fn release_bodies_name_no_event_and_no_page() {
+        let path = "/counter/_event/<script>alert(1)</script>";
+        if cfg!(debug_assertions) {
+            let (_, body) = crate::error::quiet_body(unknown_event_refusal(
+                "Counter",
+                path,
+                &["increment", "reset"],
+            ));
+            assert!(body.contains("events here: increment, reset"), "{body}");
+        }
+        quietly(|| {
+            let refused = unknown_event_refusal("app::Counter", path, &["increment", "reset"]);
+            assert_quiet(refused, 404, "unknown event");
+            assert_quiet(
+                no_stream_refusal("app::Counter", "/counter"),
+                404,
+                "no stream",
+            );
+        });
+    }
 }

@@ -59,7 +59,7 @@ fn mount_error<E: IntoResponse + 'static>(page: &str, error: E) -> Response {
         .map(String::as_str)
         .or_else(|| any.downcast_ref::<&'static str>().copied());
     if let Some(text) = text {
-        tracing::error!(page, error = text, "dstar: mount failed");
+        tracing::error!(page, error = %crate::error::Escaped(text), "dstar: mount failed");
         return internal_error(text, cfg!(debug_assertions));
     }
     let response = error.into_response();

@@ -241,7 +241,7 @@ fn refused(sse: &mut Sse, refusal: &Response) {
         if sse.redirect(location).is_ok() {
             tracing::debug!(
                 status,
-                location,
+                location = %crate::error::Escaped(location),
                 "dstar: a page refused its render; redirecting"
             );
             return;

@@ -45,10 +45,18 @@
 //! }
 //! ```
 //!
-//! A `live` page's generated stream holds no guard (it has no hook for one yet), so the viewer
-//! joins through a stream the code chooses: [`Joined::hold`] wraps a page's `subscribe` source,
-//! and [`Presence::watch`] is a source that yields the member list on every change, for a page
-//! whose `on_message` patches the list itself:
+//! The viewer joins in the page's `on_connect` hook, whose value lives exactly as long as the
+//! tab's stream (and comes back to `on_disconnect(reason, joined)`):
+//!
+//! ```ignore
+//! async fn on_connect(State(app): State<App>, CurrentUser(user): CurrentUser<User>) -> Joined {
+//!     app.presence.join("notes", user.id.to_string(), user.name)
+//! }
+//! ```
+//!
+//! A page with a stream of its own can join through it instead: [`Joined::hold`] wraps its
+//! `subscribe` source, and [`Presence::watch`] is a source that yields the member list on every
+//! change, for a page whose `on_message` patches the list itself:
 //!
 //! ```ignore
 //! async fn subscribe(State(app): State<App>, CurrentUser(user): CurrentUser<User>) -> Held<Watch<String>> {
@@ -229,7 +237,11 @@ impl Presence {
     pub fn join<M: Serialize>(&self, topic: &str, id: impl Into<String>, meta: M) -> Joined {
         let id = id.into();
         let meta = serde_json::to_value(meta).unwrap_or_else(|e| {
-            tracing::warn!(topic, error = %e, "dstar presence: a member's meta does not serialize; kept as null");
+            tracing::warn!(
+                topic = %crate::error::Escaped(topic),
+                error = %crate::error::Escaped(&e),
+                "dstar presence: a member's meta does not serialize; kept as null"
+            );
             serde_json::Value::Null
         });
         self.shared.start();
@@ -275,10 +287,10 @@ impl Presence {
                     }),
                     Err(e) => {
                         tracing::warn!(
-                            topic,
-                            id,
+                            topic = %crate::error::Escaped(topic),
+                            id = %crate::error::Escaped(id),
                             expected = std::any::type_name::<M>(),
-                            error = %e,
+                            error = %crate::error::Escaped(&e),
                             "dstar presence: left out a member whose meta is of another type"
                         );
                         None
@@ -946,7 +958,11 @@ impl Core {
         self.remote.retain(|_, nodes| !nodes.is_empty());
         self.remote_entries -= dropped;
         for (topic, ids) in gone {
-            tracing::debug!(%topic, members = ids.len(), "dstar presence: another node's members expired");
+            tracing::debug!(
+                topic = %crate::error::Escaped(&topic),
+                members = ids.len(),
+                "dstar presence: another node's members expired"
+            );
             if ids.iter().any(|id| !self.is_member(&topic, id, now)) {
                 self.out.notices.insert(topic);
             }

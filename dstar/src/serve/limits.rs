@@ -54,3 +54,36 @@ impl Default for Limits {
         }
     }
 }
+
+/// A start-up warning when the connection cap is above what the process may open: past the
+/// open-file limit, `accept` fails before the cap is reached (Linux, from `/proc/self/limits`).
+pub(crate) fn file_limit_note(max_connections: usize) -> Option<String> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let soft: usize = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
+    // a few files besides the connections: the listener, logs, a database, the key file
+    let room = soft.saturating_sub(64);
+    (max_connections > room).then(|| {
+        format!(
+            "the connection cap ({max_connections}) is above this process's open-file limit ({soft}): raise it (`ulimit -n`, LimitNOFILE=) or set DSTAR_MAX_CONNECTIONS={room}"
+        )
+    })
+}
+
+#[cfg(test)]
+mod file_limit_tests {
+    #[test]
+    fn a_cap_above_the_file_limit_is_reported() {
+        if std::fs::read_to_string("/proc/self/limits").is_err() {
+            return; // not Linux
+        }
+        let note = super::file_limit_note(usize::MAX >> 1).expect("above any limit");
+        assert!(note.contains("open-file limit"), "{note}");
+        assert!(super::file_limit_note(1).is_none());
+    }
+}

@@ -5,6 +5,7 @@
 
 mod activity;
 mod connections;
+mod hosts;
 mod limits;
 mod request_body;
 mod routes;
@@ -61,6 +62,8 @@ pub struct Server {
     /// For a router built elsewhere: whether the server adds cross-origin protection (an `App`
     /// has its own).
     cross_origin: bool,
+    /// The host names served besides loopback ones (see [`Server::allowed_hosts`]).
+    allowed_hosts: Vec<String>,
     #[cfg(feature = "tls")]
     tls: Option<Tls>,
 }
@@ -96,6 +99,9 @@ impl Routed {
                         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
                     router = router.layer(layer);
                 }
+                router = router
+                    .layer(crate::headers::SecurityHeaders::default().layer())
+                    .layer(crate::headers::catch_panic());
                 if crate::app::request_spans_logged() {
                     router = router.layer(tower_http::trace::TraceLayer::new_for_http());
                 }
@@ -115,6 +121,7 @@ impl Server {
         let routes = app.routes();
         let notes = app.startup_notes();
         let mut server = Server::from_router(Router::new(), routes);
+        server.allowed_hosts = app.allowed_host_list().to_vec();
         server.router = Routed::App(Box::new(app));
         server.notes = notes;
         server
@@ -148,9 +155,32 @@ impl Server {
             limits: limits::Limits::default(),
             logging: true,
             cross_origin: true,
+            allowed_hosts: Vec::new(),
             #[cfg(feature = "tls")]
             tls: None,
         }
+    }
+
+    /// The host names this server answers (`app.example`, `*.tenants.example`, or `*` for any),
+    /// besides those in `DSTAR_ALLOWED_HOSTS` (comma-separated). A server bound to a loopback
+    /// address answers loopback names (`localhost`, `127.0.0.1`, `[::1]`, any port) and these;
+    /// one bound to a public address answers these, or any host when none is given (with a
+    /// start-up warning). A request for another host gets a `400` (`bad request: unknown host`)
+    /// and a log line that says how to allow it, so a web page cannot reach a local server
+    /// through DNS rebinding. A request with no or several `Host` headers gets a `400` too.
+    /// An [`App`] is configured with [`App::allowed_hosts`].
+    ///
+    /// ```
+    /// let server = dstar::Server::from_routes(dstar::routes! { "/" => get(|| async { "hi" }) })
+    ///     .allowed_hosts(["notes.example", "*.notes.example"]);
+    /// ```
+    pub fn allowed_hosts<I, H>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = H>,
+        H: Into<String>,
+    {
+        self.allowed_hosts.extend(hosts.into_iter().map(Into::into));
+        self
     }
 
     /// Whether a router served with [`from_routes`](Server::from_routes) or
@@ -401,7 +431,19 @@ impl Bound {
         if matches!(routed, Routed::Router(_)) && !server.cross_origin {
             server.notes.push("cross-origin protection OFF".to_owned());
         }
-        let router = routed.into_router(server.cross_origin)?;
+        let mut router = routed.into_router(server.cross_origin)?;
+        let mut configured = std::mem::take(&mut server.allowed_hosts);
+        configured.extend(std::env::var("DSTAR_ALLOWED_HOSTS").ok());
+        let (allowed, host_note) = hosts::AllowedHosts::new(&configured, local_addr);
+        if let Some(note) = host_note {
+            tracing::warn!("dstar: {note}");
+            server.notes.push(note);
+        }
+        router = router.layer(hosts::HostCheckLayer(std::sync::Arc::new(allowed)));
+        if let Some(note) = limits::file_limit_note(limits.max_connections) {
+            tracing::warn!("dstar: {note}");
+            server.notes.push(note);
+        }
         #[cfg(feature = "tls")]
         {
             let tls = match server.tls.take() {

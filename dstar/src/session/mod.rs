@@ -56,6 +56,7 @@
 mod user;
 
 pub use tower_sessions::session::{Error as SessionError, Id};
+pub use tower_sessions::session_store::ExpiredDeletion;
 pub use tower_sessions::{Expiry, MemoryStore, Session, SessionStore};
 pub use user::{Auth, CurrentUser, SignInRequired, USER_KEY};
 

@@ -90,7 +90,10 @@ impl SignInRequired {
 
 impl IntoResponse for SignInRequired {
     fn into_response(self) -> Response {
-        tracing::debug!(to = %self.to, "dstar: nobody signed in; redirecting to sign-in");
+        tracing::debug!(
+            to = %crate::error::Escaped(&self.to),
+            "dstar: nobody signed in; redirecting to sign-in"
+        );
         if self.datastar {
             let mut sse = crate::sse::Sse::new();
             return match sse.redirect(&self.to) {
@@ -106,7 +109,7 @@ impl IntoResponse for SignInRequired {
 }
 
 fn internal(reason: &str) -> Response {
-    tracing::error!(%reason, "dstar: session");
+    tracing::error!(reason = %crate::error::Escaped(reason), "dstar: session");
     let body = if cfg!(debug_assertions) {
         format!("internal server error: {reason}")
     } else {
@@ -125,10 +128,16 @@ fn session_of(parts: &Parts) -> Result<Session, Response> {
 
 async fn read_user<U: DeserializeOwned>(parts: &Parts) -> Result<Option<U>, Response> {
     let session = session_of(parts)?;
-    session
-        .get::<U>(USER_KEY)
-        .await
-        .map_err(|e| internal(&format!("the session store failed: {e}")))
+    match session.get::<U>(USER_KEY).await {
+        Ok(user) => Ok(user),
+        // stored by an older build whose user type had other fields: signed out, not a 500
+        // forever (the visitor signs in again and the session holds the new shape)
+        Err(tower_sessions::session::Error::SerdeJson(e)) => {
+            tracing::info!(error = %crate::error::Escaped(&e), "dstar: the session's user no longer reads as this build's type; treating the visitor as signed out");
+            Ok(None)
+        }
+        Err(e) => Err(internal(&format!("the session store failed: {e}"))),
+    }
 }
 
 impl<S, U> FromRequestParts<S> for CurrentUser<U>
@@ -205,8 +214,10 @@ impl Auth {
         Ok(())
     }
 
-    /// Signs out: deletes the session from the store (so every tab of it, streams included, is
-    /// signed out at its next request or render) and gives the visitor a new CSRF secret.
+    /// Signs out: deletes the session from the store and gives the visitor a new CSRF secret.
+    /// Every tab of the session is signed out at its next request; a live page's stream at its
+    /// next render, and a page stream with `authorize` at its next message (both load the
+    /// session afresh, and end with a redirect to sign-in).
     ///
     /// ```
     /// # async fn f(auth: dstar::session::Auth) -> Result<(), dstar::Error> {
@@ -238,7 +249,7 @@ impl Auth {
 }
 
 fn store_error(e: tower_sessions::session::Error) -> Error {
-    tracing::error!(error = %e, "dstar: the session store failed");
+    tracing::error!(error = %crate::error::Escaped(&e), "dstar: the session store failed");
     Error::Session(e.to_string())
 }
 

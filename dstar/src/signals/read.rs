@@ -450,7 +450,8 @@ fn describe(e: &serde_json::Error) -> String {
 }
 
 /// Why signals could not be read. Its response is plain text with the status of
-/// [`status`](SignalsRejection::status).
+/// [`status`](SignalsRejection::status): the whole reason in debug builds; in release builds
+/// only its class (`400 bad request: invalid signals`), nothing of the request.
 ///
 /// ```
 /// use axum::response::IntoResponse;
@@ -512,14 +513,76 @@ impl fmt::Display for SignalsRejection {
 
 impl std::error::Error for SignalsRejection {}
 
+impl SignalsRejection {
+    /// The one-line class a release build answers with, naming nothing of the request.
+    fn class(&self) -> &'static str {
+        match self {
+            SignalsRejection::Malformed(_) => "invalid signals",
+            SignalsRejection::TooLarge { .. } => "too large",
+            SignalsRejection::UnsupportedMediaType(_) => "signals must be JSON",
+            SignalsRejection::TimedOut => "the body did not arrive in time",
+            SignalsRejection::Busy => "busy",
+        }
+    }
+}
+
 impl IntoResponse for SignalsRejection {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let reason = self.to_string();
-        tracing::debug!(status = status.as_u16(), %reason, "dstar: request refused");
+        let mut response = crate::error::refusal(self.status(), self.class(), &self);
         if self == SignalsRejection::Busy {
-            return (status, [(axum::http::header::RETRY_AFTER, "1")], reason).into_response();
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
         }
-        (status, reason).into_response()
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{assert_quiet, quietly};
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    enum Mode {
+        Light,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Prefs {
+        mode: Mode,
+    }
+
+    #[test]
+    fn release_bodies_quote_nothing_of_the_signals() {
+        let rejection = parse::<Prefs>(br#"{"mode":"<script>alert(1)</script>"}"#).unwrap_err();
+        assert!(rejection.to_string().contains("<script>"), "{rejection}");
+        if cfg!(debug_assertions) {
+            assert!(
+                quiet_body_of(rejection.clone()).contains("<script>"),
+                "debug keeps the detail"
+            );
+        }
+        quietly(|| {
+            assert_quiet(rejection.into_response(), 400, "invalid signals");
+            assert_quiet(
+                SignalsRejection::TooLarge { limit: 10 }.into_response(),
+                413,
+                "too large",
+            );
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, "text/<script>".parse().unwrap());
+            let refused = check_content_type(&headers).unwrap_err();
+            assert_quiet(refused.into_response(), 415, "signals must be JSON");
+            let busy = SignalsRejection::Busy.into_response();
+            assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
+        });
+    }
+
+    fn quiet_body_of(rejection: SignalsRejection) -> String {
+        crate::error::quiet_body(rejection.into_response()).1
     }
 }

@@ -262,8 +262,9 @@ impl Sse {
     }
 }
 
-/// `Content-Type: text/event-stream`, `Cache-Control: no-store` (stricter than the SDKs'
-/// `no-cache`: no cache may keep a session's events) and `Connection: keep-alive`.
+/// `Content-Type: text/event-stream`, `Cache-Control: no-cache` (as the Datastar SDK ADR asks:
+/// clients and proxies must not answer from a cache; event streams answer POSTs or carry
+/// `datastar` query signals, so no shared cache keeps them) and `Connection: keep-alive`.
 ///
 /// hyper drops the `Connection` header on HTTP/2, where it is not allowed, so it is only sent on
 /// HTTP/1.1 as the protocol asks.
@@ -273,8 +274,7 @@ pub(crate) fn sse_headers(response: &mut Response) {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/event-stream"),
     );
-    // an event stream is per session and per moment: nothing may store it
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
 }
 

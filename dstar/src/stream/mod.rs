@@ -362,8 +362,7 @@ const CLAIM_CHECK_EVERY: u8 = 16;
 #[non_exhaustive]
 pub enum EndReason {
     /// The client went away: hyper dropped the response body, because the connection closed or a
-    /// write to it (an event, or the liveness check) failed. Also a panic in the stream's
-    /// message handler, which ends the connection.
+    /// write to it (an event, or the liveness check) failed.
     ClientGone,
     /// Not reported any more: a failed write makes hyper drop the response body, which is
     /// [`ClientGone`](EndReason::ClientGone).
@@ -384,7 +383,8 @@ pub enum EndReason {
     Missed,
     /// The stream's own code ended it ([`Sse::end_stream`](crate::Sse::end_stream)): a live
     /// page whose render refused (its user signed out, the item was deleted) sends the redirect
-    /// or reload, then ends, so the tab gets no more data.
+    /// or reload, then ends, so the tab gets no more data. Also a panic in the stream's message
+    /// handler (logged with its location): the stream ends, its connection serves on.
     Closed,
 }
 
@@ -553,12 +553,11 @@ pub fn stats_route<S: Clone + Send + Sync + 'static>(
             if bool::from(given.ct_eq(&expected)) {
                 axum::Json(stats()).into_response()
             } else {
-                tracing::debug!("dstar: stats request refused (no or wrong token)");
-                (
+                crate::error::refusal(
                     axum::http::StatusCode::UNAUTHORIZED,
+                    "stats token missing or wrong",
                     "stats need `Authorization: Bearer <token>` (the token given to App::with_stats)",
                 )
-                    .into_response()
             }
         }
     };
@@ -567,3 +566,22 @@ pub fn stats_route<S: Clone + Send + Sync + 'static>(
 
 /// Where [`stats_route`] answers.
 pub const STATS_PATH: &str = "/_dstar/stats";
+
+#[cfg(test)]
+mod tests {
+    use tower::ServiceExt;
+
+    #[test]
+    fn a_release_stats_refusal_names_no_api() {
+        let router: axum::Router = super::stats_route("a long random stats token").unwrap();
+        let req = axum::http::Request::get(super::STATS_PATH)
+            .header("authorization", "Bearer <script>")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let refused = crate::error::quietly(|| runtime.block_on(router.oneshot(req)).unwrap());
+        crate::error::assert_quiet(refused, 401, "stats token missing or wrong");
+    }
+}

@@ -595,20 +595,23 @@ impl<M: Message> Source for Subscription<M> {
         loop {
             match rx.recv().await {
                 Ok(published) if published.is_missed() => {
-                    tracing::debug!(%topic, "dstar pubsub: the backend lost messages of this topic");
+                    tracing::debug!(
+                        topic = %crate::error::Escaped(topic),
+                        "dstar pubsub: the backend lost messages of this topic"
+                    );
                     return Delivery::Missed;
                 }
                 Ok(published) => match published.decode::<M>() {
                     Some(m) => return Delivery::Message(m),
                     None => tracing::debug!(
-                        %topic,
+                        topic = %crate::error::Escaped(topic),
                         expected = std::any::type_name::<M>(),
                         "dstar pubsub: skipped a message of another type"
                     ),
                 },
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     tracing::debug!(
-                        %topic,
+                        topic = %crate::error::Escaped(topic),
                         skipped = n,
                         "dstar pubsub: slow subscriber skipped the oldest messages"
                     );

@@ -5,6 +5,7 @@ use super::{Claim, EndGuard, EndReason, Next, Source, StreamLoop};
 use crate::sse::{Sse, StreamResponse};
 use axum::http::HeaderMap;
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -97,7 +98,21 @@ where
             let next = events.as_mut().next(&mut source, end.claim.as_ref()).await;
             match next {
                 Next::Message(message) => {
-                    let batch = on_message(message).await;
+                    // a panic in the page's code (`on_message`, a live render) ends this stream,
+                    // logged with its location, not the connection it shares with others
+                    let batch = match std::panic::AssertUnwindSafe(on_message(message))
+                        .catch_unwind()
+                        .await
+                    {
+                        Ok(batch) => batch,
+                        Err(panic) => {
+                            crate::headers::log_panic(
+                                panic.as_ref(),
+                                "a page stream's message handler panicked; the stream ends",
+                            );
+                            break EndReason::Closed;
+                        }
+                    };
                     let ends = batch.ends_stream();
                     if !batch.is_empty() {
                         frames.send(batch.into_bytes()).await;

@@ -398,7 +398,8 @@ pub enum UploadErrorKind {
 
 /// Why [`UploadedFile::check`] refused a file, in words fit to show the user: `empty file`,
 /// `too large: 2.4 MB; at most 2 MB`, `not an accepted image: the file's content is
-/// text/plain`. As a response it is a `422`, `413` or `415` with that text.
+/// text/plain`. As a response it is a `422`, `413` or `415` with that text (in release builds
+/// only its class, `413 payload too large: too large`: show the user the text yourself).
 ///
 /// ```
 /// use dstar::upload::{Accept, UploadErrorKind, UploadedFile};
@@ -456,7 +457,12 @@ impl std::error::Error for UploadError {}
 
 impl IntoResponse for UploadError {
     fn into_response(self) -> Response {
-        (self.status(), self.message).into_response()
+        let class = match self.kind {
+            UploadErrorKind::Empty => "empty file",
+            UploadErrorKind::TooLarge => "too large",
+            UploadErrorKind::NotAccepted => "file type not accepted",
+        };
+        crate::error::refusal(self.status(), class, &self.message)
     }
 }
 
@@ -499,6 +505,30 @@ pub(crate) fn human_size(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{assert_quiet, quietly};
+
+    #[test]
+    fn release_bodies_name_the_problem_only() {
+        let file = |bytes: &'static [u8]| UploadedFile::new("<script>.txt", "text/<script>", bytes);
+        let listed = Accept::types(&["image/png", "application/x-internal"]);
+        let cases = [
+            (file(b"").check(&Accept::any()), 422, "empty file"),
+            (
+                file(b"12345").check(&Accept::any().max_bytes(4)),
+                413,
+                "too large",
+            ),
+            (
+                file(b"<script>").check(&listed),
+                415,
+                "file type not accepted",
+            ),
+        ];
+        for (result, status, class) in cases {
+            let refused = quietly(|| result.unwrap_err().into_response());
+            assert_quiet(refused, status, class);
+        }
+    }
 
     #[test]
     fn human_sizes() {

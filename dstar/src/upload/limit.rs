@@ -3,7 +3,7 @@
 use crate::signals::SignalsConfig;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::future::{Either, Ready, ready};
 use std::task::{Context, Poll};
 use tower_layer::Layer;
@@ -81,8 +81,7 @@ impl BodyLimit {
             self.noun,
             super::file::human_size(self.limit as u64)
         );
-        tracing::debug!(limit = self.limit, %reason, "dstar: request body too large; refused before reading it");
-        (StatusCode::PAYLOAD_TOO_LARGE, reason).into_response()
+        crate::error::refusal(StatusCode::PAYLOAD_TOO_LARGE, "too large", reason)
     }
 }
 
@@ -200,6 +199,12 @@ mod tests {
         // under the limit
         let ok = Request::post("/x").body(Body::from(r#"{"a":1}"#)).unwrap();
         assert_eq!(app.oneshot(ok).await.unwrap().status(), 200);
+    }
+
+    #[test]
+    fn a_release_body_says_too_large() {
+        let refused = crate::error::quietly(|| BodyLimit::event(512_000).refusal());
+        crate::error::assert_quiet(refused, 413, "too large");
     }
 
     #[tokio::test]

@@ -200,7 +200,8 @@ fn check_content_type(req: &Request) -> Result<(), MultipartRejection> {
 
 /// Why a multipart body could not be read: a `413` past the limit, a `400` for a malformed body,
 /// a `415` for a body that is not multipart, a `408` or `503` under the server's body deadline
-/// and budget. Its response is the status with a one-line reason.
+/// and budget. Its response is the status with a one-line reason (in release builds only its
+/// class, `413 payload too large: too large`, nothing of the request).
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -283,12 +284,65 @@ impl fmt::Display for MultipartRejection {
 
 impl std::error::Error for MultipartRejection {}
 
+impl MultipartRejection {
+    /// The one-line class a release build answers with, naming nothing of the request.
+    fn class(&self) -> &'static str {
+        match self.status {
+            StatusCode::PAYLOAD_TOO_LARGE => "too large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "not a multipart form",
+            StatusCode::REQUEST_TIMEOUT => "the body did not arrive in time",
+            StatusCode::SERVICE_UNAVAILABLE => "busy",
+            _ => "invalid multipart form",
+        }
+    }
+}
+
 impl IntoResponse for MultipartRejection {
     fn into_response(self) -> Response {
-        tracing::debug!(status = self.status.as_u16(), reason = %self.reason, "dstar: request refused");
+        let mut response = crate::error::refusal(self.status, self.class(), &self.reason);
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            return (self.status, [(header::RETRY_AFTER, "1")], self.reason).into_response();
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
         }
-        (self.status, self.reason).into_response()
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{assert_quiet, quietly};
+
+    fn refusal_of(content_type: &str, body: &'static [u8]) -> Response {
+        let req = Request::post("/")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let rejection = runtime.block_on(Multipart::read(req)).unwrap_err();
+        quietly(|| rejection.into_response())
+    }
+
+    #[test]
+    fn release_bodies_quote_nothing_of_the_form() {
+        assert_quiet(
+            refusal_of("text/<script>", b""),
+            415,
+            "not a multipart form",
+        );
+        let field =
+            b"--X\r\ncontent-disposition: form-data; name=\"<script>\"\r\n\r\n\xff\r\n--X--\r\n";
+        let refused = refusal_of("multipart/form-data; boundary=X", field);
+        assert_quiet(refused, 400, "invalid multipart form");
+        let broken = refusal_of("multipart/form-data; boundary=X", b"--X\r\n<script>");
+        assert_quiet(broken, 400, "invalid multipart form");
+        let busy = quietly(|| {
+            MultipartRejection::new(StatusCode::SERVICE_UNAVAILABLE, "x".into()).into_response()
+        });
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
     }
 }

@@ -214,6 +214,11 @@ impl Compression {
     /// assert_eq!(c.choose(&"identity".parse().unwrap()), None);
     /// assert_eq!(c.choose(&"*, br;q=0".parse().unwrap()), Some(Encoding::Zstd));
     /// assert_eq!(c.choose(&"GZip;q=0.5".parse().unwrap()), Some(Encoding::Gzip));
+    /// assert_eq!(c.choose(&"BR;Q=0, gzip".parse().unwrap()), Some(Encoding::Gzip));
+    /// assert_eq!(c.choose(&"br;q=0.000, zstd;q=0.001".parse().unwrap()), Some(Encoding::Zstd));
+    /// assert_eq!(c.choose(&"br;q=2, gzip".parse().unwrap()), Some(Encoding::Gzip)); // malformed: ignored
+    /// assert_eq!(c.choose(&"br;q=x".parse().unwrap()), None);
+    /// assert_eq!(c.choose(&"*;q=0".parse().unwrap()), None);
     /// ```
     pub fn choose(&self, accept: &HeaderValue) -> Option<Encoding> {
         // read on every request a browser sends: one pass over the header, no allocation. Per
@@ -222,11 +227,19 @@ impl Compression {
         let (mut br, mut zstd, mut gzip, mut star) = (None, None, None, false);
         for part in accept.split(',') {
             let (coding, params) = part.split_once(';').unwrap_or((part, ""));
-            let accepted = params
-                .split(';')
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
-                .is_none_or(|q| q > 0.0);
+            // RFC 9110 §12.4.2: `q` is case-insensitive, a qvalue is 0 to 1 with at most three
+            // decimals, and q=0 means "not acceptable"; a member with a malformed q is ignored
+            let q = params.split(';').find_map(|p| {
+                let (name, value) = p.split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| qvalue(value.trim()))
+            });
+            let accepted = match q {
+                None => true,
+                Some(Some(q)) => q > 0,
+                Some(None) => continue,
+            };
             let coding = coding.trim();
             // the first mention of a coding counts
             let slot = if coding.eq_ignore_ascii_case("br") {
@@ -510,6 +523,24 @@ impl StreamSlot {
 impl Drop for StreamSlot {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A qvalue in thousandths (RFC 9110 §12.4.2: `0`, `1`, `0.xxx` or `1.000`), or `None` when it
+/// is malformed.
+fn qvalue(text: &str) -> Option<u16> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = fraction
+        .bytes()
+        .fold(0u16, |n, b| n * 10 + u16::from(b - b'0'))
+        * 10u16.pow(3 - fraction.len() as u32);
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
     }
 }
 
