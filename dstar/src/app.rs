@@ -47,6 +47,8 @@ pub struct App {
     key: Option<AppKey>,
     allowed_hosts: Vec<String>,
     security_headers: SecurityHeaders,
+    /// Set by `dstar::serve`, which knows the address: composed with dstar's other layers.
+    host_check: Option<crate::serve::HostCheckLayer>,
 }
 
 type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
@@ -205,6 +207,7 @@ impl App {
             key: None,
             allowed_hosts: Vec::new(),
             security_headers: SecurityHeaders::default(),
+            host_check: None,
         }
     }
 
@@ -227,6 +230,12 @@ impl App {
 
     pub(crate) fn allowed_host_list(&self) -> &[String] {
         &self.allowed_hosts
+    }
+
+    /// The server's host check, composed into dstar's own layers by [`try_build`](App::try_build).
+    pub(crate) fn with_host_check(mut self, check: crate::serve::HostCheckLayer) -> Self {
+        self.host_check = Some(check);
+        self
     }
 
     /// The security headers on every answer (see [`SecurityHeaders`]): `nosniff`, anti-framing
@@ -602,9 +611,9 @@ impl App {
             .key
             .clone()
             .or_else(|| self.csrf.as_ref().map(|csrf| csrf.key().clone()));
-        router = router.layer(FlashLayer::new(FlashKey::new(key)));
-        // dstar's own layers, composed into one, so a request pays for one boxed route, not
-        // three; inside out: compression, tokens, then the cheap header check in front of them
+        // dstar's own layers, composed into one, so a request pays for one boxed route, not one
+        // per layer; inside out: compression, flash, tokens, the cheap header checks, the
+        // security headers, and the panic catcher around it all
         let cross_origin = if self.cross_origin {
             let check = self
                 .trusted
@@ -619,8 +628,10 @@ impl App {
         let layers = tower::ServiceBuilder::new()
             .layer(crate::headers::catch_panic())
             .layer(self.security_headers.layer())
+            .option_layer(self.host_check)
             .option_layer(cross_origin)
             .option_layer(self.csrf.map(|csrf| csrf.layer()))
+            .layer(FlashLayer::new(FlashKey::new(key)))
             .option_layer(self.compression.is_on().then(|| self.compression.layer()));
         router = router.layer(layers);
         // outside dstar's layers and inside the user's: refused requests get a span too. Only

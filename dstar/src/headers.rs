@@ -279,16 +279,99 @@ fn record_panic_locations() {
 /// A layer that answers a panicking handler (or page render) with a `500` and logs it with
 /// tracing, with where it happened; the connection, and the server, live on. [`App`](crate::App)
 /// and `dstar::serve` put it on every route. (A panic in a page stream's `on_message` or a live
-/// page's re-render, after the answer began, ends that stream, logged the same way.)
+/// page's re-render, after the answer began, ends that stream, logged the same way.) Unlike
+/// tower-http's `CatchPanicLayer` it leaves the response body as it is: no box per answer.
 ///
 /// ```
 /// let router: axum::Router = axum::Router::new()
 ///     .route("/", axum::routing::get(|| async { "ok" }))
 ///     .layer(dstar::headers::catch_panic());
 /// ```
-pub fn catch_panic() -> tower_http::catch_panic::CatchPanicLayer<PanicAnswer> {
+pub fn catch_panic() -> CatchPanicLayer {
     record_panic_locations();
-    tower_http::catch_panic::CatchPanicLayer::custom(PanicAnswer)
+    CatchPanicLayer
+}
+
+/// The layer of [`catch_panic`].
+#[derive(Debug, Clone, Copy)]
+pub struct CatchPanicLayer;
+
+impl<S> tower_layer::Layer<S> for CatchPanicLayer {
+    type Service = CatchPanic<S>;
+    fn layer(&self, inner: S) -> CatchPanic<S> {
+        CatchPanic { inner }
+    }
+}
+
+/// The service of [`catch_panic`].
+#[derive(Debug, Clone)]
+pub struct CatchPanic<S> {
+    inner: S,
+}
+
+impl<S> tower_service::Service<Request> for CatchPanic<S>
+where
+    S: tower_service::Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = CatchPanicFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let inner = &mut self.inner;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.call(req))) {
+            Ok(future) => CatchPanicFuture {
+                inner: Some(future),
+            },
+            Err(panic) => {
+                log_panic(panic.as_ref(), "a handler panicked; answered 500");
+                CatchPanicFuture { inner: None }
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`CatchPanic`]: the inner future, or a `500` when it panicked.
+    pub struct CatchPanicFuture<F> {
+        #[pin]
+        inner: Option<F>,
+    }
+}
+
+impl<F, E> Future for CatchPanicFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut inner = self.project().inner;
+        let Some(future) = inner.as_mut().as_pin_mut() else {
+            return Poll::Ready(Ok(panic_answer()));
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(poll) => poll,
+            Err(panic) => {
+                inner.set(None);
+                log_panic(panic.as_ref(), "a handler panicked; answered 500");
+                Poll::Ready(Ok(panic_answer()))
+            }
+        }
+    }
+}
+
+/// A `500` whose body names nothing internal.
+fn panic_answer() -> Response {
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal server error",
+    )
+        .into_response()
 }
 
 /// Logs a caught panic with its message and where it happened (see [`record_panic_locations`]).
@@ -304,24 +387,4 @@ pub(crate) fn log_panic(panic: &(dyn std::any::Any + Send), what: &str) {
         location = location.as_deref().unwrap_or("unknown"),
         "dstar: {what}"
     );
-}
-
-/// How [`catch_panic`] answers: a logged `500` whose body names nothing internal.
-#[derive(Debug, Clone, Copy)]
-pub struct PanicAnswer;
-
-impl tower_http::catch_panic::ResponseForPanic for PanicAnswer {
-    type ResponseBody = axum::body::Body;
-
-    fn response_for_panic(
-        &mut self,
-        panic: Box<dyn std::any::Any + Send + 'static>,
-    ) -> axum::http::Response<Self::ResponseBody> {
-        log_panic(panic.as_ref(), "a handler panicked; answered 500");
-        (
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "internal server error",
-        )
-            .into_response()
-    }
 }

@@ -61,25 +61,35 @@ impl AllowedHosts {
         )
     }
 
+    /// Whether `host` (as the request names it, with its port) is served. No allocation: it
+    /// runs on every request.
     fn allows(&self, host: &str) -> bool {
         if self.any {
             return true;
         }
-        let host = bare_host(host).trim_end_matches('.').to_ascii_lowercase();
-        if self.loopback && is_loopback_name(&host) {
+        let host = bare_host(host).trim_end_matches('.');
+        if self.loopback && is_loopback_name(host) {
             return true;
         }
         self.names.iter().any(|name| match name.strip_prefix('.') {
-            Some(suffix) => host.ends_with(name.as_str()) || host == suffix,
-            None => *name == host,
+            Some(suffix) => {
+                host.eq_ignore_ascii_case(suffix)
+                    || (host.len() > name.len()
+                        && host.is_char_boundary(host.len() - name.len())
+                        && host[host.len() - name.len()..].eq_ignore_ascii_case(name))
+            }
+            None => host.eq_ignore_ascii_case(name),
         })
     }
 }
 
 /// `localhost`, `*.localhost` (RFC 6761), `127.x.y.z` and `::1`.
 fn is_loopback_name(host: &str) -> bool {
-    host == "localhost"
-        || host.ends_with(".localhost")
+    const SUFFIX: &str = ".localhost";
+    host.eq_ignore_ascii_case("localhost")
+        || (host.len() > SUFFIX.len()
+            && host.is_char_boundary(host.len() - SUFFIX.len())
+            && host[host.len() - SUFFIX.len()..].eq_ignore_ascii_case(SUFFIX))
         || host
             .trim_start_matches('[')
             .trim_end_matches(']')
@@ -100,16 +110,13 @@ fn bare_host(host: &str) -> &str {
 
 /// The request's host: HTTP/2's `:authority` (or an absolute URI), else the one `Host` header.
 /// Zero or several `Host` headers on HTTP/1 are refused (RFC 9112 §3.2).
-fn host_of(req: &Request) -> Result<String, &'static str> {
+fn host_of(req: &Request) -> Result<&str, &'static str> {
     if let Some(authority) = req.uri().authority() {
-        return Ok(authority.as_str().to_owned());
+        return Ok(authority.as_str());
     }
     let mut hosts = req.headers().get_all(header::HOST).iter();
     match (hosts.next(), hosts.next()) {
-        (Some(host), None) => host
-            .to_str()
-            .map(str::to_owned)
-            .map_err(|_| "a Host header that is not text"),
+        (Some(host), None) => host.to_str().map_err(|_| "a Host header that is not text"),
         (Some(_), Some(_)) => Err("several Host headers"),
         (None, _) if req.version() == Version::HTTP_2 || req.version() == Version::HTTP_3 => {
             Err("no :authority")
@@ -185,9 +192,9 @@ where
     fn call(&mut self, req: Request) -> Self::Future {
         use futures_util::future::Either;
         match host_of(&req) {
-            Ok(host) if self.allowed.allows(&host) => Either::Right(self.inner.call(req)),
+            Ok(host) if self.allowed.allows(host) => Either::Right(self.inner.call(req)),
             Ok(host) => {
-                warn_refused(&host);
+                warn_refused(host);
                 Either::Left(std::future::ready(Ok(bad_request(
                     "bad request: unknown host",
                 ))))

@@ -14,6 +14,7 @@ mod slow_start;
 mod tls;
 mod write_stall;
 pub(crate) use connections::ServedOverTls;
+pub(crate) use hosts::HostCheckLayer;
 pub use request_body::{BODY_BUDGET, BODY_READ_TIMEOUT};
 pub use routes::Routes;
 #[doc(hidden)]
@@ -87,21 +88,30 @@ enum Routed {
 impl Routed {
     /// The router to serve. A router built elsewhere gets what an `App` has on its own: the
     /// cross-origin check (unless `cross_origin` is off) and, when they are logged, request spans.
-    fn into_router(self, cross_origin: bool) -> io::Result<Router> {
+    fn into_router(self, cross_origin: bool, hosts: HostCheckLayer) -> io::Result<Router> {
         match self {
             Routed::App(app) => app
+                .with_host_check(hosts)
                 .try_build()
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("dstar: {e}"))),
             Routed::Router(mut router) => {
-                if cross_origin {
-                    let layer = crate::csrf::CrossOrigin::new()
-                        .layer()
-                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-                    router = router.layer(layer);
-                }
-                router = router
-                    .layer(crate::headers::SecurityHeaders::default().layer())
-                    .layer(crate::headers::catch_panic());
+                let cross_origin = if cross_origin {
+                    Some(
+                        crate::csrf::CrossOrigin::new()
+                            .layer()
+                            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
+                    )
+                } else {
+                    None
+                };
+                // one layer, so a request pays for one boxed route, not one per check
+                router = router.layer(
+                    tower::ServiceBuilder::new()
+                        .layer(crate::headers::catch_panic())
+                        .layer(crate::headers::SecurityHeaders::default().layer())
+                        .layer(hosts)
+                        .option_layer(cross_origin),
+                );
                 if crate::app::request_spans_logged() {
                     router = router.layer(tower_http::trace::TraceLayer::new_for_http());
                 }
@@ -431,7 +441,6 @@ impl Bound {
         if matches!(routed, Routed::Router(_)) && !server.cross_origin {
             server.notes.push("cross-origin protection OFF".to_owned());
         }
-        let mut router = routed.into_router(server.cross_origin)?;
         let mut configured = std::mem::take(&mut server.allowed_hosts);
         configured.extend(std::env::var("DSTAR_ALLOWED_HOSTS").ok());
         let (allowed, host_note) = hosts::AllowedHosts::new(&configured, local_addr);
@@ -439,7 +448,8 @@ impl Bound {
             tracing::warn!("dstar: {note}");
             server.notes.push(note);
         }
-        router = router.layer(hosts::HostCheckLayer(std::sync::Arc::new(allowed)));
+        let host_check = HostCheckLayer(std::sync::Arc::new(allowed));
+        let router = routed.into_router(server.cross_origin, host_check)?;
         if let Some(note) = limits::file_limit_note(limits.max_connections) {
             tracing::warn!("dstar: {note}");
             server.notes.push(note);
