@@ -151,7 +151,9 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 
 /// Argon2 is deliberately slow (and takes 19 MiB a hash): at most two at once, off the async
 /// workers, so a flood of sign-in attempts queues instead of taking the machine. A request
-/// that waits more than two seconds is told the server is busy.
+/// that waits more than two seconds is told the server is busy. (Unoptimised it takes seconds
+/// a hash: this workspace builds argon2 and blake2 with `opt-level = 3` in debug builds too, in
+/// its `Cargo.toml`; do the same in yours.)
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 async fn hashing_slot() -> Result<tokio::sync::SemaphorePermit<'static>, Error> {
