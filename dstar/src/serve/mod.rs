@@ -222,7 +222,9 @@ impl Server {
         self
     }
 
-    /// The most connections served at once (default 25,000, or `DSTAR_MAX_CONNECTIONS`). Past it,
+    /// The most connections served at once (default 25,000, lowered to fit the process's
+    /// open-file limit when that is lower, or `DSTAR_MAX_CONNECTIONS`; a cap asked for above the
+    /// limit is kept, with a start-up warning). Past it,
     /// new connections wait in the listen backlog until one closes; nothing is dropped. A
     /// connection upgraded by a handler (a WebSocket route) keeps its place until it closes, and
     /// a shutdown waits for it up to its deadline, as for any other.
@@ -232,6 +234,7 @@ impl Server {
     /// ```
     pub fn max_connections(mut self, max: usize) -> Self {
         self.limits.max_connections = max.clamp(1, limits::MAX_CONNECTIONS_CAP);
+        self.limits.max_connections_asked = true;
         self
     }
 
@@ -432,7 +435,7 @@ impl Bound {
             .shutdown
             .take()
             .unwrap_or_else(|| Box::pin(shutdown_signal()));
-        let limits = server.limits;
+        let mut limits = server.limits;
         if server.logging {
             install_logging();
         }
@@ -450,8 +453,12 @@ impl Bound {
         }
         let host_check = HostCheckLayer(std::sync::Arc::new(allowed));
         let router = routed.into_router(server.cross_origin, host_check)?;
-        if let Some(note) = limits::file_limit_note(limits.max_connections) {
-            tracing::warn!("dstar: {note}");
+        if let Some((note, warn)) = limits::fit_to_file_limit(&mut limits) {
+            if warn {
+                tracing::warn!("dstar: {note}");
+            } else {
+                tracing::info!("dstar: {note}");
+            }
             server.notes.push(note);
         }
         #[cfg(feature = "tls")]
