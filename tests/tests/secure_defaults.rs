@@ -217,3 +217,51 @@ async fn the_counter_does_not_overflow() {
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../examples/counter.rs"]
 mod dstar_examples_counter;
+
+#[derive(serde::Deserialize)]
+struct Note {
+    text: String,
+}
+
+async fn echo(Signals(note): Signals<Note>) -> Sse {
+    let mut sse = Sse::new();
+    sse.patch_signals(json!({ "lines": note.text.lines().count() }));
+    sse
+}
+
+#[tokio::test]
+async fn a_bare_lf_in_a_request_head_is_refused_while_bodies_keep_theirs() {
+    let app = app().route("/echo", axum::routing::post(echo));
+    let (addr, _stop) = serve(dstar::Server::new(app)).await;
+    let port = addr.port();
+    let bare = raw(
+        addr,
+        &format!("GET /hello HTTP/1.1\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(status(&bare), "400", "{bare}");
+    let bare_header = raw(
+        addr,
+        &format!(
+            "GET /hello HTTP/1.1\r\nHost: 127.0.0.1:{port}\nX-A: 1\r\nConnection: close\r\n\r\n"
+        ),
+    )
+    .await;
+    assert_eq!(status(&bare_header), "400", "{bare_header}");
+    // a body holds any byte, bare LFs among them (JSON whitespace here), and the next request
+    // on the connection is still read as the next request
+    let with_lf = "{\"text\":\"x\"}\n";
+    let body = "{\n\"text\":\n\"a\\nb\\nc\"\n}";
+    let answer = raw(
+        addr,
+        &format!(
+            "POST /echo HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{with_lf}\
+             POST /echo HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+            with_lf.len(),
+            body.len(),
+        ),
+    )
+    .await;
+    assert_eq!(answer.matches("HTTP/1.1 200").count(), 2, "{answer}");
+    assert!(answer.contains(r#""lines":3"#), "{answer}");
+}

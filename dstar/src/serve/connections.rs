@@ -3,6 +3,7 @@
 
 use super::activity::{Activity, Tracked, Verdict};
 use super::limits::Limits;
+use super::line_ends::StrictLineEnds;
 use super::request_body::{BodyBudget, Client, ServedBody};
 use super::slow_start::FirstBytes;
 use super::write_stall::WriteStall;
@@ -139,8 +140,11 @@ pub(crate) async fn serve<H: Handshake>(
             // the place under the cap goes with the byte stream: an upgraded connection keeps it
             let activity = Arc::new(Activity::holding(permit));
             let io = TokioIo::new(
-                WriteStall::new(FirstBytes::new(io, header_timeout), write_stall_timeout)
-                    .reporting_to(activity.clone()),
+                WriteStall::new(
+                    FirstBytes::new(StrictLineEnds::new(io), header_timeout),
+                    write_stall_timeout,
+                )
+                .reporting_to(activity.clone()),
             );
             let service = TowerToHyperService::new(Tracked::new(service, activity.clone()));
             let connection = builder.serve_connection_with_upgrades(io, service);

@@ -7,6 +7,7 @@ mod activity;
 mod connections;
 mod hosts;
 mod limits;
+mod line_ends;
 mod request_body;
 mod routes;
 mod slow_start;
