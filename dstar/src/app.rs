@@ -8,8 +8,8 @@ use crate::event::{DispatchBase, RouteInfo, States};
 use crate::flash::{FlashKey, FlashLayer};
 use crate::headers::SecurityHeaders;
 use crate::page::{Page, PageEntry, PageRegistration, Registered};
+use crate::routes::Routes;
 use crate::secret::AppKey;
-use crate::serve::Routes;
 use crate::session::Sessions;
 use crate::sse::Compression;
 use axum::Router;
@@ -48,7 +48,7 @@ pub struct App {
     allowed_hosts: Vec<String>,
     security_headers: SecurityHeaders,
     /// Set by `dstar::serve`, which knows the address: composed with dstar's other layers.
-    host_check: Option<crate::serve::HostCheckLayer>,
+    host_check: Option<crate::hosts::HostCheckLayer>,
 }
 
 type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
@@ -233,7 +233,7 @@ impl App {
     }
 
     /// The server's host check, composed into dstar's own layers by [`try_build`](App::try_build).
-    pub(crate) fn with_host_check(mut self, check: crate::serve::HostCheckLayer) -> Self {
+    pub(crate) fn with_host_check(mut self, check: crate::hosts::HostCheckLayer) -> Self {
         self.host_check = Some(check);
         self
     }

@@ -225,8 +225,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Flash {
 struct FlashState {
     /// The message to show, and its signed value (for the page to hand its stream).
     shown: Option<(Message, String)>,
-    /// Whether it came in the cookie (the page load that shows it clears it).
-    from_cookie: bool,
     next: Arc<Mutex<Option<Message>>>,
 }
 
@@ -379,41 +377,34 @@ pub(crate) struct FlashService<S> {
 
 impl<S> tower_service::Service<Request> for FlashService<S>
 where
-    S: tower_service::Service<Request, Response = Response, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
+    S: tower_service::Service<Request, Response = Response, Error = Infallible>,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = FlashFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let key = self.key.clone();
+        let key = &self.key;
         let from_cookie = cookie_value(req.headers());
         let from_header = req
             .headers()
             .get(HEADER_NAME)
             .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned);
+            .filter(|v| !v.is_empty());
         let had_cookie = from_cookie.is_some();
-        // the cookie first: a page load; the header: a page's stream, for its re-renders
-        // the page's copy (its stream's header) lasts as long as a page stays open, a day
+        // the cookie first (a page load); else the header (a page's stream, for its
+        // re-renders), whose copy lasts as long as a page stays open, a day
         let shown = from_cookie
-            .iter()
-            .find_map(|value| key.verify(value).map(|m| (m, value.clone())))
+            .as_deref()
+            .and_then(|value| key.verify(value).map(|m| (m, value.to_owned())))
             .or_else(|| {
-                from_header.iter().find_map(|value| {
+                from_header.and_then(|value| {
                     key.verify_within(value, PAGE_MAX_AGE_SECS)
-                        .map(|m| (m, value.clone()))
+                        .map(|m| (m, value.to_owned()))
                 })
             });
         if had_cookie && shown.is_none() {
@@ -421,45 +412,72 @@ where
                 "dstar: a flash cookie did not verify (forged, altered or expired); ignored"
             );
         }
-        let state = FlashState {
-            from_cookie: shown.is_some() && had_cookie,
-            shown,
-            next: Arc::new(Mutex::new(None)),
-        };
-        let next = state.next.clone();
+        let next = Arc::new(Mutex::new(None));
         let shows_page = req.method() == axum::http::Method::GET
             && !req.headers().contains_key("datastar-request");
-        let clears = (state.from_cookie || had_cookie) && shows_page;
         let over_tls = req
             .extensions()
-            .get::<crate::serve::ServedOverTls>()
+            .get::<crate::headers::ServedOverTls>()
             .is_some();
-        req.extensions_mut().insert(state);
-        Box::pin(async move {
-            let mut response = inner.call(req).await?;
-            let next = next.lock().unwrap_or_else(|e| e.into_inner()).take();
-            let is_page = response.status().is_success()
-                && response
-                    .headers()
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|t| t.starts_with("text/html"));
-            let cookie = match next {
-                Some(message) => key
-                    .sign(&message)
-                    .and_then(|v| set_cookie(&v, MAX_AGE_SECS)),
-                // shown (or unreadable): gone from the next page load
-                None if clears && is_page => set_cookie("", 0),
-                None => None,
-            };
-            if let Some(cookie) = cookie {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-            }
-            if over_tls {
-                mark_secure(response.headers_mut());
-            }
-            Ok(response)
-        })
+        req.extensions_mut().insert(FlashState {
+            shown,
+            next: next.clone(),
+        });
+        FlashFuture {
+            inner: self.inner.call(req),
+            key: self.key.clone(),
+            next,
+            clears: had_cookie && shows_page,
+            over_tls,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of the flash layer: the inner answer, with the flash cookie set or cleared. Not
+    /// boxed: every request of an [`App`](crate::App) goes through it.
+    pub(crate) struct FlashFuture<F> {
+        #[pin]
+        inner: F,
+        key: FlashKey,
+        next: Arc<Mutex<Option<Message>>>,
+        clears: bool,
+        over_tls: bool,
+    }
+}
+
+impl<F> Future for FlashFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Ok(mut response) = std::task::ready!(this.inner.poll(cx));
+        let next = this.next.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let is_page = response.status().is_success()
+            && response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.starts_with("text/html"));
+        let cookie = match next {
+            Some(message) => this
+                .key
+                .sign(&message)
+                .and_then(|v| set_cookie(&v, MAX_AGE_SECS)),
+            // shown (or unreadable): gone from the next page load
+            None if *this.clears && is_page => set_cookie("", 0),
+            None => None,
+        };
+        if let Some(cookie) = cookie {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        if *this.over_tls {
+            mark_secure(response.headers_mut());
+        }
+        Poll::Ready(Ok(response))
     }
 }
 

@@ -45,6 +45,11 @@ use std::pin::Pin;
 use std::sync::{Arc, Once};
 use std::task::{Context, Poll};
 
+/// A request extension present on requests that arrived over TLS through `dstar::serve`, so
+/// layers (the CSRF cookie, dstar's `Secure` cookies) can tell without trusting a header.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServedOverTls;
+
 /// Which security headers every answer carries (see the [module docs](self)).
 ///
 /// ```

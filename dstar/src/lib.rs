@@ -11,8 +11,10 @@ pub mod event;
 pub mod flash;
 pub mod form;
 pub mod headers;
+mod hosts;
 pub mod page;
 pub mod presence;
+mod routes;
 pub mod scripts;
 pub mod secret;
 mod serve;
@@ -45,9 +47,10 @@ pub use app::App;
 ///     .with_state("dstar".to_owned());
 /// ```
 pub use axum;
+pub use routes::Routes;
 #[cfg(feature = "tls")]
 pub use serve::Tls;
-pub use serve::{BODY_BUDGET, BODY_READ_TIMEOUT, Bound, DEFAULT_ADDR, Routes, Server, serve};
+pub use serve::{BODY_BUDGET, BODY_READ_TIMEOUT, Bound, DEFAULT_ADDR, Server, serve};
 
 /// A plain axum router that lists its own routes: `"path" => get(handler).post(other)`, one per
 /// line, with axum's routing functions (`get`, `post`, `put`, `patch`, `delete`, `any`, …) written
@@ -81,7 +84,7 @@ macro_rules! routes {
 }
 
 #[doc(hidden)]
-pub use serve::method_name as serve_method_name;
+pub use routes::method_name as serve_method_name;
 
 /// An axum `Router` holding every `#[dstar::page]` and `#[dstar::component]` in the binary,
 /// collected through `inventory` (no list to keep), with dstar's layers around them: compression,

@@ -147,7 +147,7 @@ impl Csrf {
     }
 
     fn is_secure_extensions(&self, extensions: &axum::http::Extensions) -> bool {
-        self.inner.secure_cookie || extensions.get::<crate::serve::ServedOverTls>().is_some()
+        self.inner.secure_cookie || extensions.get::<crate::headers::ServedOverTls>().is_some()
     }
 
     /// The session secret from the cookie, if present and correctly signed. Malformed cookies,

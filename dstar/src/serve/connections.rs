@@ -22,10 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
-/// A request extension present on requests that arrived over TLS through `dstar::serve`, so
-/// layers (the CSRF cookie) can tell without trusting a header.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ServedOverTls;
+use crate::headers::ServedOverTls;
 
 /// How an accepted TCP connection becomes a byte stream: as it is, or through a TLS handshake.
 pub(crate) trait Handshake: Clone + Send + Sync + 'static {

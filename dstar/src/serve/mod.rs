@@ -5,21 +5,16 @@
 
 mod activity;
 mod connections;
-mod hosts;
 mod limits;
 mod line_ends;
 mod request_body;
-mod routes;
 mod slow_start;
 #[cfg(feature = "tls")]
 mod tls;
 mod write_stall;
-pub(crate) use connections::ServedOverTls;
-pub(crate) use hosts::HostCheckLayer;
+use crate::hosts::{self, HostCheckLayer};
+use crate::routes::Routes;
 pub use request_body::{BODY_BUDGET, BODY_READ_TIMEOUT};
-pub use routes::Routes;
-#[doc(hidden)]
-pub use routes::method_name;
 #[cfg(feature = "tls")]
 pub use tls::Tls;
 
