@@ -169,6 +169,11 @@ pub mod __private {
     pub use ::serde_json;
     pub use ::std;
     pub use ::tokio;
+
+    /// A live page's shared render.
+    pub mod live {
+        pub use crate::page::__live::*;
+    }
 }
 
 #[doc = include_str!("../../README.md")]

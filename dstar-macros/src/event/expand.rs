@@ -136,6 +136,18 @@ pub(crate) fn handler_fn(
     span: Span,
     body: TokenStream,
 ) -> TokenStream {
+    handler_fn_with(fn_ident, state, split, span, TokenStream::new(), body)
+}
+
+/// [`handler_fn`] with more parameters after the dispatch base (`extra`, each with its comma).
+pub(crate) fn handler_fn_with(
+    fn_ident: &Ident,
+    state: &TokenStream,
+    split: bool,
+    span: Span,
+    extra: TokenStream,
+    body: TokenStream,
+) -> TokenStream {
     let split = split.then(|| quote!(let (mut __parts, __body) = __req.into_parts();));
     let future = quote_spanned! {span=>
         impl ::dstar::__private::core::future::Future<Output = ::dstar::__private::axum::response::Response> + ::dstar::__private::core::marker::Send
@@ -147,6 +159,7 @@ pub(crate) fn handler_fn(
             ::dstar::__private::axum::extract::State(__state): ::dstar::__private::axum::extract::State<#state>,
             __req: ::dstar::__private::axum::extract::Request,
             __base: ::dstar::event::DispatchBase,
+            #extra
         ) -> #future {
             #split
             #block

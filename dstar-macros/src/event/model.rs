@@ -33,6 +33,8 @@ pub(crate) struct Hooks {
     pub(crate) on_disconnect: Option<ImplItemFn>,
     pub(crate) on_connect: Option<ImplItemFn>,
     pub(crate) stream_key: Option<ImplItemFn>,
+    /// `render_key`: the key a live page's viewers share a render under.
+    pub(crate) render_key: Option<ImplItemFn>,
     pub(crate) pubsub: Option<ImplItemFn>,
 }
 
@@ -147,6 +149,7 @@ impl ImplBlock {
                 "on_disconnect" => &mut hooks.on_disconnect,
                 "on_connect" => &mut hooks.on_connect,
                 "stream_key" => &mut hooks.stream_key,
+                "render_key" => &mut hooks.render_key,
                 "pubsub" => &mut hooks.pubsub,
                 _ => continue,
             };

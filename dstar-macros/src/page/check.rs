@@ -115,6 +115,20 @@ fn check_stream(cx: &Ctxt, block: &ImplBlock) {
             );
         }
     }
+    if let Some(f) = &hooks.render_key {
+        if matches!(f.sig.inputs.first(), Some(FnArg::Receiver(_))) || f.sig.inputs.is_empty() {
+            cx.error(
+                &f.sig,
+                "`render_key` is `fn render_key(user: CurrentUser<User>) -> impl ToString` (it takes `&RequestHead` or extractors that read no body, and may be `async`): viewers with the same key share one render",
+            );
+        }
+        if options.live.is_none() {
+            cx.error(
+                &f.sig.ident,
+                "`render_key` says who shares a `live` page's render: add `live = \"topic\"` to the attribute",
+            );
+        }
+    }
     if let Some((key, topics)) = &options.live {
         if topics.is_empty() {
             cx.error(

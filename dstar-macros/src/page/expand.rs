@@ -4,7 +4,8 @@
 use super::{StreamKind, idle_check_ms, stream_kind};
 use crate::event::expand::{
     authorize_call, authorize_fn, enum_ident, event_enum, event_handler, extract_args, handler_fn,
-    handler_ident, lit, on_connect_call, rewrite_event_calls, state_type, stream_key_call,
+    handler_fn_with, handler_ident, lit, on_connect_call, rewrite_event_calls, state_type,
+    stream_key_call,
 };
 use crate::event::model::{Handler, ImplBlock};
 use crate::rewrite::{BareCall, rewrite_bare};
@@ -27,7 +28,18 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
     let stream_handler = stream
         .as_ref()
         .map(|kind| stream_handler(block, kind, &state));
-    let post_root = if stream.is_some() {
+    let post_root = if let Some(StreamKind::Live { .. }) = &stream {
+        // a live page's shared renders belong to its router: two apps never share one
+        quote!(.post({
+            let __hubs = ::dstar::page::LiveHubs::default();
+            ::dstar::event::with_base(
+                move |__s: ::dstar::__private::axum::extract::State<#state>,
+                      __r: ::dstar::__private::axum::extract::Request,
+                      __b: ::dstar::event::DispatchBase| Self::__dstar_stream(__s, __r, __b, __hubs),
+                __base,
+            )
+        }))
+    } else if stream.is_some() {
         quote!(.post(::dstar::event::with_base(Self::__dstar_stream, __base)))
     } else {
         quote!(.post(::dstar::page::no_stream::<Self>))
@@ -428,34 +440,21 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
             frame_ms,
             pubsub_hook,
         } => {
-            let pubsub = if *pubsub_hook {
-                quote!(Self::pubsub(&__state))
-            } else {
-                quote!(::dstar::__private::axum::extract::FromRef::from_ref(
-                    &__state
-                ))
-            };
-            (
-                quote!(let _ = (&mut __parts, __body);),
-                quote! {{
-                    let __pubsub: ::dstar::stream::PubSub = #pubsub;
-                    __pubsub.changes(&[#(#topics),*], ::dstar::__private::core::time::Duration::from_millis(#frame_ms))
-                }},
-                quote!({
-                    let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
-                    ::dstar::page::live_renderer(
-                        ::dstar::__private::core::clone::Clone::clone(&__state),
-                        __open.template(),
-                        move |__state, __r| {
-                            let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
-                            async move {
-                                #live_authorize
-                                Self::__dstar_view(__state, __r, __base).await
-                            }
-                        },
-                    )
-                }),
-            )
+            return live_stream_handler(
+                block,
+                state,
+                LiveParts {
+                    topics,
+                    frame_ms: *frame_ms,
+                    pubsub_hook: *pubsub_hook,
+                    authorize,
+                    key,
+                    connect,
+                    guard,
+                    live_authorize,
+                    idle,
+                },
+            );
         }
     };
     handler_fn(
@@ -497,6 +496,192 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
             )
         },
     )
+}
+
+/// What [`stream_handler`] has already built for a live page's stream.
+struct LiveParts<'a> {
+    topics: &'a [syn::LitStr],
+    frame_ms: u64,
+    pubsub_hook: bool,
+    authorize: Option<TokenStream>,
+    key: TokenStream,
+    connect: Option<TokenStream>,
+    guard: TokenStream,
+    live_authorize: Option<TokenStream>,
+    idle: u64,
+}
+
+/// `POST {path}` of a live page: viewers who see the same thing (the page's [`render_scope`], or
+/// its `render_key`) join one shared render; a page rendered per viewer runs its own loop.
+fn live_stream_handler(block: &ImplBlock, state: &TokenStream, live: LiveParts<'_>) -> TokenStream {
+    let enum_ident = enum_ident(block);
+    let page_name = block.name();
+    let LiveParts {
+        topics,
+        frame_ms,
+        pubsub_hook,
+        authorize,
+        key,
+        connect,
+        guard,
+        live_authorize,
+        idle,
+    } = live;
+    let pubsub = if pubsub_hook {
+        quote!(Self::pubsub(&__state))
+    } else {
+        quote!(::dstar::__private::axum::extract::FromRef::from_ref(
+            &__state
+        ))
+    };
+    let (share, named_key) = match &block.hooks.render_key {
+        Some(f) => (stream_key_call(f, state), true),
+        None => (
+            quote!(::dstar::page::RenderScope::key(
+                Self::__dstar_render_scope(),
+                &__parts.uri
+            )),
+            false,
+        ),
+    };
+    let share_authorize = if block.hooks.authorize.is_some() {
+        quote!(::dstar::__private::core::option::Option::Some(
+            move |__state: #state, __r: ::dstar::__private::axum::extract::Request| async move {
+                let (mut __parts, _) = __r.into_parts();
+                Self::__dstar_authorize(&mut __parts, &__state, ::dstar::event::Access::<#enum_ident>::Stream).await
+            }
+        ))
+    } else {
+        quote!(::dstar::__private::core::option::Option::None::<
+            fn(#state, ::dstar::__private::axum::extract::Request) -> ::dstar::__private::core::future::Ready<
+                ::dstar::__private::core::result::Result<(), ::dstar::__private::axum::response::Response>,
+            >,
+        >)
+    };
+    let frame = quote!(::dstar::__private::core::time::Duration::from_millis(#frame_ms));
+    let scope_fn = render_scope_fn(block);
+    let handler = handler_fn_with(
+        &format_ident!("__dstar_stream"),
+        state,
+        true,
+        stream_span_live(topics),
+        quote!(__hubs: ::dstar::page::LiveHubs,),
+        quote! {
+            let (mut __open, __body) = match ::dstar::page::StreamOpen::read(&__parts, __body, #page_name, true).await {
+                ::dstar::__private::core::result::Result::Ok(v) => v,
+                ::dstar::__private::core::result::Result::Err(r) => return r,
+            };
+            #authorize
+            __open.scope(#key, &__parts);
+            let __share: ::dstar::__private::core::option::Option<::dstar::__private::std::string::String> = #share;
+            #connect
+            let _ = (&mut __parts, __body);
+            // the claim ends another stream of the same tab, so it is made only once the request
+            // has passed `authorize` and every extractor: a refused request never kills a stream
+            let __claim = match __open.claim() {
+                ::dstar::__private::core::result::Result::Ok(claim) => claim,
+                ::dstar::__private::core::result::Result::Err(r) => return r,
+            };
+            let __pubsub: ::dstar::stream::PubSub = #pubsub;
+            let __guard = #guard;
+            let __idle = ::dstar::__private::core::time::Duration::from_millis(#idle);
+            match __share {
+                // one render per key, its bytes handed to every viewer of the key
+                ::dstar::__private::core::option::Option::Some(__key) => {
+                    let __view = {
+                        let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
+                        move |__state: #state, __r: ::dstar::__private::axum::extract::Request| {
+                            let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
+                            async move { Self::__dstar_view(__state, __r, __base).await }
+                        }
+                    };
+                    ::dstar::__private::live::shared_stream(
+                        __open,
+                        ::dstar::__private::live::StreamParts { claim: __claim, guard: __guard, idle_check: __idle },
+                        ::dstar::__private::live::SharedLive {
+                            hubs: __hubs,
+                            key: __key,
+                            named_key: #named_key,
+                            pubsub: __pubsub,
+                            topics: &[#(#topics),*],
+                            frame: #frame,
+                            state: ::dstar::__private::core::clone::Clone::clone(&__state),
+                            view: __view,
+                            authorize: #share_authorize,
+                        },
+                    ).await
+                }
+                // a render per viewer, with the viewer's own request
+                ::dstar::__private::core::option::Option::None => {
+                    let __source = __pubsub.changes(&[#(#topics),*], #frame);
+                    let __on_message = {
+                        let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
+                        ::dstar::page::live_renderer(
+                            ::dstar::__private::core::clone::Clone::clone(&__state),
+                            __open.template(),
+                            move |__state, __r| {
+                                let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
+                                async move {
+                                    #live_authorize
+                                    Self::__dstar_view(__state, __r, __base).await
+                                }
+                            },
+                        )
+                    };
+                    // rendered after subscribing: a message published in between shows in the
+                    // render or arrives after it (or both), never neither
+                    let __first = __open.first_events(&__source, |__get| Self::__dstar_view(::dstar::__private::core::clone::Clone::clone(&__state), __get, __base)).await;
+                    let __stream = ::dstar::stream::PageStream {
+                        source: __source,
+                        idle_check: __idle,
+                        claim: __claim,
+                        guard: __guard,
+                        first: __first,
+                        catch_up: true,
+                    };
+                    ::dstar::__private::axum::response::IntoResponse::into_response(
+                        ::dstar::stream::run(__stream, __on_message),
+                    )
+                }
+            }
+        },
+    );
+    quote! {
+        #scope_fn
+        #handler
+    }
+}
+
+/// `__dstar_render_scope`: what a render depends on, the widest scope of `mount`'s extractors,
+/// each asked of the compiler by its type (`dstar::page::RenderScope`). No `mount`: shared.
+fn render_scope_fn(block: &ImplBlock) -> TokenStream {
+    let types: Vec<&syn::Type> = block
+        .hooks
+        .mount
+        .as_ref()
+        .map(|f| {
+            f.sig
+                .inputs
+                .iter()
+                .filter_map(|a| match a {
+                    syn::FnArg::Typed(t) => Some(&*t.ty),
+                    syn::FnArg::Receiver(_) => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    quote! {
+        #[allow(unused_imports)]
+        fn __dstar_render_scope() -> ::dstar::page::RenderScope {
+            use ::dstar::__private::live::{KnownScope as _, ViewerScope as _};
+            ::dstar::page::RenderScope::Shared
+                #(.and((&&::dstar::__private::live::Probe::<#types>::new()).render_scope()))*
+        }
+    }
+}
+
+fn stream_span_live(topics: &[syn::LitStr]) -> Span {
+    topics.first().map_or_else(Span::call_site, |t| t.span())
 }
 
 /// Where a page's GET future that is not `Send` is reported: the user's `mount`, when there is one.

@@ -24,6 +24,7 @@ mod client;
 mod document;
 mod glue;
 mod layout;
+mod live;
 mod mount;
 mod stream;
 
@@ -35,7 +36,17 @@ pub use document::Document;
 pub use glue::{glue_script, glue_script_with_nonce};
 pub use layout::{Layout, PageContext, csrf_signal, default_layout, tab_id_signal};
 pub use mount::{MountError, MountOutcome, mount_failed};
+pub use live::{LiveHubs, RenderScope};
 pub use stream::{StreamOpen, ViewTemplate, live_renderer, stream_refused};
+pub(crate) use stream::live_update;
+
+/// What only `#[dstar::page]`'s generated code names (re-exported from `dstar::__private`).
+#[doc(hidden)]
+pub mod __live {
+    pub use super::live::{
+        KnownScope, Probe, SharedLive, StreamParts, View, ViewerScope, shared_stream,
+    };
+}
 
 use crate::actions::{Action, Verb};
 use crate::event::{DispatchBase, Event, RouteInfo, States};

@@ -99,6 +99,14 @@ impl StreamOpen {
         )
     }
 
+    /// Whether [`first_events`](StreamOpen::first_events) renders the page: on a reconnect, or
+    /// when `source` may have missed a message since the page's render.
+    pub(crate) fn renders_first<S: Source>(&self, source: &S) -> bool {
+        self.template.is_some()
+            && (self.reconnect.catches_up()
+                || self.rendered.is_some_and(|at| source.missed_since(at)))
+    }
+
     /// The first events of the stream: its id (sent back as `Last-Event-ID` on a reconnect) and,
     /// on a reconnect, a fresh render of the page root made by `view` (the page's mount and
     /// render), so nothing published while the tab was away is missing; or, after a rebuild with
@@ -200,7 +208,7 @@ where
 
 /// A live page's update: its root morphed with a fresh render; or, when `mount` now refuses,
 /// the refusal (below) and the end of the stream.
-fn live_update(view: Result<Markup, Response>) -> Sse {
+pub(crate) fn live_update(view: Result<Markup, Response>) -> Sse {
     let mut sse = Sse::new();
     match view {
         Ok(markup) => {

@@ -26,7 +26,7 @@ pub use pubsub::{
 #[cfg(feature = "redis")]
 pub use redis::{PUBLISH_TIMEOUT as REDIS_PUBLISH_TIMEOUT, RedisBackend};
 pub use registry::{Claim, StreamRegistry, set_announce};
-pub(crate) use run::next_stream_number;
+pub(crate) use run::{Batch, next_stream_number, run_batches};
 pub use run::{
     PageStream, Reconnect, build_id, dedup_scope, live_reload, previous_stream, run, stream_id,
 };

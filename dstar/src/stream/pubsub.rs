@@ -475,6 +475,14 @@ impl PubSub {
         }
     }
 
+    /// Whether a message may have been published on any of `topics` since `since` (see
+    /// [`Source::missed_since`]): a live page's shared render asks it for each stream that joins.
+    pub(crate) fn missed_since(&self, topics: &[&str], since: SystemTime) -> bool {
+        topics
+            .iter()
+            .any(|topic| self.backend.published_since(topic, since) != Some(false))
+    }
+
     /// How many topics have live subscribers now (a topic is forgotten, in Redis too, when its
     /// last subscription is dropped).
     ///

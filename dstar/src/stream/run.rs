@@ -60,11 +60,40 @@ pub struct PageStream<S> {
 ///     .route("/ticks", axum::routing::post(feed))
 ///     .with_state(PubSub::new());
 /// ```
-pub fn run<S, F, Fut>(stream: PageStream<S>, mut on_message: F) -> StreamResponse
+pub fn run<S, F, Fut>(stream: PageStream<S>, on_message: F) -> StreamResponse
 where
     S: Source,
     F: FnMut(S::Message) -> Fut + Send + 'static,
     Fut: Future<Output = Sse> + Send,
+{
+    run_batches(stream, on_message)
+}
+
+/// What a message becomes on a page stream: the bytes to send, and whether the stream ends after
+/// them. An [`Sse`] batch, or a live page's shared frame (the same bytes for every viewer).
+pub(crate) trait Batch: Send {
+    /// Whether the stream ends after this batch.
+    fn ends_stream(&self) -> bool;
+    /// The bytes to send (none: nothing is sent).
+    fn into_bytes(self) -> Bytes;
+}
+
+impl Batch for Sse {
+    fn ends_stream(&self) -> bool {
+        Sse::ends_stream(self)
+    }
+    fn into_bytes(self) -> Bytes {
+        Sse::into_bytes(self)
+    }
+}
+
+/// [`run`] for any [`Batch`].
+pub(crate) fn run_batches<S, F, Fut, B>(stream: PageStream<S>, mut on_message: F) -> StreamResponse
+where
+    S: Source,
+    F: FnMut(S::Message) -> Fut + Send + 'static,
+    Fut: Future<Output = B> + Send,
+    B: Batch,
 {
     // taken apart out here, so the future holds each part once (a future keeps what it captures
     // apart from its locals: destructuring inside would hold the stream twice, per open stream)
@@ -114,8 +143,9 @@ where
                         }
                     };
                     let ends = batch.ends_stream();
-                    if !batch.is_empty() {
-                        frames.send(batch.into_bytes()).await;
+                    let bytes = batch.into_bytes();
+                    if !bytes.is_empty() {
+                        frames.send(bytes).await;
                         events.as_mut().wrote();
                     }
                     if ends {

@@ -1,0 +1,236 @@
+//! The shared render of one key: a task that listens to the page's topics and, once per frame,
+//! runs `mount` and `render` once and formats the SSE event once, for every stream of the key.
+
+use super::super::stream::ViewTemplate;
+use crate::sse::Sse;
+use crate::stream::{Changes, Delivery, PubSub, Source as _};
+use axum::extract::Request;
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::FutureExt as _;
+use maud::Markup;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// The shared renders of one live page in one app, by key. `#[dstar::page]` makes one per page
+/// router, so two apps in one process (tests, say) never share a render.
+///
+/// ```
+/// let hubs = dstar::page::LiveHubs::default();
+/// assert_eq!(hubs.len(), 0);
+/// ```
+#[derive(Clone, Default)]
+pub struct LiveHubs(Arc<Mutex<HashMap<String, Arc<Hub>>>>);
+
+impl std::fmt::Debug for LiveHubs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveHubs")
+            .field("keys", &self.len())
+            .finish()
+    }
+}
+
+/// One key's shared render.
+struct Hub {
+    tx: watch::Sender<Frame>,
+    /// The request the render runs with: the first viewer's; with a `render_key`, the latest
+    /// viewer's (so a render runs with the request of someone who is still there).
+    template: Mutex<ViewTemplate>,
+}
+
+/// What the shared render made of one change.
+#[derive(Debug, Clone)]
+pub(crate) struct Frame {
+    /// When the render began (after the change arrived): a stream whose own catch-up render began
+    /// later skips it.
+    pub(crate) started: Instant,
+    pub(crate) body: FrameBody,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum FrameBody {
+    /// Nothing yet (the value a hub starts with, which no stream is sent).
+    Nothing,
+    /// The page root morphed with the render: one formatted event, shared by every stream.
+    Patch(Bytes),
+    /// `mount` refused, and the refusal is the same for everyone (the render reads no viewer):
+    /// its redirect or reload, after which each stream ends.
+    Refusal(Bytes),
+    /// `mount` refused a render made with one viewer's request (a page with `render_key`): each
+    /// stream renders its own, and so gets its own page or its own refusal.
+    RenderYourself,
+}
+
+/// How a hub renders: the page's `mount` and `render` with a request (any such closure).
+#[doc(hidden)]
+pub trait View<S>: Fn(S, Request) -> Self::Fut + Clone + Send + Sync + 'static {
+    type Fut: Future<Output = Result<Markup, Response>> + Send + 'static;
+}
+
+impl<S, F, Fut> View<S> for F
+where
+    F: Fn(S, Request) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Markup, Response>> + Send + 'static,
+{
+    type Fut = Fut;
+}
+
+/// What a hub listens to and how it renders.
+pub(crate) struct HubSpec<'a, S, V> {
+    pub(crate) key: String,
+    pub(crate) pubsub: &'a PubSub,
+    pub(crate) topics: &'a [&'a str],
+    pub(crate) frame: Duration,
+    pub(crate) state: &'a S,
+    pub(crate) view: &'a V,
+    pub(crate) template: &'a ViewTemplate,
+    /// The key was named by the page (`render_key`): the render reads one viewer's request.
+    pub(crate) named_key: bool,
+}
+
+impl LiveHubs {
+    /// How many keys have a shared render now.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no key has a shared render now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Hub>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Joins the key's shared render, starting it for the first viewer: its frames from now on.
+    /// The hub is subscribed to the topics before this returns, so a render the stream makes
+    /// afterwards (its catch-up) and the frames it gets miss no change between them.
+    pub(crate) fn join<S, V>(&self, spec: HubSpec<'_, S, V>) -> watch::Receiver<Frame>
+    where
+        S: Clone + Send + Sync + 'static,
+        V: View<S>,
+    {
+        let mut hubs = self.lock();
+        if let Some(hub) = hubs.get(&spec.key) {
+            if spec.named_key {
+                *hub.template.lock().unwrap_or_else(PoisonError::into_inner) =
+                    spec.template.clone();
+            }
+            return hub.tx.subscribe();
+        }
+        let (tx, rx) = watch::channel(Frame {
+            started: Instant::now(),
+            body: FrameBody::Nothing,
+        });
+        let hub = Arc::new(Hub {
+            tx,
+            template: Mutex::new(spec.template.clone()),
+        });
+        hubs.insert(spec.key.clone(), hub.clone());
+        drop(hubs);
+        let changes = spec.pubsub.changes(spec.topics, spec.frame);
+        tracing::debug!(key = %crate::error::Escaped(&spec.key), "dstar: a live page's shared render starts");
+        tokio::spawn(render_loop(
+            changes,
+            hub,
+            spec.state.clone(),
+            spec.view.clone(),
+            RenderLoop {
+                hubs: self.clone(),
+                key: spec.key,
+                named_key: spec.named_key,
+            },
+        ));
+        rx
+    }
+
+    /// Forgets `key`'s hub when no stream watches it any more; false when one joined meanwhile.
+    fn leave(&self, key: &str, hub: &Arc<Hub>, closed: bool) -> bool {
+        let mut hubs = self.lock();
+        if !closed && hub.tx.receiver_count() > 0 {
+            return false;
+        }
+        if hubs.get(key).is_some_and(|kept| Arc::ptr_eq(kept, hub)) {
+            hubs.remove(key);
+        }
+        true
+    }
+}
+
+struct RenderLoop {
+    hubs: LiveHubs,
+    key: String,
+    named_key: bool,
+}
+
+/// The hub's task: a render per coalesced change, until the last stream of the key goes (or the
+/// topics close, which ends every stream of the key).
+async fn render_loop<S, V>(mut changes: Changes, hub: Arc<Hub>, state: S, view: V, at: RenderLoop)
+where
+    S: Clone + Send + Sync + 'static,
+    V: View<S>,
+{
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = hub.tx.closed() => None,
+            delivery = changes.recv_delivery() => Some(delivery),
+        };
+        match next {
+            None => {
+                if at.hubs.leave(&at.key, &hub, false) {
+                    break;
+                }
+            }
+            Some(Delivery::Closed) => {
+                at.hubs.leave(&at.key, &hub, true);
+                break;
+            }
+            // a lost message is one more change: the render reads the state as it is now
+            Some(Delivery::Message(()) | Delivery::Missed) => {
+                let started = Instant::now();
+                let template = hub
+                    .template
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
+                let render =
+                    std::panic::AssertUnwindSafe(view(state.clone(), template.fresh_request()))
+                        .catch_unwind()
+                        .await;
+                let body = match render {
+                    Ok(Ok(markup)) => {
+                        let mut sse = Sse::new();
+                        sse.patch_elements(super::super::page_root(markup));
+                        FrameBody::Patch(sse.into_bytes())
+                    }
+                    Ok(Err(refusal)) if refusal.status().is_server_error() => {
+                        tracing::warn!(
+                            status = refusal.status().as_u16(),
+                            "dstar: a live page's shared render failed; its pages keep their last render"
+                        );
+                        continue;
+                    }
+                    Ok(Err(_)) if at.named_key => FrameBody::RenderYourself,
+                    Ok(Err(refusal)) => {
+                        FrameBody::Refusal(super::super::stream_refused(&refusal).into_bytes())
+                    }
+                    Err(panic) => {
+                        crate::headers::log_panic(
+                            panic.as_ref(),
+                            "a live page's shared render panicked; its pages keep their last render",
+                        );
+                        continue;
+                    }
+                };
+                hub.tx.send_replace(Frame { started, body });
+            }
+        }
+    }
+    tracing::debug!(key = %crate::error::Escaped(&at.key), "dstar: a live page's shared render ends");
+}

@@ -1,0 +1,220 @@
+//! A viewer's side of a shared live render: its stream joins the key's hub, runs the viewer's
+//! `authorize` before each frame, and sends the frame's bytes as they are.
+
+use super::hub::{Frame, FrameBody, HubSpec, LiveHubs, View};
+use crate::page::{StreamOpen, ViewTemplate};
+use crate::sse::Sse;
+use crate::stream::{Batch, Claim, EndGuard, PageStream, PubSub, Source};
+use axum::extract::Request;
+use axum::response::{IntoResponse as _, Response};
+use bytes::Bytes;
+use futures_util::future::{Either, Ready, ready};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// What the generated stream handler of a shared live page hands over (see [`shared_stream`]).
+#[doc(hidden)]
+pub struct SharedLive<S, V, A> {
+    /// The page router's hubs.
+    pub hubs: LiveHubs,
+    /// The key viewers share a render under.
+    pub key: String,
+    /// Whether the page named the key (`render_key`).
+    pub named_key: bool,
+    /// Where the page listens.
+    pub pubsub: PubSub,
+    /// The page's `live` topics.
+    pub topics: &'static [&'static str],
+    /// How often the page may render.
+    pub frame: Duration,
+    /// The router state.
+    pub state: S,
+    /// The page's `mount` and `render`.
+    pub view: V,
+    /// The page's `authorize`, run for this viewer before each frame.
+    pub authorize: Option<A>,
+}
+
+/// The stream's claim, guard and liveness interval, as the generated handler made them.
+#[doc(hidden)]
+pub struct StreamParts {
+    /// The tab's slot.
+    pub claim: Option<Claim>,
+    /// The disconnect hook.
+    pub guard: EndGuard,
+    /// How often an idle stream checks its client.
+    pub idle_check: Duration,
+}
+
+/// A shared live page's stream: joins the key's render, sends its first events (the stream id,
+/// and the viewer's own catch-up render when it reconnects or its page went stale), then each
+/// shared frame the viewer may see.
+#[doc(hidden)]
+pub async fn shared_stream<S, V, A, AFut>(
+    open: StreamOpen,
+    parts: StreamParts,
+    live: SharedLive<S, V, A>,
+) -> Response
+where
+    S: Clone + Send + Sync + 'static,
+    V: View<S>,
+    A: Fn(S, Request) -> AFut + Clone + Send + Sync + 'static,
+    AFut: Future<Output = Result<(), Response>> + Send + 'static,
+{
+    let template = open.template();
+    let rx = live.hubs.join(HubSpec {
+        key: live.key,
+        pubsub: &live.pubsub,
+        topics: live.topics,
+        frame: live.frame,
+        state: &live.state,
+        view: &live.view,
+        template: &template,
+        named_key: live.named_key,
+    });
+    let mut source = SharedFrames {
+        rx,
+        floor: None,
+        pubsub: live.pubsub,
+        topics: live.topics,
+    };
+    // a frame whose render began before this stream's own catch-up render is older than it
+    if open.renders_first(&source) {
+        source.floor = Some(Instant::now());
+    }
+    let view = live.view.clone();
+    let state = live.state.clone();
+    let first = open
+        .first_events(&source, |get| view(state.clone(), get))
+        .await;
+    let on_frame = on_frame(live.state, template, live.view, live.authorize);
+    let stream = PageStream {
+        source,
+        idle_check: parts.idle_check,
+        claim: parts.claim,
+        guard: parts.guard,
+        first,
+        catch_up: true,
+    };
+    crate::stream::run_batches(stream, on_frame).into_response()
+}
+
+/// What a viewer's stream makes of a frame: the shared bytes as they are, unless this viewer
+/// must be asked first (`authorize`) or must render for itself.
+fn on_frame<S, V, A, AFut>(
+    state: S,
+    template: ViewTemplate,
+    view: V,
+    authorize: Option<A>,
+) -> impl FnMut(Frame) -> FrameFuture + Send + 'static
+where
+    S: Clone + Send + Sync + 'static,
+    V: View<S>,
+    A: Fn(S, Request) -> AFut + Clone + Send + Sync + 'static,
+    AFut: Future<Output = Result<(), Response>> + Send + 'static,
+{
+    move |frame: Frame| {
+        let body = match (&authorize, frame.body) {
+            // no one to ask: the shared bytes, with no copy and no allocation
+            (None, FrameBody::Patch(bytes)) => {
+                return Either::Left(ready(LiveBatch::shared(bytes)));
+            }
+            (None, FrameBody::Refusal(bytes)) => {
+                return Either::Left(ready(LiveBatch::ending(bytes)));
+            }
+            (_, FrameBody::Nothing) => return Either::Left(ready(LiveBatch::shared(Bytes::new()))),
+            (_, body) => body,
+        };
+        let (state, template, view, authorize) = (
+            state.clone(),
+            template.clone(),
+            view.clone(),
+            authorize.clone(),
+        );
+        Either::Right(Box::pin(async move {
+            if let Some(authorize) = authorize {
+                // the session loaded afresh: a viewer who signed out gets the refusal, not the frame
+                if let Err(refusal) = authorize(state.clone(), template.fresh_request()).await {
+                    return LiveBatch::Own(crate::page::stream_refused(&refusal));
+                }
+            }
+            match body {
+                FrameBody::Patch(bytes) => LiveBatch::shared(bytes),
+                FrameBody::Refusal(bytes) => LiveBatch::ending(bytes),
+                FrameBody::RenderYourself | FrameBody::Nothing => LiveBatch::Own(
+                    crate::page::live_update(view(state, template.fresh_request()).await),
+                ),
+            }
+        }))
+    }
+}
+
+/// What a frame becomes: at once (the shared bytes), or after this viewer's `authorize` or its
+/// own render.
+type FrameFuture = Either<Ready<LiveBatch>, Pin<Box<dyn Future<Output = LiveBatch> + Send>>>;
+
+/// A frame as a stream sends it.
+pub(crate) enum LiveBatch {
+    /// Bytes shared by every stream of the key.
+    Shared { bytes: Bytes, ends: bool },
+    /// This viewer's own events.
+    Own(Sse),
+}
+
+impl LiveBatch {
+    fn shared(bytes: Bytes) -> Self {
+        LiveBatch::Shared { bytes, ends: false }
+    }
+
+    fn ending(bytes: Bytes) -> Self {
+        LiveBatch::Shared { bytes, ends: true }
+    }
+}
+
+impl Batch for LiveBatch {
+    fn ends_stream(&self) -> bool {
+        match self {
+            LiveBatch::Shared { ends, .. } => *ends,
+            LiveBatch::Own(sse) => sse.ends_stream(),
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            LiveBatch::Shared { bytes, .. } => bytes,
+            LiveBatch::Own(sse) => sse.into_bytes(),
+        }
+    }
+}
+
+/// A viewer's frames: the latest one each time it asks (a slow reader skips the ones it missed).
+struct SharedFrames {
+    rx: watch::Receiver<Frame>,
+    /// Frames whose render began before this stream's own catch-up render are skipped.
+    floor: Option<Instant>,
+    pubsub: PubSub,
+    topics: &'static [&'static str],
+}
+
+impl Source for SharedFrames {
+    type Message = Frame;
+
+    async fn recv_message(&mut self) -> Option<Frame> {
+        loop {
+            // an error: the hub ended (its topics closed), and so does this stream
+            self.rx.changed().await.ok()?;
+            let frame = self.rx.borrow_and_update().clone();
+            if self.floor.is_some_and(|floor| frame.started < floor) {
+                continue;
+            }
+            return Some(frame);
+        }
+    }
+
+    fn missed_since(&self, since: SystemTime) -> bool {
+        self.pubsub.missed_since(self.topics, since)
+    }
+}
