@@ -94,7 +94,13 @@ pub struct Leaderboard {
     players: Vec<Player>,
 }
 
-#[dstar::page("/leaderboard", state = Board, title = "Leaderboard", live = "leaderboard")]
+#[dstar::page(
+    "/leaderboard",
+    state = Board,
+    title = "Leaderboard",
+    live = "leaderboard",
+    layout = dstar_examples::layout
+)]
 impl Leaderboard {
     async fn mount(State(board): State<Board>) -> Self {
         Leaderboard {

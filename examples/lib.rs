@@ -1,8 +1,42 @@
 //! The dstar examples: `cargo run --example <name>`. Each listens on `DSTAR_ADDR` (default
 //! `127.0.0.1:3000`; the sdk-test-server `127.0.0.1:7331`) and prints its routes on start.
 
+use dstar::page::PageContext;
+use dstar::prelude::*;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// The examples' one stylesheet (`examples/assets/dstar-examples.css`): system fonts, nothing
+/// fetched from the network.
+pub const STYLESHEET: &str = include_str!("assets/dstar-examples.css");
+
+/// The examples' layout: dstar's default document (client script, CSRF token, `<body>`
+/// attributes, through [`PageContext`]) with [`stylesheet`], and the page in a centred column
+/// (`div.ex-page`). Use it with `#[dstar::page("/path", layout = dstar_examples::layout)]`.
+pub fn layout(ctx: &PageContext<'_>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                link rel="icon" href="data:,"; // no favicon request, no 404 in the console
+                title { (ctx.title) }
+                (stylesheet(ctx))
+                (ctx.client_script())
+            }
+            (ctx.body(html! { div.ex-page { (body) } }))
+        }
+    }
+}
+
+/// [`STYLESHEET`] as an inline `<style>`, for a layout's `<head>`. It carries the page's CSP
+/// nonce when there is one: the strict policy (`DSTAR_CSP=strict`) sets no `style-src` today,
+/// and the nonce keeps the sheet allowed under a policy that adds `style-src 'nonce-…'`. Inline,
+/// it needs no route, no extra request and no cache busting when it changes.
+pub fn stylesheet(ctx: &PageContext<'_>) -> Markup {
+    html! { style nonce=[ctx.nonce] { (PreEscaped(STYLESHEET)) } }
+}
 
 /// Starts the example binary `name` built beside the running one (the benchmarks start their
 /// servers this way) on `addr`, with `configure` adding its environment, and waits until it

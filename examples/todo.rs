@@ -247,7 +247,7 @@ impl TodoItem {
                         data-on:click=(event("toggle", item.id));
                     label data-on:dblclick=(event("edit", item.id)) { (title(item)) }
                     a .details href=(format!("/todos/{}", item.id)) { "details" }
-                    button .destroy data-on:click=(event("destroy", item.id)) {}
+                    button .destroy aria-label="Delete" data-on:click=(event("destroy", item.id)) {}
                 }
                 @if editing {
                     input .edit value=(item.title)
@@ -340,7 +340,7 @@ pub struct TodoList {
     filter: Filter,
 }
 
-#[dstar::page("/todos", state = Store, title = "Todos")]
+#[dstar::page("/todos", state = Store, title = "Todos", layout = dstar_examples::layout)]
 impl TodoList {
     async fn mount(State(store): State<Store>, Query(q): Query<FilterQuery>) -> Self {
         TodoList {
@@ -443,7 +443,7 @@ pub struct TodoDetail {
     item: Todo,
 }
 
-#[dstar::page("/todos/{id}", state = Store, title = "Todo")]
+#[dstar::page("/todos/{id}", state = Store, title = "Todo", layout = dstar_examples::layout)]
 impl TodoDetail {
     async fn mount(
         State(store): State<Store>,

@@ -31,6 +31,14 @@ fn the_default_client_integrity_is_the_hash_of_the_pinned_bundle() {
     assert!(dstar::page::DEFAULT_CLIENT_SRC.contains("@v1.0.4/"));
 }
 
+/// Saves what the browser shows as `target/tmp/{name}.png`, to look at the examples' styling.
+async fn screenshot(browser: &Browser, name: &str) {
+    let png = browser.client.screenshot().await.unwrap();
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.png"));
+    std::fs::write(&shot, png).unwrap();
+    println!("screenshot: {}", shot.display());
+}
+
 #[tokio::test]
 async fn the_counter_counts_and_logs_to_the_console() {
     if !have_browser("counter") {
@@ -50,10 +58,7 @@ async fn the_counter_counts_and_logs_to_the_console() {
     }
     browser.wait_text("h1", "3").await;
     browser.wait_text("#history", "Last: +1 → 3").await;
-    let png = browser.client.screenshot().await.unwrap();
-    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("counter-after-clicks.png");
-    std::fs::write(&shot, png).unwrap();
-    println!("screenshot: {}", shot.display());
+    screenshot(&browser, "counter-after-clicks").await;
     // read the browser console: record console.log, then Reset
     browser
         .js("window.__logs = []; const log = console.log; console.log = (...a) => { window.__logs.push(a.join(' ')); log(...a); };")
@@ -174,6 +179,9 @@ async fn the_shared_component_works_on_both_pages_with_csrf_on() {
         // change fires on blur
         browser.click("h1").await;
         browser.wait_text(&format!("#todo-{id}-title"), title).await;
+        if id == 2 {
+            screenshot(&browser, "todo-detail").await;
+        }
     }
     // the change reached the server: a fresh load shows it
     browser
@@ -260,6 +268,7 @@ async fn todomvc_works_in_a_real_browser() {
         .wait_until("document.querySelector('#todo-1').classList.contains('completed')")
         .await;
     browser.wait_text(".todo-count", "3 items left").await;
+    screenshot(&browser, "todo-list").await;
     browser.click("input.toggle-all").await;
     browser.wait_text(".todo-count", "0 items left").await;
     browser.click("input.toggle-all").await;
@@ -274,6 +283,7 @@ async fn todomvc_works_in_a_real_browser() {
     browser
         .wait_until("document.activeElement === document.querySelector('#todo-2 input.edit')")
         .await;
+    screenshot(&browser, "todo-editing").await;
     browser
         .type_into("#todo-2 input.edit", "Ship dstar 1.0", Some(Key::Enter))
         .await;
@@ -525,6 +535,7 @@ async fn the_leaderboard_is_re_rendered_live_compressed() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    screenshot(&browser, "leaderboard").await;
     // still one table, ranked
     let rows = browser
         .js("return document.querySelectorAll('#leaderboard tbody tr').length")
