@@ -26,6 +26,38 @@ pub mod stream;
 pub mod test;
 pub mod upload;
 
+#[doc = include_str!("docs/guide.md")]
+pub mod guide {
+    #[doc = include_str!("docs/pages.md")]
+    pub mod pages {}
+    #[doc = include_str!("docs/streaming.md")]
+    pub mod streaming {}
+    #[doc = include_str!("docs/live_pages.md")]
+    pub mod live_pages {}
+    #[doc = include_str!("docs/compression.md")]
+    pub mod compression {}
+    #[doc = include_str!("docs/dedup.md")]
+    pub mod dedup {}
+    #[doc = include_str!("docs/connections.md")]
+    pub mod connections {}
+    #[doc = include_str!("docs/scale_out.md")]
+    pub mod scale_out {}
+    #[doc = include_str!("docs/real_apps.md")]
+    pub mod real_apps {}
+    #[doc = include_str!("docs/security.md")]
+    pub mod security {}
+    #[doc = include_str!("docs/logs.md")]
+    pub mod logs {}
+    #[doc = include_str!("docs/functional_core.md")]
+    pub mod functional_core {}
+    #[doc = include_str!("docs/testing.md")]
+    pub mod testing {}
+    #[doc = include_str!("docs/examples.md")]
+    pub mod examples {}
+    #[doc = include_str!("docs/dependencies.md")]
+    pub mod dependencies {}
+}
+
 #[doc = include_str!("docs/component.md")]
 pub use dstar_macros::component;
 #[doc = include_str!("docs/page.md")]
