@@ -14,7 +14,7 @@ pub struct Counter {
     count: i64,
 }
 
-#[dstar::page("/counter")]
+#[dstar::page("/counter", layout = dstar_examples::layout)]
 impl Counter {
     /// GET /counter: load data, then render.
     async fn mount() -> Self {
