@@ -2,12 +2,14 @@
 //! (compression, CSRF, cross-origin protection) around them. `dstar::app!()` and `dstar::serve`
 //! build one.
 
-use crate::component::{ComponentEntry, ComponentRegistration, RegisteredComponent};
+use crate::component::generated::ComponentEntry;
+use crate::component::{ComponentRegistration, RegisteredComponent};
 use crate::csrf::{CrossOrigin, Csrf};
 use crate::event::{DispatchBase, RouteInfo, States};
 use crate::flash::{FlashKey, FlashLayer};
 use crate::headers::SecurityHeaders;
-use crate::page::{Page, PageEntry, PageRegistration, Registered};
+use crate::page::generated::PageEntry;
+use crate::page::{Page, PageRegistration, Registered};
 use crate::routes::Routes;
 use crate::secret::AppKey;
 use crate::session::Sessions;

@@ -107,16 +107,13 @@ macro_rules! routes {
             $(.route(
                 $path,
                 &[
-                    $crate::serve_method_name(::core::stringify!($first))
-                    $(, $crate::serve_method_name(::core::stringify!($more)))*
+                    $crate::__private::method_name(::core::stringify!($first))
+                    $(, $crate::__private::method_name(::core::stringify!($more)))*
                 ],
                 $crate::axum::routing::$first($($args)*) $(.$more($($more_args)*))*,
             ))*
     };
 }
-
-#[doc(hidden)]
-pub use routes::method_name as serve_method_name;
 
 /// An axum `Router` holding every `#[dstar::page]` and `#[dstar::component]` in the binary,
 /// collected through `inventory` (no list to keep), with dstar's layers around them: compression,
@@ -202,9 +199,24 @@ pub mod __private {
     pub use ::std;
     pub use ::tokio;
 
+    // what the generated code calls: one place, out of the documented API
+    pub use crate::component::generated::{ComponentEntry, component_action_encoded, has_event};
+    pub use crate::component::routes::{UrlArgs, build_component, event_route, url_arg};
+    pub use crate::event::dispatch_base::{
+        BaseHandler, WithBase, handle_with, render_with, with_base,
+    };
+    pub use crate::event::generated::{States, finish_event};
+    pub use crate::page::document::Document;
+    pub use crate::page::generated::{PageEntry, build_page, no_stream, unknown_event};
+    pub use crate::page::mount::mount_failed;
+    pub use crate::page::stream::{StreamOpen, ViewTemplate, live_renderer, stream_refused};
+    pub use crate::routes::method_name;
+
     /// A live page's shared render.
     pub mod live {
-        pub use crate::page::__live::*;
+        pub use crate::page::live::{
+            KnownScope, Probe, SharedLive, StreamParts, View, ViewerScope, shared_stream,
+        };
     }
 }
 

@@ -139,7 +139,6 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 }
 
 /// `"METHOD"` for a routing function's name (`post` → `"POST"`), for [`routes!`](crate::routes!).
-#[doc(hidden)]
 pub const fn method_name(routing_fn: &str) -> &'static str {
     match routing_fn.as_bytes() {
         b"get" => "GET",

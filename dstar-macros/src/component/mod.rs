@@ -64,14 +64,14 @@ fn expand(block: &ImplBlock) -> TokenStream {
                     ::dstar::component::ComponentRegistration::new(
                         <#ident as ::dstar::component::Component>::PATH,
                         &[#(#infos),*],
-                        ::dstar::component::build_component::<#ident>,
+                        ::dstar::__private::build_component::<#ident>,
                     );
                 &REGISTRATION
             }
         }
 
         ::dstar::__private::inventory::submit! {
-            ::dstar::component::ComponentEntry::new(<#ident as ::dstar::component::RegisteredComponent>::registration)
+            ::dstar::__private::ComponentEntry::new(<#ident as ::dstar::component::RegisteredComponent>::registration)
         }
     }
 }
@@ -91,7 +91,7 @@ fn fallback(block: &ImplBlock) -> TokenStream {
                     ::dstar::component::ComponentRegistration::new(
                         <#ident as ::dstar::component::Component>::PATH,
                         &[],
-                        ::dstar::component::build_component::<#ident>,
+                        ::dstar::__private::build_component::<#ident>,
                     );
                 &REGISTRATION
             }
@@ -125,8 +125,8 @@ fn component_impl(block: &ImplBlock, state: &TokenStream, with_routes: bool) -> 
                 });
                 quote! {
                     .route(
-                        &::dstar::component::event_route(__prefix, #suffix),
-                        ::dstar::__private::axum::routing::#method(::dstar::event::with_base(Self::#fn_ident, __base)) #limit,
+                        &::dstar::__private::event_route(__prefix, #suffix),
+                        ::dstar::__private::axum::routing::#method(::dstar::__private::with_base(Self::#fn_ident, __base)) #limit,
                     )
                 }
             })
@@ -160,7 +160,7 @@ fn declarations(block: &ImplBlock) -> TokenStream {
     let ident = block.ident.as_ref().expect("the component has a name");
     let event_enum = event_enum(
         block,
-        quote!(::dstar::component::component_action_encoded(
+        quote!(::dstar::__private::component_action_encoded(
             <Self as ::dstar::event::Event>::verb(self),
             <#ident as ::dstar::component::Component>::encoded_module(),
             <Self as ::dstar::event::Event>::name(self),
@@ -183,13 +183,13 @@ fn declarations(block: &ImplBlock) -> TokenStream {
         let params = url_args.iter().map(|(ty, n)| quote!(#n: #ty));
         let refs = url_args.iter().map(|(ty, n)| {
             let span = ty.span();
-            quote_spanned!(span=> ::dstar::component::url_arg::<#ty>(&#n))
+            quote_spanned!(span=> ::dstar::__private::url_arg::<#ty>(&#n))
         });
         quote! {
             #[doc(hidden)]
             #[allow(clippy::needless_pass_by_value)]
             pub fn #action_fn(#(#params),*) -> ::dstar::actions::Action {
-                ::dstar::component::component_action_encoded(
+                ::dstar::__private::component_action_encoded(
                     ::dstar::actions::Verb::#verb,
                     <Self as ::dstar::component::Component>::encoded_module(),
                     #wire,

@@ -385,9 +385,9 @@ pub(crate) fn event_handler(block: &ImplBlock, event: &Event, state: &TokenStrea
     let user_fn = &event.handler.ident;
     // component actions rendered by the handler know the dispatch base
     let call = if event.handler.is_async {
-        quote!(::dstar::event::handle_with(__base, Self::#user_fn(#(#call_args),*)).await)
+        quote!(::dstar::__private::handle_with(__base, Self::#user_fn(#(#call_args),*)).await)
     } else {
-        quote!(::dstar::event::render_with(__base, || Self::#user_fn(#(#call_args),*)))
+        quote!(::dstar::__private::render_with(__base, || Self::#user_fn(#(#call_args),*)))
     };
     let variant = &event.variant;
     let authorize = authorize_call(
@@ -414,7 +414,7 @@ pub(crate) fn event_handler(block: &ImplBlock, event: &Event, state: &TokenStrea
             #extract
             let mut __sse = ::dstar::sse::Sse::new();
             let __outcome = #call;
-            ::dstar::event::finish_event(__sse, #owner, #event_name, #error)
+            ::dstar::__private::finish_event(__sse, #owner, #event_name, #error)
         },
     )
 }
@@ -430,7 +430,7 @@ fn url_args(event: &Event, event_name: &str) -> Option<TokenStream> {
         let label = name.to_string();
         let span = ty.span();
         quote_spanned! {span=>
-            let #var: #ty = match ::dstar::component::UrlArgs::parse::<#ty>(&__url, #position, #label) {
+            let #var: #ty = match ::dstar::__private::UrlArgs::parse::<#ty>(&__url, #position, #label) {
                 ::dstar::__private::core::result::Result::Ok(v) => v,
                 ::dstar::__private::core::result::Result::Err(r) => return r,
             };
@@ -438,7 +438,7 @@ fn url_args(event: &Event, event_name: &str) -> Option<TokenStream> {
     });
     let count = args.len();
     Some(quote! {
-        let __url = match ::dstar::component::UrlArgs::read(&__parts, #count, #event_name) {
+        let __url = match ::dstar::__private::UrlArgs::read(&__parts, #count, #event_name) {
             ::dstar::__private::core::result::Result::Ok(v) => v,
             ::dstar::__private::core::result::Result::Err(r) => return r,
         };

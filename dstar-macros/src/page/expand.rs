@@ -32,7 +32,7 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
         // a live page's shared renders belong to its router: two apps never share one
         quote!(.post({
             let __hubs = ::dstar::page::LiveHubs::default();
-            ::dstar::event::with_base(
+            ::dstar::__private::with_base(
                 move |__s: ::dstar::__private::axum::extract::State<#state>,
                       __r: ::dstar::__private::axum::extract::Request,
                       __b: ::dstar::event::DispatchBase| Self::__dstar_stream(__s, __r, __b, __hubs),
@@ -40,9 +40,9 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
             )
         }))
     } else if stream.is_some() {
-        quote!(.post(::dstar::event::with_base(Self::__dstar_stream, __base)))
+        quote!(.post(::dstar::__private::with_base(Self::__dstar_stream, __base)))
     } else {
-        quote!(.post(::dstar::page::no_stream::<Self>))
+        quote!(.post(::dstar::__private::no_stream::<Self>))
     };
     let event_routes = block.events.iter().map(|e| {
         let route = format!("{base}/_event/{}", e.name.value());
@@ -53,7 +53,7 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
             let bytes = proc_macro2::Literal::u64_unsuffixed(*bytes);
             quote!(.layer(::dstar::upload::BodyLimit::event(#bytes)))
         });
-        quote!(.route(#route, ::dstar::__private::axum::routing::#method(::dstar::event::with_base(Self::#fn_ident, __base)) #limit))
+        quote!(.route(#route, ::dstar::__private::axum::routing::#method(::dstar::__private::with_base(Self::#fn_ident, __base)) #limit))
     });
     // a catch-all next to the event routes: it makes the router keep a backtracking list (one
     // small allocation per event request), but unlike fallback routes it survives `nest`, wins
@@ -92,9 +92,9 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
             const PATH: &'static str = #path;
             fn routes_under(__base: &::dstar::event::DispatchBase) -> ::dstar::__private::axum::Router<#state> {
                 ::dstar::__private::axum::Router::new()
-                    .route(#path, ::dstar::__private::axum::routing::get(::dstar::event::with_base(Self::__dstar_get, __base)) #post_root)
+                    .route(#path, ::dstar::__private::axum::routing::get(::dstar::__private::with_base(Self::__dstar_get, __base)) #post_root)
                     #(#event_routes)*
-                    .route(#unknown_route, ::dstar::__private::axum::routing::any(::dstar::page::unknown_event::<Self>))
+                    .route(#unknown_route, ::dstar::__private::axum::routing::any(::dstar::__private::unknown_event::<Self>))
             }
         }
 
@@ -103,14 +103,14 @@ pub(crate) fn expand(block: &ImplBlock) -> TokenStream {
                 static REGISTRATION: ::dstar::page::PageRegistration = ::dstar::page::PageRegistration::new(
                     #name,
                     &[#(#route_infos),*],
-                    ::dstar::page::build_page::<#ident>,
+                    ::dstar::__private::build_page::<#ident>,
                 );
                 &REGISTRATION
             }
         }
 
         ::dstar::__private::inventory::submit! {
-            ::dstar::page::PageEntry::new(<#ident as ::dstar::page::Registered>::registration)
+            ::dstar::__private::PageEntry::new(<#ident as ::dstar::page::Registered>::registration)
         }
     }
 }
@@ -140,7 +140,7 @@ pub(crate) fn fallback(block: &ImplBlock) -> TokenStream {
         impl ::dstar::page::Registered for #ident {
             fn registration() -> &'static ::dstar::page::PageRegistration {
                 static REGISTRATION: ::dstar::page::PageRegistration =
-                    ::dstar::page::PageRegistration::new(#name, &[], ::dstar::page::build_page::<#ident>);
+                    ::dstar::page::PageRegistration::new(#name, &[], ::dstar::__private::build_page::<#ident>);
                 &REGISTRATION
             }
         }
@@ -246,9 +246,9 @@ fn get_handler(block: &ImplBlock, state: &TokenStream) -> TokenStream {
                             error_ty,
                             syn::Type::ImplTrait(_) | syn::Type::Infer(_)
                         ) {
-                            quote_spanned!(span=> ::dstar::page::mount_failed::<Self, _>(__e))
+                            quote_spanned!(span=> ::dstar::__private::mount_failed::<Self, _>(__e))
                         } else {
-                            quote_spanned!(span=> ::dstar::page::mount_failed::<Self, #error_ty>(__e))
+                            quote_spanned!(span=> ::dstar::__private::mount_failed::<Self, #error_ty>(__e))
                         };
                         quote! {
                             match #call {
@@ -300,7 +300,7 @@ fn get_handler(block: &ImplBlock, state: &TokenStream) -> TokenStream {
         false,
         mount_span(block),
         quote! {
-            let __document = ::dstar::page::Document::new(
+            let __document = ::dstar::__private::Document::new(
                 #layout,
                 #title,
                 __req.extensions(),
@@ -323,7 +323,7 @@ fn get_handler(block: &ImplBlock, state: &TokenStream) -> TokenStream {
             #extract
             let __page: Self = #page_expr;
             // component actions in the page know the dispatch base
-            ::dstar::__private::core::result::Result::Ok(::dstar::event::render_with(__base, || Self::render(&__page)))
+            ::dstar::__private::core::result::Result::Ok(::dstar::__private::render_with(__base, || Self::render(&__page)))
         }
 
         #get
@@ -401,7 +401,7 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
                     quote! {
                         let (mut __parts, _) = __req.into_parts();
                         if let ::dstar::__private::core::result::Result::Err(r) = Self::__dstar_authorize(&mut __parts, &__viewer_state, ::dstar::event::Access::<#enum_ident>::Stream).await {
-                            return ::dstar::page::stream_refused(&r);
+                            return ::dstar::__private::stream_refused(&r);
                         }
                     },
                 )
@@ -427,7 +427,7 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
                         async move {
                             #message_authorize
                             let mut __sse = ::dstar::sse::Sse::new();
-                            let __outcome = ::dstar::event::handle_with(__base, async { #call #await_message }).await;
+                            let __outcome = ::dstar::__private::handle_with(__base, async { #call #await_message }).await;
                             ::dstar::stream::MessageOutcome::report(__outcome, #page_name, &mut __sse);
                             __sse
                         }
@@ -463,7 +463,7 @@ fn stream_handler(block: &ImplBlock, kind: &StreamKind<'_>, state: &TokenStream)
         true,
         stream_span(kind),
         quote! {
-            let (mut __open, __body) = match ::dstar::page::StreamOpen::read(&__parts, __body, #page_name, #keep_template).await {
+            let (mut __open, __body) = match ::dstar::__private::StreamOpen::read(&__parts, __body, #page_name, #keep_template).await {
                 ::dstar::__private::core::result::Result::Ok(v) => v,
                 ::dstar::__private::core::result::Result::Err(r) => return r,
             };
@@ -567,7 +567,7 @@ fn live_stream_handler(block: &ImplBlock, state: &TokenStream, live: LiveParts<'
         stream_span_live(topics),
         quote!(__hubs: ::dstar::page::LiveHubs,),
         quote! {
-            let (mut __open, __body) = match ::dstar::page::StreamOpen::read(&__parts, __body, #page_name, true).await {
+            let (mut __open, __body) = match ::dstar::__private::StreamOpen::read(&__parts, __body, #page_name, true).await {
                 ::dstar::__private::core::result::Result::Ok(v) => v,
                 ::dstar::__private::core::result::Result::Err(r) => return r,
             };
@@ -616,7 +616,7 @@ fn live_stream_handler(block: &ImplBlock, state: &TokenStream, live: LiveParts<'
                     let __source = __pubsub.changes(&[#(#topics),*], #frame);
                     let __on_message = {
                         let __base = ::dstar::__private::core::clone::Clone::clone(&__base);
-                        ::dstar::page::live_renderer(
+                        ::dstar::__private::live_renderer(
                             ::dstar::__private::core::clone::Clone::clone(&__state),
                             __open.template(),
                             move |__state, __r| {

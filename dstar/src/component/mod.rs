@@ -17,14 +17,16 @@
 // `Result<_, Response>` is the axum idiom for "or answer with this": boxing it would only cost.
 #![allow(clippy::result_large_err)]
 
-mod routes;
+pub(crate) mod generated;
+pub(crate) mod routes;
 
 pub(crate) use routes::routes;
-pub use routes::{ReadUrlArg, UrlArgs, WriteUrlArg, build_component, event_route, url_arg};
+pub use routes::{ReadUrlArg, WriteUrlArg};
 
-use crate::actions::{Action, Verb, encode_segment};
+use crate::actions::{Action, Verb};
 use crate::event::{Event, RouteInfo};
 use axum::Router;
+use generated::component_action_encoded;
 use std::fmt;
 
 /// Implemented by `#[dstar::component]`.
@@ -48,33 +50,13 @@ pub trait Component: Sized + 'static {
     fn routes(prefix: &str, base: &crate::event::DispatchBase) -> Router<Self::State>;
 }
 
-/// Whether `events` holds `name`, at compile time (for the `post!`-style macros).
-#[doc(hidden)]
-pub const fn has_event(events: &[&str], name: &str) -> bool {
-    let mut i = 0;
-    while i < events.len() {
-        let (a, b) = (events[i].as_bytes(), name.as_bytes());
-        if a.len() == b.len() {
-            let mut j = 0;
-            while j < a.len() && a[j] == b[j] {
-                j += 1;
-            }
-            if j == a.len() {
-                return true;
-            }
-        }
-        i += 1;
-    }
-    false
-}
-
 /// Shared body of `dstar::post!` and friends.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __component_verb {
     ($verb:ident, $component:ty, $event:literal) => {{
         const _: () = ::core::assert!(
-            $crate::component::has_event(
+            $crate::__private::has_event(
                 <$component as $crate::component::Component>::EVENTS_WITHOUT_ARGS,
                 $event
             ),
@@ -87,7 +69,7 @@ macro_rules! __component_verb {
                 "\", args…)` inside the component)"
             ),
         );
-        $crate::component::component_action_encoded(
+        $crate::__private::component_action_encoded(
             $crate::actions::Verb::$verb,
             <$component as $crate::component::Component>::encoded_module(),
             $event,
@@ -242,24 +224,6 @@ pub trait RegisteredComponent {
     fn registration() -> &'static ComponentRegistration;
 }
 
-/// What `inventory` collects for each component: a pointer to its
-/// [`RegisteredComponent::registration`].
-#[doc(hidden)]
-pub struct ComponentEntry(fn() -> &'static ComponentRegistration);
-
-impl ComponentEntry {
-    #[doc(hidden)]
-    pub const fn new(registration: fn() -> &'static ComponentRegistration) -> Self {
-        ComponentEntry(registration)
-    }
-
-    pub(crate) fn registration(&self) -> &'static ComponentRegistration {
-        (self.0)()
-    }
-}
-
-inventory::collect!(ComponentEntry);
-
 /// The browser-side dispatch base: `<body data-ds-base>` when it is a clean absolute path,
 /// else `/ds`, with trailing slashes trimmed. It refuses `//…`, `\`, `?`, `#`, control characters
 /// and `.`/`..` segments, so a tampered attribute cannot send events elsewhere.
@@ -295,30 +259,4 @@ pub fn encode_arg(text: &str) -> String {
 /// ```
 pub fn component_action(verb: Verb, path: &str, event: &str, args: &[&dyn fmt::Display]) -> Action {
     component_action_encoded(verb, &crate::actions::encode_module(path), event, args)
-}
-
-/// [`component_action`] with the module already encoded (generated code caches it).
-#[doc(hidden)]
-pub fn component_action_encoded(
-    verb: Verb,
-    module: &str,
-    event: &str,
-    args: &[&dyn fmt::Display],
-) -> Action {
-    let mut url = format!(
-        "/{module}/{}",
-        encode_segment(event).unwrap_or_else(|_| "_invalid".to_owned())
-    );
-    for arg in args {
-        url.push('/');
-        url.push_str(&encode_arg(&arg.to_string()));
-    }
-    match crate::event::DispatchBase::current() {
-        // rendered while dstar handles a request: the base is known, the URL is plain
-        Some(base) => Action::new(verb, &format!("{}{url}", base.as_str())),
-        None => Action::from_js(
-            verb,
-            format!("{BASE_JS} + {}", crate::actions::js_single_quoted(&url)),
-        ),
-    }
 }

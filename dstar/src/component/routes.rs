@@ -79,7 +79,6 @@ fn not_found(class: &'static str, message: String) -> Response {
 }
 
 /// Builds a component's router under `base` from the states (used by generated code).
-#[doc(hidden)]
 pub fn build_component<C: Component>(
     states: &States,
     prefix: &str,
@@ -90,14 +89,12 @@ pub fn build_component<C: Component>(
 }
 
 /// `{base}{suffix}`: an event's route path (used by generated code).
-#[doc(hidden)]
 pub fn event_route(base: &str, suffix: &str) -> String {
     format!("{base}{suffix}")
 }
 
 /// A type an `#[arg]` can be written with: `Display`. (Generated code checks it at the argument's
 /// type, so a type that cannot be one is reported there.)
-#[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be an `#[arg]`: it is written into the event's URL with `Display`",
     label = "not `Display`",
@@ -108,7 +105,6 @@ pub trait WriteUrlArg: std::fmt::Display {}
 impl<T: std::fmt::Display> WriteUrlArg for T {}
 
 /// A type an `#[arg]` can be read back as: `FromStr` with an error that says why.
-#[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be an `#[arg]`: it is read back from the event's URL with `FromStr`",
     label = "not `FromStr`",
@@ -119,13 +115,11 @@ pub trait ReadUrlArg: std::str::FromStr<Err: std::fmt::Display> {}
 impl<T: std::str::FromStr<Err: std::fmt::Display>> ReadUrlArg for T {}
 
 /// An `#[arg]` value for an event's action URL (used by generated code).
-#[doc(hidden)]
 pub fn url_arg<T: WriteUrlArg>(value: &T) -> &dyn std::fmt::Display {
     value
 }
 
 /// A component event's URL arguments: the last path segments, percent-decoded.
-#[doc(hidden)]
 #[derive(Debug)]
 pub struct UrlArgs {
     event: &'static str,
@@ -134,7 +128,6 @@ pub struct UrlArgs {
 
 impl UrlArgs {
     /// The last `count` segments of the request's path; a bad escape or invalid UTF-8 is a 400.
-    #[doc(hidden)]
     pub fn read(parts: &Parts, count: usize, event: &'static str) -> Result<UrlArgs, Response> {
         let path = parts.uri.path();
         let segments: Vec<&str> = path.rsplit('/').take(count).collect();
@@ -161,7 +154,6 @@ impl UrlArgs {
     }
 
     /// Argument `index` (named `name`) parsed as `T`, or a 400 naming it.
-    #[doc(hidden)]
     pub fn parse<T: ReadUrlArg>(&self, index: usize, name: &str) -> Result<T, Response> {
         let raw = self.args.get(index).map(String::as_str).unwrap_or("");
         raw.parse::<T>().map_err(|e| {

@@ -47,14 +47,12 @@ impl DispatchBase {
 }
 
 /// Runs `render` (a page's `render`) with `base` as the current dispatch base.
-#[doc(hidden)]
 pub fn render_with<T>(base: DispatchBase, render: impl FnOnce() -> T) -> T {
     CURRENT.sync_scope(base, render)
 }
 
 /// Runs `handler` (an event handler's future) with `base` as the current dispatch base. The
 /// scope's own future, not an `async fn` around it, which would hold the handler's future twice.
-#[doc(hidden)]
 pub fn handle_with<F: Future>(base: DispatchBase, handler: F) -> impl Future<Output = F::Output> {
     CURRENT.scope(base, handler)
 }
@@ -66,7 +64,6 @@ pub fn handle_with<F: Future>(base: DispatchBase, handler: F) -> impl Future<Out
 /// The generated handler's own future is the route's future: no extractor runs in front of it
 /// and no wrapper future is added around it, so the one allocation per request axum makes for
 /// it is as small as the handler's own state.
-#[doc(hidden)]
 #[derive(Clone)]
 pub struct WithBase<F> {
     handler: F,
@@ -74,12 +71,10 @@ pub struct WithBase<F> {
 }
 
 /// The [`Handler`](axum::handler::Handler) marker of [`WithBase`].
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct BaseHandler;
 
 /// `handler` with the dispatch base `base`, as an axum handler.
-#[doc(hidden)]
 pub fn with_base<F>(handler: F, base: &DispatchBase) -> WithBase<F> {
     WithBase {
         handler,

@@ -10,7 +10,6 @@ use maud::Markup;
 
 /// A page document in the making: what the layout needs, read from the GET request before the
 /// page's `mount` consumes it.
-#[doc(hidden)]
 #[derive(Debug)]
 pub struct Document {
     layout: Layout,
@@ -28,7 +27,7 @@ pub struct Document {
 }
 
 impl Document {
-    #[doc(hidden)]
+    /// The document of one page load: its layout, title and the request's extensions.
     pub fn new(
         layout: Layout,
         title: &'static str,
@@ -50,7 +49,6 @@ impl Document {
     }
 
     /// The page body in its root element, wrapped in the layout.
-    #[doc(hidden)]
     pub fn render(self, body: Markup) -> Response {
         let ctx = PageContext {
             title: self.title,

@@ -21,32 +21,23 @@
 #![allow(clippy::result_large_err)]
 
 mod client;
-mod document;
+pub(crate) mod document;
+pub(crate) mod generated;
 mod glue;
 mod layout;
-mod live;
-mod mount;
-mod stream;
+pub(crate) mod live;
+pub(crate) mod mount;
+pub(crate) mod stream;
 
 pub use client::{
     CLIENT_PATH, DEFAULT_CLIENT_INTEGRITY, DEFAULT_CLIENT_SRC, client_integrity,
     client_script_route, client_src,
 };
-pub use document::Document;
 pub use glue::{glue_script, glue_script_with_nonce};
 pub use layout::{Layout, PageContext, csrf_signal, default_layout, tab_id_signal};
-pub use mount::{MountError, MountOutcome, mount_failed};
 pub use live::{LiveHubs, RenderScope};
-pub use stream::{StreamOpen, ViewTemplate, live_renderer, stream_refused};
-pub(crate) use stream::live_update;
-
-/// What only `#[dstar::page]`'s generated code names (re-exported from `dstar::__private`).
-#[doc(hidden)]
-pub mod __live {
-    pub use super::live::{
-        KnownScope, Probe, SharedLive, StreamParts, View, ViewerScope, shared_stream,
-    };
-}
+pub use mount::{MountError, MountOutcome};
+pub(crate) use stream::{StreamOpen, ViewTemplate, live_update, stream_refused};
 
 use crate::actions::{Action, Verb};
 use crate::event::{DispatchBase, Event, RouteInfo, States};
@@ -149,30 +140,6 @@ pub trait Registered {
     fn registration() -> &'static PageRegistration;
 }
 
-/// What `inventory` collects for each page: a pointer to its [`Registered::registration`].
-#[doc(hidden)]
-pub struct PageEntry(fn() -> &'static PageRegistration);
-
-impl PageEntry {
-    #[doc(hidden)]
-    pub const fn new(registration: fn() -> &'static PageRegistration) -> Self {
-        PageEntry(registration)
-    }
-
-    pub(crate) fn registration(&self) -> &'static PageRegistration {
-        (self.0)()
-    }
-}
-
-inventory::collect!(PageEntry);
-
-/// Builds a page's router from the states (used by generated code).
-#[doc(hidden)]
-pub fn build_page<P: Page>(states: &States, base: &DispatchBase) -> Result<Router, String> {
-    let state: P::State = states.get::<P::State>(&format!("page `{}`", P::NAME))?;
-    Ok(P::routes_under(base).with_state(state))
-}
-
 /// The action for a page event: `@post(<current path> + '/_event/<name>')`, resolved in the browser
 /// so path parameters need no server-side plumbing. Chain `.with_search()` or `.options(…)`.
 ///
@@ -220,24 +187,11 @@ pub fn connect_action() -> Action {
         .options(CONNECT_OPTIONS)
 }
 
-/// `404` for `POST {path}` on a page without a stream.
-#[doc(hidden)]
-pub async fn no_stream<P: Page>() -> Response {
-    no_stream_refusal(P::NAME, P::PATH)
-}
-
 fn no_stream_refusal(page: &str, path: &str) -> Response {
     let message = format!(
         "page `{page}` has no stream: POST {path} opens a stream only on pages with `subscribe` and `on_message`, or `live`"
     );
     crate::error::refusal(StatusCode::NOT_FOUND, "no stream", message)
-}
-
-/// `404` for an event name the page does not have, listing the ones it has (in debug builds).
-#[doc(hidden)]
-pub async fn unknown_event<P: Page>(uri: axum::http::Uri) -> Response {
-    let known: Vec<&str> = P::Event::ALL.iter().map(|e| e.name()).collect();
-    unknown_event_refusal(P::NAME, uri.path(), &known)
 }
 
 /// The `404` of [`unknown_event`]: the name and the page's events in debug builds, only

@@ -28,7 +28,6 @@ pub trait MountOutcome<P> {
 }
 
 /// The error type of a `mount` that returns `Result<Self, E>`: any response.
-#[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`mount` cannot fail with `{Self}`: its error must be a response (`IntoResponse`)",
     label = "not `IntoResponse`",
@@ -47,7 +46,6 @@ impl<P, E: MountError> MountOutcome<P> for Result<P, E> {
 
 /// The response for `mount`'s error (see [`MountOutcome`]); generated code calls it at the
 /// error type the user wrote, so a type that is no response is reported there.
-#[doc(hidden)]
 pub fn mount_failed<P, E: MountError>(error: E) -> Response {
     mount_error(std::any::type_name::<P>(), error)
 }

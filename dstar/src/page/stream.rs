@@ -19,7 +19,6 @@ use std::future::Future;
 
 /// A page stream being opened: what the generated stream handler needs between reading the
 /// request and running the loop.
-#[doc(hidden)]
 #[derive(Debug)]
 pub struct StreamOpen {
     page: &'static str,
@@ -43,7 +42,6 @@ impl StreamOpen {
     /// The head is borrowed, and the body handed back for the extractors. `keep` keeps the
     /// page's request, to render it again on every change (a live page) or to authorize every
     /// message (a page with `authorize`).
-    #[doc(hidden)]
     pub fn read(
         parts: &Parts,
         body: Body,
@@ -72,7 +70,6 @@ impl StreamOpen {
     }
 
     /// The page's GET request, to render it again (live pages always have one).
-    #[doc(hidden)]
     pub fn template(&self) -> ViewTemplate {
         self.template
             .as_deref()
@@ -82,14 +79,12 @@ impl StreamOpen {
 
     /// Reads what scopes this stream's deduplication (`key` is the page's `stream_key`), before
     /// the extractors consume the request.
-    #[doc(hidden)]
     pub fn scope(&mut self, key: Option<String>, parts: &Parts) {
         self.scope = crate::stream::dedup_scope(self.page, key, &parts.extensions);
     }
 
     /// Claims this tab's stream, ending another stream of the same tab, once the request has
     /// passed `authorize` and every extractor.
-    #[doc(hidden)]
     pub fn claim(&mut self) -> Result<Option<Claim>, Response> {
         crate::stream::claim_page_stream(
             self.scope.take(),
@@ -114,7 +109,6 @@ impl StreamOpen {
     /// ended) reloads the page too, which then shows why. On a first connect, the same render
     /// when `source` (already subscribed) may have missed a message since the page's render: it
     /// went stale while the browser loaded it.
-    #[doc(hidden)]
     pub fn first_events<S, F, Fut>(self, source: &S, view: F) -> impl Future<Output = Sse>
     where
         S: Source,
@@ -189,7 +183,6 @@ fn rendered_at(headers: &axum::http::HeaderMap) -> Option<std::time::SystemTime>
 
 /// A live page's `on_message`: on every change, the page's own mount and render (`view`) with its
 /// GET request, morphed into the page root.
-#[doc(hidden)]
 pub fn live_renderer<S, V, Fut>(
     state: S,
     template: ViewTemplate,
@@ -227,7 +220,6 @@ pub(crate) fn live_update(view: Result<Markup, Response>) -> Sse {
 
 /// The answer of a page stream whose viewer may no longer see it (`authorize` or `mount` now
 /// refuses): the refusal's redirect, or a reload, and the end of the stream.
-#[doc(hidden)]
 pub fn stream_refused(refusal: &Response) -> Sse {
     let mut sse = Sse::new();
     refused(&mut sse, refusal);
@@ -261,7 +253,6 @@ fn refused(sse: &mut Sse, refusal: &Response) {
 
 /// The GET request of the page a stream belongs to (the same URI, headers and extensions), kept
 /// by the stream so the page's own `mount` can render it again.
-#[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct ViewTemplate {
     uri: axum::http::Uri,
@@ -303,7 +294,6 @@ impl ViewTemplate {
 
     /// The page's GET request, as it is now: the session is loaded from its store again, so a
     /// render sees who is signed in now, not who was when the stream opened.
-    #[doc(hidden)]
     pub fn fresh_request(&self) -> Request {
         self.request()
     }

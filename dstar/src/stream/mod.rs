@@ -25,7 +25,9 @@ pub use pubsub::{
 };
 #[cfg(feature = "redis")]
 pub use redis::{PUBLISH_TIMEOUT as REDIS_PUBLISH_TIMEOUT, RedisBackend};
-pub use registry::{Claim, StreamRegistry, set_announce};
+#[cfg(feature = "redis")]
+pub(crate) use registry::set_announce;
+pub use registry::{Claim, StreamRegistry};
 pub(crate) use run::{Batch, next_stream_number, run_batches};
 pub use run::{
     PageStream, Reconnect, build_id, dedup_scope, live_reload, previous_stream, run, stream_id,
@@ -46,9 +48,8 @@ use tokio::sync::{broadcast, mpsc};
 /// Claims the per-tab slot of a page stream (numbered `number`), unless the stream this client
 /// last had lost its slot to another live tab with the same id: then the page is told to draw a
 /// new tab id and reload, instead of evicting the other tab, which would evict it back, forever.
-#[doc(hidden)]
 #[allow(clippy::result_large_err)]
-pub fn claim_page_stream(
+pub(crate) fn claim_page_stream(
     scope: Option<String>,
     tab: Option<String>,
     previous: Option<u64>,
@@ -202,9 +203,8 @@ impl<M: Send + 'static> Source for mpsc::UnboundedReceiver<M> {
 }
 
 /// What the loop woke up for.
-#[doc(hidden)]
 #[derive(Debug)]
-pub enum Next<M> {
+pub(crate) enum Next<M> {
     Message(M),
     Idle,
     TakenOver,
@@ -221,8 +221,7 @@ pin_project_lite::pin_project! {
     /// flag on the [`Claim`], so thousands of streams woken by one broadcast do not each register
     /// with a shared channel again. Run it inside [`run`]'s body, which provides the shutdown
     /// wake-up.
-    #[doc(hidden)]
-    pub struct StreamLoop {
+    pub(crate) struct StreamLoop {
         idle_check: Duration,
         // inline, not boxed: the loop lives in the response body's one allocation
         #[pin]
@@ -239,8 +238,7 @@ pin_project_lite::pin_project! {
 }
 
 impl StreamLoop {
-    #[doc(hidden)]
-    pub fn new(idle_check: Duration) -> Self {
+    pub(crate) fn new(idle_check: Duration) -> Self {
         StreamLoop {
             idle_check,
             sleep: tokio::time::sleep(idle_check),
@@ -253,8 +251,7 @@ impl StreamLoop {
     /// Records that a write went out: it checked the connection as the liveness tick would, so
     /// the tick waits for a whole period without one. A message that wrote nothing (not for
     /// this page) does not count: a stream fed only those still checks its client.
-    #[doc(hidden)]
-    pub fn wrote(self: Pin<&mut Self>) {
+    pub(crate) fn wrote(self: Pin<&mut Self>) {
         *self.project().active = true;
     }
 
@@ -269,8 +266,7 @@ impl StreamLoop {
     /// The source is borrowed, not owned, so the loop's future holds it once (a future keeps
     /// what it captures apart from its locals, so one moved in here would be held twice, per open
     /// stream).
-    #[doc(hidden)]
-    pub fn next<'a, S: Source>(
+    pub(crate) fn next<'a, S: Source>(
         self: Pin<&'a mut Self>,
         source: &'a mut S,
         claim: Option<&'a Claim>,

@@ -102,8 +102,8 @@ static ANNOUNCE: std::sync::OnceLock<Announce> = std::sync::OnceLock::new();
 
 /// Installs the cross-node announcement of claims `(scope, tab, claimed_at)` (the Redis backend
 /// does). The first one wins.
-#[doc(hidden)]
-pub fn set_announce(announce: impl Fn(&str, &str, u64) + Send + Sync + 'static) {
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) fn set_announce(announce: impl Fn(&str, &str, u64) + Send + Sync + 'static) {
     let _ = ANNOUNCE.set(Box::new(announce));
 }
 

@@ -66,8 +66,8 @@ pub(crate) enum FrameBody {
 }
 
 /// How a hub renders: the page's `mount` and `render` with a request (any such closure).
-#[doc(hidden)]
 pub trait View<S>: Fn(S, Request) -> Self::Fut + Clone + Send + Sync + 'static {
+    /// The render's future.
     type Fut: Future<Output = Result<Markup, Response>> + Send + 'static;
 }
 

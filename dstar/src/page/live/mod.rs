@@ -22,10 +22,7 @@ mod scope;
 mod viewer;
 
 pub use hub::LiveHubs;
-#[doc(hidden)]
 pub use hub::View;
 pub use scope::RenderScope;
-#[doc(hidden)]
 pub use scope::{KnownScope, Probe, ViewerScope};
-#[doc(hidden)]
 pub use viewer::{SharedLive, StreamParts, shared_stream};

@@ -58,18 +58,22 @@ impl RenderScope {
 }
 
 /// A type to ask the scope of (see the module doc).
-#[doc(hidden)]
 pub struct Probe<T: ?Sized>(PhantomData<fn() -> PhantomData<T>>);
 
+impl<T: ?Sized> Default for Probe<T> {
+    fn default() -> Self {
+        Probe::new()
+    }
+}
+
 impl<T: ?Sized> Probe<T> {
-    #[doc(hidden)]
+    /// The probe of `T`.
     pub const fn new() -> Self {
         Probe(PhantomData)
     }
 }
 
 /// The scope of every extractor not known to [`KnownScope`]: per viewer.
-#[doc(hidden)]
 pub trait ViewerScope {
     /// [`RenderScope::Viewer`].
     fn render_scope(self) -> RenderScope
@@ -83,7 +87,6 @@ pub trait ViewerScope {
 impl<T: ?Sized> ViewerScope for &Probe<T> {}
 
 /// The scope of the extractors whose reads dstar knows.
-#[doc(hidden)]
 pub trait KnownScope {
     /// What a render that reads this extractor depends on.
     fn render_scope(self) -> RenderScope;

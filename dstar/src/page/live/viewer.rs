@@ -16,7 +16,6 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// What the generated stream handler of a shared live page hands over (see [`shared_stream`]).
-#[doc(hidden)]
 pub struct SharedLive<S, V, A> {
     /// The page router's hubs.
     pub hubs: LiveHubs,
@@ -39,7 +38,6 @@ pub struct SharedLive<S, V, A> {
 }
 
 /// The stream's claim, guard and liveness interval, as the generated handler made them.
-#[doc(hidden)]
 pub struct StreamParts {
     /// The tab's slot.
     pub claim: Option<Claim>,
@@ -52,7 +50,6 @@ pub struct StreamParts {
 /// A shared live page's stream: joins the key's render, sends its first events (the stream id,
 /// and the viewer's own catch-up render when it reconnects or its page went stale), then each
 /// shared frame the viewer may see.
-#[doc(hidden)]
 pub async fn shared_stream<S, V, A, AFut>(
     open: StreamOpen,
     parts: StreamParts,
