@@ -32,11 +32,11 @@ async fn page() -> Markup {
                 div data-signals:count="0" {
                     h1 data-text="$count" {}
                     span #history { "—" }
-                    button data-on:click=(post("/counter/increment")) { "+1" }
+                    button data-on:click=(actions::post("/counter/increment")) { "+1" }
                 }
                 div data-signals:tick="0"
-                    data-init=(post("/ticker/stream").options("{retryMaxCount: Infinity}"))
-                    data-on:online__window=(post("/ticker/stream").options("{retryMaxCount: Infinity}")) {
+                    data-init=(actions::post("/ticker/stream").options("{retryMaxCount: Infinity}"))
+                    data-on:online__window=(actions::post("/ticker/stream").options("{retryMaxCount: Infinity}")) {
                     "tick: " span data-text="$tick" {}
                 }
             }

@@ -65,6 +65,7 @@ pub const DEFAULT_DISPATCH_BASE: &str = "/ds";
 /// assert_eq!(markup.into_string(),
 ///            r#"<button data-on:click="@post('/counter/increment')">+1</button>"#);
 /// ```
+#[must_use]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
     verb: Verb,

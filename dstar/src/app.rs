@@ -27,6 +27,7 @@ use std::fmt;
 /// assert!(app.routes().is_empty());
 /// let router: axum::Router = app.build();
 /// ```
+#[must_use]
 pub struct App {
     pages: Vec<&'static PageRegistration>,
     components: Vec<&'static ComponentRegistration>,

@@ -181,6 +181,7 @@ impl Namespace {
 /// assert_eq!(text, "event: datastar-patch-elements\ndata: selector #chart\ndata: mode inner\n\
 ///     data: useViewTransition true\ndata: namespace svg\ndata: elements <circle r=\"4\"/>\n\n");
 /// ```
+#[must_use]
 #[derive(Debug, Clone)]
 pub struct PatchElements<H> {
     html: Option<H>,

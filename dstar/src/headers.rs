@@ -56,6 +56,7 @@ pub(crate) struct ServedOverTls;
 /// let headers = dstar::headers::SecurityHeaders::default();
 /// assert_eq!(headers.frame_options_value(), Some("SAMEORIGIN"));
 /// ```
+#[must_use]
 #[derive(Debug, Clone)]
 pub struct SecurityHeaders {
     nosniff: bool,

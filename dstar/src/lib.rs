@@ -164,6 +164,17 @@ pub use sse::{Sse, SseStream};
 
 /// Everything a handler usually needs: `use dstar::prelude::*;`.
 ///
+/// Datastar actions come as the module (`actions::post("/x")`), so the prelude and axum's routing
+/// functions can be glob-imported side by side:
+///
+/// ```
+/// use axum::routing::*;
+/// use dstar::prelude::*;
+/// let app: axum::Router = axum::Router::new()
+///     .route("/", get(|| async { html! { button data-on:click=(actions::post("/go")) { "Go" } } }))
+///     .route("/go", post(|| async { Sse::new() }));
+/// ```
+///
 /// ```
 /// use dstar::prelude::*;
 /// let markup: Markup = html! { p { "hi" } };
@@ -171,7 +182,8 @@ pub use sse::{Sse, SseStream};
 /// # let _ = (markup, value);
 /// ```
 pub mod prelude {
-    pub use crate::actions::{delete, get, patch, post, put};
+    // the module, not its `get`/`post`/…: those would clash with axum's routing functions
+    pub use crate::actions;
     pub use crate::elements::{Mode, Namespace, PatchElements};
     pub use crate::error::Error as DstarError;
     pub use crate::event::{Access, RequestHead, event};

@@ -61,6 +61,7 @@ pub(crate) fn is_markup_sensitive(c: char) -> bool {
 ///     data: elements <script data-effect=\"el.remove()\" type=\"module\">console.log('hi')</script>\n\n");
 /// # Ok::<(), dstar::Error>(())
 /// ```
+#[must_use]
 #[derive(Debug, Clone)]
 pub struct ExecuteScript<'a> {
     script: Cow<'a, str>,

@@ -205,10 +205,10 @@ impl Frames {
                 .await
                 .expect("a frame in time")?
                 .expect("no body error");
-            if let Ok(data) = frame.into_data() {
-                if &data[..] != b": \n\n" {
-                    return Some(data);
-                }
+            if let Ok(data) = frame.into_data()
+                && &data[..] != b": \n\n"
+            {
+                return Some(data);
             }
         }
     }

@@ -21,11 +21,9 @@ fn sections(text: &str) -> Vec<(String, String)> {
         if line.starts_with("```") {
             fenced = !fenced;
         }
-        if !fenced {
-            if let Some(heading) = line.strip_prefix("## ") {
-                out.push((heading.to_owned(), String::new()));
-                continue;
-            }
+        if !fenced && let Some(heading) = line.strip_prefix("## ") {
+            out.push((heading.to_owned(), String::new()));
+            continue;
         }
         if let Some((_, body)) = out.last_mut() {
             body.push_str(line);
@@ -91,7 +89,10 @@ fn quick_start_is_the_counter_example_verbatim() {
     let counter = std::fs::read_to_string(root().join("examples/counter.rs")).unwrap();
     // the one difference the README states: the example names the examples' shared layout
     let styled = r#"#[dstar::page("/counter", layout = dstar_examples::layout)]"#;
-    assert!(counter.contains(styled), "the counter example names the shared layout");
+    assert!(
+        counter.contains(styled),
+        "the counter example names the shared layout"
+    );
     let counter = counter.replace(styled, r#"#[dstar::page("/counter")]"#);
     let start = readme
         .find("## Quick Start")
@@ -136,10 +137,21 @@ fn readme_names_the_two_commands() {
 fn readme_stays_a_front_door() {
     let readme = readme();
     let lines = readme.lines().count();
-    assert!(lines <= 450, "README.md has {lines} lines; move detail into dstar/src/docs/");
+    assert!(
+        lines <= 450,
+        "README.md has {lines} lines; move detail into dstar/src/docs/"
+    );
     let headings: Vec<String> = sections(&readme).into_iter().map(|(h, _)| h).collect();
-    for heading in ["Why dstar", "Installation", "Quick Start", "Testing and benchmarks"] {
-        assert!(headings.iter().any(|h| h == heading), "README has no `## {heading}`");
+    for heading in [
+        "Why dstar",
+        "Installation",
+        "Quick Start",
+        "Testing and benchmarks",
+    ] {
+        assert!(
+            headings.iter().any(|h| h == heading),
+            "README has no `## {heading}`"
+        );
     }
 }
 
@@ -176,7 +188,10 @@ fn live_pages_section_says_what_renders_once() {
         "A live page renders once per change for everyone who sees the same thing: a `mount` that reads only `State` is shared by every viewer, one that reads the URI (`Path`, `Query`) is shared per URI, and one that reads anything else (cookies, the session, `CurrentUser`) renders per viewer unless the page names a `render_key`.",
         "The shared render is formatted once into bytes every stream sends as they are, each viewer's `authorize` runs before a frame is handed over, and a slow viewer skips straight to the latest frame.",
     ] {
-        assert!(flat.contains(sentence), "the Live pages section lost: {sentence}");
+        assert!(
+            flat.contains(sentence),
+            "the Live pages section lost: {sentence}"
+        );
     }
 }
 
@@ -200,7 +215,10 @@ fn readme_and_bench_links_resolve() {
             } else {
                 dir.join(target)
             };
-            assert!(resolved.exists(), "{file} links to {link}, which does not exist");
+            assert!(
+                resolved.exists(),
+                "{file} links to {link}, which does not exist"
+            );
             if let Some(anchor) = anchor {
                 let linked = std::fs::read_to_string(&resolved).unwrap();
                 assert!(

@@ -14,13 +14,13 @@
 //! action. See the crate README for a whole page.
 //!
 //! Files: [`Page`] and its registration here; the document (layout, client script) in
-//! `document.rs`, `layout.rs` and `client.rs`; what `mount` returns in `mount.rs`; the page side of
+//! `document.rs`, `layout.rs` and `client_script.rs` (serving the Datastar file); what `mount` returns in `mount.rs`; the page side of
 //! a page stream in `stream.rs`.
 
 // `Result<_, Response>` is the axum idiom for "or answer with this": boxing it would only cost.
 #![allow(clippy::result_large_err)]
 
-mod client;
+mod client_script;
 pub(crate) mod document;
 pub(crate) mod generated;
 mod glue;
@@ -29,7 +29,7 @@ pub(crate) mod live;
 pub(crate) mod mount;
 pub(crate) mod stream;
 
-pub use client::{
+pub use client_script::{
     CLIENT_PATH, DEFAULT_CLIENT_INTEGRITY, DEFAULT_CLIENT_SRC, client_integrity,
     client_script_route, client_src,
 };

@@ -48,6 +48,7 @@ type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 ///     .await
 /// # }
 /// ```
+#[must_use]
 pub struct Server {
     router: Routed,
     routes: Vec<RouteInfo>,

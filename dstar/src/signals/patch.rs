@@ -26,6 +26,7 @@ pub struct RawJson<'a>(pub &'a str);
 ///     "event: datastar-patch-signals\nid: e1\ndata: onlyIfMissing true\ndata: signals {\"count\":42}\n\n"
 /// );
 /// ```
+#[must_use]
 #[derive(Debug, Clone)]
 pub struct PatchSignals<T> {
     signals: T,

@@ -464,6 +464,7 @@ type Driver = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// let response = dstar::sse::stream(|_sse| async {}).into_response();
 /// assert_eq!(response.headers()["x-accel-buffering"], "no");
 /// ```
+#[must_use]
 pub struct StreamResponse {
     body: axum::body::Body,
 }

@@ -15,7 +15,7 @@
 //! `dstar::serve` calls on SIGINT and SIGTERM.
 
 mod compress;
-mod driven;
+mod page_body;
 pub(crate) mod format;
 pub(crate) mod lifecycle;
 mod long_lived;
@@ -30,7 +30,7 @@ pub use long_lived::{
     stream_with,
 };
 
-pub(crate) use driven::driven;
+pub(crate) use page_body::page_body;
 pub(crate) use format::EventWriter;
 
 use crate::error::Error;
@@ -94,6 +94,7 @@ pub fn format_event(event: &impl DatastarEvent) -> Result<Bytes, Error> {
 /// }
 /// let app: axum::Router = axum::Router::new().route("/increment", axum::routing::post(increment));
 /// ```
+#[must_use]
 #[derive(Debug, Default, Clone)]
 pub struct Sse {
     buf: BytesMut,

@@ -112,7 +112,7 @@ where
     let ends_first = first.ends_stream();
     // the loop is the response body itself: it hands each batch straight to hyper (no queue and
     // no lock between them), and is dropped with the body when the client goes
-    let body = crate::sse::driven(first.into_bytes(), move |frames| async move {
+    let body = crate::sse::page_body(first.into_bytes(), move |frames| async move {
         tracing::debug!("dstar stream opened");
         if ends_first {
             end.guard.set(EndReason::Closed);

@@ -24,7 +24,7 @@ thread_local! {
     static HANDED: Cell<Option<Bytes>> = const { Cell::new(None) };
 }
 
-/// The loop's side of the hand-over. It exists only inside the future given to [`driven`], and
+/// The loop's side of the hand-over. It exists only inside the future given to [`page_body`], and
 /// [`send`](Frames::send) works only there: the batch goes to whichever body is polling on this
 /// thread, which is the one running this future.
 #[derive(Debug)]
@@ -62,7 +62,7 @@ pin_project_lite::pin_project! {
 
 /// A body that sends `first` at once, then runs the future `f` builds, sending each batch it hands
 /// to [`Frames::send`] as one frame.
-pub(crate) fn driven<F, Fut>(first: Bytes, f: F) -> Driven<Fut>
+pub(crate) fn page_body<F, Fut>(first: Bytes, f: F) -> Driven<Fut>
 where
     F: FnOnce(Frames) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
@@ -138,7 +138,7 @@ mod tests {
 
     #[tokio::test]
     async fn frames_arrive_in_order_and_the_body_ends_with_the_loop() {
-        let body = driven(Bytes::from_static(b"first"), |frames| async move {
+        let body = page_body(Bytes::from_static(b"first"), |frames| async move {
             for n in 0..3u8 {
                 frames.send(Bytes::from(vec![b'0' + n])).await;
                 tokio::task::yield_now().await;
@@ -154,12 +154,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_polled_inside_another_loop_keeps_its_own_frames() {
-        let inner = driven(Bytes::new(), |frames| async move {
+        let inner = page_body(Bytes::new(), |frames| async move {
             for n in 0..3u8 {
                 frames.send(Bytes::from(vec![b'a' + n])).await;
             }
         });
-        let outer = driven(Bytes::new(), move |frames| async move {
+        let outer = page_body(Bytes::new(), move |frames| async move {
             let mut inner = std::pin::pin!(inner);
             while let Some(frame) = inner.frame().await {
                 let bytes = frame.unwrap().into_data().unwrap();
@@ -184,7 +184,7 @@ mod tests {
         }
         let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = Flag(dropped.clone());
-        let body = driven(Bytes::new(), move |frames| async move {
+        let body = page_body(Bytes::new(), move |frames| async move {
             let _flag = flag;
             frames.send(Bytes::from_static(b"x")).await;
             std::future::pending::<()>().await;
