@@ -166,16 +166,11 @@ async fn a_component_from_another_crate_is_registered_too() {
 #[tokio::test]
 async fn the_dispatch_base_is_configurable_and_the_layout_tells_the_browser() {
     // a child process: the base is process-wide, like the app
-    if std::env::var_os("DSTAR_TEST_BASE_CHILD").is_none() {
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "the_dispatch_base_is_configurable_and_the_layout_tells_the_browser",
-            ])
-            .env("DSTAR_TEST_BASE_CHILD", "1")
-            .status()
-            .unwrap();
-        assert!(status.success());
+    if !dstar_tests::in_child(
+        "the_dispatch_base_is_configurable_and_the_layout_tells_the_browser",
+        "DSTAR_TEST_BASE_CHILD",
+        "1".as_ref(),
+    ) {
         return;
     }
     let app = todo::app(Store::default()).prefix("/admin/").build();

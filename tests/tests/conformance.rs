@@ -75,7 +75,7 @@ async fn run(kind: &str) -> usize {
             std::env::var_os("CI").is_none(),
             "conformance cases missing: expected ../shared/conformance/datastar-sdk/golden beside the repo"
         );
-        println!("skipped: conformance cases not found beside the repository");
+        dstar_tests::skipped("conformance cases not found beside the repository");
         return 0;
     }
     let mut failures = Vec::new();

@@ -5,6 +5,7 @@
 #[path = "../../examples/todo.rs"]
 mod todo;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -13,6 +14,7 @@ use dstar::csrf::{Csrf, CsrfToken};
 use dstar::prelude::*;
 use dstar::test::{TestClient, assert_patched_element, assert_patched_signals};
 use dstar_tests::send;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const KEY: &[u8] = b"a test key that is long enough, 32+ bytes";
@@ -154,31 +156,49 @@ async fn missing_wrong_stale_and_cross_session_tokens_are_403() {
     );
 }
 
-/// A counter that only a handler that ran can raise: refusals must leave it alone.
-static RAN: AtomicUsize = AtomicUsize::new(0);
+/// How many times the app's event handlers ran: refusals must leave it alone. One per app, so
+/// tests running in parallel do not see each other's events.
+#[derive(Clone, Default)]
+struct Ran(Arc<AtomicUsize>);
+
+impl Ran {
+    fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
 
 /// A dstar app with one page event and one DELETE event, protected the default way: cross-origin
 /// checks with no configuration (and tokens when `csrf` is given).
 fn app(configure: impl FnOnce(dstar::App) -> dstar::App) -> Router {
+    counted_app(configure).0
+}
+
+/// [`app`], and the count of its handlers that ran.
+fn counted_app(configure: impl FnOnce(dstar::App) -> dstar::App) -> (Router, Ran) {
     #[derive(Default)]
     struct Guarded;
+    // stateless: `App::new()` (the todo example below) registers every page, this one too
     #[dstar::page("/guarded")]
     impl Guarded {
         fn render(&self) -> Markup {
             html! { p { "guarded" } }
         }
         #[event]
-        async fn touch(sse: &mut Sse) {
-            RAN.fetch_add(1, Ordering::SeqCst);
+        async fn touch(sse: &mut Sse, Extension(ran): Extension<Ran>) {
+            ran.0.fetch_add(1, Ordering::SeqCst);
             sse.patch_signals(json!({ "touched": true }));
         }
         #[event(method = "delete")]
-        async fn wipe(sse: &mut Sse) {
-            RAN.fetch_add(1, Ordering::SeqCst);
+        async fn wipe(sse: &mut Sse, Extension(ran): Extension<Ran>) {
+            ran.0.fetch_add(1, Ordering::SeqCst);
             sse.patch_signals(json!({ "wiped": true }));
         }
     }
-    configure(dstar::App::empty().page::<Guarded>()).build()
+    let ran = Ran::default();
+    let app = configure(dstar::App::empty().page::<Guarded>())
+        .build()
+        .layer(Extension(ran.clone()));
+    (app, ran)
 }
 
 fn fetch(method: &str, site: Option<&str>, origin: Option<&str>) -> Request<Body> {
@@ -198,8 +218,7 @@ fn fetch(method: &str, site: Option<&str>, origin: Option<&str>) -> Request<Body
 
 #[tokio::test]
 async fn cross_site_requests_are_refused_with_no_configuration() {
-    let app = app(|a| a.trust_origin("https://partner.example"));
-    let before = RAN.load(Ordering::SeqCst);
+    let (app, ran) = counted_app(|a| a.trust_origin("https://partner.example"));
     let refused = [
         (Some("cross-site"), Some("https://evil.example")),
         (Some("same-site"), Some("https://sub.app.example")),
@@ -215,7 +234,7 @@ async fn cross_site_requests_are_refused_with_no_configuration() {
         assert!(text.starts_with("cross-site request refused: "), "{text}");
         assert!(!text.contains('\n'), "one line: {text}");
     }
-    assert_eq!(RAN.load(Ordering::SeqCst), before, "a refused event ran");
+    assert_eq!(ran.count(), 0, "a refused event ran");
     let allowed = [
         (Some("same-origin"), None),
         (Some("none"), None),
@@ -233,6 +252,7 @@ async fn cross_site_requests_are_refused_with_no_configuration() {
         let (code, text) = status(app.clone(), fetch("POST", site, origin)).await;
         assert_eq!(code, StatusCode::OK, "{site:?} {origin:?}: {text}");
     }
+    assert_eq!(ran.count(), allowed.len(), "every allowed event ran");
     // GET is safe: a cross-site link still loads the page
     let (code, _) = status(
         app.clone(),
@@ -263,8 +283,7 @@ async fn http2_requests_compare_the_origin_with_the_authority() {
 
 #[tokio::test]
 async fn a_cross_site_text_plain_form_is_refused_and_signals_want_json() {
-    let app = app(|a| a);
-    let before = RAN.load(Ordering::SeqCst);
+    let (app, ran) = counted_app(|a| a);
     // <form method=post enctype=text/plain> on another site: the browser adds Origin
     let forged = Request::post("/guarded/_event/touch")
         .header("host", "app.example")
@@ -273,7 +292,7 @@ async fn a_cross_site_text_plain_form_is_refused_and_signals_want_json() {
         .body(Body::from(r#"{"x":"=y"}"#))
         .unwrap();
     assert_eq!(status(app.clone(), forged).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(RAN.load(Ordering::SeqCst), before);
+    assert_eq!(ran.count(), 0, "a refused event ran");
     // the signals reader itself reads JSON only: text/plain and forms are a 415 saying why
     let plain = Request::post("/echo")
         .header("content-type", "text/plain")
@@ -337,7 +356,8 @@ fn app_with_tokens() -> Router {
 
 #[tokio::test]
 async fn delete_events_carry_the_token_in_the_datastar_query_as_the_real_client_sends_it() {
-    let client = TestClient::new(app_with_tokens());
+    let (app, ran) = counted_app(|a| a.csrf(Csrf::new(KEY)));
+    let client = TestClient::new(app);
     client.get("/guarded").await.assert_status(200);
     let r = client
         .event(
@@ -348,8 +368,8 @@ async fn delete_events_carry_the_token_in_the_datastar_query_as_the_real_client_
         .await;
     r.assert_status(200);
     assert_patched_signals(&r.events(), json!({ "wiped": true }));
+    assert_eq!(ran.count(), 1);
     // the same DELETE without the token is refused
-    let ran = RAN.load(Ordering::SeqCst);
     let token = client.csrf_token().unwrap();
     client.set_csrf_token(None);
     let wipe = || {
@@ -372,7 +392,7 @@ async fn delete_events_carry_the_token_in_the_datastar_query_as_the_real_client_
         script.contains("_ds_csrf_reload"),
         "at most once per 10 s: {script}"
     );
-    assert_eq!(RAN.load(Ordering::SeqCst), ran, "a refused event ran");
+    assert_eq!(ran.count(), 1, "a refused event ran");
 }
 
 #[tokio::test]

@@ -455,17 +455,11 @@ async fn the_hook_runs_once_per_stream_for_takeovers_and_departures() {
 #[tokio::test]
 async fn shutdown_ends_every_stream_cleanly() {
     // shutdown is for the whole process: run it in a child process of this test binary
-    if std::env::var_os("DSTAR_TEST_SHUTDOWN_CHILD").is_none() {
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "shutdown_ends_every_stream_cleanly",
-                "--test-threads=1",
-            ])
-            .env("DSTAR_TEST_SHUTDOWN_CHILD", "1")
-            .status()
-            .unwrap();
-        assert!(status.success(), "the shutdown child failed");
+    if !dstar_tests::in_child(
+        "shutdown_ends_every_stream_cleanly",
+        "DSTAR_TEST_SHUTDOWN_CHILD",
+        "1".as_ref(),
+    ) {
         return;
     }
     REASONS.lock().unwrap().clear();
@@ -617,7 +611,7 @@ async fn a_reconnect_to_a_new_build_reloads_the_page_in_debug_builds() {
     let client = TestClient::new(ticker_app(&state));
     // live reload is on in debug builds unless DSTAR_LIVE_RELOAD=0; the test needs it on
     if !dstar::stream::live_reload() {
-        println!("skipped: live reload is off in this build");
+        dstar_tests::skipped("live reload is off in this build");
         return;
     }
     let mut stream = client

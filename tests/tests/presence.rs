@@ -113,7 +113,7 @@ fn have_redis() -> bool {
             std::env::var_os("CI").is_none(),
             "redis-server is missing on CI: .ci/run must install it"
         );
-        println!("skipped: redis-server not installed");
+        dstar_tests::skipped("redis-server not installed");
     }
     found
 }

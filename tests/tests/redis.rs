@@ -18,7 +18,7 @@ fn have_redis() -> bool {
             std::env::var_os("CI").is_none(),
             "redis-server is missing on CI: .ci/run must install it"
         );
-        println!("skipped: redis-server not installed");
+        dstar_tests::skipped("redis-server not installed");
     }
     found
 }
@@ -158,11 +158,12 @@ async fn two_nodes_share_broadcasts_dedup_and_survive_a_redis_restart() {
     let (pa, pb) = (free_port(), free_port());
     let _a = node(pa, redis_port).await;
     let _b = node(pb, redis_port).await;
-    tokio::time::sleep(Duration::from_millis(300)).await; // subscribers connect
+    // both nodes' subscribers are up (each listens for claim notices from the start)
+    until_subscribers(redis_port, REGISTRY, 2).await;
 
-    // a broadcast on A reaches a stream on B
+    // a broadcast on A reaches a stream on B (once B subscribed: Redis keeps nothing for later)
     let mut on_b = Stream::open(pb, "tab-b").await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until_subscribers(redis_port, TICKER, 1).await;
     let bump = request(pa, "/ticker/_event/bump").await;
     assert!(bump.starts_with("HTTP/1.1 200"), "{bump}");
     assert!(
@@ -173,7 +174,8 @@ async fn two_nodes_share_broadcasts_dedup_and_survive_a_redis_restart() {
 
     // a same-tab reconnect on B ends the stream on A, cleanly
     let mut on_a = Stream::open(pa, "shared-tab").await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A's stream is set up (claimed, then subscribed): both nodes hear the topic
+    until_subscribers(redis_port, TICKER, 2).await;
     let started = Instant::now();
     let _again_on_b = Stream::open(pb, "shared-tab").await;
     assert!(
@@ -184,8 +186,11 @@ async fn two_nodes_share_broadcasts_dedup_and_survive_a_redis_restart() {
     println!("cross-node takeover in {:?}", started.elapsed());
 
     // Redis goes away: streams stay open, publishing fails visibly
-    drop(redis);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(redis); // killed and reaped: its port is closed
+    assert!(
+        TcpStream::connect(("127.0.0.1", redis_port)).await.is_err(),
+        "Redis still accepts connections"
+    );
     let during = request(pa, "/ticker/_event/bump").await;
     assert!(during.starts_with("HTTP/1.1 200"), "{during}");
     if cfg!(debug_assertions) {
@@ -294,12 +299,12 @@ async fn a_silent_redis_connection_is_replaced_and_its_pages_catch_up() {
     let (pa, pb) = (free_port(), free_port());
     let _a = node(pa, redis_port).await;
     let _b = node(pb, relay.port).await; // B reaches Redis through the relay
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until_subscribers(redis_port, REGISTRY, 2).await;
     let mut on_b = Stream::open(pb, "tab-b").await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until_subscribers(redis_port, TICKER, 1).await;
     request(pa, "/ticker/_event/bump").await;
     assert!(
-        on_b.wait_for("\"tick\":1", Duration::from_secs(5)).await,
+        on_b.wait_for("\"tick\":1}", Duration::from_secs(5)).await,
         "B got: {}",
         on_b.seen
     );
@@ -316,14 +321,24 @@ async fn a_silent_redis_connection_is_replaced_and_its_pages_catch_up() {
     );
     println!("silent connection replaced after {:?}", silent.elapsed());
     assert!(
-        !on_b.seen.contains("\"tick\":2"),
+        !on_b.seen.contains("\"tick\":2}"),
         "the tick sent into the silence arrived: {}",
         on_b.seen
     );
     let mut again = on_b.reconnect_after(pb, "tab-b").await;
-    request(pa, "/ticker/_event/bump").await;
+    // B's new stream subscribes again (its old one's end let the topic go); when Redis has it
+    // cannot be told from here (the silent connection still counts as a subscriber there), so A
+    // publishes until one arrives: tick 3, or a later one
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut delivered = false;
+    while Instant::now() < deadline && !delivered {
+        request(pa, "/ticker/_event/bump").await;
+        delivered = again
+            .wait_for("\"tick\":", Duration::from_millis(500))
+            .await;
+    }
     assert!(
-        again.wait_for("\"tick\":3", Duration::from_secs(5)).await,
+        delivered,
         "no broadcast on the new connection: {}",
         again.seen
     );
@@ -334,7 +349,7 @@ async fn a_silent_redis_connection_is_replaced_and_its_pages_catch_up() {
     assert!(!bump.contains("console.error"), "{bump}");
     assert!(started.elapsed() < dstar::stream::REDIS_PUBLISH_TIMEOUT);
     assert!(
-        again.wait_for("\"tick\":1", Duration::from_secs(5)).await,
+        again.wait_for("\"tick\":1}", Duration::from_secs(5)).await,
         "B's own publish did not arrive: {}",
         again.seen
     );
@@ -360,15 +375,92 @@ async fn publishing_while_redis_is_down_fails_fast() {
     assert!(started.elapsed() <= dstar::stream::REDIS_PUBLISH_TIMEOUT + Duration::from_secs(1));
 }
 
+/// The channel every node listens on for claim notices.
+const REGISTRY: &str = "dstar:registry";
+/// The ticker example's topic, as a Redis channel.
+const TICKER: &str = "dstar:t:ticker";
+
+/// The length of the whole RESP reply at the start of `buf`, once all of it is there.
+fn resp_len(buf: &[u8]) -> Option<usize> {
+    let end = buf.windows(2).position(|w| w == b"\r\n")?;
+    let line = std::str::from_utf8(&buf[1..end]).ok()?;
+    let after = end + 2;
+    match buf[0] {
+        b'+' | b'-' | b':' => Some(after),
+        b'$' => {
+            let len: i64 = line.parse().ok()?;
+            let whole = after + usize::try_from(len).map_or(0, |n| n + 2);
+            (buf.len() >= whole).then_some(whole)
+        }
+        b'*' => {
+            let items: i64 = line.parse().ok()?;
+            let mut at = after;
+            for _ in 0..items.max(0) {
+                at += resp_len(&buf[at..])?;
+            }
+            Some(at)
+        }
+        other => panic!("not a RESP reply: {:?}", other as char),
+    }
+}
+
+/// Sends one command to the Redis at `port` over raw RESP; returns its whole reply.
+async fn redis_command(port: u16, args: &[&str]) -> String {
+    let mut command = format!("*{}\r\n", args.len());
+    for arg in args {
+        command.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    tcp.write_all(command.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    while resp_len(&reply).is_none() {
+        let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
+            .await
+            .expect("Redis answers within 5 s")
+            .unwrap();
+        assert!(n > 0, "Redis closed the connection mid-reply: {reply:?}");
+        reply.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8(reply).unwrap()
+}
+
+/// The last integer (`:n`) of a RESP reply.
+fn last_integer(reply: &str) -> usize {
+    reply
+        .split("\r\n")
+        .filter_map(|line| line.strip_prefix(':'))
+        .last()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no integer in {reply:?}"))
+}
+
+/// `PUBSUB NUMSUB channel`: how many connections are subscribed to `channel`.
+async fn redis_subscribers(port: u16, channel: &str) -> usize {
+    last_integer(&redis_command(port, &["PUBSUB", "NUMSUB", channel]).await)
+}
+
+/// Waits until exactly `n` connections are subscribed to `channel` (a subscriber reaches Redis a
+/// little after the node or stream that asked for it; Redis pub/sub keeps nothing for a
+/// subscriber that comes later); fails the test after 10 s.
+async fn until_subscribers(port: u16, channel: &str, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let held = redis_subscribers(port, channel).await;
+        if held == n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{held} subscribers of {channel}, not {n}, after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// `PUBSUB CHANNELS dstar:t:*` over raw RESP: how many topic channels Redis still holds for us.
 async fn redis_topic_channels(port: u16) -> usize {
-    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    tcp.write_all(b"*3\r\n$6\r\nPUBSUB\r\n$8\r\nCHANNELS\r\n$9\r\ndstar:t:*\r\n")
-        .await
-        .unwrap();
-    let mut buf = vec![0u8; 1 << 20];
-    let n = tcp.read(&mut buf).await.unwrap();
-    let reply = String::from_utf8_lossy(&buf[..n]);
+    let reply = redis_command(port, &["PUBSUB", "CHANNELS", "dstar:t:*"]).await;
     reply
         .strip_prefix('*')
         .and_then(|r| r.split("\r\n").next())
@@ -428,17 +520,16 @@ async fn topics_without_subscribers_are_forgotten_in_memory_and_in_redis() {
     assert_eq!(pubsub.topic_count(), 0);
 }
 
-/// Publishes `payload` on a Redis channel over raw RESP.
-async fn redis_publish(port: u16, channel: &str, payload: &str) {
-    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let cmd = format!(
-        "*3\r\n$7\r\nPUBLISH\r\n${}\r\n{channel}\r\n${}\r\n{payload}\r\n",
-        channel.len(),
-        payload.len()
-    );
-    tcp.write_all(cmd.as_bytes()).await.unwrap();
-    let mut buf = [0u8; 64];
-    let _ = tcp.read(&mut buf).await.unwrap();
+/// Publishes `payload` on a Redis channel over raw RESP; returns how many subscribers got it.
+async fn redis_publish(port: u16, channel: &str, payload: &str) -> usize {
+    last_integer(&redis_command(port, &["PUBLISH", channel, payload]).await)
+}
+
+/// Publishes a claim notice, and checks that it reached the one node's subscriber (else a notice
+/// that ends nothing would prove nothing).
+async fn notify_node(port: u16, notice: &str) {
+    let receivers = redis_publish(port, REGISTRY, notice).await;
+    assert_eq!(receivers, 1, "the node did not hear the notice {notice}");
 }
 
 /// A claim notice as a node signs it (see the Redis backend): lengths and parts, then the time.
@@ -469,9 +560,11 @@ async fn forged_and_stale_claim_notices_end_no_stream() {
     let _redis = redis_server(redis_port).await;
     let port = free_port();
     let _node = node(port, redis_port).await;
-    tokio::time::sleep(Duration::from_millis(300)).await; // the subscriber connects
+    // the node's subscriber hears claim notices
+    until_subscribers(redis_port, REGISTRY, 1).await;
     let mut live = Stream::open(port, "victim").await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // the stream is set up: claimed, then subscribed
+    until_subscribers(redis_port, TICKER, 1).await;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -479,22 +572,19 @@ async fn forged_and_stale_claim_notices_end_no_stream() {
     let key = *dstar::secret::AppKey::new(SECRET).bytes();
     let wrong_key = *dstar::secret::AppKey::new("not the nodes' secret").bytes();
     // forged: signed with another key, or not signed at all
-    redis_publish(
+    notify_node(
         redis_port,
-        "dstar:registry",
         &notice(&wrong_key, "evil", "ticker", "victim", now + 1),
     )
     .await;
-    redis_publish(
+    notify_node(
         redis_port,
-        "dstar:registry",
         &serde_json::json!({ "node": "evil", "scope": "ticker", "tab": "victim", "at": now + 1, "mac": "" }).to_string(),
     )
     .await;
     // genuine but stale: a claim older than the live stream (late, reordered or replayed)
-    redis_publish(
+    notify_node(
         redis_port,
-        "dstar:registry",
         &notice(&key, "other", "ticker", "victim", now - 60_000_000),
     )
     .await;
@@ -504,9 +594,8 @@ async fn forged_and_stale_claim_notices_end_no_stream() {
         live.seen
     );
     // a genuine, newer claim from another node does end it
-    redis_publish(
+    notify_node(
         redis_port,
-        "dstar:registry",
         &notice(&key, "other", "ticker", "victim", now + 10_000_000),
     )
     .await;

@@ -26,13 +26,20 @@ impl Hello {
         html! { p { "hello" } }
     }
 
-    /// A slow event, to prove in-flight responses complete during shutdown.
+    /// A slow event, to prove in-flight responses complete during shutdown: it says it started,
+    /// and finishes only once the test has asked the server to shut down.
     #[event]
     async fn slow(sse: &mut Sse) {
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        SLOW_STARTED.notify_one();
+        let _ = tokio::time::timeout(Duration::from_secs(10), SLOW_RELEASED.notified()).await;
         sse.patch_signals(json!({ "done": true }));
     }
 }
+
+/// Told when the slow event starts, and tells it to finish (a permit is kept if nobody waits
+/// yet). Only the shutdown test sends the event, alone in its process.
+static SLOW_STARTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+static SLOW_RELEASED: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 fn router() -> dstar::axum::Router {
     let stream = dstar::axum::routing::post(|| async {
@@ -233,16 +240,12 @@ async fn shutdown_completes_in_flight_events_and_ends_streams_cleanly() {
         tcp.read_to_end(&mut out).await.unwrap();
         String::from_utf8_lossy(&out).into_owned()
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    stop.send(()).unwrap();
-    // the event completes
-    let response = tokio::time::timeout(Duration::from_secs(5), slow)
+    // the event is in flight: its handler runs, and waits
+    tokio::time::timeout(Duration::from_secs(10), SLOW_STARTED.notified())
         .await
-        .unwrap()
-        .unwrap();
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(response.contains("signals {\"done\":true}"), "{response}");
-    // the stream ends cleanly: the chunked body's terminator
+        .expect("the slow event started");
+    stop.send(()).unwrap();
+    // the stream ends cleanly (the chunked body's terminator): the server is shutting down
     while !String::from_utf8_lossy(&seen).contains("0\r\n\r\n") {
         let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
             .await
@@ -251,6 +254,18 @@ async fn shutdown_completes_in_flight_events_and_ends_streams_cleanly() {
         assert!(n > 0, "the stream was cut instead of ended");
         seen.extend_from_slice(&buf[..n]);
     }
+    // the event, still in flight during the shutdown, completes
+    assert!(
+        !slow.is_finished(),
+        "the slow event finished before the shutdown"
+    );
+    SLOW_RELEASED.notify_one();
+    let response = tokio::time::timeout(Duration::from_secs(5), slow)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("signals {\"done\":true}"), "{response}");
     tokio::time::timeout(Duration::from_secs(10), task)
         .await
         .unwrap()

@@ -23,6 +23,7 @@ fn router() -> Router {
         .route(
             "/forever",
             post(|| async {
+                FOREVER_STARTED.notify_one();
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 "late"
             }),
@@ -40,6 +41,21 @@ fn router() -> Router {
                 })
             }),
         )
+}
+
+/// Told when a `/forever` handler starts (a permit is kept if nobody waits yet).
+static FOREVER_STARTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Waits until `check` holds; fails the test with `what` after 10 s.
+async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after 10 s waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 async fn start(configure: impl FnOnce(Server) -> Server) -> dstar_tests::Served {
@@ -209,7 +225,10 @@ async fn shutdown_has_a_deadline_even_with_a_kept_stream_writer_and_a_hung_handl
     hung.write_all(b"POST /forever HTTP/1.1\r\nhost: localhost\r\ncontent-length: 0\r\n\r\n")
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // the handler is running (only this test, alone in its process, calls it)
+    tokio::time::timeout(Duration::from_secs(10), FOREVER_STARTED.notified())
+        .await
+        .expect("the /forever handler started");
     stop.send(()).unwrap();
     // the stream whose writer is still alive elsewhere ends cleanly
     seen.extend(expect_closed(&mut stream).await);
@@ -263,8 +282,6 @@ async fn bodies_past_the_body_budget_get_a_503_until_others_are_done() {
         tcp.write_all(part.as_bytes()).await.unwrap();
         slow.push(tcp);
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    // an 8 KiB body does not fit: a 503 the client can retry, not a buffer more
     let whole = format!("{{\"a\":\"{}\"}}", "y".repeat(8 << 10));
     let send = |body: String| async move {
         let mut tcp = TcpStream::connect(addr).await.unwrap();
@@ -277,8 +294,14 @@ async fn bodies_past_the_body_budget_get_a_503_until_others_are_done() {
         let _ = tcp.read_to_end(&mut out).await;
         String::from_utf8_lossy(&out).into_owned()
     };
-    let answer = send(whole.clone()).await;
-    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    // an 8 KiB body does not fit once the server holds the slow bodies (it reads them a little
+    // later): a 503 the client can retry, not a buffer more
+    let mut answer = String::new();
+    until("the slow bodies fill the budget", async || {
+        answer = send(whole.clone()).await;
+        answer.starts_with("HTTP/1.1 503")
+    })
+    .await;
     assert!(
         answer.to_ascii_lowercase().contains("retry-after: 1\r\n"),
         "{answer}"
@@ -289,9 +312,12 @@ async fn bodies_past_the_body_budget_get_a_503_until_others_are_done() {
     assert!(small.starts_with("HTTP/1.1 200"), "{small}");
     // one slow client goes away: its body is dropped, and what it held is given back
     drop(slow.remove(0));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let answer = send(whole).await;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let mut answer = String::new();
+    until("the gone client's share is given back", async || {
+        answer = send(whole.clone()).await;
+        answer.starts_with("HTTP/1.1 200")
+    })
+    .await;
     assert!(answer.ends_with("\r\n1"), "{answer}");
     drop(slow);
     tx.send(()).unwrap();

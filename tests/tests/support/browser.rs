@@ -30,7 +30,7 @@ pub(crate) fn have_browser(test: &str) -> bool {
             std::env::var_os("CI").is_none(),
             "chromium is missing on CI: .ci/run must install it"
         );
-        println!("skipped: chromium not installed ({test})");
+        dstar_tests::skipped(&format!("chromium not installed ({test})"));
     }
     ok
 }
