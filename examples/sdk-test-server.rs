@@ -11,6 +11,7 @@ use axum::routing::any;
 use dstar::elements::{Mode, Namespace, PatchElements};
 use dstar::scripts::ExecuteScript;
 use dstar::signals::PatchSignals;
+use dstar::sse::EventOptions as _;
 use dstar::{PreEscaped, Signals, Sse};
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};

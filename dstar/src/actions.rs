@@ -291,13 +291,7 @@ pub fn encode_module(path: &str) -> String {
             out.push('-');
         }
         let seg = seg.strip_prefix("r#").unwrap_or(seg);
-        for b in seg.bytes() {
-            if b.is_ascii_alphanumeric() || b == b'_' {
-                out.push(b as char);
-            } else {
-                let _ = write!(out, "%{b:02X}");
-            }
-        }
+        out.extend(percent_encoding::utf8_percent_encode(seg, IDENTIFIER));
     }
     out
 }
@@ -384,16 +378,17 @@ pub fn encode_segment(name: &str) -> Result<String, Error> {
 /// assert_eq!(dstar::actions::percent_encode("a b/../é"), "a%20b%2F%2E%2E%2F%C3%A9");
 /// ```
 pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(text, SEGMENT).to_string()
 }
+
+/// What [`percent_encode`] keeps: `A-Z a-z 0-9 - _ ~`.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
+
+/// What [`encode_module`] keeps of an identifier: `A-Z a-z 0-9 _`.
+const IDENTIFIER: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'_');
 
 /// A single-quoted JS string literal that is also safe inside an HTML attribute and a `<script>`.
 ///

@@ -4,7 +4,6 @@ use crate::error::Error;
 use crate::sse::{DatastarEvent, EventMeta, EventType, EventWriter};
 use bytes::BytesMut;
 use std::borrow::Cow;
-use std::time::Duration;
 
 /// HTML that can be patched: maud's `Markup` (what `html!` returns, with every splice escaped), a
 /// string literal, or text you vouch for wrapped in [`PreEscaped`](maud::PreEscaped).
@@ -292,28 +291,6 @@ impl<H> PatchElements<H> {
         self.view_transition_selector = Some(selector.into());
         self
     }
-
-    /// The SSE event id.
-    ///
-    /// ```
-    /// let e = dstar::elements::PatchElements::new("<p id=a></p>").id("e1");
-    /// assert!(dstar::sse::format_event(&e).unwrap().starts_with(b"event: datastar-patch-elements\nid: e1\n"));
-    /// ```
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.meta.id = Some(id.into());
-        self
-    }
-
-    /// The SSE retry duration (written only when not 1000 ms).
-    ///
-    /// ```
-    /// let e = dstar::elements::PatchElements::new("<p id=a></p>").retry(std::time::Duration::from_secs(3));
-    /// assert!(dstar::sse::format_event(&e).unwrap().starts_with(b"event: datastar-patch-elements\nretry: 3000\n"));
-    /// ```
-    pub fn retry(mut self, retry: Duration) -> Self {
-        self.meta.retry = Some(retry);
-        self
-    }
 }
 
 impl<H: Html> DatastarEvent for PatchElements<H> {
@@ -371,5 +348,11 @@ impl crate::sse::Sse {
     /// ```
     pub fn remove_elements(&mut self, selector: impl Into<Cow<'static, str>>) -> &mut Self {
         self.send_or_report(PatchElements::remove(selector))
+    }
+}
+
+impl<H> crate::sse::EventOptions for PatchElements<H> {
+    fn meta_mut(&mut self) -> &mut crate::sse::EventMeta {
+        &mut self.meta
     }
 }

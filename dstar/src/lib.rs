@@ -189,7 +189,7 @@ pub mod prelude {
     pub use crate::event::{Access, RequestHead, event};
     pub use crate::scripts::{ExecuteScript, LogLevel, Redirect};
     pub use crate::signals::{PatchSignals, RemoveSignals, Signals};
-    pub use crate::sse::{DatastarEvent, Sse, SseStream};
+    pub use crate::sse::{DatastarEvent, EventOptions, Sse, SseStream};
     pub use crate::stream::{PubSub, Subscription};
     pub use dstar_macros::html;
     pub use maud::{DOCTYPE, Markup, PreEscaped, Render};

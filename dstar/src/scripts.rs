@@ -10,7 +10,6 @@ use bytes::BytesMut;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::time::Duration;
 
 /// Encodes a value as a JavaScript literal that is safe inside a `<script>` element and inside an
 /// HTML attribute: JSON, with `<`, `>`, `&`, `'`, U+2028 and U+2029 written as `\u003c`-style escapes.
@@ -116,40 +115,11 @@ impl<'a> ExecuteScript<'a> {
         self.attributes.push((name.to_owned(), value.to_owned()));
         Ok(self)
     }
-
-    /// The SSE event id.
-    ///
-    /// ```
-    /// let e = dstar::scripts::ExecuteScript::new("1").id("s1");
-    /// assert!(dstar::sse::format_event(&e).unwrap().starts_with(b"event: datastar-patch-elements\nid: s1\n"));
-    /// ```
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.meta.id = Some(id.into());
-        self
-    }
-
-    /// The SSE retry duration.
-    ///
-    /// ```
-    /// let e = dstar::scripts::ExecuteScript::new("1").retry(std::time::Duration::from_secs(2));
-    /// assert!(dstar::sse::format_event(&e).unwrap().starts_with(b"event: datastar-patch-elements\nretry: 2000\n"));
-    /// ```
-    pub fn retry(mut self, retry: Duration) -> Self {
-        self.meta.retry = Some(retry);
-        self
-    }
 }
 
+/// An attribute value, escaped as maud escapes its own (`&`, `<`, `>`, `"`).
 fn escape_attr(value: &str, out: &mut String) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
+    let _ = maud::Escaper::new(out).write_str(value);
 }
 
 /// Escapes `</script` (any case) as `<\/script` and `<!--` as `<\!--`: neither can then end or
@@ -501,5 +471,11 @@ impl crate::sse::Sse {
             let _ = self.send(ConsoleLog::new(LogLevel::Error, &msg));
         }
         self
+    }
+}
+
+impl crate::sse::EventOptions for ExecuteScript<'_> {
+    fn meta_mut(&mut self) -> &mut crate::sse::EventMeta {
+        &mut self.meta
     }
 }

@@ -4,7 +4,7 @@ use dstar::Sse;
 use dstar::elements::{Mode, Namespace, PatchElements};
 use dstar::scripts::{ExecuteScript, Redirect};
 use dstar::signals::{PatchSignals, RemoveSignals};
-use dstar::sse::format_event;
+use dstar::sse::{EventOptions as _, format_event};
 use dstar::test::parse_events;
 use maud::html;
 use serde_json::json;

@@ -4,7 +4,7 @@
 use dstar::elements::{Mode, PatchElements};
 use dstar::scripts::{ConsoleLog, ExecuteScript, LogLevel, Redirect};
 use dstar::signals::PatchSignals;
-use dstar::sse::format_event;
+use dstar::sse::{EventOptions as _, format_event};
 use dstar::test::parse_events;
 use proptest::prelude::*;
 

@@ -2,7 +2,6 @@ use crate::error::Error;
 use crate::sse::{DatastarEvent, EventMeta, EventType, EventWriter};
 use bytes::{BufMut, BytesMut};
 use serde::Serialize;
-use std::time::Duration;
 
 /// Raw JSON text for [`PatchSignals::raw`], sent verbatim (split into one data line per line).
 ///
@@ -17,6 +16,7 @@ pub struct RawJson<'a>(pub &'a str);
 ///
 /// ```
 /// use dstar::signals::PatchSignals;
+/// use dstar::sse::EventOptions as _;
 /// let event = PatchSignals::new(serde_json::json!({ "count": 42 }))
 ///     .only_if_missing(true)
 ///     .id("e1");
@@ -81,32 +81,6 @@ impl<T> PatchSignals<T> {
         self
     }
 
-    /// The SSE event id. Line breaks and NUL (which would make the client ignore the id) are
-    /// dropped from it.
-    ///
-    /// ```
-    /// let e = dstar::signals::PatchSignals::new(serde_json::json!({})).id("42");
-    /// assert!(dstar::sse::format_event(&e).unwrap().starts_with(b"event: datastar-patch-signals\nid: 42\n"));
-    /// let e = dstar::signals::PatchSignals::new(serde_json::json!({})).id("4\r\n2\0");
-    /// assert!(dstar::sse::format_event(&e).unwrap().starts_with(b"event: datastar-patch-signals\nid: 42\n"));
-    /// ```
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.meta.id = Some(id.into());
-        self
-    }
-
-    /// The SSE retry duration (written only when not 1000 ms).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let e = dstar::signals::PatchSignals::new(serde_json::json!({})).retry(Duration::from_secs(2));
-    /// assert!(dstar::sse::format_event(&e).unwrap().starts_with(b"event: datastar-patch-signals\nretry: 2000\n"));
-    /// ```
-    pub fn retry(mut self, retry: Duration) -> Self {
-        self.meta.retry = Some(retry);
-        self
-    }
-
     fn begin<'b>(&self, out: &'b mut BytesMut, hint: usize) -> EventWriter<'b> {
         let mut w = EventWriter::begin(out, EventType::PatchSignals, &self.meta, hint);
         if self.only_if_missing {
@@ -163,5 +137,11 @@ impl DatastarEvent for PatchSignals<RawJson<'_>> {
         w.multi("signals", self.signals.0);
         w.finish();
         Ok(())
+    }
+}
+
+impl<T> crate::sse::EventOptions for PatchSignals<T> {
+    fn meta_mut(&mut self) -> &mut crate::sse::EventMeta {
+        &mut self.meta
     }
 }

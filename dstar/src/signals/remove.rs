@@ -1,9 +1,9 @@
 use super::PatchSignals;
 use crate::error::Error;
 use crate::sse::DatastarEvent;
+use crate::sse::EventOptions as _;
 use bytes::BytesMut;
 use serde_json::{Map, Value};
-use std::time::Duration;
 
 /// One dot path or many: `"user.name"`, `["user.name", "user.email"]`, a `Vec<String>`, ….
 ///
@@ -113,8 +113,7 @@ pub fn remove_patch(paths: &(impl SignalPaths + ?Sized)) -> Result<Value, Error>
 #[derive(Debug, Clone)]
 pub struct RemoveSignals<P> {
     paths: P,
-    id: Option<String>,
-    retry: Option<Duration>,
+    meta: crate::sse::EventMeta,
 }
 
 impl<P: SignalPaths> RemoveSignals<P> {
@@ -127,31 +126,8 @@ impl<P: SignalPaths> RemoveSignals<P> {
     pub fn new(paths: P) -> Self {
         RemoveSignals {
             paths,
-            id: None,
-            retry: None,
+            meta: crate::sse::EventMeta::default(),
         }
-    }
-
-    /// The SSE event id.
-    ///
-    /// ```
-    /// let event = dstar::signals::RemoveSignals::new("a").id("7");
-    /// assert!(dstar::sse::format_event(&event).unwrap().starts_with(b"event: datastar-patch-signals\nid: 7\n"));
-    /// ```
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
-    }
-
-    /// The SSE retry duration.
-    ///
-    /// ```
-    /// let event = dstar::signals::RemoveSignals::new("a").retry(std::time::Duration::from_millis(10));
-    /// assert!(dstar::sse::format_event(&event).unwrap().starts_with(b"event: datastar-patch-signals\nretry: 10\n"));
-    /// ```
-    pub fn retry(mut self, retry: Duration) -> Self {
-        self.retry = Some(retry);
-        self
     }
 }
 
@@ -159,12 +135,13 @@ impl<P: SignalPaths> DatastarEvent for RemoveSignals<P> {
     fn write_to(&self, out: &mut BytesMut) -> Result<(), Error> {
         let patch = remove_patch(&self.paths)?;
         let mut event = PatchSignals::new(patch);
-        if let Some(id) = &self.id {
-            event = event.id(id.clone());
-        }
-        if let Some(retry) = self.retry {
-            event = event.retry(retry);
-        }
+        *event.meta_mut() = self.meta.clone();
         event.write_to(out)
+    }
+}
+
+impl<P> crate::sse::EventOptions for RemoveSignals<P> {
+    fn meta_mut(&mut self) -> &mut crate::sse::EventMeta {
+        &mut self.meta
     }
 }

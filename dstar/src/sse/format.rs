@@ -57,6 +57,44 @@ pub struct EventMeta {
     pub retry: Option<Duration>,
 }
 
+/// The SSE `id` and `retry` of an event builder, written once for every event type
+/// ([`PatchElements`](crate::elements::PatchElements), [`PatchSignals`](crate::signals::PatchSignals),
+/// [`RemoveSignals`](crate::signals::RemoveSignals), [`ExecuteScript`](crate::scripts::ExecuteScript)).
+/// In the prelude.
+///
+/// ```
+/// use dstar::prelude::*;
+/// use std::time::Duration;
+/// let e = PatchSignals::new(json!({})).id("42").retry(Duration::from_secs(2));
+/// assert!(dstar::sse::format_event(&e).unwrap().starts_with(b"event: datastar-patch-signals\nid: 42\nretry: 2000\n"));
+/// // line breaks and NUL (which would make the client ignore the id) are dropped from it
+/// let e = PatchElements::new("<p id=a></p>").id("4\r\n2\0");
+/// assert!(dstar::sse::format_event(&e).unwrap().starts_with(b"event: datastar-patch-elements\nid: 42\n"));
+/// // the default retry (1000 ms) is not written
+/// let e = ExecuteScript::new("1").retry(Duration::from_secs(1));
+/// assert!(!dstar::sse::format_event(&e).unwrap().windows(6).any(|w| w == b"retry:"));
+/// ```
+pub trait EventOptions: Sized {
+    /// The event's metadata, which [`id`](EventOptions::id) and [`retry`](EventOptions::retry)
+    /// set.
+    fn meta_mut(&mut self) -> &mut EventMeta;
+
+    /// The SSE event id (`id:`), which the browser sends back as `Last-Event-ID` when it
+    /// reconnects.
+    #[must_use]
+    fn id(mut self, id: impl Into<String>) -> Self {
+        self.meta_mut().id = Some(id.into());
+        self
+    }
+
+    /// The SSE retry duration (`retry:`, written only when not 1000 ms).
+    #[must_use]
+    fn retry(mut self, retry: Duration) -> Self {
+        self.meta_mut().retry = Some(retry);
+        self
+    }
+}
+
 /// Writes one event into a buffer. Callers write the header, then data lines, then [`finish`].
 ///
 /// [`finish`]: EventWriter::finish

@@ -15,23 +15,23 @@
 //! `dstar::serve` calls on SIGINT and SIGTERM.
 
 mod compress;
-mod page_body;
 pub(crate) mod format;
 pub(crate) mod lifecycle;
 mod long_lived;
+mod page_body;
 
 pub use compress::{
     Compression, CompressionFuture, CompressionLayer, CompressionService, Encoding, StreamBrotli,
 };
-pub use format::{EventMeta, EventType};
+pub use format::{EventMeta, EventOptions, EventType};
 pub use lifecycle::{live_streams, shutdown, shutdown_signal};
 pub use long_lived::{
     Disconnected, IntoEvents, SendError, SseStream, StreamConfig, StreamResponse, stream,
     stream_with,
 };
 
-pub(crate) use page_body::page_body;
 pub(crate) use format::EventWriter;
+pub(crate) use page_body::page_body;
 
 use crate::error::Error;
 use axum::http::{HeaderValue, header};
