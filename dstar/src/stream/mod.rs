@@ -13,18 +13,16 @@
 //! response body's future, so a client that goes away drops it, with its subscription.
 
 mod pubsub;
-#[cfg(feature = "redis")]
-mod redis;
 mod registry;
 mod run;
 mod tab;
 
 pub use crate::sse::{shutdown, shutdown_signal};
+#[cfg(feature = "redis")]
+pub use pubsub::redis::{PUBLISH_TIMEOUT as REDIS_PUBLISH_TIMEOUT, RedisBackend};
 pub use pubsub::{
     Changes, Message, PubSub, PubSubBackend, PublishError, PublishFuture, Published, Subscription,
 };
-#[cfg(feature = "redis")]
-pub use redis::{PUBLISH_TIMEOUT as REDIS_PUBLISH_TIMEOUT, RedisBackend};
 #[cfg(feature = "redis")]
 pub(crate) use registry::set_announce;
 pub use registry::{Claim, StreamRegistry};

@@ -6,7 +6,7 @@
 //! sees, after at most [`PUBLISH_TIMEOUT`]), and claims made on other nodes meanwhile. The
 //! subscriber reconnects with backoff (100 ms doubling to 5 s) and resubscribes every topic.
 
-use super::pubsub::{
+use super::{
     CLOCK_SKEW, PubSubBackend, PublishError, PublishFuture, PublishTimes, Published,
     forget_if_unused,
 };
@@ -59,8 +59,8 @@ enum Request {
     Unsubscribe(String),
 }
 
-/// [`PubSub`](super::PubSub) over Redis. Build it with [`PubSub::redis`](super::PubSub::redis)
-/// or [`PubSub::from_env`](super::PubSub::from_env) inside a tokio runtime.
+/// [`PubSub`](crate::stream::PubSub) over Redis. Build it with [`PubSub::redis`](crate::stream::PubSub::redis)
+/// or [`PubSub::from_env`](crate::stream::PubSub::from_env) inside a tokio runtime.
 #[derive(Clone)]
 pub struct RedisBackend {
     inner: Arc<Inner>,
@@ -164,7 +164,7 @@ impl RedisBackend {
         };
         tokio::spawn(subscriber(Arc::downgrade(&backend.inner), rx));
         let announcer = backend.clone();
-        super::set_announce(move |scope, tab, at| {
+        crate::stream::set_announce(move |scope, tab, at| {
             let inner = &announcer.inner;
             let notice = ClaimNotice::signed(&inner.key, &inner.node, scope, tab, at);
             let backend = announcer.clone();
@@ -504,7 +504,7 @@ fn deliver(backend: &Inner, channel: &str, payload: &[u8]) {
         match serde_json::from_slice::<ClaimNotice>(payload) {
             Ok(notice) if notice.node == backend.node => {}
             Ok(notice) if notice.verify(&backend.key) => {
-                super::StreamRegistry::global().evict_older_than(
+                crate::stream::StreamRegistry::global().evict_older_than(
                     &notice.scope,
                     &notice.tab,
                     notice.at,
