@@ -129,13 +129,13 @@ pub(crate) const PUBLISH_MEMORY: Duration = Duration::from_secs(600);
 /// [`PUBLISH_MEMORY`], so it holds only the topics of the last few minutes.
 #[derive(Debug)]
 pub(crate) struct PublishTimes {
-    last: HashMap<Box<str>, SystemTime>,
+    pub(super) last: HashMap<Box<str>, SystemTime>,
     /// Since when every message of this process is recorded.
-    since: SystemTime,
+    pub(super) since: SystemTime,
     /// The map's size after the last pruning: pruned again when it doubles.
-    pruned_at: usize,
+    pub(super) pruned_at: usize,
     /// The latest time recorded: a clock now behind it stepped back, and cannot tell.
-    latest: SystemTime,
+    pub(super) latest: SystemTime,
 }
 
 /// The most topics [`PublishTimes`] remembers: past it (that many distinct topics within

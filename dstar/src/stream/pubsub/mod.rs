@@ -13,8 +13,8 @@ mod subscription;
 
 #[cfg(any(feature = "redis", test))]
 use backend::CLOCK_SKEW;
-use backend::{PublishTimes, forget_if_unused};
 pub use backend::{PubSubBackend, PublishError, PublishFuture, Published};
+use backend::{PublishTimes, forget_if_unused};
 pub use changes::Changes;
 use local::Local;
 pub use subscription::Subscription;
@@ -251,6 +251,7 @@ impl PubSub {
 
 #[cfg(test)]
 mod tests {
+    use super::backend::PUBLISH_MEMORY;
     use super::*;
 
     /// A backend with one channel for every topic, so the test can speak as the backend.

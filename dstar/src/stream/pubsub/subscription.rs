@@ -23,7 +23,7 @@ pub(super) enum TopicName {
 
 impl TopicName {
     /// As long as a `String` is wide, less the length byte.
-    const INLINE: usize = 22;
+    pub(super) const INLINE: usize = 22;
 
     pub(super) fn new(topic: &str) -> Self {
         if topic.len() > Self::INLINE {
