@@ -1,6 +1,6 @@
 //! The bit level of a brotli stream (RFC 7932): a bit writer, prefix codes (built from symbol
 //! counts, stored in the simple or the complex form), and the length and distance codes of a
-//! command. [`super::brotli_delta`] decides what to say; this module only says it.
+//! command. [`super::delta`] decides what to say; this module only says it.
 
 /// Bits written least significant first, as brotli reads them.
 #[derive(Debug, Default)]

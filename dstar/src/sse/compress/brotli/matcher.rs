@@ -1,8 +1,8 @@
-//! The matcher of [`super::brotli_delta`]: the copies and literals that make a new event out of
+//! The matcher of [`super::delta`]: the copies and literals that make a new event out of
 //! what the stream sent before it, found through a small table shared by every stream on the
 //! thread.
 
-use super::brotli_bits::MAX_COPY;
+use super::bits::MAX_COPY;
 use std::cell::RefCell;
 
 /// The shortest copy worth a command.

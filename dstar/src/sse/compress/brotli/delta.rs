@@ -18,11 +18,11 @@
 //! at the same distance as the last one costs no distance bits. After each event, an empty
 //! metadata block ends the byte, so the event decodes as soon as it arrives.
 
-use super::brotli_bits::{
+use super::bits::{
     BitWriter, COMMANDS, Command, DISTANCES, FIRST_LAST_DISTANCE, LITERALS, PrefixCode,
 };
-use super::brotli_match::{Found, find};
-use super::brotli_share::{MAX_SHARED_EVENT, MIN_SHARED, Step, shared};
+use super::matcher::{Found, find};
+use super::share::{MAX_SHARED_EVENT, MIN_SHARED, Step, shared};
 use bytes::Bytes;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -39,7 +39,7 @@ const MAX_META_BLOCK: usize = 1 << 22;
 
 /// One stream's brotli writer.
 #[derive(Debug)]
-pub(super) struct DeltaBrotli {
+pub(in crate::sse::compress) struct DeltaBrotli {
     /// The stream's last bytes, uncompressed: what the next event may copy from.
     history: VecDeque<Bytes>,
     /// Their total length.
@@ -64,7 +64,7 @@ thread_local! {
 
 impl DeltaBrotli {
     /// A writer with a window of 2^`lgwin` bytes (10–24).
-    pub(super) fn new(lgwin: u32) -> Self {
+    pub(in crate::sse::compress) fn new(lgwin: u32) -> Self {
         DeltaBrotli {
             history: VecDeque::new(),
             history_len: 0,
@@ -82,7 +82,7 @@ impl DeltaBrotli {
 
     /// Compresses one event (or batch of events): what it returns ends on a byte boundary and
     /// decodes to all of `frame`. The frame is kept (not copied) as history for the next ones.
-    pub(super) fn encode(&mut self, frame: Bytes) -> Vec<u8> {
+    pub(in crate::sse::compress) fn encode(&mut self, frame: Bytes) -> Vec<u8> {
         if frame.is_empty() {
             return Vec::new();
         }
@@ -192,7 +192,7 @@ impl DeltaBrotli {
     }
 
     /// The end of the stream: a last, empty meta-block.
-    pub(super) fn finish(&mut self) -> Vec<u8> {
+    pub(in crate::sse::compress) fn finish(&mut self) -> Vec<u8> {
         let mut w = BitWriter::default();
         self.start(&mut w);
         w.write(2, 0b11); // ISLAST, ISLASTEMPTY

@@ -1,4 +1,4 @@
-//! What streams share in [`super::brotli_delta`]: the events they keep (a live page sends the
+//! What streams share in [`super::delta`]: the events they keep (a live page sends the
 //! same render to every stream), and the bytes of an update that streams in step would each
 //! compute the same.
 
