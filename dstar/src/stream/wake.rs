@@ -1,0 +1,158 @@
+//! What the page stream loop waits for besides its source: the liveness timer, a takeover by a
+//! newer stream of the tab, and shutdown.
+
+use super::*;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+/// What the loop woke up for.
+#[derive(Debug)]
+pub(crate) enum Next<M> {
+    Message(M),
+    Idle,
+    TakenOver,
+    Shutdown,
+    SourceClosed,
+    Missed,
+}
+
+pin_project_lite::pin_project! {
+    /// The loop's long-lived state besides its source: one liveness timer, kept across wake-ups.
+    ///
+    /// Waiting costs no lock per wake-up beyond the source's own: shutdown is a process-wide flag
+    /// (the response body wakes the task for it, see [`crate::sse::shutdown`]) and a takeover is a
+    /// flag on the [`Claim`], so thousands of streams woken by one broadcast do not each register
+    /// with a shared channel again. Run it inside [`run`]'s body, which provides the shutdown
+    /// wake-up.
+    pub(crate) struct StreamLoop {
+        idle_check: Duration,
+        // inline, not boxed: the loop lives in the response body's one allocation
+        #[pin]
+        sleep: tokio::time::Sleep,
+        // a write went out since the timer was last armed
+        active: bool,
+        // messages handed out since the claim was last read
+        unchecked: u8,
+        // the waker the claim holds: registered again only when the loop runs with another one
+        // (the response body always drives it with the same), so a wake-up costs the claim one
+        // atomic load, not a register
+        claim_waker: Option<std::task::Waker>,
+    }
+}
+
+impl StreamLoop {
+    pub(crate) fn new(idle_check: Duration) -> Self {
+        StreamLoop {
+            idle_check,
+            sleep: tokio::time::sleep(idle_check),
+            active: false,
+            unchecked: 0,
+            claim_waker: None,
+        }
+    }
+
+    /// Records that a write went out: it checked the connection as the liveness tick would, so
+    /// the tick waits for a whole period without one. A message that wrote nothing (not for
+    /// this page) does not count: a stream fed only those still checks its client.
+    pub(crate) fn wrote(self: Pin<&mut Self>) {
+        *self.project().active = true;
+    }
+
+    /// Waits for the next thing the loop must handle, in this order: shutdown, a message from
+    /// `source`, a takeover, the liveness tick. While messages flow, the takeover is read every
+    /// 16 messages (so an old stream may send a few more to the tab it lost);
+    /// when none is waiting, at once. The tick fires after a whole `idle_check` period without a
+    /// write ([`wrote`](StreamLoop::wrote); so between one and two periods after the last one);
+    /// the timer is only re-armed when it fires. Pass the same `claim` on every call: the waker it holds is registered
+    /// again only when the loop's waker changes.
+    ///
+    /// The source is borrowed, not owned, so the loop's future holds it once (a future keeps
+    /// what it captures apart from its locals, so one moved in here would be held twice, per open
+    /// stream).
+    pub(crate) fn next<'a, S: Source>(
+        self: Pin<&'a mut Self>,
+        source: &'a mut S,
+        claim: Option<&'a Claim>,
+    ) -> impl Future<Output = Next<S::Message>> + Send + 'a {
+        Waiting {
+            state: self,
+            message: source.recv_delivery(),
+            claim,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`StreamLoop::next`]'s future: the source's wait and what the loop checks around it, with
+    /// nothing held twice.
+    struct Waiting<'a, R> {
+        state: Pin<&'a mut StreamLoop>,
+        #[pin]
+        message: R,
+        claim: Option<&'a Claim>,
+    }
+}
+
+impl<M, R: Future<Output = Delivery<M>>> Future for Waiting<'_, R> {
+    type Output = Next<M>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Next<M>> {
+        let this = self.project();
+        let claim = *this.claim;
+        let state = this.state.as_mut().project();
+        if crate::sse::lifecycle::is_shutting_down() {
+            return Poll::Ready(Next::Shutdown);
+        }
+        if let Poll::Ready(delivery) = this.message.poll(cx) {
+            let m = match delivery {
+                Delivery::Message(m) => m,
+                Delivery::Missed => return Poll::Ready(Next::Missed),
+                Delivery::Closed => return Poll::Ready(Next::SourceClosed),
+            };
+            // a broadcast wakes thousands of streams: the claim (a cold cache line of its own per
+            // stream) is read while messages flow only every so often
+            *state.unchecked += 1;
+            if *state.unchecked >= CLAIM_CHECK_EVERY {
+                *state.unchecked = 0;
+                if claim.is_some_and(Claim::is_taken_over) {
+                    return Poll::Ready(Next::TakenOver);
+                }
+            }
+            return Poll::Ready(Next::Message(m));
+        }
+        // nothing to send: the claim (woken by a takeover), then the tick
+        if let Some(claim) = claim {
+            *state.unchecked = 0;
+            if claim.is_taken_over() {
+                return Poll::Ready(Next::TakenOver);
+            }
+            if !state
+                .claim_waker
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()))
+            {
+                if claim.poll_taken_over(cx).is_ready() {
+                    return Poll::Ready(Next::TakenOver);
+                }
+                *state.claim_waker = Some(cx.waker().clone());
+            }
+        }
+        let mut sleep = state.sleep;
+        while sleep.as_mut().poll(cx).is_ready() {
+            sleep
+                .as_mut()
+                .reset(tokio::time::Instant::now() + *state.idle_check);
+            // a write went out in that period: the connection was checked by it
+            if !std::mem::take(state.active) {
+                return Poll::Ready(Next::Idle);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// While messages keep a stream busy, it reads its claim once per this many messages (and
+/// whenever it waits).
+const CLAIM_CHECK_EVERY: u8 = 16;
