@@ -12,7 +12,7 @@
 //! newer stream of the same tab, or shutdown. Nothing runs in the background: the loop is the
 //! response body's future, so a client that goes away drops it, with its subscription.
 //!
-//! Files: the loop as a function in `run.rs`; where messages come from in `source.rs` and
+//! Files: the loop as a function in `run.rs`; what a reconnect says in `reconnect.rs`; where messages come from in `source.rs` and
 //! `pubsub/`; what else the loop waits for in `wake.rs`; how a stream ends in `end.rs`; what
 //! `on_message` returns in `outcome.rs`; per-tab deduplication in `registry.rs` and `tab.rs`;
 //! statistics in `stats.rs`.
@@ -20,6 +20,7 @@
 mod end;
 mod outcome;
 mod pubsub;
+mod reconnect;
 mod registry;
 mod run;
 mod source;
@@ -35,13 +36,14 @@ pub use pubsub::redis::{PUBLISH_TIMEOUT as REDIS_PUBLISH_TIMEOUT, RedisBackend};
 pub use pubsub::{
     Changes, Message, PubSub, PubSubBackend, PublishError, PublishFuture, Published, Subscription,
 };
+pub(crate) use reconnect::next_stream_number;
+pub use reconnect::{Reconnect, build_id, live_reload, previous_stream, stream_id};
+pub use registry::dedup_scope;
 #[cfg(feature = "redis")]
 pub(crate) use registry::set_announce;
 pub use registry::{Claim, StreamRegistry};
-pub(crate) use run::{Batch, next_stream_number, run_batches};
-pub use run::{
-    PageStream, Reconnect, build_id, dedup_scope, live_reload, previous_stream, run, stream_id,
-};
+pub(crate) use run::{Batch, run_batches};
+pub use run::{PageStream, run};
 pub(crate) use source::skipping_losses;
 pub use source::{Delivery, Source};
 pub use stats::{STATS_PATH, StreamStats, stats, stats_route};

@@ -307,6 +307,32 @@ impl Drop for Claim {
     }
 }
 
+/// The scope a page stream is deduplicated in, per tab: the page's `stream_key` (the user, a
+/// workspace) and the CSRF session when the token layer runs (else the app's session, with
+/// [`App::sessions`](crate::App::sessions)). So a tab id that leaked cannot end
+/// another user's stream: whoever sends it needs the same session cookie too. `None` (no
+/// deduplication) for a page without `stream_key` when there is no session.
+///
+/// ```
+/// let none = axum::http::Extensions::new();
+/// assert_eq!(dstar::stream::dedup_scope("Chat", None, &none), None);
+/// assert_eq!(dstar::stream::dedup_scope("Chat", Some("user-7".into()), &none).as_deref(), Some("user-7"));
+/// ```
+pub fn dedup_scope(
+    page: &str,
+    key: Option<String>,
+    extensions: &axum::http::Extensions,
+) -> Option<String> {
+    let session =
+        crate::csrf::session_id(extensions).or_else(|| crate::session::scope_of(extensions));
+    match (key, session) {
+        (Some(key), Some(session)) => Some(format!("{key}\u{1f}{session}")),
+        (Some(key), None) => Some(key),
+        (None, Some(session)) => Some(format!("{page}\u{1f}{session}")),
+        (None, None) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::key;
