@@ -117,18 +117,29 @@ async fn reconnect_racing_a_publish<P: Future<Output = ()>>(
     let open = client.reconnect(path, json!({ "tabId": "race" }), dstar::stream::stream_id());
     tokio::pin!(open);
     // drive the request until mount holds (the response comes only after the catch-up render)
+    // a page stream renders its catch-up before it answers; a live page's stream answers at once
+    // and its shared render catches it up, in the render's own task: either way, mount holds
+    let mut opened = None;
     tokio::select! {
-        _ = &mut open => panic!("the reconnect answered without running mount at the barrier"),
+        stream = &mut open => opened = Some(stream),
         () = race.barrier.reached.notified() => {}
         () = tokio::time::sleep(WAIT) => panic!("mount never reached the barrier"),
+    }
+    if opened.is_some() {
+        tokio::time::timeout(WAIT, race.barrier.reached.notified())
+            .await
+            .expect("the shared render's mount reached the barrier");
     }
     // mount read score 1 and holds; the request is not polled meanwhile
     race.score.store(2, Ordering::SeqCst);
     publish().await;
     race.barrier.release.notify_one();
-    let mut stream = tokio::time::timeout(WAIT, open)
-        .await
-        .expect("the stream opened once mount was let go");
+    let mut stream = match opened {
+        Some(stream) => stream,
+        None => tokio::time::timeout(WAIT, open)
+            .await
+            .expect("the stream opened once mount was let go"),
+    };
     assert_eq!(stream.status, 200);
     let catch_up = stream.next_events(1, WAIT).await;
     (stream, catch_up)

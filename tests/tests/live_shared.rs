@@ -350,3 +350,48 @@ async fn a_slow_reader_skips_to_the_latest_frame() {
     assert!(slow.text().await.contains("count 6"));
     assert!(fast.text().await.contains("count 6"));
 }
+
+/// The id a page stream of this process sends first, to reconnect with.
+fn same_process_id() -> String {
+    format!("{}.1", dstar::stream::stream_id())
+}
+
+#[tokio::test]
+async fn reconnects_catch_up_with_the_shared_render_not_one_render_each() {
+    let arena = Arena::default();
+    let router = router::<Board>(&arena);
+    let mut watching = Frames::open(&router, "/board", &[]).await;
+    arena.bump().await;
+    assert!(watching.text().await.contains("count 1"));
+    assert_eq!(arena.renders("board"), 1);
+    // three tabs come back (a deploy, a network drop): each catches up with the latest frame
+    let id = same_process_id();
+    let mut back = Vec::new();
+    for _ in 0..3 {
+        let mut tab = Frames::open(&router, "/board", &[("last-event-id", &id)]).await;
+        assert!(tab.text().await.contains("count 1"));
+        back.push(tab);
+    }
+    assert_eq!(
+        arena.renders("board"),
+        1,
+        "the catch-ups cost no render of their own"
+    );
+    // and they follow the next change with everyone else
+    arena.bump().await;
+    for tab in back.iter_mut().chain([&mut watching]) {
+        assert!(tab.text().await.contains("count 2"));
+    }
+    assert_eq!(arena.renders("board"), 2);
+}
+
+#[tokio::test]
+async fn a_reconnect_before_any_change_gets_one_fresh_shared_render() {
+    let arena = Arena::default();
+    let router = router::<Board>(&arena);
+    *arena.count.lock().unwrap() = 7;
+    let id = same_process_id();
+    let mut tab = Frames::open(&router, "/board", &[("last-event-id", &id)]).await;
+    assert!(tab.text().await.contains("count 7"));
+    assert_eq!(arena.renders("board"), 1);
+}

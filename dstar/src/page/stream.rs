@@ -102,6 +102,12 @@ impl StreamOpen {
                 || self.rendered.is_some_and(|at| source.missed_since(at)))
     }
 
+    /// The first events of a stream that catches up through a live page's shared render: its
+    /// id, or, after a rebuild with live reload on, a reload. No render of its own.
+    pub(crate) fn first_events_shared(self) -> Sse {
+        stream_start(self.reconnect, self.number, None)
+    }
+
     /// The first events of the stream: its id (sent back as `Last-Event-ID` on a reconnect) and,
     /// on a reconnect, a fresh render of the page root made by `view` (the page's mount and
     /// render), so nothing published while the tab was away is missing; or, after a rebuild with

@@ -14,7 +14,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::watch;
-use tokio::time::Instant;
 
 /// The shared renders of one live page in one app, by key. `#[dstar::page]` makes one per page
 /// router, so two apps in one process (tests, say) never share a render.
@@ -37,6 +36,8 @@ impl std::fmt::Debug for LiveHubs {
 /// One key's shared render.
 struct Hub {
     tx: watch::Sender<Frame>,
+    /// A stream that catches up asked for a render before the first change came.
+    render_now: tokio::sync::Notify,
     /// The request the render runs with: the first viewer's; with a `render_key`, the latest
     /// viewer's (so a render runs with the request of someone who is still there).
     template: Mutex<ViewTemplate>,
@@ -45,9 +46,6 @@ struct Hub {
 /// What the shared render made of one change.
 #[derive(Debug, Clone)]
 pub(crate) struct Frame {
-    /// When the render began (after the change arrived): a stream whose own catch-up render began
-    /// later skips it.
-    pub(crate) started: Instant,
     pub(crate) body: FrameBody,
 }
 
@@ -110,7 +108,7 @@ impl LiveHubs {
     /// Joins the key's shared render, starting it for the first viewer: its frames from now on.
     /// The hub is subscribed to the topics before this returns, so a render the stream makes
     /// afterwards (its catch-up) and the frames it gets miss no change between them.
-    pub(crate) fn join<S, V>(&self, spec: HubSpec<'_, S, V>) -> watch::Receiver<Frame>
+    pub(crate) fn join<S, V>(&self, spec: HubSpec<'_, S, V>) -> Joined
     where
         S: Clone + Send + Sync + 'static,
         V: View<S>,
@@ -121,14 +119,17 @@ impl LiveHubs {
                 *hub.template.lock().unwrap_or_else(PoisonError::into_inner) =
                     spec.template.clone();
             }
-            return hub.tx.subscribe();
+            return Joined {
+                rx: hub.tx.subscribe(),
+                hub: hub.clone(),
+            };
         }
         let (tx, rx) = watch::channel(Frame {
-            started: Instant::now(),
             body: FrameBody::Nothing,
         });
         let hub = Arc::new(Hub {
             tx,
+            render_now: tokio::sync::Notify::new(),
             template: Mutex::new(spec.template.clone()),
         });
         hubs.insert(spec.key.clone(), hub.clone());
@@ -137,7 +138,7 @@ impl LiveHubs {
         tracing::debug!(key = %crate::error::Escaped(&spec.key), "dstar: a live page's shared render starts");
         tokio::spawn(render_loop(
             changes,
-            hub,
+            hub.clone(),
             spec.state.clone(),
             spec.view.clone(),
             RenderLoop {
@@ -146,7 +147,7 @@ impl LiveHubs {
                 named_key: spec.named_key,
             },
         ));
-        rx
+        Joined { rx, hub }
     }
 
     /// Forgets `key`'s hub when no stream watches it any more; false when one joined meanwhile.
@@ -159,6 +160,27 @@ impl LiveHubs {
             hubs.remove(key);
         }
         true
+    }
+}
+
+/// A stream's place at a key's shared render: the frames from its joining on.
+pub(crate) struct Joined {
+    pub(crate) rx: watch::Receiver<Frame>,
+    hub: Arc<Hub>,
+}
+
+impl Joined {
+    /// A stream that must catch up (a reconnect, or a page that went stale while it loaded)
+    /// takes the shared render instead of rendering for itself: the latest frame, which the hub
+    /// rendered after every change it heard of (and renders again for any change since), or,
+    /// before the first change, a render the hub makes now. So a deploy that reconnects ten
+    /// thousand viewers of one key costs one render, not ten thousand.
+    pub(crate) fn catch_up(&mut self) {
+        if matches!(self.rx.borrow().body, FrameBody::Nothing) {
+            self.hub.render_now.notify_one();
+        } else {
+            self.rx.mark_changed();
+        }
     }
 }
 
@@ -180,6 +202,8 @@ where
             biased;
             () = hub.tx.closed() => None,
             delivery = changes.recv_delivery() => Some(delivery),
+            // a catch-up before any change: render the state as it is
+            () = hub.render_now.notified() => Some(Delivery::Message(())),
         };
         match next {
             None => {
@@ -193,7 +217,6 @@ where
             }
             // a lost message is one more change: the render reads the state as it is now
             Some(Delivery::Message(()) | Delivery::Missed) => {
-                let started = Instant::now();
                 let template = hub
                     .template
                     .lock()
@@ -228,7 +251,7 @@ where
                         continue;
                     }
                 };
-                hub.tx.send_replace(Frame { started, body });
+                hub.tx.send_replace(Frame { body });
             }
         }
     }

@@ -13,7 +13,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
-use tokio::time::Instant;
 
 /// What the generated stream handler of a shared live page hands over (see [`shared_stream`]).
 pub struct SharedLive<S, V, A> {
@@ -62,7 +61,7 @@ where
     AFut: Future<Output = Result<(), Response>> + Send + 'static,
 {
     let template = open.template();
-    let rx = live.hubs.join(HubSpec {
+    let mut joined = live.hubs.join(HubSpec {
         key: live.key,
         pubsub: &live.pubsub,
         topics: live.topics,
@@ -72,21 +71,16 @@ where
         template: &template,
         named_key: live.named_key,
     });
-    let mut source = SharedFrames {
-        rx,
-        floor: None,
-        pubsub: live.pubsub,
+    let stale = PublishedSince {
+        pubsub: live.pubsub.clone(),
         topics: live.topics,
     };
-    // a frame whose render began before this stream's own catch-up render is older than it
-    if open.renders_first(&source) {
-        source.floor = Some(Instant::now());
+    // a stream that must catch up takes the shared render (see `Joined::catch_up`)
+    if open.renders_first(&stale) {
+        joined.catch_up();
     }
-    let view = live.view.clone();
-    let state = live.state.clone();
-    let first = open
-        .first_events(&source, |get| view(state.clone(), get))
-        .await;
+    let first = open.first_events_shared();
+    let source = SharedFrames { rx: joined.rx };
     let on_frame = on_frame(live.state, template, live.view, live.authorize);
     let stream = PageStream {
         source,
@@ -190,25 +184,30 @@ impl Batch for LiveBatch {
 /// A viewer's frames: the latest one each time it asks (a slow reader skips the ones it missed).
 struct SharedFrames {
     rx: watch::Receiver<Frame>,
-    /// Frames whose render began before this stream's own catch-up render are skipped.
-    floor: Option<Instant>,
-    pubsub: PubSub,
-    topics: &'static [&'static str],
 }
 
 impl Source for SharedFrames {
     type Message = Frame;
 
     async fn recv_message(&mut self) -> Option<Frame> {
-        loop {
-            // an error: the hub ended (its topics closed), and so does this stream
-            self.rx.changed().await.ok()?;
-            let frame = self.rx.borrow_and_update().clone();
-            if self.floor.is_some_and(|floor| frame.started < floor) {
-                continue;
-            }
-            return Some(frame);
-        }
+        // an error: the hub ended (its topics closed), and so does this stream
+        self.rx.changed().await.ok()?;
+        Some(self.rx.borrow_and_update().clone())
+    }
+}
+
+/// Whether the page's topics had a message since its render: the first connect's staleness
+/// check, asked of the page's `PubSub` (the hub may have been subscribed for long).
+struct PublishedSince {
+    pubsub: PubSub,
+    topics: &'static [&'static str],
+}
+
+impl Source for PublishedSince {
+    type Message = ();
+
+    async fn recv_message(&mut self) -> Option<()> {
+        None
     }
 
     fn missed_since(&self, since: SystemTime) -> bool {
