@@ -25,7 +25,7 @@ pub const fn has_event(events: &[&str], name: &str) -> bool {
 }
 
 /// What `inventory` collects for each component: a pointer to its
-/// [`RegisteredComponent::registration`].
+/// [`RegisteredComponent::registration`](crate::component::RegisteredComponent::registration).
 pub struct ComponentEntry(fn() -> &'static ComponentRegistration);
 
 impl ComponentEntry {
@@ -41,7 +41,7 @@ impl ComponentEntry {
 
 inventory::collect!(ComponentEntry);
 
-/// [`component_action`] with the module already encoded (generated code caches it).
+/// [`component_action`](crate::component::component_action) with the module already encoded (generated code caches it).
 pub fn component_action_encoded(
     verb: Verb,
     module: &str,

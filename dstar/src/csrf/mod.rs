@@ -25,6 +25,10 @@
 //! dstar::serve(dstar::App::new().csrf(Csrf::from_env())).await
 //! # }
 //! ```
+//!
+//! Files: [`CrossOrigin`] in `cross_origin/` (settings, layer, service, refusal); [`Csrf`] tokens
+//! in `token/` (settings, session cookie, masked token, rotation, layer, service, check, refusals);
+//! the names a token travels under here.
 
 mod cross_origin;
 mod token;

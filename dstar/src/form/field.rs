@@ -1,6 +1,6 @@
 //! [`Field`]: a labelled input bound to its signal, with its error message under it.
 
-use super::ERRORS_SIGNAL;
+use super::signal::ERRORS_SIGNAL;
 use crate::actions::Action;
 use maud::Render;
 use std::fmt;
@@ -346,35 +346,3 @@ impl fmt::Display for InvalidFieldName {
 }
 
 impl std::error::Error for InvalidFieldName {}
-
-/// The initial value of the `_errors` signal for the `<form>` element, every field's message
-/// empty, so the signal exists before the first patch:
-/// `form data-signals:_errors=(errors_signal(["email", "password"]))`. It is JSON text; the
-/// template escapes it into the attribute like any other value.
-///
-/// ```
-/// use dstar::form::errors_signal;
-/// use dstar::prelude::*;
-/// assert_eq!(errors_signal(["email", "password"]), r#"{"email":"","password":""}"#);
-/// let form = html! { form data-signals:_errors=(errors_signal(["email"])) {} };
-/// assert_eq!(
-///     form.into_string(),
-///     r#"<form data-signals:_errors="{&quot;email&quot;:&quot;&quot;}"></form>"#
-/// );
-/// ```
-pub fn errors_signal<I>(fields: I) -> String
-where
-    I: IntoIterator,
-    I::Item: AsRef<str>,
-{
-    let mut json = String::from("{");
-    for (i, field) in fields.into_iter().enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        json.push_str(&serde_json::Value::from(field.as_ref()).to_string());
-        json.push_str(":\"\"");
-    }
-    json.push('}');
-    json
-}

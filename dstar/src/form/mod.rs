@@ -107,14 +107,23 @@
 //! );
 //! # });
 //! ```
+//!
+//! Files: the [`Form`] extractor in `extract.rs`, and how it knows a struct's fields in
+//! `serde_fields.rs`; [`FieldErrors`] in `errors.rs`; the message of one validation error in
+//! `messages.rs`; the `_errors` signal in `signal.rs`; the [`Field`] input in `field.rs`.
 
 mod errors;
 mod extract;
 mod field;
+mod messages;
+mod serde_fields;
+mod signal;
 
-pub use errors::{ERRORS_SIGNAL, FieldErrors, message_for};
+pub use errors::FieldErrors;
 pub use extract::Form;
-pub use field::{DEFAULT_DEBOUNCE, Field, InvalidFieldName, errors_signal};
+pub use field::{DEFAULT_DEBOUNCE, Field, InvalidFieldName};
+pub use messages::message_for;
+pub use signal::{ERRORS_SIGNAL, errors_signal};
 
 /// The `validator` crate, for `#[validate(crate = "dstar::form::validator")]` and its types
 /// ([`ValidationErrors`](validator::ValidationErrors), custom validators'

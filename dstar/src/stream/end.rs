@@ -21,11 +21,11 @@ pub enum EndReason {
     Shutdown,
     /// The message source closed.
     SourceClosed,
-    /// The message source lost messages meant for this stream ([`Delivery::Missed`]): it fell
+    /// The message source lost messages meant for this stream ([`Delivery::Missed`](crate::stream::Delivery::Missed)): it fell
     /// too far behind (a slow client), or the Redis connection dropped for a while. The stream
     /// ends cleanly; a page's client reconnects about a second later (its `connect()` retries
     /// always) and the new stream starts with a fresh render, so the page shows every change.
-    /// Only streams that catch up end so ([`PageStream::catch_up`]; every `#[dstar::page]`
+    /// Only streams that catch up end so ([`PageStream::catch_up`](crate::stream::PageStream::catch_up); every `#[dstar::page]`
     /// stream): others skip the loss.
     Missed,
     /// The stream's own code ended it ([`Sse::end_stream`](crate::Sse::end_stream)): a live

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 pub enum Reconnect {
     /// No `Last-Event-ID`: the stream of a page just rendered. It sends a catch-up render only
     /// when its source may have missed a message since the page's render (the page's
-    /// [`RENDERED_HEADER`](crate::page::RENDERED_HEADER) and [`Source::missed_since`]).
+    /// [`RENDERED_HEADER`](crate::page::RENDERED_HEADER) and [`Source::missed_since`](crate::stream::Source::missed_since)).
     First,
     /// A reconnect to a process of the same build (a network drop, a restart, another node).
     SameBuild,

@@ -4,7 +4,7 @@
 use std::future::Future;
 use tokio::sync::{broadcast, mpsc};
 
-/// Where a stream's messages come from: a [`Subscription`], or a tokio `broadcast`/`mpsc`
+/// Where a stream's messages come from: a [`Subscription`](crate::stream::Subscription), or a tokio `broadcast`/`mpsc`
 /// receiver.
 ///
 /// ```
@@ -25,7 +25,7 @@ pub trait Source: Send + 'static {
     /// have been sent since `since`, the render time of the page whose stream this is. A page
     /// stream's first connect asks this after subscribing, and renders the page again when it is
     /// true, so a message published while the browser was loading the page is not missed.
-    /// [`PubSub`] subscriptions answer from the messages they know of; the default, for other
+    /// [`PubSub`](crate::stream::PubSub) subscriptions answer from the messages they know of; the default, for other
     /// sources, is `false` (no render). Return `true` when you cannot tell.
     ///
     /// ```
@@ -39,12 +39,12 @@ pub trait Source: Send + 'static {
     }
 
     /// The next message, or word that messages meant for this source were lost: what the page
-    /// stream loop waits on. On [`Delivery::Missed`] a page's stream ends ([`EndReason::Missed`])
+    /// stream loop waits on. On [`Delivery::Missed`] a page's stream ends ([`EndReason::Missed`](crate::stream::EndReason::Missed))
     /// so the page reconnects and its stream starts with a fresh render, instead of showing a
     /// state that skipped some changes (a hand-written stream that does not catch up skips the
-    /// loss, see [`PageStream::catch_up`]).
+    /// loss, see [`PageStream::catch_up`](crate::stream::PageStream::catch_up)).
     ///
-    /// A `broadcast` receiver that lags reports it; so does a [`Subscription`] that lags, or
+    /// A `broadcast` receiver that lags reports it; so does a [`Subscription`](crate::stream::Subscription) that lags, or
     /// whose Redis connection dropped (what was published meanwhile never reached this node).
     /// The default, for other sources, reports none: it is [`recv_message`](Source::recv_message)
     /// with [`Delivery::Closed`] for `None`.

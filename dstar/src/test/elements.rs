@@ -1,3 +1,6 @@
+//! [`ElementPatch`]: the patch-elements events of a response, and an assertion that finds the one
+//! aimed at a target.
+
 use super::SseEvent;
 use crate::elements::Mode;
 use std::fmt::Write as _;

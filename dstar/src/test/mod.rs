@@ -14,6 +14,11 @@
 //!
 //! Failure messages are written for a person reading a red test: they show what was expected, what
 //! was sent, and where they differ.
+//!
+//! Files: SSE parsing in `parse.rs`; signals and element patches in `signals.rs` and
+//! `elements.rs`; [`TestClient`] in `client.rs`, with its [`TestResponse`] and [`TestStream`] in
+//! `response.rs` and `stream.rs`; [`TestPage`] in `page/`, with the DOM it patches in `dom.rs` and
+//! the handlers it runs in `expr.rs`.
 
 mod client;
 mod dom;
@@ -21,10 +26,14 @@ mod elements;
 mod expr;
 mod page;
 mod parse;
+mod response;
 mod signals;
+mod stream;
 
-pub use client::{TestClient, TestResponse, TestStream};
+pub use client::TestClient;
 pub use elements::{ElementPatch, assert_patched_element, element_patches};
 pub use page::TestPage;
 pub use parse::{SseEvent, parse_events};
+pub use response::TestResponse;
 pub use signals::{assert_patched_signals, patched_signals};
+pub use stream::TestStream;

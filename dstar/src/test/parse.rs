@@ -1,3 +1,6 @@
+//! [`parse_events`]: an SSE body read into events by the WHATWG rules, as a browser's
+//! `EventSource` reads it.
+
 /// One server-sent event as a browser's `EventSource` parser sees it.
 ///
 /// ```

@@ -1,3 +1,6 @@
+//! The signals a response leaves behind: its patch-signals events folded as a browser merges
+//! them, and an assertion on the result.
+
 use super::SseEvent;
 use serde_json::{Map, Value};
 

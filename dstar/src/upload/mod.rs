@@ -52,12 +52,25 @@
 //! }
 //! # fn main() { let _ = dstar::App::empty().page::<Settings>().build(); }
 //! ```
+//!
+//! Files: [`UploadedFile`] in `file.rs`, what it holds in `sniff.rs`, the [`Accept`] policy in
+//! `accept.rs`, its [`UploadError`] in `error.rs`; the [`Multipart`] extractor in `multipart.rs`
+//! and its rejection in `rejection.rs`; the [`BodyLimit`] layer in `limit/`; byte counts for people
+//! in `size.rs`.
 
+mod accept;
+mod error;
 mod file;
 mod limit;
 mod multipart;
+mod rejection;
+mod size;
+mod sniff;
 
-pub(crate) use file::human_size;
-pub use file::{Accept, UploadError, UploadErrorKind, UploadedFile};
+pub use accept::Accept;
+pub use error::{UploadError, UploadErrorKind};
+pub use file::UploadedFile;
 pub use limit::{BodyLimit, BodyLimitService};
-pub use multipart::{Multipart, MultipartRejection};
+pub use multipart::Multipart;
+pub use rejection::MultipartRejection;
+pub(crate) use size::human_size;

@@ -1,21 +1,29 @@
 //! [`App`]: the router holding every page and component in the binary, with dstar's layers
 //! (compression, CSRF, cross-origin protection) around them. `dstar::app!()` and `dstar::serve`
 //! build one.
+//!
+//! Files: the builder and its settings here; plain axum routes served next to the pages in
+//! `plain.rs`; what the app serves, for the start-up listing, in `listing.rs`; the router built
+//! under dstar's layers in `build.rs`.
+
+mod build;
+mod listing;
+mod plain;
+
+pub(crate) use build::request_spans_logged;
+use plain::PlainRoutes;
 
 use crate::component::generated::ComponentEntry;
 use crate::component::{ComponentRegistration, RegisteredComponent};
-use crate::csrf::{CrossOrigin, Csrf};
-use crate::event::{DispatchBase, RouteInfo, States};
-use crate::flash::{FlashKey, FlashLayer};
+use crate::csrf::Csrf;
+use crate::event::States;
 use crate::headers::SecurityHeaders;
 use crate::page::generated::PageEntry;
 use crate::page::{Page, PageRegistration, Registered};
-use crate::routes::Routes;
 use crate::secret::AppKey;
 use crate::session::Sessions;
 use crate::sse::Compression;
 use axum::Router;
-use axum::routing::MethodRouter;
 use std::fmt;
 
 /// Builds the router for a set of pages: every page in the binary (`App::new()`, what
@@ -55,76 +63,6 @@ pub struct App {
 }
 
 type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
-
-/// Plain routes added with [`App::route`], [`App::merge`] or [`App::nest`], and their listing.
-struct PlainRoutes {
-    listing: Vec<RouteInfo>,
-    /// Whether the listing is complete (a merged bare `Router` does not list itself).
-    listed: bool,
-    router: Router,
-}
-
-impl PlainRoutes {
-    fn new(routes: Routes, nest: Option<&str>) -> Self {
-        let listed = routes.is_listed();
-        let (router, listing) = routes.into_parts();
-        match nest {
-            Some(prefix) => PlainRoutes {
-                listing: listing
-                    .into_iter()
-                    .map(|r| RouteInfo {
-                        method: r.method,
-                        path: leak(format!("{prefix}{}", r.path)),
-                    })
-                    .collect(),
-                listed,
-                router: Router::new().nest(prefix, router),
-            },
-            None => PlainRoutes {
-                listing,
-                listed,
-                router,
-            },
-        }
-    }
-}
-
-/// A path for the start-up listing, built once per app.
-fn leak(path: String) -> &'static str {
-    Box::leak(path.into_boxed_str())
-}
-
-/// The methods a `MethodRouter` answers, for the start-up listing, read from its `Debug` output
-/// (axum has no accessor): a field that is not `None` is routed. `ANY` for `any(…)` or when the
-/// output cannot be read.
-fn methods_of<S>(method_router: &MethodRouter<S>) -> Vec<&'static str> {
-    let debug = format!("{method_router:?}");
-    if debug.contains("allow_header: Skip") {
-        return vec!["ANY"];
-    }
-    let methods: Vec<&'static str> = [
-        ("get", "GET"),
-        ("head", "HEAD"),
-        ("post", "POST"),
-        ("put", "PUT"),
-        ("patch", "PATCH"),
-        ("delete", "DELETE"),
-        ("options", "OPTIONS"),
-        ("trace", "TRACE"),
-        ("connect", "CONNECT"),
-    ]
-    .into_iter()
-    .filter(|(field, _)| {
-        debug.contains(&format!("{field}: ")) && !debug.contains(&format!("{field}: None"))
-    })
-    .map(|(_, method)| method)
-    .collect();
-    if methods.is_empty() {
-        vec!["ANY"]
-    } else {
-        methods
-    }
-}
 
 impl fmt::Debug for App {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -214,7 +152,7 @@ impl App {
         }
     }
 
-    /// The host names the app answers when served by [`serve`](crate::serve), besides loopback
+    /// The host names the app answers when served by [`serve`](crate::serve()), besides loopback
     /// names on a loopback address (see [`Server::allowed_hosts`](crate::Server::allowed_hosts)):
     /// `["notes.example", "*.notes.example"]`, or `["*"]` for any. `DSTAR_ALLOWED_HOSTS` adds
     /// more without a rebuild.
@@ -263,58 +201,6 @@ impl App {
     /// ```
     pub fn key(mut self, key: AppKey) -> Self {
         self.key = Some(key);
-        self
-    }
-
-    /// Serves a plain axum route next to the pages: `post(sign_out)`, a file download, a
-    /// webhook. It gets every layer the pages get (cross-origin protection, CSRF tokens,
-    /// sessions, flash, compression, request spans) and appears in the start-up listing. A
-    /// handler that takes `State<S>` gets it as in axum: `post(handler).with_state(state)`.
-    ///
-    /// ```
-    /// use axum::response::Redirect;
-    /// async fn sign_out() -> Redirect { Redirect::to("/signin") }
-    /// let app = dstar::App::empty().route("/signout", axum::routing::post(sign_out));
-    /// assert_eq!(app.routes()[0].method, "POST");
-    /// assert_eq!(app.routes()[0].path, "/signout");
-    /// let router: axum::Router = app.build();
-    /// ```
-    pub fn route(mut self, path: &str, method_router: MethodRouter) -> Self {
-        let path = leak(path.to_owned());
-        let methods = methods_of(&method_router);
-        let routes = Routes::new().route(path, &methods, method_router);
-        self.plain.push(PlainRoutes::new(routes, None));
-        self
-    }
-
-    /// Serves the routes of another router next to the pages, under the same layers as
-    /// [`route`](App::route). [`dstar::routes!`](crate::routes!) gives one that lists its
-    /// routes; a bare `axum::Router` is served as well, and the listing says it is there. Give
-    /// a router with state its state first (`.with_state(state)`).
-    ///
-    /// ```
-    /// let app = dstar::App::empty()
-    ///     .merge(dstar::routes! { "/health" => get(|| async { "ok" }) })
-    ///     .merge(axum::Router::new().route("/robots.txt", axum::routing::get(|| async { "" })));
-    /// assert_eq!(app.routes()[0].path, "/health");
-    /// ```
-    pub fn merge(mut self, routes: impl Into<Routes>) -> Self {
-        self.plain.push(PlainRoutes::new(routes.into(), None));
-        self
-    }
-
-    /// Serves another router under `path` (`/api`), under the same layers as
-    /// [`route`](App::route).
-    ///
-    /// ```
-    /// let api = dstar::routes! { "/status" => get(|| async { "ok" }) };
-    /// let app = dstar::App::empty().nest("/api", api);
-    /// assert_eq!(app.routes()[0].path, "/api/status");
-    /// ```
-    pub fn nest(mut self, path: &str, routes: impl Into<Routes>) -> Self {
-        let prefix = path.trim_end_matches('/');
-        self.plain
-            .push(PlainRoutes::new(routes.into(), Some(prefix)));
         self
     }
 
@@ -433,8 +319,8 @@ impl App {
 
     /// Also allow unsafe requests from `origin` (`https://admin.example`) when the browser marks
     /// them cross-site. Everything else cross-site is refused by default (see
-    /// [`CrossOrigin`]). An origin that is not `scheme://host[:port]` fails
-    /// [`try_build`](App::try_build).
+    /// [`CrossOrigin`](crate::csrf::CrossOrigin)). An origin that is not `scheme://host[:port]`
+    /// fails [`try_build`](App::try_build).
     ///
     /// ```
     /// let app = dstar::App::new().trust_origin("https://admin.example");
@@ -525,199 +411,5 @@ impl App {
         self.layers
             .push(Box::new(move |router: Router| router.layer(layer)));
         self
-    }
-
-    /// Lines for the start-up listing: what a person deploying should know.
-    pub(crate) fn startup_notes(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        if let Some(csrf) = &self.csrf {
-            notes.push(format!("CSRF tokens on; key {}", csrf.key().source()));
-        }
-        if !self.cross_origin {
-            notes.push("cross-origin protection OFF".to_owned());
-        }
-        if let Some(sessions) = &self.sessions {
-            notes.push(format!("sessions on; sign-in at {}", sessions.sign_in()));
-        }
-        if self.plain.iter().any(|p| !p.listed) {
-            notes.push("and the routes of a merged axum::Router (not listed)".to_owned());
-        }
-        notes
-    }
-
-    /// Every route, `(method, path)`, for start-up listings.
-    ///
-    /// ```
-    /// for route in dstar::App::new().routes() {
-    ///     println!("{:<6} {}", route.method, route.path);
-    /// }
-    /// ```
-    pub fn routes(&self) -> Vec<RouteInfo> {
-        let mut routes: Vec<RouteInfo> = self
-            .pages
-            .iter()
-            .flat_map(|p| p.routes.iter().copied())
-            .collect();
-        for component in &self.components {
-            routes.extend_from_slice(component.routes(&self.dispatch_base));
-        }
-        for plain in &self.plain {
-            routes.extend_from_slice(&plain.listing);
-        }
-        if self.stats_token.is_some() {
-            routes.push(RouteInfo {
-                method: "GET",
-                path: crate::stream::STATS_PATH,
-            });
-        }
-        if std::env::var_os("DSTAR_CLIENT_FILE").is_some() {
-            routes.push(RouteInfo {
-                method: "GET",
-                path: crate::page::CLIENT_PATH,
-            });
-        }
-        routes
-    }
-
-    /// Builds the router. Fails, saying why, when a declared state is missing, a prefix or
-    /// dispatch base is not a clean path, a trusted origin is malformed, or the stats token is
-    /// shorter than 16 bytes.
-    ///
-    /// ```
-    /// let router = dstar::App::new().try_build().expect("all states provided");
-    /// ```
-    pub fn try_build(self) -> Result<Router, String> {
-        let mut router = crate::page::client_script_route();
-        if let Some(token) = &self.stats_token {
-            router = router.merge(crate::stream::stats_route(token)?);
-        }
-        // where component events go, prefix included: handed to every route, no per-request layer
-        check_base_path("prefix", &self.prefix, true)?;
-        check_base_path("dispatch_base", &self.dispatch_base, false)?;
-        let base = DispatchBase::new(format!("{}{}", self.prefix, self.dispatch_base));
-        for page in &self.pages {
-            router = router.merge(page.build(&self.states, &base)?);
-        }
-        router = router.merge(crate::component::routes(
-            &self.dispatch_base,
-            &base,
-            &self.states,
-            &self.components,
-        )?);
-        for plain in self.plain {
-            router = router.merge(plain.router);
-        }
-        if let Some(sessions) = &self.sessions {
-            router = sessions.wrap(router);
-        }
-        let key = self
-            .key
-            .clone()
-            .or_else(|| self.csrf.as_ref().map(|csrf| csrf.key().clone()));
-        // dstar's own layers, composed into one, so a request pays for one boxed route, not one
-        // per layer; inside out: compression, flash, tokens, the cheap header checks, the
-        // security headers, and the panic catcher around it all
-        let cross_origin = if self.cross_origin {
-            let check = self
-                .trusted
-                .iter()
-                .fold(CrossOrigin::new(), |check, origin| {
-                    check.trust_origin(origin.clone())
-                });
-            Some(check.layer()?)
-        } else {
-            None
-        };
-        let layers = tower::ServiceBuilder::new()
-            .layer(crate::headers::catch_panic())
-            .layer(self.security_headers.layer())
-            .option_layer(self.host_check)
-            .option_layer(cross_origin)
-            .option_layer(self.csrf.map(|csrf| csrf.layer()))
-            .layer(FlashLayer::new(FlashKey::new(key)))
-            .option_layer(self.compression.is_on().then(|| self.compression.layer()));
-        router = router.layer(layers);
-        // outside dstar's layers and inside the user's: refused requests get a span too. Only
-        // when they are logged: the layer costs about as much as the page layer itself.
-        if self.request_spans && request_spans_logged() {
-            router = router.layer(tower_http::trace::TraceLayer::new_for_http());
-        }
-        for layer in self.layers {
-            router = layer(router);
-        }
-        Ok(router)
-    }
-
-    /// Builds the router.
-    ///
-    /// # Panics
-    ///
-    /// At start-up, when a page declared with `state = T` was given no `T` (see
-    /// [`try_build`](App::try_build)).
-    ///
-    /// ```
-    /// let router: axum::Router = dstar::App::new().build();
-    /// ```
-    pub fn build(self) -> Router {
-        match self.try_build() {
-            Ok(router) => router,
-            Err(e) => panic!("dstar: {e}"),
-        }
-    }
-}
-
-/// Whether tower-http's request spans and responses are logged (`RUST_LOG=tower_http=debug`):
-/// the `TraceLayer` is added only then, as it costs about as much as the page layer itself.
-pub(crate) fn request_spans_logged() -> bool {
-    tracing::enabled!(target: "tower_http::trace::on_response", tracing::Level::DEBUG)
-}
-
-/// A prefix or dispatch base must be a clean absolute path: it becomes part of every component
-/// action's URL, where `//host`, `..`, a query or a route pattern would send events elsewhere.
-fn check_base_path(what: &str, path: &str, may_be_empty: bool) -> Result<(), String> {
-    if path.is_empty() && may_be_empty {
-        return Ok(());
-    }
-    let clean = path.len() > 1
-        && path.starts_with('/')
-        && !path.contains("//")
-        && !path.ends_with('/')
-        && !path
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || "\\?#{}'\"<>".contains(c))
-        && !path.split('/').any(|s| s == "." || s == "..");
-    if clean {
-        Ok(())
-    } else {
-        Err(format!(
-            "`App::{what}` is {path:?}: use a clean absolute path such as \"/admin\" (not the root, no `//`, `..`, `?`, `#`, braces or quotes)"
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_base_path;
-
-    #[test]
-    fn bases_that_would_send_events_elsewhere_are_refused() {
-        for bad in [
-            "/",
-            "//evil.example",
-            "/a/../b",
-            "/a?x",
-            "/{x}",
-            "/a'b",
-            "/a b",
-        ] {
-            assert!(
-                check_base_path("dispatch_base", bad, false).is_err(),
-                "{bad}"
-            );
-        }
-        assert!(check_base_path("dispatch_base", "", false).is_err());
-        assert!(check_base_path("prefix", "", true).is_ok());
-        assert!(check_base_path("dispatch_base", "/ds", false).is_ok());
-        assert!(check_base_path("prefix", "/admin/v2", true).is_ok());
     }
 }
