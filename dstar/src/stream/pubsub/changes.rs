@@ -6,9 +6,12 @@ use super::*;
 pub struct Changes {
     pub(super) subs: Vec<RawSubscription>,
     pub(super) frame: std::time::Duration,
-    /// When the first message of the current burst arrived. Kept here, not in the future, so a
-    /// wait the stream loop interrupts (a liveness check) resumes instead of losing the burst.
-    pub(super) since: Option<tokio::time::Instant>,
+    /// When the current burst's change is due: at once for the first message after a quiet
+    /// frame, else a frame after the last change. Kept here, not in the future, so a wait the
+    /// stream loop interrupts (a liveness check) resumes instead of losing the burst.
+    pub(super) due: Option<tokio::time::Instant>,
+    /// When the last change was yielded.
+    pub(super) last: Option<tokio::time::Instant>,
 }
 
 impl fmt::Debug for Changes {
@@ -63,8 +66,8 @@ impl Source for Changes {
         if self.subs.is_empty() {
             return std::future::pending().await;
         }
-        let since = match self.since {
-            Some(since) => since,
+        let due = match self.due {
+            Some(due) => due,
             None => {
                 // the first message of a burst, on any topic
                 let arrived = loop {
@@ -92,19 +95,60 @@ impl Source for Changes {
                 if !arrived {
                     return None;
                 }
+                // at once after a quiet frame (no latency for a lone change); else at the end
+                // of the frame that began with the last change (at most one per frame)
                 let now = tokio::time::Instant::now();
-                self.since = Some(now);
-                now
+                let due = self.last.map_or(now, |last| (last + self.frame).max(now));
+                self.due = Some(due);
+                due
             }
         };
-        tokio::time::sleep_until(since + self.frame).await;
-        self.since = None;
-        // everything that came during the frame is in this one change
+        if due > tokio::time::Instant::now() {
+            tokio::time::sleep_until(due).await;
+        }
+        self.due = None;
+        self.last = Some(tokio::time::Instant::now());
+        // everything that came meanwhile is in this one change
         let closed = self.drain();
         if closed { None } else { Some(()) }
     }
 
     fn missed_since(&self, since: SystemTime) -> bool {
         self.subs.iter().any(|sub| sub.missed_since(since))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::{Duration, Instant};
+
+    // tokio's clock is paused: the times below are the schedule, not a measurement
+    #[tokio::test(start_paused = true)]
+    async fn a_lone_change_comes_at_once_and_a_burst_at_the_end_of_the_frame() {
+        let pubsub = PubSub::new();
+        let frame = Duration::from_millis(16);
+        let mut changes = pubsub.changes(&["t"], frame);
+        let start = Instant::now();
+        pubsub.publish("t", 1u8).await.unwrap();
+        assert_eq!(changes.recv_message().await, Some(()));
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "a lone change waits for nothing"
+        );
+        // a burst right after it: one change, a frame after the first
+        for n in 0..10u8 {
+            pubsub.publish("t", n).await.unwrap();
+        }
+        assert_eq!(changes.recv_message().await, Some(()));
+        assert_eq!(start.elapsed(), frame, "at most one change per frame");
+        assert_eq!(changes.pending(), 0, "the burst is one change");
+        // after a quiet frame, at once again
+        tokio::time::sleep(frame * 3).await;
+        let quiet = Instant::now();
+        pubsub.publish("t", 2u8).await.unwrap();
+        assert_eq!(changes.recv_message().await, Some(()));
+        assert_eq!(quiet.elapsed(), Duration::ZERO);
     }
 }

@@ -204,9 +204,10 @@ impl PubSub {
     }
 
     /// "Something changed" on any of `topics`, whatever the messages are: the source of a `live`
-    /// page. A burst is coalesced: after the first message it waits `frame`, then takes every
-    /// message that arrived meanwhile, and yields once. So a page renders at most once per frame,
-    /// and the render after the last message of a burst sees the final state.
+    /// page. The first message after a quiet frame is a change at once (a lone change costs no
+    /// wait); messages that come within `frame` of the last change are coalesced into one more
+    /// change at the end of that frame. So a page renders at most once per frame, and the render
+    /// after the last message of a burst sees the final state.
     ///
     /// ```
     /// use dstar::stream::{PubSub, Source};
@@ -222,7 +223,8 @@ impl PubSub {
         Changes {
             subs: topics.iter().map(|t| self.raw(t)).collect(),
             frame,
-            since: None,
+            due: None,
+            last: None,
         }
     }
 
