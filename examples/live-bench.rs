@@ -1,27 +1,53 @@
 //! Live pages under load: the leaderboard example (a 100-row table re-rendered whole on every
-//! change) as a separate process, measured over loopback TCP in one run:
+//! change, rendered ONCE per change for every viewer) as a separate process, measured over
+//! loopback TCP against a hand-written peer and the machine's write floor, in one run.
 //!
-//! 1. bytes on the wire per update, identity against gzip, br and zstd (after the first render);
-//! 2. server CPU per update per stream, each encoding against identity, and the server's memory
-//!    per stream once the streams have carried the updates (what each encoder holds);
-//! 3. fan-out: time from a bump to each of `FANOUT` (2000) streams getting its update, compressed
-//!    (br) against identity.
+//! `BENCH=peers` (the default): for each viewer count in `VIEWERS` (`2000,10000`), each of
+//! `SERVERS` (`dstar,peer,peer-axum,floor`) is started as its own process and gets that many
+//! streams (identity encoding: no `Accept-Encoding`) and `BUMPS` (20) bumps, one at a time;
+//! `REPEATS` (3) runs of each, interleaved and rotated, and the medians over the runs:
 //!
-//! `br` is dstar's default brotli stream writer (its delta writer); `br-lib` is the same page with
-//! `StreamBrotli::Library` (Google's reference library), measured in the same run.
+//! - `dstar`: `examples/leaderboard.rs` (`BUMP_MS=0`, `DSTAR_LIVE_RELOAD=0`), served by
+//!   `dstar::serve`;
+//! - `peer`: `examples/peer-leaderboard.rs`, axum + the `datastar` SDK, rendered once per change
+//!   in the bump handler and broadcast (a `tokio::sync::broadcast` of the formatted event), on
+//!   `dstar::Server` (its connection layer, no page machinery);
+//! - `peer-axum`: the same peer on plain `axum::serve` (`PEER_SERVE=axum`);
+//! - `floor`: `examples/write-floor.rs`, hyper 1.x writing one pre-rendered `Bytes` of the
+//!   table event's size to every stream per bump (nothing rendered, formatted or copied).
 //!
-//! `cargo build --release --examples && ./target/release/examples/live-bench`
-//! Environment: `ROUNDS` (5), `UPDATES` (40 per round), `CPU_STREAMS` (200), `FANOUT` (2000),
-//! `CPU_ONLY` (the variants whose CPU to measure, e.g. `identity,br`; all by default; `FANOUT=0`
-//! skips the fan-out).
+//! Reported, as medians over the bumps: delivery p50 and p99 (bump sent → each stream read the
+//! end of its patch), the full fan-out (bump → the last stream), server CPU per change
+//! (`/proc/<pid>/stat` utime+stime across the bumps / bumps; 10 ms ticks), memory per stream
+//! (RSS with the streams open minus RSS before, / N; and after the bumps), and bytes per change
+//! per viewer (what the socket carried, chunk framing included). Then, at `BROWSER_VIEWERS`
+//! (the largest count; `0` skips), dstar with a browser's `Accept-Encoding: gzip, deflate, br,
+//! zstd` (its default brotli stream writer), with the default compressed-stream cap and with
+//! every stream compressed (`COMPRESSED_STREAMS=100000`): bytes and CPU per change against
+//! identity.
+//!
+//! `BENCH=encodings` runs the former measurements: bytes per update for identity, gzip, br, zstd
+//! and `br-lib` (the reference brotli library); CPU and memory per stream per encoding
+//! (`ROUNDS` 5, `UPDATES` 40, `CPU_STREAMS` 200, `CPU_ONLY`); fan-out of `FANOUT` (2000) streams,
+//! br against identity (`FANOUT=0` skips it). `BENCH=peers,encodings` runs both.
+//!
+//! Up to 10,000 streams need 10,000 sockets on each side: the bench raises its open-file limit
+//! (re-running itself under `sh -c 'ulimit -n …'`) to the hard limit, at most 20,000, and the
+//! servers inherit it (dstar's connection cap defaults to that limit less 64).
+//!
+//! `cargo build --release --examples && ./target/release/examples/live-bench`, or `bench/live.sh`
+//! (builds, copies the binaries aside from the shared target directory, runs).
 //! Talks only to 127.0.0.1 and stops by itself.
 
-use std::process::Child;
+use std::collections::BTreeMap;
+use std::process::{Child, Command};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
 
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -30,17 +56,110 @@ fn env_num(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+fn env_list(name: &str, default: &str) -> Vec<String> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The open-file limit (soft, hard) of this process; `u64::MAX` for unlimited.
+fn open_file_limits() -> Option<(u64, u64)> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let mut fields = line.split_whitespace().skip(3);
+    let parse = |v: Option<&str>| match v? {
+        "unlimited" => Some(u64::MAX),
+        n => n.parse().ok(),
+    };
+    Some((parse(fields.next())?, parse(fields.next())?))
+}
+
+/// The most open files a process of the bench may have.
+const MAX_OPEN_FILES: u64 = 20_000;
+
+/// Raises the soft open-file limit to the hard one (at most [`MAX_OPEN_FILES`]) when `needed` is
+/// above it, by running this program again under `sh -c 'ulimit -n …'`: the workspace forbids
+/// `unsafe` (so no `setrlimit` through libc), and the servers started later inherit the limit.
+fn raise_open_files(needed: u64) {
+    let Some((soft, hard)) = open_file_limits() else {
+        return;
+    };
+    if soft >= needed {
+        return;
+    }
+    let target = hard.min(MAX_OPEN_FILES);
+    if target <= soft || std::env::var_os("LIVE_BENCH_RAISED").is_some() {
+        eprintln!(
+            "live-bench: the open-file limit is {soft} (hard {hard}); {needed} are needed: run `ulimit -n 20000` first"
+        );
+        return;
+    }
+    let exe = std::env::current_exe().expect("the running binary");
+    let status = Command::new("/bin/sh")
+        .arg("-c")
+        .arg("ulimit -n \"$1\" || exit 97; shift; exec \"$@\"")
+        .arg("live-bench")
+        .arg(target.to_string())
+        .arg(exe)
+        .args(std::env::args_os().skip(1))
+        .env("LIVE_BENCH_RAISED", "1")
+        .status()
+        .expect("sh");
+    std::process::exit(status.code().unwrap_or(1));
+}
+
+fn main() {
+    let benches = env_list("BENCH", "peers");
+    let viewers: Vec<usize> = env_list("VIEWERS", "2000,10000")
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let most = viewers.iter().copied().max().unwrap_or(0);
+    raise_open_files(most as u64 + 1000);
+    if let Some((soft, hard)) = open_file_limits() {
+        println!(
+            "open-file limit {soft} (hard {hard}); dstar's default connection cap here: {}",
+            soft.saturating_sub(64).min(25_000)
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        if benches.iter().any(|b| b == "peers") {
+            peers(&viewers).await;
+        }
+        if benches.iter().any(|b| b == "encodings") {
+            encodings().await;
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The servers
+// ---------------------------------------------------------------------------------------------
+
 struct Server {
     child: Child,
     addr: String,
 }
 
 impl Server {
+    /// The example binary `name` on `port`, with `configure` adding its environment.
+    async fn spawn(name: &str, port: u16, configure: impl FnOnce(&mut Command)) -> Server {
+        let addr = format!("127.0.0.1:{port}");
+        let child = dstar_examples::start_sibling(name, &addr, configure).await;
+        Server { child, addr }
+    }
+
     /// The leaderboard on `port`; `library`: brotli streams by the reference library instead of
     /// dstar's delta writer.
     async fn start(port: u16, library: bool) -> Server {
-        let addr = format!("127.0.0.1:{port}");
-        let child = dstar_examples::start_sibling("leaderboard", &addr, |command| {
+        Server::spawn("leaderboard", port, |command| {
             // every stream of the fan-out compressed (past the default 1024, they would not be)
             command
                 .env("BUMP_MS", "0")
@@ -50,8 +169,7 @@ impl Server {
                 command.env("BROTLI_STREAMS", "library");
             }
         })
-        .await;
-        Server { child, addr }
+        .await
     }
 
     /// User + system CPU time of the server so far, in seconds.
@@ -74,7 +192,11 @@ impl Server {
         tcp.write_all(req.as_bytes()).await.unwrap();
         let mut out = Vec::new();
         let _ = tcp.read_to_end(&mut out).await;
-        assert!(out.starts_with(b"HTTP/1.1 200"), "bump failed");
+        assert!(
+            out.starts_with(b"HTTP/1.1 2"),
+            "bump failed: {}",
+            String::from_utf8_lossy(&out[..out.len().min(200)])
+        );
     }
 }
 
@@ -84,6 +206,575 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+// ---------------------------------------------------------------------------------------------
+// BENCH=peers: dstar against the hand-written peer and the write floor
+// ---------------------------------------------------------------------------------------------
+
+/// A server under test: its label, its binary and environment, the `Accept-Encoding` its
+/// streams send (`None`: no header, identity).
+struct Contender {
+    label: &'static str,
+    binary: &'static str,
+    env: &'static [(&'static str, &'static str)],
+    accept: Option<&'static str>,
+}
+
+const DSTAR_ENV: &[(&str, &str)] = &[("BUMP_MS", "0"), ("DSTAR_LIVE_RELOAD", "0")];
+
+fn contender(label: &str) -> Option<Contender> {
+    Some(match label {
+        "dstar" => Contender {
+            label: "dstar",
+            binary: "leaderboard",
+            env: DSTAR_ENV,
+            accept: None,
+        },
+        "peer" => Contender {
+            label: "peer",
+            binary: "peer-leaderboard",
+            env: &[],
+            accept: None,
+        },
+        "peer-axum" => Contender {
+            label: "peer-axum",
+            binary: "peer-leaderboard",
+            env: &[("PEER_SERVE", "axum")],
+            accept: None,
+        },
+        "floor" => Contender {
+            label: "floor",
+            binary: "write-floor",
+            env: &[],
+            accept: None,
+        },
+        _ => return None,
+    })
+}
+
+/// A browser's `Accept-Encoding`.
+const BROWSER: &str = "gzip, deflate, br, zstd";
+
+/// dstar with a browser's encodings: the default compressed-stream cap, and every stream.
+const BROWSER_RUNS: [Contender; 2] = [
+    Contender {
+        label: "br (default cap)",
+        binary: "leaderboard",
+        env: DSTAR_ENV,
+        accept: Some(BROWSER),
+    },
+    Contender {
+        label: "br (every stream)",
+        binary: "leaderboard",
+        env: &[
+            ("BUMP_MS", "0"),
+            ("DSTAR_LIVE_RELOAD", "0"),
+            ("COMPRESSED_STREAMS", "100000"),
+        ],
+        accept: Some(BROWSER),
+    },
+];
+
+/// What one server did for one viewer count.
+#[derive(Debug, Clone, Default)]
+struct Figures {
+    p50_ms: f64,
+    p99_ms: f64,
+    full_ms: f64,
+    cpu_ms_per_change: f64,
+    kb_per_stream: f64,
+    kb_per_stream_after: f64,
+    bytes_per_change: f64,
+    /// Streams whose response named a `Content-Encoding`.
+    compressed: usize,
+    /// Deliveries that never came (within 30 s of their bump), over all bumps.
+    missed: usize,
+    /// Why the run could not be measured.
+    broken: Option<String>,
+}
+
+/// How a client stream tells that its patch arrived.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Detect {
+    /// Identity: the read that holds the end of the table event (`</tbody>`, then the event's
+    /// blank line).
+    EventEnd,
+    /// Compressed (no scanning possible): the first read after the bump.
+    AnyRead,
+}
+
+/// Finds the ends of table events in a stream's bytes, across reads.
+struct Scan {
+    buf: Vec<u8>,
+    pos: usize,
+    /// `</tbody>` seen, the event's blank line not yet.
+    in_tail: bool,
+}
+
+impl Scan {
+    fn new() -> Self {
+        Scan {
+            buf: Vec::with_capacity(8192),
+            pos: 0,
+            in_tail: false,
+        }
+    }
+
+    /// Scans what was appended to `buf`: how many events ended in it. Keeps only the bytes that
+    /// could begin a match.
+    fn feed(&mut self) -> usize {
+        let mut ended = 0;
+        loop {
+            let needle: &[u8] = if self.in_tail { b"\n\n" } else { b"</tbody>" };
+            match memchr::memmem::find(&self.buf[self.pos..], needle) {
+                Some(i) => {
+                    self.pos += i + needle.len();
+                    if self.in_tail {
+                        ended += 1;
+                    }
+                    self.in_tail = !self.in_tail;
+                }
+                None => {
+                    self.pos = self
+                        .pos
+                        .max(self.buf.len().saturating_sub(needle.len() - 1));
+                    break;
+                }
+            }
+        }
+        self.buf.drain(..self.pos);
+        self.pos = 0;
+        ended
+    }
+}
+
+/// `n` open streams, each on its own task.
+struct Clients {
+    /// (bump number, when the stream got it) per stream per bump.
+    arrivals: mpsc::UnboundedReceiver<(usize, Instant)>,
+    /// The bump under way (0: none yet).
+    round: Arc<AtomicUsize>,
+    /// Bytes read by all streams since the first bump.
+    bytes: Arc<AtomicU64>,
+    /// Streams that ended.
+    closed: Arc<AtomicUsize>,
+    compressed: usize,
+    tasks: JoinSet<()>,
+}
+
+/// Opens `n` streams on `addr` (`POST /leaderboard`, 256 connects at a time), each reading its
+/// response head before it counts as open. `Err` says what broke when not all opened in time.
+async fn open_clients(
+    addr: &str,
+    n: usize,
+    accept: Option<&str>,
+    tag: &str,
+) -> Result<Clients, String> {
+    let detect = if accept.is_some() {
+        Detect::AnyRead
+    } else {
+        Detect::EventEnd
+    };
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<bool, String>>();
+    let (got_tx, got_rx) = mpsc::unbounded_channel::<(usize, Instant)>();
+    let round = Arc::new(AtomicUsize::new(0));
+    let bytes = Arc::new(AtomicU64::new(0));
+    let closed = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(Semaphore::new(256));
+    let mut tasks = JoinSet::new();
+    for i in 0..n {
+        let (addr, ready_tx, got_tx, gate) = (
+            addr.to_owned(),
+            ready_tx.clone(),
+            got_tx.clone(),
+            gate.clone(),
+        );
+        let (round, bytes, closed) = (round.clone(), bytes.clone(), closed.clone());
+        let accept = accept
+            .map(|a| format!("accept-encoding: {a}\r\n"))
+            .unwrap_or_default();
+        let body = format!("{{\"tabId\":\"{tag}-{i}\"}}");
+        tasks.spawn(async move {
+            let permit = gate.acquire_owned().await.unwrap();
+            let req = format!(
+                "POST /leaderboard HTTP/1.1\r\nhost: localhost\r\n{accept}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let opened = tokio::time::timeout(Duration::from_secs(60), async {
+                let mut tcp = TcpStream::connect(&addr).await.map_err(|e| format!("connect: {e}"))?;
+                tcp.write_all(req.as_bytes()).await.map_err(|e| format!("write: {e}"))?;
+                let mut scan = Scan::new();
+                let head_end = loop {
+                    scan.buf.reserve(4096);
+                    let k = tcp.read_buf(&mut scan.buf).await.map_err(|e| format!("read: {e}"))?;
+                    if k == 0 {
+                        return Err("closed before the response head".to_owned());
+                    }
+                    if let Some(at) = memchr::memmem::find(&scan.buf, b"\r\n\r\n") {
+                        break at + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&scan.buf[..head_end]).to_ascii_lowercase();
+                if !head.starts_with("http/1.1 200") {
+                    return Err(format!("answered {}", head.lines().next().unwrap_or("")));
+                }
+                let compressed = head.contains("\r\ncontent-encoding:");
+                scan.buf.drain(..head_end);
+                Ok((tcp, scan, compressed))
+            })
+            .await
+            .unwrap_or_else(|_| Err("no response head within 60 s".to_owned()));
+            drop(permit);
+            let (mut tcp, mut scan, compressed) = match opened {
+                Ok(opened) => opened,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            let _ = ready_tx.send(Ok(compressed));
+            drop(ready_tx);
+            // what came with the head (a stream id) is no patch
+            if detect == Detect::EventEnd {
+                scan.feed();
+            } else {
+                scan.buf.clear();
+            }
+            let mut last = 0;
+            loop {
+                scan.buf.reserve(4096);
+                let k = match tcp.read_buf(&mut scan.buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => k,
+                };
+                let now = round.load(Ordering::Acquire);
+                if now > 0 {
+                    bytes.fetch_add(k as u64, Ordering::Relaxed);
+                }
+                let got = match detect {
+                    Detect::EventEnd => scan.feed() > 0,
+                    Detect::AnyRead => {
+                        scan.buf.clear();
+                        true
+                    }
+                };
+                if got && now > 0 && now != last {
+                    last = now;
+                    let _ = got_tx.send((now, Instant::now()));
+                }
+            }
+            closed.fetch_add(1, Ordering::Relaxed);
+        });
+    }
+    drop(ready_tx);
+    let (mut opened, mut compressed) = (0, 0);
+    let mut errors: BTreeMap<String, usize> = BTreeMap::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while opened + errors.values().sum::<usize>() < n {
+        match tokio::time::timeout_at(deadline, ready_rx.recv()).await {
+            Ok(Some(Ok(c))) => {
+                opened += 1;
+                compressed += usize::from(c);
+            }
+            Ok(Some(Err(e))) => *errors.entry(e).or_default() += 1,
+            Ok(None) | Err(_) => break,
+        }
+    }
+    if opened < n {
+        tasks.abort_all();
+        let errors: Vec<String> = errors.iter().map(|(e, k)| format!("{k} × {e}")).collect();
+        return Err(format!(
+            "{opened} of {n} streams opened within 120 s; {}",
+            if errors.is_empty() {
+                "the rest gave no sign".to_owned()
+            } else {
+                errors.join("; ")
+            }
+        ));
+    }
+    Ok(Clients {
+        arrivals: got_rx,
+        round,
+        bytes,
+        closed,
+        compressed,
+        tasks,
+    })
+}
+
+/// One server, `n` streams, `bumps` bumps one at a time.
+async fn measure(who: &Contender, n: usize, bumps: usize, port: u16) -> Figures {
+    let server = Server::spawn(who.binary, port, |command| {
+        // the start-up notes (the connection cap) on stdout only, not between the rows
+        command.env("RUST_LOG", "warn");
+        for (key, value) in who.env {
+            command.env(key, value);
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rss_before = server.rss_kb();
+    let mut clients = match open_clients(&server.addr, n, who.accept, who.label).await {
+        Ok(clients) => clients,
+        Err(broken) => {
+            return Figures {
+                broken: Some(broken),
+                ..Figures::default()
+            };
+        }
+    };
+    // every stream has its head: let the server settle before measuring it
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_open = server.rss_kb();
+    let cpu_before = server.cpu_seconds();
+    let (mut p50s, mut p99s, mut fulls) = (Vec::new(), Vec::new(), Vec::new());
+    let mut missed = 0;
+    for round in 1..=bumps {
+        clients.round.store(round, Ordering::Release);
+        let sent = Instant::now();
+        server.bump().await;
+        let deadline = tokio::time::Instant::from_std(sent + Duration::from_secs(30));
+        let mut latencies = Vec::with_capacity(n);
+        while latencies.len() < n {
+            match tokio::time::timeout_at(deadline, clients.arrivals.recv()).await {
+                Ok(Some((r, at))) if r == round => {
+                    latencies.push(at.duration_since(sent).as_secs_f64() * 1000.0);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
+        missed += n - latencies.len();
+        latencies.sort_by(f64::total_cmp);
+        p50s.push(percentile(&latencies, 0.5));
+        p99s.push(percentile(&latencies, 0.99));
+        fulls.push(latencies.last().copied().unwrap_or(f64::NAN));
+        // let the writes (and, compressed, the last reads) finish before the next bump
+        let mut quiet = clients.bytes.load(Ordering::Relaxed);
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let now = clients.bytes.load(Ordering::Relaxed);
+            if now == quiet {
+                break;
+            }
+            quiet = now;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let cpu = server.cpu_seconds() - cpu_before;
+    let rss_after = server.rss_kb();
+    let bytes = clients.bytes.load(Ordering::Relaxed) as f64;
+    let closed = clients.closed.load(Ordering::Relaxed);
+    drop(server);
+    clients.tasks.abort_all();
+    while clients.tasks.join_next().await.is_some() {}
+    Figures {
+        p50_ms: median(p50s),
+        p99_ms: median(p99s),
+        full_ms: median(fulls),
+        cpu_ms_per_change: cpu * 1000.0 / bumps as f64,
+        kb_per_stream: (rss_open - rss_before) / n as f64,
+        kb_per_stream_after: (rss_after - rss_before) / n as f64,
+        bytes_per_change: bytes / (bumps * n) as f64,
+        compressed: clients.compressed,
+        missed,
+        broken: (closed > 0).then(|| format!("{closed} streams ended during the bumps")),
+    }
+}
+
+fn print_header() {
+    println!(
+        "  {:<18} {:>8} {:>8} {:>9} {:>11} {:>9} {:>9} {:>11} {:>6}",
+        "server",
+        "p50 ms",
+        "p99 ms",
+        "fanout ms",
+        "CPU/chg ms",
+        "KB/strm",
+        "KB after",
+        "B/chg/view",
+        "missed"
+    );
+}
+
+fn print_row(label: &str, f: &Figures) {
+    if let Some(broken) = f
+        .broken
+        .as_deref()
+        .filter(|_| f.p50_ms.is_nan() || f.p50_ms == 0.0)
+    {
+        println!("  {label:<18} BROKE: {broken}");
+        return;
+    }
+    println!(
+        "  {label:<18} {:>8.2} {:>8.2} {:>9.2} {:>11.2} {:>9.2} {:>9.2} {:>11.0} {:>6}",
+        f.p50_ms,
+        f.p99_ms,
+        f.full_ms,
+        f.cpu_ms_per_change,
+        f.kb_per_stream,
+        f.kb_per_stream_after,
+        f.bytes_per_change,
+        f.missed
+    );
+    if let Some(broken) = &f.broken {
+        println!("  {:<18} note: {broken}", "");
+    }
+}
+
+fn print_ratio(label: &str, a: &Figures, b: &Figures) {
+    println!(
+        "  {label:<18} {:>7.2}x {:>7.2}x {:>8.2}x {:>10.2}x {:>8.2}x {:>8.2}x {:>10.2}x",
+        a.p50_ms / b.p50_ms,
+        a.p99_ms / b.p99_ms,
+        a.full_ms / b.full_ms,
+        a.cpu_ms_per_change / b.cpu_ms_per_change,
+        a.kb_per_stream / b.kb_per_stream,
+        a.kb_per_stream_after / b.kb_per_stream_after,
+        a.bytes_per_change / b.bytes_per_change,
+    );
+}
+
+/// The median of each figure over repeated runs (deliveries missed: their sum).
+fn median_figures(runs: &[Figures]) -> Figures {
+    let of = |field: fn(&Figures) -> f64| median(runs.iter().map(field).collect());
+    Figures {
+        p50_ms: of(|f| f.p50_ms),
+        p99_ms: of(|f| f.p99_ms),
+        full_ms: of(|f| f.full_ms),
+        cpu_ms_per_change: of(|f| f.cpu_ms_per_change),
+        kb_per_stream: of(|f| f.kb_per_stream),
+        kb_per_stream_after: of(|f| f.kb_per_stream_after),
+        bytes_per_change: of(|f| f.bytes_per_change),
+        compressed: runs.iter().map(|f| f.compressed).max().unwrap_or(0),
+        missed: runs.iter().map(|f| f.missed).sum(),
+        broken: runs.iter().find_map(|f| f.broken.clone()),
+    }
+}
+
+/// Runs each of `who` `repeats` times, interleaved and rotated (a b c, b c a, c a b, …: the
+/// machine's slow spells, and the clean-up after the run before, fall on all of them alike),
+/// printing each run; the medians over the runs.
+async fn rounds_of(
+    who: &[Contender],
+    n: usize,
+    bumps: usize,
+    repeats: usize,
+    port: &mut u16,
+) -> Vec<Figures> {
+    let mut runs: Vec<Vec<Figures>> = vec![Vec::new(); who.len()];
+    for repeat in 1..=repeats {
+        // each run begins with another server: none always follows the same one
+        for k in 0..who.len() {
+            let i = (k + repeat - 1) % who.len();
+            let contender = &who[i];
+            let figures = measure(contender, n, bumps, *port).await;
+            *port += 1;
+            print_row(&format!("{} #{repeat}", contender.label), &figures);
+            runs[i].push(figures);
+            // the last run's sockets close, its memory goes back: let the machine settle
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    }
+    runs.iter().map(|r| median_figures(r)).collect()
+}
+
+async fn peers(viewers: &[usize]) {
+    let bumps = env_num("BUMPS", 20).max(1);
+    let repeats = env_num("REPEATS", 3).max(1);
+    let servers: Vec<Contender> = env_list("SERVERS", "dstar,peer,peer-axum,floor")
+        .iter()
+        .filter_map(|s| {
+            let c = contender(s);
+            if c.is_none() {
+                eprintln!("live-bench: unknown server {s:?} (dstar, peer, peer-axum, floor)");
+            }
+            c
+        })
+        .collect();
+    let mut port = 21400u16;
+    let mut identity_at: BTreeMap<usize, Figures> = BTreeMap::new();
+    for &n in viewers {
+        println!(
+            "== {n} viewers, {bumps} bumps one at a time, {repeats} runs per server (identity; each run: medians over its bumps)"
+        );
+        print_header();
+        let summary = rounds_of(&servers, n, bumps, repeats, &mut port).await;
+        println!("  -- medians over the {repeats} runs");
+        for (who, f) in servers.iter().zip(&summary) {
+            print_row(who.label, f);
+        }
+        let find = |label: &str| {
+            servers
+                .iter()
+                .position(|w| w.label == label)
+                .map(|i| &summary[i])
+        };
+        if let Some(dstar) = find("dstar") {
+            identity_at.insert(n, dstar.clone());
+            for other in ["peer", "peer-axum", "floor"] {
+                if let Some(f) = find(other) {
+                    print_ratio(&format!("dstar/{other}"), dstar, f);
+                }
+            }
+        }
+    }
+    let at = env_num(
+        "BROWSER_VIEWERS",
+        viewers.iter().copied().max().unwrap_or(0),
+    );
+    if at == 0 {
+        return;
+    }
+    println!(
+        "== {at} viewers, dstar with `Accept-Encoding: {BROWSER}` (default brotli stream writer), {bumps} bumps, {repeats} runs each"
+    );
+    print_header();
+    let identity = match identity_at.get(&at) {
+        Some(f) => f.clone(),
+        None => {
+            let dstar = [contender("dstar").unwrap()];
+            rounds_of(&dstar, at, bumps, repeats, &mut port)
+                .await
+                .remove(0)
+        }
+    };
+    let summary = rounds_of(&BROWSER_RUNS, at, bumps, repeats, &mut port).await;
+    println!("  -- medians over the {repeats} runs");
+    print_row("identity", &identity);
+    for (who, f) in BROWSER_RUNS.iter().zip(&summary) {
+        print_row(who.label, f);
+    }
+    for (who, f) in BROWSER_RUNS.iter().zip(&summary) {
+        println!(
+            "  {:<18} {} of {at} streams compressed; bytes/change/viewer {:.1} % of identity's; CPU/change {:.2}x identity's",
+            who.label,
+            f.compressed,
+            100.0 * f.bytes_per_change / identity.bytes_per_change,
+            f.cpu_ms_per_change / identity.cpu_ms_per_change
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// BENCH=encodings: the encodings against each other (the former live-bench)
+// ---------------------------------------------------------------------------------------------
 
 /// Opens the page's stream with `encoding` and reads its response head and first event.
 async fn open(addr: &str, tab: &str, encoding: &str) -> TcpStream {
@@ -125,16 +816,6 @@ async fn read_update(tcp: &mut TcpStream, quiet: Duration) -> usize {
         total += n;
     }
     total
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
 }
 
 /// What is compared: a label, the client's `Accept-Encoding`, and whether brotli streams are
@@ -293,8 +974,8 @@ async fn fanout(
     (median(p50s), median(p99s))
 }
 
-#[tokio::main]
-async fn main() {
+/// The former live-bench: encodings against each other.
+async fn encodings() {
     let rounds = env_num("ROUNDS", 5);
     let updates = env_num("UPDATES", 40);
     let cpu_streams = env_num("CPU_STREAMS", 200);
