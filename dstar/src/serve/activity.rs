@@ -54,9 +54,13 @@ pub(crate) struct Activity {
     changed: Notify,
     /// The HTTP/2 response bodies of this connection that have handed hyper a frame.
     watched: Mutex<Vec<Weak<HeldFrame>>>,
-    /// [`Activity::now`] when the connection last wrote a payload (a write of at least
-    /// [`PROGRESS_BYTES`]): while it does, a held frame is waiting its turn, not stalled.
+    /// [`Activity::now`] when the watchdog last saw that the connection had written a payload (a
+    /// write of at least [`PROGRESS_BYTES`]): while it does, a held frame is waiting its turn,
+    /// not stalled.
     progress: AtomicU64,
+    /// Set by every payload write, taken by the watchdog's look: a write costs one store, and no
+    /// clock read (an HTTP/1.1 connection, which is never looked at so, pays nothing more).
+    wrote_payload: AtomicBool,
     /// What [`HeldFrame`] times are measured from.
     epoch: Instant,
 }
@@ -75,6 +79,7 @@ impl Default for Activity {
             changed: Notify::new(),
             watched: Mutex::new(Vec::new()),
             progress: AtomicU64::new(0),
+            wrote_payload: AtomicBool::new(false),
             epoch: Instant::now(),
         }
     }
@@ -112,7 +117,7 @@ impl Activity {
     /// The connection wrote `bytes` to its client.
     pub(crate) fn wrote(&self, bytes: usize) {
         if bytes >= PROGRESS_BYTES {
-            self.progress.store(self.now(), Ordering::Relaxed);
+            self.wrote_payload.store(true, Ordering::Relaxed);
         }
     }
 
@@ -120,6 +125,11 @@ impl Activity {
     /// no payload, and whether any stream is watched at all.
     fn held_too_long(&self, timeout: Duration) -> (bool, bool) {
         let now = self.now();
+        // a payload written since the last look is progress now (a look comes four times per
+        // deadline while a frame is watched, so this is late by a quarter deadline at most)
+        if self.wrote_payload.swap(false, Ordering::Relaxed) {
+            self.progress.store(now, Ordering::Relaxed);
+        }
         let limit = timeout.as_millis() as u64;
         let moving = now.saturating_sub(self.progress.load(Ordering::Relaxed)) < limit;
         let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());

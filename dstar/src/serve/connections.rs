@@ -6,6 +6,7 @@ use super::limits::Limits;
 use super::line_ends::StrictLineEnds;
 use super::request_body::{BodyBudget, Client, ServedBody};
 use super::slow_start::FirstBytes;
+use super::woken::WokenOnly;
 use super::write_stall::WriteStall;
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -146,7 +147,13 @@ pub(crate) async fn serve<H: Handshake>(
             let service = TowerToHyperService::new(Tracked::new(service, activity.clone()));
             let connection = builder.serve_connection_with_upgrades(io, service);
             tokio::pin!(connection);
-            let watchdog = super::activity::watchdog(&activity, idle_timeout, write_stall_timeout);
+            // polled only when their own wakers fire, not on every wake of the connection (every
+            // frame a stream writes): see `woken`
+            let watchdog = WokenOnly::new(super::activity::watchdog(
+                &activity,
+                idle_timeout,
+                write_stall_timeout,
+            ));
             tokio::pin!(watchdog);
             let mut closing = false;
             // an idle connection told to close gets this long to do so: an HTTP/2 client could
@@ -181,7 +188,7 @@ pub(crate) async fn serve<H: Handshake>(
                         tracing::debug!(%peer, "dstar: an idle connection did not close when told to; dropping it");
                         break;
                     }
-                    changed = phase.changed() => {
+                    changed = WokenOnly::new(phase.changed()) => {
                         let now = changed.map_or(Phase::Stopped, |()| *phase.borrow_and_update());
                         if now == Phase::Stopped {
                             tracing::debug!(%peer, "dstar: connection closed at the shutdown deadline");

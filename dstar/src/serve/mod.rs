@@ -11,6 +11,7 @@ mod request_body;
 mod slow_start;
 #[cfg(feature = "tls")]
 mod tls;
+mod woken;
 mod write_stall;
 use crate::hosts::{self, HostCheckLayer};
 use crate::routes::Routes;

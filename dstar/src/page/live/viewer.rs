@@ -81,6 +81,9 @@ where
     }
     let first = open.first_events_shared();
     let source = SharedFrames { rx: joined.rx };
+    // the request is kept only to ask `authorize`, or to render for itself (a named key): a
+    // stream of a shared page with neither sends the shared bytes and needs nothing of its own
+    let template = (live.authorize.is_some() || live.named_key).then_some(template);
     let on_frame = on_frame(live.state, template, live.view, live.authorize);
     let stream = PageStream {
         source,
@@ -97,7 +100,7 @@ where
 /// must be asked first (`authorize`) or must render for itself.
 fn on_frame<S, V, A, AFut>(
     state: S,
-    template: ViewTemplate,
+    template: Option<ViewTemplate>,
     view: V,
     authorize: Option<A>,
 ) -> impl FnMut(Frame) -> FrameFuture + Send + 'static
@@ -119,12 +122,11 @@ where
             (_, FrameBody::Nothing) => return Either::Left(ready(LiveBatch::shared(Bytes::new()))),
             (_, body) => body,
         };
-        let (state, template, view, authorize) = (
-            state.clone(),
-            template.clone(),
-            view.clone(),
-            authorize.clone(),
-        );
+        // kept whenever this is reached: with `authorize`, or for a named key's own renders
+        let Some(template) = template.clone() else {
+            return Either::Left(ready(LiveBatch::shared(Bytes::new())));
+        };
+        let (state, view, authorize) = (state.clone(), view.clone(), authorize.clone());
         Either::Right(Box::pin(async move {
             if let Some(authorize) = authorize {
                 // the session loaded afresh: a viewer who signed out gets the refusal, not the frame

@@ -24,8 +24,26 @@ struct SharedEvents {
 }
 
 /// `frame`, or an identical event some stream already keeps.
+///
+/// A live page's shared render hands every stream the same allocation: when `frame` is the one
+/// this thread was last handed back, it is returned as it is, with no hash and no compare (the
+/// copy kept here holds the allocation, so its address names no other event meanwhile).
 pub(super) fn shared(frame: Bytes) -> Bytes {
-    share_in(&SHARED, frame)
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<Bytes>> = const { std::cell::RefCell::new(None) };
+    }
+    let same = LAST.with_borrow(|last| {
+        last.as_ref()
+            .is_some_and(|last| last.as_ptr() == frame.as_ptr() && last.len() == frame.len())
+    });
+    if same {
+        return frame;
+    }
+    let kept = share_in(&SHARED, frame);
+    if (MIN_SHARED..=MAX_SHARED_EVENT).contains(&kept.len()) {
+        LAST.set(Some(kept.clone()));
+    }
+    kept
 }
 
 /// [`shared`] with the table given (the tests use their own). The lock is held for a map lookup
