@@ -99,7 +99,7 @@ async fn run(kind: &str) -> usize {
             continue;
         }
         assert_eq!(res.headers()["content-type"], "text/event-stream", "{name}");
-        // stricter than the SDKs' no-cache: no cache may store a session's events
+        // as the Datastar SDK ADR asks: clients and proxies must not answer from a cache
         assert_eq!(res.headers()["cache-control"], "no-cache", "{name}");
         let got: Vec<_> = parse_events(&body).iter().map(normalise).collect();
         let want: Vec<_> = parse_events(expected).iter().map(normalise).collect();
