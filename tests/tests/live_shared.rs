@@ -162,6 +162,11 @@ impl Team {
     fn render_key(head: &RequestHead) -> String {
         team_of(&head.headers)
     }
+
+    /// Required with `render_key`: only viewers in a team see a team's page.
+    fn authorize(head: &RequestHead) -> bool {
+        head.headers.contains_key("x-team")
+    }
 }
 
 fn team_of(headers: &axum::http::HeaderMap) -> String {
@@ -394,4 +399,44 @@ async fn a_reconnect_before_any_change_gets_one_fresh_shared_render() {
     let mut tab = Frames::open(&router, "/board", &[("last-event-id", &id)]).await;
     assert!(tab.text().await.contains("count 7"));
     assert_eq!(arena.renders("board"), 1);
+}
+
+/// `mount` reads every path parameter, those of a router it is nested under too.
+struct TenantRoom {
+    params: String,
+}
+
+#[dstar::page("/rooms/{id}", state = Arena, live = "arena", frame = "1ms")]
+impl TenantRoom {
+    async fn mount(Path(params): Path<HashMap<String, String>>) -> Self {
+        let mut params: Vec<_> = params.into_iter().collect();
+        params.sort();
+        TenantRoom {
+            params: format!("{params:?}"),
+        }
+    }
+
+    fn render(&self) -> Markup {
+        html! { p #params data-init=(connect()) { (self.params) } }
+    }
+}
+
+#[tokio::test]
+async fn a_page_nested_under_a_path_parameter_is_keyed_by_the_whole_uri() {
+    let arena = Arena::default();
+    let router: axum::Router = axum::Router::new()
+        .nest("/{tenant}", TenantRoom::routes())
+        .with_state(arena.clone());
+    let mut acme = Frames::open(&router, "/acme/rooms/1", &[("host", "example.test")]).await;
+    let mut globex = Frames::open(&router, "/globex/rooms/1", &[("host", "example.test")]).await;
+    arena.bump().await;
+    let (to_acme, to_globex) = (acme.text().await, globex.text().await);
+    assert!(
+        to_acme.contains("acme") && !to_acme.contains("globex"),
+        "{to_acme}"
+    );
+    assert!(
+        to_globex.contains("globex") && !to_globex.contains("acme"),
+        "{to_globex}"
+    );
 }

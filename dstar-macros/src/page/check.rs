@@ -127,6 +127,13 @@ fn check_stream(cx: &Ctxt, block: &ImplBlock) {
                 &f.sig.ident,
                 "`render_key` says who shares a `live` page's render: add `live = \"topic\"` to the attribute",
             );
+        } else if hooks.authorize.is_none() {
+            // the shared render is made with one viewer's request: no viewer's own `mount` runs,
+            // so nothing but `authorize` checks that each may see the key's page
+            cx.error(
+                &f.sig.ident,
+                "`render_key` hands one render to every viewer with the same key, and no viewer's own `mount` runs: add `fn authorize(…) -> bool` (it runs for each viewer before every frame) that refuses a viewer who may not see this key's page",
+            );
         }
     }
     if let Some((key, topics)) = &options.live {

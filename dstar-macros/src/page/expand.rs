@@ -537,9 +537,9 @@ fn live_stream_handler(block: &ImplBlock, state: &TokenStream, live: LiveParts<'
     let (share, named_key) = match &block.hooks.render_key {
         Some(f) => (stream_key_call(f, state), true),
         None => (
-            quote!(::dstar::page::RenderScope::key(
+            quote!(::dstar::page::RenderScope::key_of(
                 Self::__dstar_render_scope(),
-                &__parts.uri
+                &__parts
             )),
             false,
         ),

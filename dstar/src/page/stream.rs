@@ -298,6 +298,16 @@ impl ViewTemplate {
         }
     }
 
+    /// The same request without its headers (cookies, authorization): what a shared render of a
+    /// `mount` that reads no header keeps of its first viewer's request.
+    pub(crate) fn without_headers(&self) -> ViewTemplate {
+        ViewTemplate {
+            uri: self.uri.clone(),
+            headers: axum::http::HeaderMap::new(),
+            extensions: self.extensions.clone(),
+        }
+    }
+
     /// The page's GET request, as it is now: the session is loaded from its store again, so a
     /// render sees who is signed in now, not who was when the stream opened.
     pub fn fresh_request(&self) -> Request {

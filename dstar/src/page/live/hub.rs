@@ -36,8 +36,11 @@ impl std::fmt::Debug for LiveHubs {
 /// One key's shared render.
 struct Hub {
     tx: watch::Sender<Frame>,
-    /// A stream that catches up asked for a render before the first change came.
+    /// A stream that catches up asked for a render before the first change came, or after the
+    /// last render failed.
     render_now: tokio::sync::Notify,
+    /// The last render failed (a 5xx, a panic): the latest frame may be older than the state.
+    stale: std::sync::atomic::AtomicBool,
     /// The request the render runs with: the first viewer's; with a `render_key`, the latest
     /// viewer's (so a render runs with the request of someone who is still there).
     template: Mutex<ViewTemplate>,
@@ -130,7 +133,13 @@ impl LiveHubs {
         let hub = Arc::new(Hub {
             tx,
             render_now: tokio::sync::Notify::new(),
-            template: Mutex::new(spec.template.clone()),
+            // a render that reads no viewer (its key was inferred) keeps no viewer's headers
+            template: Mutex::new(if spec.named_key {
+                spec.template.clone()
+            } else {
+                spec.template.without_headers()
+            }),
+            stale: std::sync::atomic::AtomicBool::new(false),
         });
         hubs.insert(spec.key.clone(), hub.clone());
         drop(hubs);
@@ -176,7 +185,8 @@ impl Joined {
     /// before the first change, a render the hub makes now. So a deploy that reconnects ten
     /// thousand viewers of one key costs one render, not ten thousand.
     pub(crate) fn catch_up(&mut self) {
-        if matches!(self.rx.borrow().body, FrameBody::Nothing) {
+        let failed = self.hub.stale.load(std::sync::atomic::Ordering::Acquire);
+        if failed || matches!(self.rx.borrow().body, FrameBody::Nothing) {
             self.hub.render_now.notify_one();
         } else {
             self.rx.mark_changed();
@@ -237,6 +247,7 @@ where
                             status = refusal.status().as_u16(),
                             "dstar: a live page's shared render failed; its pages keep their last render"
                         );
+                        hub.stale.store(true, std::sync::atomic::Ordering::Release);
                         continue;
                     }
                     Ok(Err(_)) if at.named_key => FrameBody::RenderYourself,
@@ -248,9 +259,11 @@ where
                             panic.as_ref(),
                             "a live page's shared render panicked; its pages keep their last render",
                         );
+                        hub.stale.store(true, std::sync::atomic::Ordering::Release);
                         continue;
                     }
                 };
+                hub.stale.store(false, std::sync::atomic::Ordering::Release);
                 hub.tx.send_replace(Frame { body });
             }
         }

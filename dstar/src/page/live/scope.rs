@@ -55,6 +55,26 @@ impl RenderScope {
             RenderScope::Viewer => None,
         }
     }
+
+    /// [`key`](RenderScope::key) for a request: per URI, the URI as the client sent it (the
+    /// router's `OriginalUri`, so a page nested under `/{tenant}` keys each tenant apart) and
+    /// the host it was sent to.
+    pub fn key_of(self, parts: &axum::http::request::Parts) -> Option<String> {
+        if self != RenderScope::Uri {
+            return self.key(&parts.uri);
+        }
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or(&parts.uri, |original| &original.0);
+        let host = parts
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| uri.authority().map(|a| a.as_str()))
+            .unwrap_or("");
+        self.key(uri).map(|path| format!("{host}\u{1f}{path}"))
+    }
 }
 
 /// A type to ask the scope of (see the module doc).

@@ -130,8 +130,17 @@ where
         Either::Right(Box::pin(async move {
             if let Some(authorize) = authorize {
                 // the session loaded afresh: a viewer who signed out gets the refusal, not the frame
-                if let Err(refusal) = authorize(state.clone(), template.fresh_request()).await {
-                    return LiveBatch::Own(crate::page::stream_refused(&refusal));
+                match authorize(state.clone(), template.fresh_request()).await {
+                    Ok(()) => {}
+                    // a passing failure (the session store blinked): skip this frame, stay
+                    Err(failed) if failed.status().is_server_error() => {
+                        tracing::warn!(
+                            status = failed.status().as_u16(),
+                            "dstar: a live page's authorize failed; this viewer skips a frame"
+                        );
+                        return LiveBatch::shared(Bytes::new());
+                    }
+                    Err(refusal) => return LiveBatch::Own(crate::page::stream_refused(&refusal)),
                 }
             }
             match body {

@@ -45,6 +45,10 @@ impl Team {
         html! { p data-init=(connect()) { (self.team) } }
     }
 
+    fn authorize(head: &dstar::event::RequestHead) -> bool {
+        head.headers.contains_key("x-team")
+    }
+
     async fn render_key(
         headers: dstar::axum::http::HeaderMap,
         State(_arena): State<Arena>,
