@@ -62,6 +62,11 @@ thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Whether an event is kept once for every stream that sends it (see `share.rs`).
+fn shareable(event: &Bytes) -> bool {
+    (MIN_SHARED..=MAX_SHARED_EVENT).contains(&event.len())
+}
+
 impl DeltaBrotli {
     /// A writer with a window of 2^`lgwin` bytes (10–24).
     pub(in crate::sse::compress) fn new(lgwin: u32) -> Self {
@@ -97,9 +102,15 @@ impl DeltaBrotli {
                 out
             }
             None => {
-                let out = self.compress(&frame);
+                let fresh = self.fresh(&frame);
+                let out = self.compress(&frame, fresh);
                 if let Some(step) = step {
-                    step.remember(&self.history, &frame, &out, self.last_distance);
+                    let history = if fresh {
+                        &VecDeque::new()
+                    } else {
+                        &self.history
+                    };
+                    step.remember(history, &frame, &out, self.last_distance);
                 }
                 out
             }
@@ -124,37 +135,56 @@ impl DeltaBrotli {
     /// What this encode depends on, when it can be shared: the stream has started (so its output
     /// starts on a byte), and its history and the new event are all shared events (the same
     /// allocation is the same bytes).
+    ///
+    /// A stream's first shared event after events of its own (a page stream's first event is its
+    /// id) is compressed [fresh](DeltaBrotli::fresh), so it is a step too: ten thousand streams
+    /// that open and get the same first render compute it once, not once each.
     fn step(&self, frame: &Bytes) -> Option<Step> {
-        let shareable = |b: &Bytes| (MIN_SHARED..=MAX_SHARED_EVENT).contains(&b.len());
-        if !self.started || !shareable(frame) || !self.history.iter().all(shareable) {
+        if !self.started || !shareable(frame) {
             return None;
         }
-        let events = self
-            .history
-            .iter()
+        let fresh = self.fresh(frame);
+        if !fresh && !self.history.iter().all(shareable) {
+            return None;
+        }
+        let history = self.history.iter().filter(|_| !fresh);
+        let events = history
             .chain([frame])
             .map(|b| (b.as_ptr() as usize, b.len()))
             .collect();
         Some(Step {
             events,
-            last_len: self.last_len,
+            last_len: if fresh { 0 } else { self.last_len },
             last_distance: self.last_distance,
             lgwin: self.lgwin,
         })
     }
 
-    /// Compresses `frame` after the history.
-    fn compress(&mut self, frame: &[u8]) -> Vec<u8> {
+    /// Whether `frame` is compressed without the history: a shared event whose stream holds no
+    /// shared event yet, only small events of its own (its id), which a render has nothing in
+    /// common with. Then the output depends on nothing of the stream but its last distance, and
+    /// streams in that state write the same bytes. The decoder still holds those events: leaving
+    /// a prefix of the window unused is always valid.
+    fn fresh(&self, frame: &Bytes) -> bool {
+        self.started && shareable(frame) && !self.history.iter().any(shareable)
+    }
+
+    /// Compresses `frame` after the history, or on its own when `fresh`.
+    fn compress(&mut self, frame: &[u8], fresh: bool) -> Vec<u8> {
         // an update of a re-rendered page takes a few dozen bytes
         let mut w = BitWriter::with_capacity(256);
         self.start(&mut w);
         let max_distance = self.max_distance();
+        if fresh {
+            // as a stream in step would: no history, and no guess from the last event's length
+            self.last_len = 0;
+        }
         SCRATCH.with(|scratch| {
             let mut buf = scratch.borrow_mut();
             buf.clear();
             // only the history within the window: nothing further back can be copied from
             let mut skip = self.history_len.saturating_sub(max_distance);
-            for past in &self.history {
+            for past in self.history.iter().filter(|_| !fresh) {
                 let cut = skip.min(past.len());
                 buf.extend_from_slice(&past[cut..]);
                 skip -= cut;
@@ -445,6 +475,32 @@ mod tests {
             assert!(ended);
             assert_same(&decoded, sent, "finished");
         }
+    }
+
+    #[test]
+    fn streams_that_open_with_ids_of_their_own_share_their_first_render() {
+        // a page stream's first event is its id, different per stream (and in length)
+        let render = Bytes::from(table(&[1000; 100]));
+        let ids = [
+            "id: ds1.a.b.7\n\n",
+            "id: ds1.a.b.42\n\n",
+            "id: ds1.a.b.10000\n\n",
+        ];
+        let mut outputs = Vec::new();
+        for id in ids {
+            let mut encoder = DeltaBrotli::new(17);
+            let mut wire = encoder.encode(Bytes::from_static(id.as_bytes()));
+            let first = encoder.encode(render.clone());
+            wire.extend_from_slice(&first);
+            let sent = [id.as_bytes(), &render[..]].concat();
+            let (decoded, _) = decode(&wire, sent.len());
+            assert_same(&decoded, &sent, id);
+            outputs.push(first);
+        }
+        assert!(
+            outputs.windows(2).all(|w| w[0] == w[1]),
+            "the first render is one step for every stream"
+        );
     }
 
     #[test]
