@@ -16,7 +16,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// The shared renders of one live page in one app, by key. `#[dstar::page]` makes one per page
-/// router, so two apps in one process (tests, say) never share a render.
+/// router, so two apps in one process (tests, say) never share a render. A router is meant for
+/// one state: one made with [`Page::routes`](crate::page::Page::routes), cloned, and given two
+/// different states would share its renders between them (`App` binds each page once).
 ///
 /// ```
 /// let hubs = dstar::page::LiveHubs::default();
@@ -127,6 +129,8 @@ impl LiveHubs {
                 hub: hub.clone(),
             };
         }
+        // subscribed before the hub is listed: a second viewer that finds it finds it listening
+        let changes = spec.pubsub.changes(spec.topics, spec.frame);
         let (tx, rx) = watch::channel(Frame {
             body: FrameBody::Nothing,
         });
@@ -143,7 +147,6 @@ impl LiveHubs {
         });
         hubs.insert(spec.key.clone(), hub.clone());
         drop(hubs);
-        let changes = spec.pubsub.changes(spec.topics, spec.frame);
         tracing::debug!(key = %crate::error::Escaped(&spec.key), "dstar: a live page's shared render starts");
         tokio::spawn(render_loop(
             changes,
