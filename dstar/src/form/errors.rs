@@ -369,16 +369,8 @@ fn first_nested(validation: &ValidationErrors) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::form::messages::tests::error;
     use serde_json::json;
-    use validator::ValidationError;
-
-    fn error(code: &'static str, params: &[(&'static str, Value)]) -> ValidationError {
-        let mut e = ValidationError::new(code);
-        for (name, value) in params {
-            e.add_param((*name).into(), value);
-        }
-        e
-    }
 
     #[test]
     fn form_errors_keep_the_first_message_and_the_field_order() {

@@ -127,11 +127,15 @@ fn display_param(value: &Value) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn error(code: &'static str, params: &[(&'static str, Value)]) -> ValidationError {
+    /// A validation error with `code` and `params`, as validator's derive makes them.
+    pub(in crate::form) fn error(
+        code: &'static str,
+        params: &[(&'static str, Value)],
+    ) -> ValidationError {
         let mut e = ValidationError::new(code);
         for (name, value) in params {
             e.add_param((*name).into(), value);

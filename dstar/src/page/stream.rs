@@ -16,6 +16,7 @@ use axum::response::Response;
 use futures_util::FutureExt as _;
 use maud::Markup;
 use std::future::Future;
+use std::time::SystemTime;
 
 /// A page stream being opened: what the generated stream handler needs between reading the
 /// request and running the loop.
@@ -96,10 +97,9 @@ impl StreamOpen {
 
     /// Whether [`first_events`](StreamOpen::first_events) renders the page: on a reconnect, or
     /// when `source` may have missed a message since the page's render.
-    pub(crate) fn renders_first<S: Source>(&self, source: &S) -> bool {
+    pub(crate) fn renders_first(&self, missed_since: impl FnOnce(SystemTime) -> bool) -> bool {
         self.template.is_some()
-            && (self.reconnect.catches_up()
-                || self.rendered.is_some_and(|at| source.missed_since(at)))
+            && (self.reconnect.catches_up() || self.rendered.is_some_and(missed_since))
     }
 
     /// The first events of a stream that catches up through a live page's shared render: its
@@ -121,22 +121,21 @@ impl StreamOpen {
         F: FnOnce(Request) -> Fut,
         Fut: Future<Output = Result<Markup, Response>>,
     {
+        let renders = self.renders_first(|at| source.missed_since(at));
         let StreamOpen {
             reconnect,
-            rendered,
             number,
             template,
             ..
         } = self;
-        let stale = rendered.is_some_and(|at| source.missed_since(at));
-        if stale {
+        if renders && !reconnect.catches_up() {
             tracing::debug!("dstar: the page went stale while it loaded; rendering it again");
         }
         // boxed: the page's mount and render run only on a reconnect, and inline their future
         // would make every stream request's future as big as theirs. The future returned holds
         // no more than that box, and the request's head is let go here.
         let catch_up = template
-            .filter(|_| reconnect.catches_up() || stale)
+            .filter(|_| renders)
             .map(|template| Box::pin(view(template.request())));
         async move {
             let rendered = match catch_up {

@@ -50,12 +50,7 @@ struct Hub {
 
 /// What the shared render made of one change.
 #[derive(Debug, Clone)]
-pub(crate) struct Frame {
-    pub(crate) body: FrameBody,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum FrameBody {
+pub(crate) enum Frame {
     /// Nothing yet (the value a hub starts with, which no stream is sent).
     Nothing,
     /// The page root morphed with the render: one formatted event, shared by every stream.
@@ -131,9 +126,7 @@ impl LiveHubs {
         }
         // subscribed before the hub is listed: a second viewer that finds it finds it listening
         let changes = spec.pubsub.changes(spec.topics, spec.frame);
-        let (tx, rx) = watch::channel(Frame {
-            body: FrameBody::Nothing,
-        });
+        let (tx, rx) = watch::channel(Frame::Nothing);
         let hub = Arc::new(Hub {
             tx,
             render_now: tokio::sync::Notify::new(),
@@ -189,7 +182,7 @@ impl Joined {
     /// thousand viewers of one key costs one render, not ten thousand.
     pub(crate) fn catch_up(&mut self) {
         let failed = self.hub.stale.load(std::sync::atomic::Ordering::Acquire);
-        if failed || matches!(self.rx.borrow().body, FrameBody::Nothing) {
+        if failed || matches!(*self.rx.borrow(), Frame::Nothing) {
             self.hub.render_now.notify_one();
         } else {
             self.rx.mark_changed();
@@ -239,11 +232,11 @@ where
                     std::panic::AssertUnwindSafe(view(state.clone(), template.fresh_request()))
                         .catch_unwind()
                         .await;
-                let body = match render {
+                let frame = match render {
                     Ok(Ok(markup)) => {
                         let mut sse = Sse::new();
                         sse.patch_elements(super::super::page_root(markup));
-                        FrameBody::Patch(sse.into_bytes())
+                        Frame::Patch(sse.into_bytes())
                     }
                     Ok(Err(refusal)) if refusal.status().is_server_error() => {
                         tracing::warn!(
@@ -253,9 +246,9 @@ where
                         hub.stale.store(true, std::sync::atomic::Ordering::Release);
                         continue;
                     }
-                    Ok(Err(_)) if at.named_key => FrameBody::RenderYourself,
+                    Ok(Err(_)) if at.named_key => Frame::RenderYourself,
                     Ok(Err(refusal)) => {
-                        FrameBody::Refusal(super::super::stream_refused(&refusal).into_bytes())
+                        Frame::Refusal(super::super::stream_refused(&refusal).into_bytes())
                     }
                     Err(panic) => {
                         crate::headers::log_panic(
@@ -267,7 +260,7 @@ where
                     }
                 };
                 hub.stale.store(false, std::sync::atomic::Ordering::Release);
-                hub.tx.send_replace(Frame { body });
+                hub.tx.send_replace(frame);
             }
         }
     }

@@ -1,7 +1,7 @@
 //! A viewer's side of a shared live render: its stream joins the key's hub, runs the viewer's
 //! `authorize` before each frame, and sends the frame's bytes as they are.
 
-use super::hub::{Frame, FrameBody, HubSpec, LiveHubs, View};
+use super::hub::{Frame, HubSpec, LiveHubs, View};
 use crate::page::{StreamOpen, ViewTemplate};
 use crate::sse::Sse;
 use crate::stream::{Batch, Claim, EndGuard, PageStream, PubSub, Source};
@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures_util::future::{Either, Ready, ready};
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// What the generated stream handler of a shared live page hands over (see [`shared_stream`]).
@@ -71,12 +71,9 @@ where
         template: &template,
         named_key: live.named_key,
     });
-    let stale = PublishedSince {
-        pubsub: live.pubsub.clone(),
-        topics: live.topics,
-    };
-    // a stream that must catch up takes the shared render (see `Joined::catch_up`)
-    if open.renders_first(&stale) {
+    // a stream that must catch up takes the shared render (see `Joined::catch_up`); a first
+    // connect asks the page's `PubSub` whether its topics had a message since the page's render
+    if open.renders_first(|since| live.pubsub.missed_since(live.topics, since)) {
         joined.catch_up();
     }
     let first = open.first_events_shared();
@@ -111,16 +108,16 @@ where
     AFut: Future<Output = Result<(), Response>> + Send + 'static,
 {
     move |frame: Frame| {
-        let body = match (&authorize, frame.body) {
+        let frame = match (&authorize, frame) {
             // no one to ask: the shared bytes, with no copy and no allocation
-            (None, FrameBody::Patch(bytes)) => {
+            (None, Frame::Patch(bytes)) => {
                 return Either::Left(ready(LiveBatch::shared(bytes)));
             }
-            (None, FrameBody::Refusal(bytes)) => {
+            (None, Frame::Refusal(bytes)) => {
                 return Either::Left(ready(LiveBatch::ending(bytes)));
             }
-            (_, FrameBody::Nothing) => return Either::Left(ready(LiveBatch::shared(Bytes::new()))),
-            (_, body) => body,
+            (_, Frame::Nothing) => return Either::Left(ready(LiveBatch::shared(Bytes::new()))),
+            (_, frame) => frame,
         };
         // kept whenever this is reached: with `authorize`, or for a named key's own renders
         let Some(template) = template.clone() else {
@@ -143,12 +140,12 @@ where
                     Err(refusal) => return LiveBatch::Own(crate::page::stream_refused(&refusal)),
                 }
             }
-            match body {
-                FrameBody::Patch(bytes) => LiveBatch::shared(bytes),
-                FrameBody::Refusal(bytes) => LiveBatch::ending(bytes),
-                FrameBody::RenderYourself | FrameBody::Nothing => LiveBatch::Own(
-                    crate::page::live_update(view(state, template.fresh_request()).await),
-                ),
+            match frame {
+                Frame::Patch(bytes) => LiveBatch::shared(bytes),
+                Frame::Refusal(bytes) => LiveBatch::ending(bytes),
+                Frame::RenderYourself | Frame::Nothing => LiveBatch::Own(crate::page::live_update(
+                    view(state, template.fresh_request()).await,
+                )),
             }
         }))
     }
@@ -204,24 +201,5 @@ impl Source for SharedFrames {
         // an error: the hub ended (its topics closed), and so does this stream
         self.rx.changed().await.ok()?;
         Some(self.rx.borrow_and_update().clone())
-    }
-}
-
-/// Whether the page's topics had a message since its render: the first connect's staleness
-/// check, asked of the page's `PubSub` (the hub may have been subscribed for long).
-struct PublishedSince {
-    pubsub: PubSub,
-    topics: &'static [&'static str],
-}
-
-impl Source for PublishedSince {
-    type Message = ();
-
-    async fn recv_message(&mut self) -> Option<()> {
-        None
-    }
-
-    fn missed_since(&self, since: SystemTime) -> bool {
-        self.pubsub.missed_since(self.topics, since)
     }
 }

@@ -47,7 +47,7 @@ impl CDecoder {
 }
 
 /// `brotli-decompressor`, fed one event's output at a time.
-struct RustDecoder(
+pub(super) struct RustDecoder(
     brotli_decompressor::BrotliState<
         brotli_decompressor::StandardAlloc,
         brotli_decompressor::StandardAlloc,
@@ -56,7 +56,7 @@ struct RustDecoder(
 );
 
 impl RustDecoder {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let alloc = brotli_decompressor::StandardAlloc::default;
         RustDecoder(brotli_decompressor::BrotliState::new(
             alloc(),
@@ -67,7 +67,7 @@ impl RustDecoder {
 
     /// Decodes `input` (which decodes to `expected` bytes) into `out`; whether the stream has
     /// ended.
-    fn feed(&mut self, input: &[u8], expected: usize, out: &mut Vec<u8>) -> bool {
+    pub(super) fn feed(&mut self, input: &[u8], expected: usize, out: &mut Vec<u8>) -> bool {
         use brotli_decompressor::{BrotliDecompressStream, BrotliResult};
         let (mut available_in, mut input_offset) = (input.len(), 0);
         // room for all of it: this decoder holds back what does not fit until the next input

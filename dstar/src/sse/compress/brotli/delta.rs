@@ -335,35 +335,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Decodes as much of `stream` as an independent decoder can, and says whether it ended.
+    /// Decodes a whole stream (which decodes to `expected` bytes) with the cross-check's Rust
+    /// decoder; whether it ended.
     fn decode(stream: &[u8], expected: usize) -> (Vec<u8>, bool) {
-        use brotli_decompressor::{BrotliDecompressStream, BrotliResult, BrotliState};
-        let alloc = brotli_decompressor::StandardAlloc::default;
-        let mut state = BrotliState::new(alloc(), alloc(), alloc());
-        let (mut available_in, mut input_offset) = (stream.len(), 0);
         let mut out = Vec::new();
-        // room for all of it: this decoder holds back what does not fit until the next input
-        let mut buf = vec![0u8; expected + 1];
-        loop {
-            let (mut available_out, mut output_offset, mut total) = (buf.len(), 0, 0);
-            let result = BrotliDecompressStream(
-                &mut available_in,
-                &mut input_offset,
-                stream,
-                &mut available_out,
-                &mut output_offset,
-                &mut buf,
-                &mut total,
-                &mut state,
-            );
-            out.extend_from_slice(&buf[..output_offset]);
-            match result {
-                BrotliResult::NeedsMoreOutput => continue,
-                BrotliResult::NeedsMoreInput => return (out, false),
-                BrotliResult::ResultSuccess => return (out, true),
-                BrotliResult::ResultFailure => panic!("not valid brotli"),
-            }
-        }
+        let ended = super::super::crosscheck::RustDecoder::new().feed(stream, expected, &mut out);
+        (out, ended)
     }
 
     /// Encodes `events` one by one, checking that each one decodes as soon as it is written.
