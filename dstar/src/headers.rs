@@ -12,7 +12,10 @@
 //! | `Referrer-Policy` | `strict-origin-when-cross-origin` | other sites see your origin, never your paths |
 //! | `Content-Security-Policy` | off; [`strict_csp`](SecurityHeaders::strict_csp) | see below |
 //!
-//! A header the handler set itself is left alone.
+//! A header the handler set itself is left alone. An event stream (`text/event-stream`) gets
+//! `nosniff` only: `fetch` reads it, nothing frames or navigates to it, so the frame and referrer
+//! policies would do nothing there, and hyper keeps each connection's response header map for as
+//! long as the connection lives (with these two, 650 bytes more per open stream).
 //!
 //! **Content Security Policy with Datastar.** Datastar evaluates the expressions in `data-*`
 //! attributes by compiling them with `Function`, so a policy must allow `'unsafe-eval'`; without
@@ -231,6 +234,14 @@ where
         let this = self.project();
         let mut response = std::task::ready!(this.inner.poll(cx))?;
         let headers = response.headers_mut();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let is_page = content_type.starts_with("text/html");
+        // read by `fetch`, never framed or navigated: the document headers do nothing on it,
+        // and hyper keeps a connection's response header map for as long as the stream is open
+        let is_event_stream = content_type.starts_with("text/event-stream");
         let mut set = |name: HeaderName, value: &'static str| {
             if !headers.contains_key(&name) {
                 headers.insert(name, HeaderValue::from_static(value));
@@ -239,16 +250,12 @@ where
         if this.config.nosniff {
             set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
         }
-        if let Some(value) = this.config.frame_options {
+        if let Some(value) = this.config.frame_options.filter(|_| !is_event_stream) {
             set(header::X_FRAME_OPTIONS, value);
         }
-        if let Some(value) = this.config.referrer_policy {
+        if let Some(value) = this.config.referrer_policy.filter(|_| !is_event_stream) {
             set(header::REFERRER_POLICY, value);
         }
-        let is_page = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.starts_with("text/html"));
         if let Some(nonce) = this.nonce.as_ref().filter(|_| is_page) {
             if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
                 let policy = format!(

@@ -78,6 +78,16 @@ impl StreamOpen {
             .unwrap_or_else(ViewTemplate::empty)
     }
 
+    /// The page's GET request, moved out (what [`template`](StreamOpen::template) clones): a
+    /// stream that needs it once takes it without a copy per open stream.
+    pub(crate) fn take_template(&mut self) -> ViewTemplate {
+        self.template
+            .as_deref_mut()
+            .map_or_else(ViewTemplate::empty, |kept| {
+                std::mem::replace(kept, ViewTemplate::empty())
+            })
+    }
+
     /// Reads what scopes this stream's deduplication (`key` is the page's `stream_key`), before
     /// the extractors consume the request.
     pub fn scope(&mut self, key: Option<String>, parts: &Parts) {

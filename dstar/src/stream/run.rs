@@ -86,7 +86,21 @@ impl Batch for Sse {
 }
 
 /// [`run`] for any [`Batch`].
-pub(crate) fn run_batches<S, F, Fut, B>(stream: PageStream<S>, mut on_message: F) -> StreamResponse
+pub(crate) fn run_batches<S, F, Fut, B>(stream: PageStream<S>, on_message: F) -> StreamResponse
+where
+    S: Source,
+    F: FnMut(S::Message) -> Fut + Send + 'static,
+    Fut: Future<Output = B> + Send,
+    B: Batch,
+{
+    StreamResponse::from_body(batches_body(stream, on_message))
+}
+
+/// The response body of [`run_batches`]: the loop inside it, one allocation per open stream.
+pub(crate) fn batches_body<S, F, Fut, B>(
+    stream: PageStream<S>,
+    mut on_message: F,
+) -> impl http_body::Body<Data = Bytes, Error = std::convert::Infallible> + Send + 'static
 where
     S: Source,
     F: FnMut(S::Message) -> Fut + Send + 'static,
@@ -110,7 +124,7 @@ where
     let ends_first = first.ends_stream();
     // the loop is the response body itself: it hands each batch straight to hyper (no queue and
     // no lock between them), and is dropped with the body when the client goes
-    let body = crate::sse::page_body(first.into_bytes(), move |frames| async move {
+    crate::sse::page_body(first.into_bytes(), move |frames| async move {
         tracing::debug!("dstar stream opened");
         if ends_first {
             end.guard.set(EndReason::Closed);
@@ -164,8 +178,7 @@ where
         };
         end.guard.set(reason);
         drop(end);
-    });
-    StreamResponse::from_body(body)
+    })
 }
 
 /// What a page stream releases when it ends, in this order.

@@ -1,6 +1,7 @@
 //! Where a page stream's messages come from: the [`Source`] trait, what a wait for one gives
 //! ([`Delivery`]), and its implementations for tokio's channels.
 
+use futures_util::FutureExt as _;
 use std::future::Future;
 use tokio::sync::{broadcast, mpsc};
 
@@ -62,13 +63,12 @@ pub trait Source: Send + 'static {
     /// # });
     /// ```
     fn recv_delivery(&mut self) -> impl Future<Output = Delivery<Self::Message>> + Send {
-        let next = self.recv_message();
-        async move {
-            match next.await {
-                Some(message) => Delivery::Message(message),
-                None => Delivery::Closed,
-            }
-        }
+        // a map, not an `async` block: the block would keep the wait twice (as what it captured
+        // and as what it awaits), in every open stream's future
+        self.recv_message().map(|next| match next {
+            Some(message) => Delivery::Message(message),
+            None => Delivery::Closed,
+        })
     }
 }
 
