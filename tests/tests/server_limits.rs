@@ -270,18 +270,34 @@ async fn a_trickled_body_gets_a_408_and_the_handler_never_sees_it() {
 #[tokio::test]
 async fn bodies_past_the_body_budget_get_a_503_until_others_are_done() {
     let echo = post(|dstar::Signals(s): dstar::Signals| async move { s.len().to_string() });
-    let router = Router::new().route("/signals", echo);
+    // reads its body as it comes, saying how much it has: the slow uploads below
+    let held = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = held.clone();
+    let hold = post(|body: dstar::axum::body::Body| async move {
+        use futures_util::StreamExt as _;
+        let mut chunks = body.into_data_stream();
+        while let Some(Ok(chunk)) = chunks.next().await {
+            counted.fetch_add(chunk.len(), std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let router = Router::new().route("/signals", echo).route("/hold", hold);
     let (addr, tx, task) =
         dstar_tests::serve_on_loopback(router, |s| s.body_budget(64 << 10)).await;
     // two clients send 30 KiB of a 40 KiB body, and stop: 60 KiB of the 64 KiB held
     let mut slow = Vec::new();
     for _ in 0..2 {
         let mut tcp = TcpStream::connect(addr).await.unwrap();
-        let head = "POST /signals HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 40960\r\n\r\n";
-        let part = format!("{head}{{\"a\":\"{}", "x".repeat(30 << 10));
+        let head = "POST /hold HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 40960\r\n\r\n";
+        let part = format!("{head}{}", "x".repeat(30 << 10));
         tcp.write_all(part.as_bytes()).await.unwrap();
         slow.push(tcp);
     }
+    // both are held before anything else is sent: a body sent meanwhile could take the budget
+    // first and leave a slow one over it instead
+    until("the server holds both slow bodies", async || {
+        held.load(std::sync::atomic::Ordering::SeqCst) == 2 * (30 << 10)
+    })
+    .await;
     let whole = format!("{{\"a\":\"{}\"}}", "y".repeat(8 << 10));
     let send = |body: String| async move {
         let mut tcp = TcpStream::connect(addr).await.unwrap();
@@ -294,14 +310,9 @@ async fn bodies_past_the_body_budget_get_a_503_until_others_are_done() {
         let _ = tcp.read_to_end(&mut out).await;
         String::from_utf8_lossy(&out).into_owned()
     };
-    // an 8 KiB body does not fit once the server holds the slow bodies (it reads them a little
-    // later): a 503 the client can retry, not a buffer more
-    let mut answer = String::new();
-    until("the slow bodies fill the budget", async || {
-        answer = send(whole.clone()).await;
-        answer.starts_with("HTTP/1.1 503")
-    })
-    .await;
+    // an 8 KiB body does not fit: a 503 the client can retry, not a buffer more
+    let answer = send(whole.clone()).await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(
         answer.to_ascii_lowercase().contains("retry-after: 1\r\n"),
         "{answer}"

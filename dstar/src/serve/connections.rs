@@ -4,6 +4,7 @@
 use super::activity::{Activity, Tracked, Verdict};
 use super::limits::Limits;
 use super::line_ends::StrictLineEnds;
+use super::protocol::{Builders, Protocol, SentNothing, peek_protocol};
 use super::request_body::{BodyBudget, Client, ServedBody};
 use super::slow_start::FirstBytes;
 use super::woken::WokenOnly;
@@ -12,8 +13,7 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io;
@@ -33,6 +33,13 @@ pub(crate) trait Handshake: Clone + Send + Sync + 'static {
     fn handshake(&self, tcp: TcpStream) -> impl Future<Output = Option<Self::Io>> + Send;
     /// Whether requests on these connections came over TLS.
     fn is_tls(&self) -> bool;
+    /// Which HTTP the connection speaks, told without reading from it: TLS's ALPN, or a peek at
+    /// plain TCP's first bytes. Waits at most until `deadline` for them; a client that sent
+    /// nothing by then ([`SentNothing`]) is dropped, as hyper's header-read deadline would.
+    fn protocol(
+        io: &Self::Io,
+        deadline: tokio::time::Instant,
+    ) -> impl Future<Output = Result<Protocol, SentNothing>> + Send;
 }
 
 /// Plain TCP: no handshake.
@@ -46,6 +53,12 @@ impl Handshake for Plain {
     }
     fn is_tls(&self) -> bool {
         false
+    }
+    async fn protocol(
+        tcp: &TcpStream,
+        deadline: tokio::time::Instant,
+    ) -> Result<Protocol, SentNothing> {
+        peek_protocol(tcp, deadline).await
     }
 }
 
@@ -62,7 +75,7 @@ pub(crate) async fn serve<H: Handshake>(
     let (phase, phases) = watch::channel(Phase::Serving);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let body_budget = Arc::new(BodyBudget::new(limits.body_budget));
-    let builder = builder(&limits);
+    let builders = Arc::new(Builders::new(&limits));
     let mut backoff = AcceptBackoff::default();
     let mut full_logged = false;
     tokio::pin!(shutdown);
@@ -103,7 +116,7 @@ pub(crate) async fn serve<H: Handshake>(
         tune(&tcp, &limits);
         let handshake = handshake.clone();
         let router = router.clone();
-        let builder = builder.clone();
+        let builders = builders.clone();
         let mut phase = phases.clone();
         let idle_timeout = limits.idle_timeout;
         let header_timeout = limits.header_read_timeout;
@@ -114,12 +127,23 @@ pub(crate) async fn serve<H: Handshake>(
         let client = Client::of(peer);
         let write_stall_timeout = limits.write_stall_timeout;
         tokio::spawn(async move {
+            // the first bytes are due by the header-read deadline, handshake included
+            let first_bytes_by = tokio::time::Instant::now() + header_timeout;
             // a handshake still running when the server shuts down is dropped, not waited for
-            let io = tokio::select! {
-                io = handshake.handshake(tcp) => io,
+            let opened = tokio::select! {
+                opened = async {
+                    let io = handshake.handshake(tcp).await?;
+                    match H::protocol(&io, first_bytes_by).await {
+                        Ok(protocol) => Some((io, protocol)),
+                        Err(SentNothing) => {
+                            tracing::debug!(%peer, "dstar: the client sent no request in time");
+                            None
+                        }
+                    }
+                } => opened,
                 _ = phase.wait_for(|p| *p != Phase::Serving) => None,
             };
-            let Some(io) = io else {
+            let Some((io, protocol)) = opened else {
                 return;
             };
             let tls = handshake.is_tls();
@@ -139,13 +163,16 @@ pub(crate) async fn serve<H: Handshake>(
             let activity = Arc::new(Activity::holding(permit));
             let io = TokioIo::new(
                 WriteStall::new(
-                    FirstBytes::new(StrictLineEnds::new(io), header_timeout),
+                    FirstBytes::new(
+                        StrictLineEnds::new(io),
+                        first_bytes_by.saturating_duration_since(tokio::time::Instant::now()),
+                    ),
                     write_stall_timeout,
                 )
                 .reporting_to(activity.clone()),
             );
             let service = TowerToHyperService::new(Tracked::new(service, activity.clone()));
-            let connection = builder.serve_connection_with_upgrades(io, service);
+            let connection = builders.serve(protocol, io, service);
             tokio::pin!(connection);
             // polled only when their own wakers fire, not on every wake of the connection (every
             // frame a stream writes): see `woken`
@@ -269,33 +296,6 @@ fn tune(tcp: &TcpStream, limits: &Limits) {
 
 fn permits_in_use(permits: &Semaphore, max: usize) -> usize {
     max.saturating_sub(permits.available_permits())
-}
-
-/// The HTTP/2 receive window of a connection: the request data hyper buffers for it before any
-/// handler reads it. Datastar's requests are small; an upload over a 100 ms link still moves at
-/// 2.5 MB/s per connection.
-const H2_CONNECTION_WINDOW: u32 = 256 << 10;
-/// The HTTP/2 receive window of one request.
-const H2_STREAM_WINDOW: u32 = 128 << 10;
-
-fn builder(limits: &Limits) -> Builder<TokioExecutor> {
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        // dead HTTP/2 peers are noticed and dropped
-        .keep_alive_interval(Some(Duration::from_secs(20)))
-        .keep_alive_timeout(Duration::from_secs(20))
-        // what a client may send that no handler has read yet, buffered by hyper: per
-        // connection (hyper's default is 1 MiB) and per request
-        .initial_connection_window_size(H2_CONNECTION_WINDOW)
-        .initial_stream_window_size(H2_STREAM_WINDOW)
-        .enable_connect_protocol();
-    builder
 }
 
 /// Back-off after accept errors: a process out of file descriptors (`EMFILE`) would otherwise

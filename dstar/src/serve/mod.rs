@@ -7,6 +7,7 @@ mod activity;
 mod connections;
 mod limits;
 mod line_ends;
+mod protocol;
 mod request_body;
 mod slow_start;
 #[cfg(feature = "tls")]

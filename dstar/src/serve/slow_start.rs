@@ -1,9 +1,10 @@
 //! A deadline on a connection's first bytes.
 //!
-//! hyper's `header_read_timeout` starts once hyper knows the connection speaks HTTP/1.1. Before
-//! that, the auto builder reads up to 24 bytes to tell HTTP/1.1 from HTTP/2's preface, with no
-//! deadline: a client that connects and sends nothing (or `PRI * HT` a byte a minute) would hold
-//! its connection forever. [`FirstBytes`] fails the read when those bytes do not arrive in time.
+//! hyper's `header_read_timeout` covers an HTTP/1.1 request head, and nothing covers the first
+//! bytes of an HTTP/2 connection: a client that sends its preface and then nothing (or a byte a
+//! minute) would hold its connection forever. The peek that tells the protocol
+//! ([`peek_protocol`](super::protocol::peek_protocol)) waits for the first bytes until the
+//! header-read deadline; [`FirstBytes`] holds the rest of the preface to the same deadline.
 
 use pin_project_lite::pin_project;
 use std::future::Future;
@@ -14,8 +15,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
-/// HTTP/2's connection preface; the auto builder reads this many bytes at most to decide.
-const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+// HTTP/2's connection preface: a client sending it is still starting, not stalling
+use super::protocol::H2_PREFACE as PREFACE;
 
 pin_project! {
     /// An IO whose reads fail with `TimedOut` until the protocol is known, if that takes longer

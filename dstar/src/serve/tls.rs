@@ -157,6 +157,19 @@ impl super::connections::Handshake for TlsHandshake {
     fn is_tls(&self) -> bool {
         true
     }
+
+    /// What ALPN chose; a client that offered none speaks HTTP/1.1 (HTTP/2 over TLS is
+    /// negotiated with ALPN, RFC 9113 §3.2).
+    async fn protocol(
+        tls: &Self::Io,
+        _deadline: tokio::time::Instant,
+    ) -> Result<super::protocol::Protocol, super::protocol::SentNothing> {
+        use super::protocol::Protocol;
+        Ok(match tls.get_ref().1.alpn_protocol() {
+            Some(b"h2") => Protocol::Http2,
+            _ => Protocol::Http1,
+        })
+    }
 }
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
