@@ -272,7 +272,12 @@ pub(crate) fn logs_of(f: impl FnOnce()) -> String {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    tracing::subscriber::with_default(subscriber, f);
+    tracing::subscriber::with_default(subscriber, || {
+        // a callsite first reached on another test's thread, with no subscriber there, may have
+        // cached "nobody listens": ask again now that this thread has one
+        tracing::callsite::rebuild_interest_cache();
+        f()
+    });
     let bytes = out.0.lock().unwrap().clone();
     String::from_utf8(bytes).unwrap()
 }
