@@ -24,7 +24,8 @@
 //! (the largest count; `0` skips), dstar with a browser's `Accept-Encoding: gzip, deflate, br,
 //! zstd` (its default brotli stream writer), with the default compressed-stream cap and with
 //! every stream compressed (`COMPRESSED_STREAMS=100000`): bytes and CPU per change against
-//! identity.
+//! identity, and the bytes of the first change after the streams opened (a compressed stream
+//! has nothing to refer back to yet: the whole table, once) apart from each later change's.
 //!
 //! `BENCH=encodings` runs the former measurements: bytes per update for identity, gzip, br, zstd
 //! and `br-lib` (the reference brotli library); CPU and memory per stream per encoding
@@ -301,6 +302,11 @@ struct Figures {
     kb_per_stream: f64,
     kb_per_stream_after: f64,
     bytes_per_change: f64,
+    /// Bytes per viewer of the first change after the streams opened: a compressed stream has
+    /// nothing to refer back to yet, so it carries the whole table once.
+    first_change_bytes: f64,
+    /// Bytes per change per viewer over the changes after the first.
+    later_bytes_per_change: f64,
     /// Streams whose response named a `Content-Encoding`.
     compressed: usize,
     /// Deliveries that never came (within 30 s of their bump), over all bumps.
@@ -545,6 +551,7 @@ async fn measure(who: &Contender, n: usize, bumps: usize, port: u16) -> Figures 
     let cpu_before = server.cpu_seconds();
     let (mut p50s, mut p99s, mut fulls) = (Vec::new(), Vec::new(), Vec::new());
     let mut missed = 0;
+    let mut after_first = 0.0;
     for round in 1..=bumps {
         clients.round.store(round, Ordering::Release);
         let sent = Instant::now();
@@ -575,6 +582,9 @@ async fn measure(who: &Contender, n: usize, bumps: usize, port: u16) -> Figures 
             }
             quiet = now;
         }
+        if round == 1 {
+            after_first = quiet as f64;
+        }
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let cpu = server.cpu_seconds() - cpu_before;
@@ -592,6 +602,12 @@ async fn measure(who: &Contender, n: usize, bumps: usize, port: u16) -> Figures 
         kb_per_stream: (rss_open - rss_before) / n as f64,
         kb_per_stream_after: (rss_after - rss_before) / n as f64,
         bytes_per_change: bytes / (bumps * n) as f64,
+        first_change_bytes: after_first / n as f64,
+        later_bytes_per_change: if bumps > 1 {
+            (bytes - after_first) / ((bumps - 1) * n) as f64
+        } else {
+            f64::NAN
+        },
         compressed: clients.compressed,
         missed,
         broken: (closed > 0).then(|| format!("{closed} streams ended during the bumps")),
@@ -662,6 +678,8 @@ fn median_figures(runs: &[Figures]) -> Figures {
         kb_per_stream: of(|f| f.kb_per_stream),
         kb_per_stream_after: of(|f| f.kb_per_stream_after),
         bytes_per_change: of(|f| f.bytes_per_change),
+        first_change_bytes: of(|f| f.first_change_bytes),
+        later_bytes_per_change: of(|f| f.later_bytes_per_change),
         compressed: runs.iter().map(|f| f.compressed).max().unwrap_or(0),
         missed: runs.iter().map(|f| f.missed).sum(),
         broken: runs.iter().find_map(|f| f.broken.clone()),
@@ -768,6 +786,14 @@ async fn peers(viewers: &[usize]) {
             f.compressed,
             100.0 * f.bytes_per_change / identity.bytes_per_change,
             f.cpu_ms_per_change / identity.cpu_ms_per_change
+        );
+        println!(
+            "  {:<18} the first change after the streams opened {:.0} bytes/viewer ({:.1} %); each later one {:.0} bytes/viewer ({:.2} % of identity's)",
+            "",
+            f.first_change_bytes,
+            100.0 * f.first_change_bytes / identity.first_change_bytes,
+            f.later_bytes_per_change,
+            100.0 * f.later_bytes_per_change / identity.later_bytes_per_change
         );
     }
 }
