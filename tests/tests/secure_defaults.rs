@@ -27,6 +27,12 @@ async fn hello() -> &'static str {
     "hello"
 }
 
+async fn ticks() -> impl axum::response::IntoResponse {
+    dstar::sse::stream(|sse| async move {
+        let _ = sse.patch_signals(json!({ "tick": 1 })).await;
+    })
+}
+
 /// Serves `app` on a free loopback port until the returned sender is dropped.
 async fn serve(server: dstar::Server) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -48,6 +54,7 @@ fn app() -> dstar::App {
     dstar::App::empty()
         .page::<Home>()
         .route("/hello", axum::routing::get(hello))
+        .route("/ticks", axum::routing::post(ticks))
 }
 
 /// Sends raw requests on one connection and reads until it closes (the last has
@@ -139,6 +146,13 @@ async fn every_answer_carries_the_security_headers_and_they_can_change() {
         );
         assert!(!page.headers.contains_key("content-security-policy"));
     }
+    // an event stream: fetch reads it, nothing frames it or navigates to it, so the document
+    // headers stay off (hyper keeps a connection's response headers while the stream is open)
+    let stream = client.stream("/ticks", json!({})).await;
+    assert_eq!(stream.headers["content-type"], "text/event-stream");
+    assert_eq!(stream.headers["x-content-type-options"], "nosniff");
+    assert!(!stream.headers.contains_key("x-frame-options"));
+    assert!(!stream.headers.contains_key("referrer-policy"));
     let changed = app().security_headers(
         SecurityHeaders::default()
             .frame_options(Some("DENY"))

@@ -79,7 +79,9 @@ impl StreamOpen {
     }
 
     /// The page's GET request, moved out (what [`template`](StreamOpen::template) clones): a
-    /// stream that needs it once takes it without a copy per open stream.
+    /// stream that needs it once takes it without a copy per open stream. An empty request is
+    /// left in its place, not `None`: [`renders_first`](StreamOpen::renders_first) still reads
+    /// that this stream kept one.
     pub(crate) fn take_template(&mut self) -> ViewTemplate {
         self.template
             .as_deref_mut()

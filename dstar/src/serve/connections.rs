@@ -127,14 +127,14 @@ pub(crate) async fn serve<H: Handshake>(
         let client = Client::of(peer);
         let write_stall_timeout = limits.write_stall_timeout;
         tokio::spawn(async move {
-            // the first bytes are due by the header-read deadline, handshake included
-            let first_bytes_by = tokio::time::Instant::now() + header_timeout;
             // a handshake still running when the server shuts down is dropped, not waited for
             let opened = tokio::select! {
                 opened = async {
                     let io = handshake.handshake(tcp).await?;
+                    // the first bytes are due by the header-read deadline, from the handshake on
+                    let first_bytes_by = tokio::time::Instant::now() + header_timeout;
                     match H::protocol(&io, first_bytes_by).await {
-                        Ok(protocol) => Some((io, protocol)),
+                        Ok(protocol) => Some((io, protocol, first_bytes_by)),
                         Err(SentNothing) => {
                             tracing::debug!(%peer, "dstar: the client sent no request in time");
                             None
@@ -143,7 +143,7 @@ pub(crate) async fn serve<H: Handshake>(
                 } => opened,
                 _ = phase.wait_for(|p| *p != Phase::Serving) => None,
             };
-            let Some((io, protocol)) = opened else {
+            let Some((io, protocol, first_bytes_by)) = opened else {
                 return;
             };
             let tls = handshake.is_tls();

@@ -36,14 +36,17 @@ pub(crate) struct SentNothing;
 pub(crate) const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// Tells the protocol from the first bytes a plain TCP client sent, without taking them off the
-/// socket: HTTP/2 when they are its preface, else HTTP/1.1. A preface that arrives in pieces is
-/// peeked at again until it is whole or stops matching. A client that sent nothing by `deadline`
-/// is [`SentNothing`]; one that closed (or failed) is left to HTTP/1.1, which ends it.
+/// socket: HTTP/2 when they are its whole preface, else HTTP/1.1. Until the bytes so far could
+/// still be either (`P`, `PRI * HT`…), it peeks again after a pause that doubles (a peek returns
+/// at once while bytes wait unread), so a client that stops there costs a few dozen wake-ups
+/// before its deadline, not a busy loop. A client that sent nothing by `deadline` is
+/// [`SentNothing`]; one that closed (or failed) is left to HTTP/1.1, which ends it.
 pub(crate) async fn peek_protocol(
     tcp: &TcpStream,
     deadline: tokio::time::Instant,
 ) -> Result<Protocol, SentNothing> {
     let mut first = [0u8; H2_PREFACE.len()];
+    let mut pause = FIRST_PAUSE;
     loop {
         let n = match tokio::time::timeout_at(deadline, tcp.peek(&mut first)).await {
             Err(_) => return Err(SentNothing),
@@ -56,16 +59,18 @@ pub(crate) async fn peek_protocol(
         if n == H2_PREFACE.len() {
             return Ok(Protocol::Http2);
         }
-        // a peek returns at once while bytes wait unread: pause before looking again
-        if tokio::time::Instant::now() + PREFACE_PAUSE > deadline {
+        if tokio::time::Instant::now() + pause > deadline {
             return Err(SentNothing);
         }
-        tokio::time::sleep(PREFACE_PAUSE).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(MAX_PAUSE);
     }
 }
 
-/// How long to wait for the rest of an HTTP/2 preface that came in pieces.
-const PREFACE_PAUSE: Duration = Duration::from_millis(10);
+/// The first pause before peeking again at a client whose bytes could still be either.
+const FIRST_PAUSE: Duration = Duration::from_millis(5);
+/// The longest pause between two peeks.
+const MAX_PAUSE: Duration = Duration::from_secs(1);
 
 /// The HTTP/2 receive window of a connection: the request data hyper buffers for it before any
 /// handler reads it. Datastar's requests are small; an upload over a 100 ms link still moves at
