@@ -159,7 +159,7 @@ impl super::connections::Handshake for TlsHandshake {
     }
 
     /// What ALPN chose; a client that offered none speaks HTTP/1.1 (HTTP/2 over TLS is
-    /// negotiated with ALPN, RFC 9113 §3.2).
+    /// negotiated with ALPN, RFC 9113 §3.3).
     async fn protocol(
         tls: &Self::Io,
         _deadline: tokio::time::Instant,
