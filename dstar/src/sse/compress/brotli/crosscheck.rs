@@ -154,7 +154,7 @@ impl Stream {
 }
 
 /// Where two byte strings part, not the whole of them.
-fn assert_same(got: &[u8], want: &[u8], what: &str) {
+pub(super) fn assert_same(got: &[u8], want: &[u8], what: &str) {
     if got != want {
         let at = got.iter().zip(want).take_while(|(a, b)| a == b).count();
         panic!(

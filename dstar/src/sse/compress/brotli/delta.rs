@@ -332,6 +332,7 @@ fn meta_block(
 
 #[cfg(test)]
 mod tests {
+    use super::super::crosscheck::assert_same;
     use super::*;
     use proptest::prelude::*;
 
@@ -364,18 +365,6 @@ mod tests {
         assert!(ended, "the finished stream ends");
         assert_same(&all, &sent, "the finished stream");
         sizes
-    }
-
-    /// Where two byte strings part, not the whole of them.
-    fn assert_same(got: &[u8], want: &[u8], what: &str) {
-        if got != want {
-            let at = got.iter().zip(want).take_while(|(a, b)| a == b).count();
-            panic!(
-                "{what}: {} bytes decoded, {} expected, first difference at {at}",
-                got.len(),
-                want.len()
-            );
-        }
     }
 
     /// A leaderboard-like table: every render is the whole table, one score changed.
