@@ -440,3 +440,88 @@ async fn a_page_nested_under_a_path_parameter_is_keyed_by_the_whole_uri() {
         "{to_globex}"
     );
 }
+
+/// A shared page that checks idle clients every 50 ms, and records how its streams end.
+struct Quiet {
+    count: u64,
+}
+
+static QUIET_ENDS: Mutex<Vec<dstar::stream::EndReason>> = Mutex::new(Vec::new());
+
+#[dstar::page("/quiet", state = Arena, live = "arena", frame = "1ms", idle_check = "50ms")]
+impl Quiet {
+    async fn mount(State(arena): State<Arena>) -> Self {
+        Quiet {
+            count: arena.count(),
+        }
+    }
+
+    fn render(&self) -> Markup {
+        html! { p #count data-init=(connect()) { "count " (self.count) } }
+    }
+
+    fn on_disconnect(reason: dstar::stream::EndReason) {
+        QUIET_ENDS.lock().unwrap().push(reason);
+    }
+}
+
+impl Frames {
+    /// The next frame's bytes, liveness comments included.
+    async fn raw(&mut self) -> Option<bytes::Bytes> {
+        tokio::time::timeout(WAIT, self.0.frame())
+            .await
+            .expect("a frame in time")
+            .map(|frame| frame.expect("no body error").into_data().unwrap())
+    }
+}
+
+#[tokio::test]
+async fn idle_viewers_of_a_shared_render_check_their_clients_and_frames_still_come() {
+    let arena = Arena::default();
+    let router = router::<Quiet>(&arena);
+    let mut viewers = [
+        Frames::open(&router, "/quiet", &[]).await,
+        Frames::open(&router, "/quiet", &[]).await,
+    ];
+    // no change: every viewer writes a liveness comment once a period passed without a frame
+    for viewer in &mut viewers {
+        for _ in 0..2 {
+            assert_eq!(viewer.raw().await.as_deref(), Some(&b": \n\n"[..]));
+        }
+    }
+    arena.bump().await;
+    for viewer in &mut viewers {
+        assert!(viewer.text().await.contains("count 1"));
+    }
+}
+
+#[tokio::test]
+async fn shutdown_ends_every_viewer_of_a_shared_render() {
+    // shutdown is for the whole process: run it in a child process of this test binary
+    if !dstar_tests::in_child(
+        "shutdown_ends_every_viewer_of_a_shared_render",
+        "DSTAR_TEST_LIVE_SHUTDOWN_CHILD",
+        "1".as_ref(),
+    ) {
+        return;
+    }
+    let arena = Arena::default();
+    let router = router::<Quiet>(&arena);
+    let mut viewers = [
+        Frames::open(&router, "/quiet", &[]).await,
+        Frames::open(&router, "/quiet", &[]).await,
+    ];
+    arena.bump().await;
+    for viewer in &mut viewers {
+        assert!(viewer.text().await.contains("count 1"));
+    }
+    dstar::sse::shutdown();
+    for viewer in &mut viewers {
+        assert_eq!(viewer.next().await, None, "the stream ends");
+    }
+    assert_eq!(
+        *QUIET_ENDS.lock().unwrap(),
+        [dstar::stream::EndReason::Shutdown; 2]
+    );
+    assert_eq!(dstar::sse::live_streams(), 0);
+}

@@ -114,43 +114,78 @@ fn lock(shard: &Shard) -> std::sync::MutexGuard<'_, HashMap<u64, Wake>> {
     shard.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// One open stream: counted, and reachable by [`shutdown`], until dropped.
-pub(crate) struct StreamCount {
+/// One open stream, counted in [`live_streams`] until dropped. A stream that [`shutdown`]
+/// reaches some other way (a live page's viewer, through its shared render) holds only this.
+#[derive(Debug)]
+pub(crate) struct Counted(());
+
+impl Counted {
+    pub(crate) fn new() -> Self {
+        LIVE_STREAMS.fetch_add(1, Ordering::SeqCst);
+        Counted(())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        LIVE_STREAMS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// An entry in the set [`shutdown`] wakes, until dropped.
+pub(crate) struct Reachable {
     id: u64,
 }
 
-impl StreamCount {
-    /// A stream whose body [`shutdown`] wakes through [`Parked`].
+impl Reachable {
+    /// Something [`shutdown`] wakes through [`Parked`]: a stream's body, or a live page's shared
+    /// render, which wakes every viewer of its key.
     pub(crate) fn new(body: Weak<dyn Parked>) -> Self {
         Self::open(Wake::Body(body))
-    }
-
-    /// A stream whose body tells where it waits with [`park`](StreamCount::park).
-    pub(crate) fn for_task() -> Self {
-        Self::open(Wake::Task(None))
     }
 
     fn open(wake: Wake) -> Self {
         let id = OPEN.next_id.fetch_add(1, Ordering::Relaxed);
         lock(&OPEN.shards[id as usize % SHARDS]).insert(id, wake);
-        LIVE_STREAMS.fetch_add(1, Ordering::SeqCst);
-        StreamCount { id }
+        Reachable { id }
+    }
+}
+
+impl Drop for Reachable {
+    fn drop(&mut self) {
+        lock(&OPEN.shards[self.id as usize % SHARDS]).remove(&self.id);
+    }
+}
+
+/// One open stream: counted, and reachable by [`shutdown`], until dropped.
+pub(crate) struct StreamCount {
+    reachable: Reachable,
+    _counted: Counted,
+}
+
+impl StreamCount {
+    /// A stream whose body [`shutdown`] wakes through [`Parked`].
+    pub(crate) fn new(body: Weak<dyn Parked>) -> Self {
+        StreamCount {
+            reachable: Reachable::new(body),
+            _counted: Counted::new(),
+        }
+    }
+
+    /// A stream whose body tells where it waits with [`park`](StreamCount::park).
+    pub(crate) fn for_task() -> Self {
+        StreamCount {
+            reachable: Reachable::open(Wake::Task(None)),
+            _counted: Counted::new(),
+        }
     }
 
     /// Records the waker of the task that polls the body, for [`shutdown`] to wake. Call it when
     /// the waker changed, not on every wait: it takes a lock.
     pub(crate) fn park(&self, waker: &Waker) {
-        if let Some(Wake::Task(task)) =
-            lock(&OPEN.shards[self.id as usize % SHARDS]).get_mut(&self.id)
-        {
+        let id = self.reachable.id;
+        if let Some(Wake::Task(task)) = lock(&OPEN.shards[id as usize % SHARDS]).get_mut(&id) {
             *task = Some(waker.clone());
         }
-    }
-}
-
-impl Drop for StreamCount {
-    fn drop(&mut self) {
-        lock(&OPEN.shards[self.id as usize % SHARDS]).remove(&self.id);
-        LIVE_STREAMS.fetch_sub(1, Ordering::SeqCst);
     }
 }

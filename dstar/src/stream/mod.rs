@@ -42,7 +42,6 @@ pub use registry::dedup_scope;
 #[cfg(feature = "redis")]
 pub(crate) use registry::set_announce;
 pub use registry::{Claim, StreamRegistry};
-pub(crate) use run::{Batch, batches_body};
 pub use run::{PageStream, run};
 pub(crate) use source::skipping_losses;
 pub use source::{Delivery, Source};

@@ -64,48 +64,18 @@ where
     F: FnMut(S::Message) -> Fut + Send + 'static,
     Fut: Future<Output = Sse> + Send,
 {
-    run_batches(stream, on_message)
+    StreamResponse::from_body(stream_body(stream, on_message))
 }
 
-/// What a message becomes on a page stream: the bytes to send, and whether the stream ends after
-/// them. An [`Sse`] batch, or a live page's shared frame (the same bytes for every viewer).
-pub(crate) trait Batch: Send {
-    /// Whether the stream ends after this batch.
-    fn ends_stream(&self) -> bool;
-    /// The bytes to send (none: nothing is sent).
-    fn into_bytes(self) -> Bytes;
-}
-
-impl Batch for Sse {
-    fn ends_stream(&self) -> bool {
-        Sse::ends_stream(self)
-    }
-    fn into_bytes(self) -> Bytes {
-        Sse::into_bytes(self)
-    }
-}
-
-/// [`run`] for any [`Batch`].
-pub(crate) fn run_batches<S, F, Fut, B>(stream: PageStream<S>, on_message: F) -> StreamResponse
-where
-    S: Source,
-    F: FnMut(S::Message) -> Fut + Send + 'static,
-    Fut: Future<Output = B> + Send,
-    B: Batch,
-{
-    StreamResponse::from_body(batches_body(stream, on_message))
-}
-
-/// The response body of [`run_batches`]: the loop inside it, one allocation per open stream.
-pub(crate) fn batches_body<S, F, Fut, B>(
+/// The response body of [`run`]: the loop inside it, one allocation per open stream.
+fn stream_body<S, F, Fut>(
     stream: PageStream<S>,
     mut on_message: F,
 ) -> impl http_body::Body<Data = Bytes, Error = std::convert::Infallible> + Send + 'static
 where
     S: Source,
     F: FnMut(S::Message) -> Fut + Send + 'static,
-    Fut: Future<Output = B> + Send,
-    B: Batch,
+    Fut: Future<Output = Sse> + Send,
 {
     // taken apart out here, so the future holds each part once (a future keeps what it captures
     // apart from its locals: destructuring inside would hold the stream twice, per open stream)

@@ -2,7 +2,9 @@
 //! runs `mount` and `render` once and formats the SSE event once, for every stream of the key.
 
 use super::super::stream::ViewTemplate;
+use super::fanout::{Fanout, Watcher};
 use crate::sse::Sse;
+use crate::sse::lifecycle::{Parked, Reachable};
 use crate::stream::{Changes, Delivery, PubSub, Source as _};
 use axum::extract::Request;
 use axum::response::Response;
@@ -13,7 +15,6 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// The shared renders of one live page in one app, by key. `#[dstar::page]` makes one per page
 /// router, so two apps in one process (tests, say) never share a render. A router is meant for
@@ -37,7 +38,8 @@ impl std::fmt::Debug for LiveHubs {
 
 /// One key's shared render.
 struct Hub {
-    tx: watch::Sender<Frame>,
+    /// The frames, and the viewers waiting for them.
+    fanout: Arc<Fanout>,
     /// A stream that catches up asked for a render before the first change came, or after the
     /// last render failed.
     render_now: tokio::sync::Notify,
@@ -88,6 +90,9 @@ pub(crate) struct HubSpec<'a, S, V> {
     pub(crate) template: &'a ViewTemplate,
     /// The key was named by the page (`render_key`): the render reads one viewer's request.
     pub(crate) named_key: bool,
+    /// How long the key may go without a frame before its viewers check their clients (the
+    /// first viewer's: every viewer of a page has the page's).
+    pub(crate) idle_check: Duration,
 }
 
 impl LiveHubs {
@@ -120,15 +125,16 @@ impl LiveHubs {
                     spec.template.clone();
             }
             return Joined {
-                rx: hub.tx.subscribe(),
+                frames: hub.fanout.watch(),
                 hub: hub.clone(),
             };
         }
         // subscribed before the hub is listed: a second viewer that finds it finds it listening
         let changes = spec.pubsub.changes(spec.topics, spec.frame);
-        let (tx, rx) = watch::channel(Frame::Nothing);
+        let fanout = Arc::new(Fanout::new());
+        let frames = fanout.watch();
         let hub = Arc::new(Hub {
-            tx,
+            fanout,
             render_now: tokio::sync::Notify::new(),
             // a render that reads no viewer (its key was inferred) keeps no viewer's headers
             template: Mutex::new(if spec.named_key {
@@ -141,6 +147,9 @@ impl LiveHubs {
         hubs.insert(spec.key.clone(), hub.clone());
         drop(hubs);
         tracing::debug!(key = %crate::error::Escaped(&spec.key), "dstar: a live page's shared render starts");
+        // shutdown wakes every viewer of the key through it: a viewer is not in the shutdown set
+        let parked: Arc<dyn Parked> = hub.fanout.clone();
+        let reachable = Reachable::new(Arc::downgrade(&parked));
         tokio::spawn(render_loop(
             changes,
             hub.clone(),
@@ -150,15 +159,17 @@ impl LiveHubs {
                 hubs: self.clone(),
                 key: spec.key,
                 named_key: spec.named_key,
+                idle_check: spec.idle_check,
+                _reachable: reachable,
             },
         ));
-        Joined { rx, hub }
+        Joined { frames, hub }
     }
 
     /// Forgets `key`'s hub when no stream watches it any more; false when one joined meanwhile.
     fn leave(&self, key: &str, hub: &Arc<Hub>, closed: bool) -> bool {
         let mut hubs = self.lock();
-        if !closed && hub.tx.receiver_count() > 0 {
+        if !closed && hub.fanout.viewers() > 0 {
             return false;
         }
         if hubs.get(key).is_some_and(|kept| Arc::ptr_eq(kept, hub)) {
@@ -170,7 +181,7 @@ impl LiveHubs {
 
 /// A stream's place at a key's shared render: the frames from its joining on.
 pub(crate) struct Joined {
-    pub(crate) rx: watch::Receiver<Frame>,
+    pub(crate) frames: Watcher,
     hub: Arc<Hub>,
 }
 
@@ -182,10 +193,10 @@ impl Joined {
     /// thousand viewers of one key costs one render, not ten thousand.
     pub(crate) fn catch_up(&mut self) {
         let failed = self.hub.stale.load(std::sync::atomic::Ordering::Acquire);
-        if failed || matches!(*self.rx.borrow(), Frame::Nothing) {
+        if failed || self.hub.fanout.is_empty() {
             self.hub.render_now.notify_one();
         } else {
-            self.rx.mark_changed();
+            self.frames.mark_changed();
         }
     }
 }
@@ -194,6 +205,18 @@ struct RenderLoop {
     hubs: LiveHubs,
     key: String,
     named_key: bool,
+    idle_check: Duration,
+    /// The hub's entry in the set `shutdown` wakes, while the render runs.
+    _reachable: Reachable,
+}
+
+/// Ends the viewers' streams when the render ends, however it ends.
+struct CloseOnDrop(Arc<Fanout>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 /// The hub's task: a render per coalesced change, until the last stream of the key goes (or the
@@ -203,13 +226,23 @@ where
     S: Clone + Send + Sync + 'static,
     V: View<S>,
 {
+    let _close = CloseOnDrop(hub.fanout.clone());
+    // liveness for every viewer of the key at once: after a whole period without a frame, each
+    // viewer writes a comment, and a write to a client that is gone fails
+    let idle = tokio::time::sleep(at.idle_check);
+    let mut idle = std::pin::pin!(idle);
     loop {
         let next = tokio::select! {
             biased;
-            () = hub.tx.closed() => None,
+            () = hub.fanout.all_left() => None,
             delivery = changes.recv_delivery() => Some(delivery),
             // a catch-up before any change: render the state as it is
             () = hub.render_now.notified() => Some(Delivery::Message(())),
+            () = idle.as_mut() => {
+                hub.fanout.ping();
+                idle.as_mut().reset(tokio::time::Instant::now() + at.idle_check);
+                continue;
+            }
         };
         match next {
             None => {
@@ -260,7 +293,9 @@ where
                     }
                 };
                 hub.stale.store(false, std::sync::atomic::Ordering::Release);
-                hub.tx.send_replace(frame);
+                hub.fanout.send(frame);
+                idle.as_mut()
+                    .reset(tokio::time::Instant::now() + at.idle_check);
             }
         }
     }

@@ -9,14 +9,15 @@
 //!
 //! Viewers of one key share a [`hub`]: a task that listens to the page's topics, runs `mount`
 //! and `render` once per frame, formats the SSE event once, and hands the same bytes to every
-//! stream of the key through a `watch` channel (a slow reader skips to the latest frame). Each
-//! stream runs its viewer's `authorize` before it sends a frame ([`viewer`]). A page rendered per
+//! stream of the key ([`fanout`]: a slow reader skips to the latest frame). Each stream runs its
+//! viewer's `authorize` before it sends a frame ([`viewer`]). A page rendered per
 //! viewer keeps today's loop: its own subscription and its own render
 //! ([`live_renderer`](super::live_renderer)).
 //!
-//! Files: the scope and its type probes in `scope.rs`, the shared render in `hub.rs`, a viewer's
-//! stream in `viewer.rs`.
+//! Files: the scope and its type probes in `scope.rs`, the shared render in `hub.rs`, how its
+//! frames reach the viewers in `fanout.rs`, a viewer's stream in `viewer.rs`.
 
+mod fanout;
 mod hub;
 mod scope;
 mod viewer;
