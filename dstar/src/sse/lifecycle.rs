@@ -1,14 +1,15 @@
 //! Process-wide stream lifecycle: shutdown and the live-stream count.
 //!
-//! Every open stream is in a sharded set, reachable through its response body or straight through
-//! the waker of the task that polls it. [`shutdown`] raises one flag and wakes each of them once; a stream checks the flag whenever it runs. So a stream pays
-//! nothing per message for watching shutdown: no shared channel to register with on every
-//! wake-up (which, at thousands of streams woken by one broadcast, all contend on one lock).
+//! Every open stream can be woken by [`shutdown`]: a page stream through its liveness clock
+//! ([`super::clock`]), a live page's viewers through their key's shared render, any other stream
+//! through its response body, which is in a sharded set. [`shutdown`] raises one flag and wakes
+//! each of them once; a stream checks the flag whenever it runs. So a stream pays nothing per
+//! message for watching shutdown: no shared channel to register with on every wake-up (which, at
+//! thousands of streams woken by one broadcast, all contend on one lock).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex, Weak};
-use std::task::Waker;
 use tokio::sync::watch;
 
 static SHUTDOWN: LazyLock<watch::Sender<bool>> = LazyLock::new(|| watch::channel(false).0);
@@ -22,14 +23,13 @@ static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
 pub fn shutdown() {
     SHUTTING_DOWN.store(true, Ordering::SeqCst);
     SHUTDOWN.send_replace(true);
+    // the page streams, through their clocks; then the rest
+    super::clock::wake_all_clocks();
     for shard in &OPEN.shards {
         // wake outside the lock: a woken body may end at once and leave the set
-        let parked: Vec<_> = lock(shard).values().filter_map(Wake::live).collect();
-        for stream in parked {
-            match stream {
-                Live::Body(body) => body.wake_for_shutdown(),
-                Live::Task(task) => task.wake(),
-            }
+        let parked: Vec<_> = lock(shard).values().filter_map(Weak::upgrade).collect();
+        for body in parked {
+            body.wake_for_shutdown();
         }
     }
 }
@@ -74,31 +74,10 @@ pub(crate) trait Parked: Send + Sync {
     fn wake_for_shutdown(&self);
 }
 
-/// How [`shutdown`] reaches an open stream.
-enum Wake {
-    /// Through the body, which knows its task's waker.
-    Body(Weak<dyn Parked>),
-    /// Straight to the task polling the body, once it has waited ([`StreamCount::park`]).
-    Task(Option<Waker>),
-}
-
-enum Live {
-    Body(std::sync::Arc<dyn Parked>),
-    Task(Waker),
-}
-
-impl Wake {
-    fn live(&self) -> Option<Live> {
-        match self {
-            Wake::Body(body) => body.upgrade().map(Live::Body),
-            Wake::Task(task) => task.clone().map(Live::Task),
-        }
-    }
-}
-
 const SHARDS: usize = 16;
 
-type Shard = Mutex<HashMap<u64, Wake>>;
+/// Bodies [`shutdown`] wakes, by id: each knows its task's waker.
+type Shard = Mutex<HashMap<u64, Weak<dyn Parked>>>;
 
 struct OpenSet {
     shards: [Shard; SHARDS],
@@ -110,7 +89,7 @@ static OPEN: LazyLock<OpenSet> = LazyLock::new(|| OpenSet {
     next_id: AtomicU64::new(0),
 });
 
-fn lock(shard: &Shard) -> std::sync::MutexGuard<'_, HashMap<u64, Wake>> {
+fn lock(shard: &Shard) -> std::sync::MutexGuard<'_, HashMap<u64, Weak<dyn Parked>>> {
     shard.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -141,12 +120,8 @@ impl Reachable {
     /// Something [`shutdown`] wakes through [`Parked`]: a stream's body, or a live page's shared
     /// render, which wakes every viewer of its key.
     pub(crate) fn new(body: Weak<dyn Parked>) -> Self {
-        Self::open(Wake::Body(body))
-    }
-
-    fn open(wake: Wake) -> Self {
         let id = OPEN.next_id.fetch_add(1, Ordering::Relaxed);
-        lock(&OPEN.shards[id as usize % SHARDS]).insert(id, wake);
+        lock(&OPEN.shards[id as usize % SHARDS]).insert(id, body);
         Reachable { id }
     }
 }
@@ -159,7 +134,7 @@ impl Drop for Reachable {
 
 /// One open stream: counted, and reachable by [`shutdown`], until dropped.
 pub(crate) struct StreamCount {
-    reachable: Reachable,
+    _reachable: Reachable,
     _counted: Counted,
 }
 
@@ -167,25 +142,8 @@ impl StreamCount {
     /// A stream whose body [`shutdown`] wakes through [`Parked`].
     pub(crate) fn new(body: Weak<dyn Parked>) -> Self {
         StreamCount {
-            reachable: Reachable::new(body),
+            _reachable: Reachable::new(body),
             _counted: Counted::new(),
-        }
-    }
-
-    /// A stream whose body tells where it waits with [`park`](StreamCount::park).
-    pub(crate) fn for_task() -> Self {
-        StreamCount {
-            reachable: Reachable::open(Wake::Task(None)),
-            _counted: Counted::new(),
-        }
-    }
-
-    /// Records the waker of the task that polls the body, for [`shutdown`] to wake. Call it when
-    /// the waker changed, not on every wait: it takes a lock.
-    pub(crate) fn park(&self, waker: &Waker) {
-        let id = self.reachable.id;
-        if let Some(Wake::Task(task)) = lock(&OPEN.shards[id as usize % SHARDS]).get_mut(&id) {
-            *task = Some(waker.clone());
         }
     }
 }

@@ -14,6 +14,7 @@
 //! (see [`StreamConfig::buffer`]). Every stream ends cleanly on [`shutdown`], which
 //! `dstar::serve` calls on SIGINT and SIGTERM.
 
+pub(crate) mod clock;
 mod compress;
 pub(crate) mod format;
 pub(crate) mod lifecycle;

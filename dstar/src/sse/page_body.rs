@@ -11,7 +11,8 @@
 //! messages instead of queueing them), and when the client goes away hyper drops the body, which
 //! drops the loop at its current `.await`.
 
-use super::lifecycle::{StreamCount, is_shutting_down};
+use super::clock::Seat;
+use super::lifecycle::{Counted, is_shutting_down};
 use bytes::Bytes;
 use http_body::{Body, Frame};
 use std::cell::Cell;
@@ -53,16 +54,19 @@ pin_project_lite::pin_project! {
         first: Option<Bytes>,
         #[pin]
         driver: Option<F>,
-        // the waker `shutdown` wakes, kept here to register it again only when it changes
+        // the waker the clock (liveness, shutdown) wakes, kept here to register it again only
+        // when it changes
         parked: Option<Waker>,
         // released when the body ends or is dropped, whichever comes first
-        count: Option<StreamCount>,
+        seat: Option<Seat>,
+        counted: Option<Counted>,
     }
 }
 
 /// A body that sends `first` at once, then runs the future `f` builds, sending each batch it hands
-/// to [`Frames::send`] as one frame.
-pub(crate) fn page_body<F, Fut>(first: Bytes, f: F) -> Driven<Fut>
+/// to [`Frames::send`] as one frame. The task polling it is woken at each beat of `seat`'s clock
+/// (the loop's liveness check) and at shutdown.
+pub(crate) fn page_body<F, Fut>(first: Bytes, seat: Seat, f: F) -> Driven<Fut>
 where
     F: FnOnce(Frames) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
@@ -71,7 +75,8 @@ where
         first: (!first.is_empty()).then_some(first),
         driver: Some(f(Frames(()))),
         parked: None,
-        count: Some(StreamCount::for_task()),
+        seat: Some(seat),
+        counted: Some(Counted::new()),
     }
 }
 
@@ -109,16 +114,17 @@ impl<F: Future<Output = ()>> Body for Driven<F> {
             return Poll::Ready(Some(Ok(Frame::data(bytes))));
         }
         if this.driver.is_none() {
-            *this.count = None;
+            *this.seat = None;
+            *this.counted = None;
             return Poll::Ready(None);
         }
-        if let Some(count) = this.count.as_ref() {
+        if let Some(seat) = this.seat.as_ref() {
             if !this
                 .parked
                 .as_ref()
                 .is_some_and(|w| w.will_wake(cx.waker()))
             {
-                count.park(cx.waker());
+                seat.park(cx.waker());
                 *this.parked = Some(cx.waker().clone());
             }
         }
@@ -136,9 +142,13 @@ mod tests {
     use super::*;
     use http_body_util::BodyExt;
 
+    fn seat() -> Seat {
+        crate::sse::clock::clock(std::time::Duration::from_secs(30)).seat()
+    }
+
     #[tokio::test]
     async fn frames_arrive_in_order_and_the_body_ends_with_the_loop() {
-        let body = page_body(Bytes::from_static(b"first"), |frames| async move {
+        let body = page_body(Bytes::from_static(b"first"), seat(), |frames| async move {
             for n in 0..3u8 {
                 frames.send(Bytes::from(vec![b'0' + n])).await;
                 tokio::task::yield_now().await;
@@ -154,12 +164,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_polled_inside_another_loop_keeps_its_own_frames() {
-        let inner = page_body(Bytes::new(), |frames| async move {
+        let inner = page_body(Bytes::new(), seat(), |frames| async move {
             for n in 0..3u8 {
                 frames.send(Bytes::from(vec![b'a' + n])).await;
             }
         });
-        let outer = page_body(Bytes::new(), move |frames| async move {
+        let outer = page_body(Bytes::new(), seat(), move |frames| async move {
             let mut inner = std::pin::pin!(inner);
             while let Some(frame) = inner.frame().await {
                 let bytes = frame.unwrap().into_data().unwrap();
@@ -184,7 +194,7 @@ mod tests {
         }
         let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = Flag(dropped.clone());
-        let body = page_body(Bytes::new(), move |frames| async move {
+        let body = page_body(Bytes::new(), seat(), move |frames| async move {
             let _flag = flag;
             frames.send(Bytes::from_static(b"x")).await;
             std::future::pending::<()>().await;

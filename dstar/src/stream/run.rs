@@ -94,14 +94,16 @@ where
     let ends_first = first.ends_stream();
     // the loop is the response body itself: it hands each batch straight to hyper (no queue and
     // no lock between them), and is dropped with the body when the client goes
-    crate::sse::page_body(first.into_bytes(), move |frames| async move {
+    // the clock of the page's period wakes the stream for its liveness checks and at shutdown
+    let clock = crate::sse::clock::clock(idle_check);
+    crate::sse::page_body(first.into_bytes(), clock.seat(), move |frames| async move {
         tracing::debug!("dstar stream opened");
         if ends_first {
             end.guard.set(EndReason::Closed);
             drop(end);
             return;
         }
-        let events = StreamLoop::new(idle_check);
+        let events = StreamLoop::new(clock);
         let mut events = std::pin::pin!(events);
         let reason = loop {
             // bound first, not matched in place: a scrutinee would be held across the arms'

@@ -2,10 +2,10 @@
 //! newer stream of the tab, and shutdown.
 
 use super::*;
+use crate::sse::clock::Clock;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
-use std::time::Duration;
 
 /// What the loop woke up for.
 #[derive(Debug)]
@@ -19,19 +19,19 @@ pub(crate) enum Next<M> {
 }
 
 pin_project_lite::pin_project! {
-    /// The loop's long-lived state besides its source: one liveness timer, kept across wake-ups.
+    /// The loop's long-lived state besides its source: the liveness clock's beat it saw last.
     ///
-    /// Waiting costs no lock per wake-up beyond the source's own: shutdown is a process-wide flag
-    /// (the response body wakes the task for it, see [`crate::sse::shutdown`]) and a takeover is a
-    /// flag on the [`Claim`], so thousands of streams woken by one broadcast do not each register
-    /// with a shared channel again. Run it inside [`run`]'s body, which provides the shutdown
-    /// wake-up.
+    /// Waiting costs no lock per wake-up beyond the source's own: shutdown is a process-wide flag,
+    /// a liveness check is a new beat of the stream's clock (the response body's seat at the
+    /// clock wakes the task for both, see [`crate::sse::clock`]) and a takeover is a flag on the
+    /// [`Claim`], so thousands of streams woken by one broadcast do not each register with a
+    /// shared channel again, and no stream holds a timer of its own. Run it inside [`run`]'s body,
+    /// which provides the wake-ups.
     pub(crate) struct StreamLoop {
-        idle_check: Duration,
-        // inline, not boxed: the loop lives in the response body's one allocation
-        #[pin]
-        sleep: tokio::time::Sleep,
-        // a write went out since the timer was last armed
+        clock: &'static Clock,
+        // the clock's beats when the loop last looked
+        beat: u64,
+        // a write went out since the beat before
         active: bool,
         // messages handed out since the claim was last read
         unchecked: u8,
@@ -43,30 +43,30 @@ pin_project_lite::pin_project! {
 }
 
 impl StreamLoop {
-    pub(crate) fn new(idle_check: Duration) -> Self {
+    pub(crate) fn new(clock: &'static Clock) -> Self {
         StreamLoop {
-            idle_check,
-            sleep: tokio::time::sleep(idle_check),
+            clock,
+            beat: clock.beats(),
             active: false,
             unchecked: 0,
             claim_waker: None,
         }
     }
 
-    /// Records that a write went out: it checked the connection as the liveness tick would, so
-    /// the tick waits for a whole period without one. A message that wrote nothing (not for
+    /// Records that a write went out: it checked the connection as the liveness check would, so
+    /// the next beat of the clock finds it checked. A message that wrote nothing (not for
     /// this page) does not count: a stream fed only those still checks its client.
     pub(crate) fn wrote(self: Pin<&mut Self>) {
         *self.project().active = true;
     }
 
     /// Waits for the next thing the loop must handle, in this order: shutdown, a message from
-    /// `source`, a takeover, the liveness tick. While messages flow, the takeover is read every
-    /// 16 messages (so an old stream may send a few more to the tab it lost);
-    /// when none is waiting, at once. The tick fires after a whole `idle_check` period without a
-    /// write ([`wrote`](StreamLoop::wrote); so between one and two periods after the last one);
-    /// the timer is only re-armed when it fires. Pass the same `claim` on every call: the waker it holds is registered
-    /// again only when the loop's waker changes.
+    /// `source`, a takeover, the liveness check. While messages flow, the takeover is read every
+    /// 16 messages (so an old stream may send a few more to the tab it lost); when none is
+    /// waiting, at once. The check comes at a beat of the clock after a whole period without a
+    /// write ([`wrote`](StreamLoop::wrote); so between one and two periods after the last one).
+    /// Pass the same `claim` on every call: the waker it holds is registered again only when the
+    /// loop's waker changes.
     ///
     /// The source is borrowed, not owned, so the loop's future holds it once (a future keeps
     /// what it captures apart from its locals, so one moved in here would be held twice, per open
@@ -139,11 +139,9 @@ impl<M, R: Future<Output = Delivery<M>>> Future for Waiting<'_, R> {
                 *state.claim_waker = Some(cx.waker().clone());
             }
         }
-        let mut sleep = state.sleep;
-        while sleep.as_mut().poll(cx).is_ready() {
-            sleep
-                .as_mut()
-                .reset(tokio::time::Instant::now() + *state.idle_check);
+        let beat = state.clock.beats();
+        if beat != *state.beat {
+            *state.beat = beat;
             // a write went out in that period: the connection was checked by it
             if !std::mem::take(state.active) {
                 return Poll::Ready(Next::Idle);
