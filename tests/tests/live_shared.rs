@@ -27,6 +27,8 @@ struct Arena {
     count: Arc<Mutex<u64>>,
     renders: Arc<Mutex<HashMap<String, usize>>>,
     banned: Arc<Mutex<HashSet<String>>>,
+    /// Held by a test, it holds `Quiet`'s render (a slow database, say).
+    hold: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Arena {
@@ -451,6 +453,7 @@ static QUIET_ENDS: Mutex<Vec<dstar::stream::EndReason>> = Mutex::new(Vec::new())
 #[dstar::page("/quiet", state = Arena, live = "arena", frame = "1ms", idle_check = "50ms")]
 impl Quiet {
     async fn mount(State(arena): State<Arena>) -> Self {
+        let _held = arena.hold.lock().await;
         Quiet {
             count: arena.count(),
         }
@@ -492,6 +495,18 @@ async fn idle_viewers_of_a_shared_render_check_their_clients_and_frames_still_co
     arena.bump().await;
     for viewer in &mut viewers {
         assert!(viewer.text().await.contains("count 1"));
+    }
+    // a render that hangs (its database is slow) does not stop the checks
+    let held = arena.hold.lock().await;
+    arena.bump().await;
+    for viewer in &mut viewers {
+        for _ in 0..2 {
+            assert_eq!(viewer.raw().await.as_deref(), Some(&b": \n\n"[..]));
+        }
+    }
+    drop(held);
+    for viewer in &mut viewers {
+        assert!(viewer.text().await.contains("count 2"));
     }
 }
 

@@ -47,10 +47,21 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The clock of `period` (at least a millisecond), made on first use; the thread that beats the
-/// clocks starts with the first one.
+/// The longest period a clock beats with: a stream whose `idle_check` is longer (`Duration::MAX`,
+/// say) checks its client once a year.
+const LONGEST: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The liveness period an `idle_check` stands for: between a millisecond and a year (so that
+/// adding it to an instant never overflows).
+pub(crate) fn period(idle_check: Duration) -> Duration {
+    idle_check.clamp(Duration::from_millis(1), LONGEST)
+}
+
+/// The clock of `period` (see [`period`]), made on first use; the thread that beats the clocks
+/// starts with the first one. Clocks live as long as the process, one per period in use: pages
+/// name a handful (`idle_check`), not one per stream.
 pub(crate) fn clock(period: Duration) -> &'static Clock {
-    let period = period.max(Duration::from_millis(1));
+    let period = self::period(period);
     let mut clocks = lock(&CLOCKS.list);
     if let Some(found) = clocks.0.iter().find(|c| c.period == period) {
         return found;
@@ -74,6 +85,25 @@ pub(crate) fn clock(period: Duration) -> &'static Clock {
     clocks.1 = true;
     CLOCKS.changed.notify_one();
     made
+}
+
+/// A clock no thread beats: a test beats it by hand ([`Clock::beat_now`]).
+#[cfg(test)]
+pub(crate) fn by_hand(period: Duration) -> &'static Clock {
+    Box::leak(Box::new(Clock {
+        period,
+        beats: AtomicU64::new(0),
+        shards: std::array::from_fn(|_| Mutex::new(Slots::default())),
+        next_shard: AtomicUsize::new(0),
+    }))
+}
+
+#[cfg(test)]
+impl Clock {
+    /// One beat, now.
+    pub(crate) fn beat_now(&self) {
+        self.beat();
+    }
 }
 
 /// Wakes every stream seated at any clock (shutdown).
@@ -105,8 +135,10 @@ fn beat_forever() {
                 for (clock, at) in &mut due {
                     if *at <= now {
                         clock.beat();
-                        // a beat that came late (a busy machine) is not made up for
-                        *at = (*at + clock.period).max(now);
+                        // a beat that came late (a busy machine) is not made up for: the next
+                        // one is a whole period away at least
+                        let next = *at + clock.period;
+                        *at = if next > now { next } else { now + clock.period };
                     }
                 }
                 clocks = lock(&CLOCKS.list);
@@ -217,10 +249,17 @@ mod tests {
             std::thread::sleep(Duration::from_millis(2));
         }
         assert!(woken.0.load(Ordering::SeqCst) >= 2);
+        // a seat that leaves gives its slot back, waker dropped
+        let (shard, slot) = (seat.shard as usize, seat.slot);
         drop(seat);
-        // the slot is taken again by the next seat
-        let again = clock.seat();
-        let shard = lock(&clock.shards[again.shard as usize]);
-        assert!(shard.wakers[again.slot as usize].is_none());
+        let slots = lock(&clock.shards[shard]);
+        assert!(slots.free.contains(&slot));
+        assert!(slots.wakers[slot as usize].is_none());
+    }
+
+    #[test]
+    fn a_period_too_long_for_the_clock_is_a_year() {
+        let clock = clock(Duration::MAX);
+        assert_eq!(clock.period, LONGEST);
     }
 }

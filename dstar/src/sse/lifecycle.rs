@@ -68,15 +68,16 @@ pub fn live_streams() -> usize {
     LIVE_STREAMS.load(Ordering::SeqCst)
 }
 
-/// A response body that [`shutdown`] must wake.
+/// What [`shutdown`] must wake: a response body, or a live page's shared render (all its viewers).
 pub(crate) trait Parked: Send + Sync {
-    /// Wakes the task polling the body, which then sees [`is_shutting_down`].
+    /// Wakes the tasks polling the streams, which then see [`is_shutting_down`].
     fn wake_for_shutdown(&self);
 }
 
 const SHARDS: usize = 16;
 
-/// Bodies [`shutdown`] wakes, by id: each knows its task's waker.
+/// What [`shutdown`] wakes through [`Parked`], by id: a stream's body (it knows its task's waker),
+/// or a live page's shared render (it knows its viewers').
 type Shard = Mutex<HashMap<u64, Weak<dyn Parked>>>;
 
 struct OpenSet {
@@ -94,7 +95,8 @@ fn lock(shard: &Shard) -> std::sync::MutexGuard<'_, HashMap<u64, Weak<dyn Parked
 }
 
 /// One open stream, counted in [`live_streams`] until dropped. A stream that [`shutdown`]
-/// reaches some other way (a live page's viewer, through its shared render) holds only this.
+/// reaches some other way (a page stream through its liveness clock, a live page's viewer through
+/// its shared render) holds only this.
 #[derive(Debug)]
 pub(crate) struct Counted(());
 

@@ -8,9 +8,10 @@
 //! async fn on_message(sse: &mut Sse, tick: Tick) { sse.patch_signals(json!({ "tick": tick.0 })); }
 //! ```
 //!
-//! The loop waits for a message, a liveness tick (`idle_check`, default 30 s), a takeover by a
-//! newer stream of the same tab, or shutdown. Nothing runs in the background: the loop is the
-//! response body's future, so a client that goes away drops it, with its subscription.
+//! The loop waits for a message, a liveness check (`idle_check`, default 30 s), a takeover by a
+//! newer stream of the same tab, or shutdown. Nothing runs in the background per stream: the loop
+//! is the response body's future, so a client that goes away drops it, with its subscription (the
+//! liveness checks come from one clock per period, see `sse/clock.rs`).
 //!
 //! Files: the loop as a function in `run.rs`; what a reconnect says in `reconnect.rs`; where messages come from in `source.rs` and
 //! `pubsub/`; what else the loop waits for in `wake.rs`; how a stream ends in `end.rs`; what

@@ -1,5 +1,5 @@
-//! What the page stream loop waits for besides its source: the liveness timer, a takeover by a
-//! newer stream of the tab, and shutdown.
+//! What the page stream loop waits for besides its source: the liveness check (a beat of its
+//! clock), a takeover by a newer stream of the tab, and shutdown.
 
 use super::*;
 use crate::sse::clock::Clock;
@@ -19,7 +19,7 @@ pub(crate) enum Next<M> {
 }
 
 pin_project_lite::pin_project! {
-    /// The loop's long-lived state besides its source: the liveness clock's beat it saw last.
+    /// The loop's long-lived state besides its source: the liveness clock's beat of its last write.
     ///
     /// Waiting costs no lock per wake-up beyond the source's own: shutdown is a process-wide flag,
     /// a liveness check is a new beat of the stream's clock (the response body's seat at the
@@ -29,10 +29,9 @@ pin_project_lite::pin_project! {
     /// which provides the wake-ups.
     pub(crate) struct StreamLoop {
         clock: &'static Clock,
-        // the clock's beats when the loop last looked
-        beat: u64,
-        // a write went out since the beat before
-        active: bool,
+        // the clock's beats when the last write went out (or the stream opened): a whole period
+        // without a write lies between the next beat and the one after
+        written: u64,
         // messages handed out since the claim was last read
         unchecked: u8,
         // the waker the claim holds: registered again only when the loop runs with another one
@@ -46,18 +45,18 @@ impl StreamLoop {
     pub(crate) fn new(clock: &'static Clock) -> Self {
         StreamLoop {
             clock,
-            beat: clock.beats(),
-            active: false,
+            written: clock.beats(),
             unchecked: 0,
             claim_waker: None,
         }
     }
 
     /// Records that a write went out: it checked the connection as the liveness check would, so
-    /// the next beat of the clock finds it checked. A message that wrote nothing (not for
-    /// this page) does not count: a stream fed only those still checks its client.
+    /// the next check waits for a whole period without one. A message that wrote nothing (not
+    /// for this page) does not count: a stream fed only those still checks its client.
     pub(crate) fn wrote(self: Pin<&mut Self>) {
-        *self.project().active = true;
+        let this = self.project();
+        *this.written = this.clock.beats();
     }
 
     /// Waits for the next thing the loop must handle, in this order: shutdown, a message from
@@ -122,7 +121,7 @@ impl<M, R: Future<Output = Delivery<M>>> Future for Waiting<'_, R> {
             }
             return Poll::Ready(Next::Message(m));
         }
-        // nothing to send: the claim (woken by a takeover), then the tick
+        // nothing to send: the claim (woken by a takeover), then the liveness check
         if let Some(claim) = claim {
             *state.unchecked = 0;
             if claim.is_taken_over() {
@@ -139,13 +138,12 @@ impl<M, R: Future<Output = Delivery<M>>> Future for Waiting<'_, R> {
                 *state.claim_waker = Some(cx.waker().clone());
             }
         }
+        // a whole period between two beats went by without a write: check the client, and again
+        // at each beat while nothing is written
         let beat = state.clock.beats();
-        if beat != *state.beat {
-            *state.beat = beat;
-            // a write went out in that period: the connection was checked by it
-            if !std::mem::take(state.active) {
-                return Poll::Ready(Next::Idle);
-            }
+        if beat >= *state.written + 2 {
+            *state.written = beat - 1;
+            return Poll::Ready(Next::Idle);
         }
         Poll::Pending
     }
@@ -154,3 +152,46 @@ impl<M, R: Future<Output = Delivery<M>>> Future for Waiting<'_, R> {
 /// While messages keep a stream busy, it reads its claim once per this many messages (and
 /// whenever it waits).
 const CLAIM_CHECK_EVERY: u8 = 16;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Polls the loop's wait once: what it would hand the loop now, if anything.
+    fn poll_once(
+        events: Pin<&mut StreamLoop>,
+        source: &mut tokio::sync::mpsc::Receiver<()>,
+    ) -> Option<&'static str> {
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let wait = std::pin::pin!(events.next(source, None));
+        match wait.poll(&mut cx) {
+            Poll::Ready(Next::Idle) => Some("idle"),
+            Poll::Ready(other) => panic!("unexpected {other:?}"),
+            Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn a_check_follows_a_whole_period_without_a_write_then_one_per_period() {
+        let clock = crate::sse::clock::by_hand(Duration::from_secs(30));
+        let (_tx, mut source) = tokio::sync::mpsc::channel::<()>(1);
+        let events = StreamLoop::new(clock);
+        let mut events = std::pin::pin!(events);
+        // opened between two beats: the first beat ends a part of a period, not a whole one
+        clock.beat_now();
+        assert_eq!(poll_once(events.as_mut(), &mut source), None);
+        clock.beat_now();
+        assert_eq!(poll_once(events.as_mut(), &mut source), Some("idle"));
+        // the check was a write: the next one a period later, while nothing else is written
+        assert_eq!(poll_once(events.as_mut(), &mut source), None);
+        clock.beat_now();
+        assert_eq!(poll_once(events.as_mut(), &mut source), Some("idle"));
+        // a write just before a beat: that beat finds it, the next one checks
+        events.as_mut().wrote();
+        clock.beat_now();
+        assert_eq!(poll_once(events.as_mut(), &mut source), None);
+        clock.beat_now();
+        assert_eq!(poll_once(events.as_mut(), &mut source), Some("idle"));
+    }
+}

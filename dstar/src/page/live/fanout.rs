@@ -9,14 +9,14 @@
 use super::hub::Frame;
 use crate::sse::lifecycle::Parked;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::task::Waker;
 use tokio::sync::Notify;
 
 /// One key's frames and the viewers waiting for them.
 pub(crate) struct Fanout {
     /// The latest frame and its number (0: the hub's first value, [`Frame::Nothing`]).
-    latest: Mutex<(u64, Frame)>,
+    latest: RwLock<(u64, Frame)>,
     /// The latest frame's number, read without the lock: nothing new is one atomic load.
     number: AtomicU64,
     /// Liveness pings sent so far.
@@ -51,7 +51,7 @@ pub(crate) enum Update {
 impl Fanout {
     pub(crate) fn new() -> Self {
         Fanout {
-            latest: Mutex::new((0, Frame::Nothing)),
+            latest: RwLock::new((0, Frame::Nothing)),
             number: AtomicU64::new(0),
             pings: AtomicU64::new(0),
             closed: AtomicBool::new(false),
@@ -98,13 +98,13 @@ impl Fanout {
 
     /// Whether no frame was sent yet.
     pub(crate) fn is_empty(&self) -> bool {
-        matches!(lock(&self.latest).1, Frame::Nothing)
+        matches!(read(&self.latest).1, Frame::Nothing)
     }
 
     /// Makes `frame` the latest and wakes every viewer.
     pub(crate) fn send(&self, frame: Frame) {
         {
-            let mut latest = lock(&self.latest);
+            let mut latest = self.latest.write().unwrap_or_else(PoisonError::into_inner);
             latest.0 += 1;
             latest.1 = frame;
             self.number.store(latest.0, Ordering::Release);
@@ -141,6 +141,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// A viewer's place at a [`Fanout`]: its slot, and what it has seen.
 pub(crate) struct Watcher {
     fanout: Arc<Fanout>,
@@ -157,7 +161,8 @@ impl Watcher {
     pub(crate) fn next(&mut self) -> Option<Update> {
         if self.fanout.number.load(Ordering::Acquire) != self.seen {
             let (number, frame) = {
-                let latest = lock(&self.fanout.latest);
+                // a read lock: the viewers woken by one frame read it side by side
+                let latest = read(&self.fanout.latest);
                 (latest.0, latest.1.clone())
             };
             if number != self.seen {

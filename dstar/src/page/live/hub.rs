@@ -159,7 +159,7 @@ impl LiveHubs {
                 hubs: self.clone(),
                 key: spec.key,
                 named_key: spec.named_key,
-                idle_check: spec.idle_check,
+                idle_check: crate::sse::clock::period(spec.idle_check),
                 _reachable: reachable,
             },
         ));
@@ -176,6 +176,14 @@ impl LiveHubs {
             hubs.remove(key);
         }
         true
+    }
+
+    /// Forgets `key`'s hub, if it is still `hub`: its render ended.
+    fn forget(&self, key: &str, hub: &Arc<Hub>) {
+        let mut hubs = self.lock();
+        if hubs.get(key).is_some_and(|kept| Arc::ptr_eq(kept, hub)) {
+            hubs.remove(key);
+        }
     }
 }
 
@@ -210,13 +218,26 @@ struct RenderLoop {
     _reachable: Reachable,
 }
 
-/// Ends the viewers' streams when the render ends, however it ends.
-struct CloseOnDrop(Arc<Fanout>);
+/// When the render ends, however it ends (its runtime may drop it), ends its viewers' streams
+/// and forgets the hub: a later viewer of the key starts a new one.
+struct EndOnDrop<'a> {
+    hubs: &'a LiveHubs,
+    key: &'a str,
+    hub: &'a Arc<Hub>,
+}
 
-impl Drop for CloseOnDrop {
+impl Drop for EndOnDrop<'_> {
     fn drop(&mut self) {
-        self.0.close();
+        self.hub.fanout.close();
+        self.hubs.forget(self.key, self.hub);
     }
+}
+
+/// A liveness check for every viewer of the key at once (each writes a comment, and a write to a
+/// client that is gone fails), and the next one a whole period later.
+fn ping(fanout: &Fanout, idle: std::pin::Pin<&mut tokio::time::Sleep>, period: Duration) {
+    fanout.ping();
+    idle.reset(tokio::time::Instant::now() + period);
 }
 
 /// The hub's task: a render per coalesced change, until the last stream of the key goes (or the
@@ -226,9 +247,12 @@ where
     S: Clone + Send + Sync + 'static,
     V: View<S>,
 {
-    let _close = CloseOnDrop(hub.fanout.clone());
-    // liveness for every viewer of the key at once: after a whole period without a frame, each
-    // viewer writes a comment, and a write to a client that is gone fails
+    let _end = EndOnDrop {
+        hubs: &at.hubs,
+        key: &at.key,
+        hub: &hub,
+    };
+    // the viewers' liveness: after a whole period without a frame (also while a render hangs)
     let idle = tokio::time::sleep(at.idle_check);
     let mut idle = std::pin::pin!(idle);
     loop {
@@ -239,8 +263,7 @@ where
             // a catch-up before any change: render the state as it is
             () = hub.render_now.notified() => Some(Delivery::Message(())),
             () = idle.as_mut() => {
-                hub.fanout.ping();
-                idle.as_mut().reset(tokio::time::Instant::now() + at.idle_check);
+                ping(&hub.fanout, idle.as_mut(), at.idle_check);
                 continue;
             }
         };
@@ -263,8 +286,15 @@ where
                     .clone();
                 let render =
                     std::panic::AssertUnwindSafe(view(state.clone(), template.fresh_request()))
-                        .catch_unwind()
-                        .await;
+                        .catch_unwind();
+                let mut render = std::pin::pin!(render);
+                let render = loop {
+                    tokio::select! {
+                        biased;
+                        done = render.as_mut() => break done,
+                        () = idle.as_mut() => ping(&hub.fanout, idle.as_mut(), at.idle_check),
+                    }
+                };
                 let frame = match render {
                     Ok(Ok(markup)) => {
                         let mut sse = Sse::new();

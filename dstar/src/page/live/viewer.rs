@@ -223,7 +223,8 @@ pin_project_lite::pin_project! {
         on_frame: F,
         // a frame this viewer must authorize or render for itself, under way
         own: Option<OwnFuture>,
-        // the waker the hub and the claim hold: registered again only when the task's changes
+        // the waker the hub and the claim hold: registered again only when the task's waker
+        // changes
         waker: Option<Waker>,
         // before the guard: the claim is released before the disconnect hook runs
         claim: Option<Claim>,
