@@ -8,6 +8,7 @@
 //! the number of the beat it saw last. One thread beats every clock; it sleeps between beats,
 //! and streams of any runtime share it.
 
+use super::wakers::WakerSlots;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
@@ -19,17 +20,11 @@ pub(crate) struct Clock {
     /// Beats so far.
     beats: AtomicU64,
     /// Each seated stream's waker, in shards so that seating and leaving rarely wait.
-    shards: [Mutex<Slots>; SHARDS],
+    shards: [Mutex<WakerSlots>; SHARDS],
     next_shard: AtomicUsize,
 }
 
 const SHARDS: usize = 16;
-
-#[derive(Default)]
-struct Slots {
-    wakers: Vec<Option<Waker>>,
-    free: Vec<u32>,
-}
 
 /// Every clock made so far (one per period in use: a handful), and whether the thread that beats
 /// them must look at the list again.
@@ -70,7 +65,7 @@ pub(crate) fn clock(period: Duration) -> &'static Clock {
     let made: &'static Clock = Box::leak(Box::new(Clock {
         period,
         beats: AtomicU64::new(0),
-        shards: std::array::from_fn(|_| Mutex::new(Slots::default())),
+        shards: std::array::from_fn(|_| Mutex::new(WakerSlots::default())),
         next_shard: AtomicUsize::new(0),
     }));
     if clocks.0.is_empty() {
@@ -93,7 +88,7 @@ pub(crate) fn by_hand(period: Duration) -> &'static Clock {
     Box::leak(Box::new(Clock {
         period,
         beats: AtomicU64::new(0),
-        shards: std::array::from_fn(|_| Mutex::new(Slots::default())),
+        shards: std::array::from_fn(|_| Mutex::new(WakerSlots::default())),
         next_shard: AtomicUsize::new(0),
     }))
 }
@@ -174,23 +169,14 @@ impl Clock {
 
     fn wake_all(&self) {
         for shard in &self.shards {
-            for waker in lock(shard).wakers.iter().flatten() {
-                waker.wake_by_ref();
-            }
+            lock(shard).wake_all();
         }
     }
 
     /// A seat for one stream, until dropped.
     pub(crate) fn seat(&'static self) -> Seat {
         let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % SHARDS;
-        let mut slots = lock(&self.shards[shard]);
-        let slot = match slots.free.pop() {
-            Some(slot) => slot,
-            None => {
-                slots.wakers.push(None);
-                (slots.wakers.len() - 1) as u32
-            }
-        };
+        let slot = lock(&self.shards[shard]).take();
         Seat {
             clock: self,
             shard: shard as u32,
@@ -210,16 +196,13 @@ impl Seat {
     /// Wakes `waker` from now on. Call it when the stream's waker changed, not on every wait: it
     /// takes a lock.
     pub(crate) fn park(&self, waker: &Waker) {
-        lock(&self.clock.shards[self.shard as usize]).wakers[self.slot as usize] =
-            Some(waker.clone());
+        lock(&self.clock.shards[self.shard as usize]).set(self.slot, waker);
     }
 }
 
 impl Drop for Seat {
     fn drop(&mut self) {
-        let mut slots = lock(&self.clock.shards[self.shard as usize]);
-        slots.wakers[self.slot as usize] = None;
-        slots.free.push(self.slot);
+        lock(&self.clock.shards[self.shard as usize]).release(self.slot);
     }
 }
 
@@ -249,12 +232,11 @@ mod tests {
             std::thread::sleep(Duration::from_millis(2));
         }
         assert!(woken.0.load(Ordering::SeqCst) >= 2);
-        // a seat that leaves gives its slot back, waker dropped
-        let (shard, slot) = (seat.shard as usize, seat.slot);
+        // a seat that leaves gives its slot back: no beat wakes it any more
         drop(seat);
-        let slots = lock(&clock.shards[shard]);
-        assert!(slots.free.contains(&slot));
-        assert!(slots.wakers[slot as usize].is_none());
+        let after = woken.0.load(Ordering::SeqCst);
+        clock.beat();
+        assert_eq!(woken.0.load(Ordering::SeqCst), after);
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub(crate) mod format;
 pub(crate) mod lifecycle;
 mod long_lived;
 mod page_body;
+pub(crate) mod wakers;
 
 pub use compress::{
     Compression, CompressionFuture, CompressionLayer, CompressionService, Encoding, StreamBrotli,

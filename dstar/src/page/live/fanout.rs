@@ -8,6 +8,7 @@
 
 use super::hub::Frame;
 use crate::sse::lifecycle::Parked;
+use crate::sse::wakers::WakerSlots;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::task::Waker;
@@ -24,17 +25,11 @@ pub(crate) struct Fanout {
     /// The render ended (its topics closed): every viewer ends.
     closed: AtomicBool,
     /// Each viewer's waker, by slot.
-    waiters: Mutex<Waiters>,
+    waiters: Mutex<WakerSlots>,
     /// Viewers that hold a slot.
     viewers: AtomicUsize,
     /// The last viewer left.
     left: Notify,
-}
-
-#[derive(Default)]
-struct Waiters {
-    slots: Vec<Option<Waker>>,
-    free: Vec<usize>,
 }
 
 /// What a viewer has to send next.
@@ -55,7 +50,7 @@ impl Fanout {
             number: AtomicU64::new(0),
             pings: AtomicU64::new(0),
             closed: AtomicBool::new(false),
-            waiters: Mutex::new(Waiters::default()),
+            waiters: Mutex::new(WakerSlots::default()),
             viewers: AtomicUsize::new(0),
             left: Notify::new(),
         }
@@ -64,16 +59,7 @@ impl Fanout {
     /// A new viewer: the frames from now on.
     pub(crate) fn watch(self: &Arc<Self>) -> Watcher {
         self.viewers.fetch_add(1, Ordering::SeqCst);
-        let slot = {
-            let mut waiters = lock(&self.waiters);
-            match waiters.free.pop() {
-                Some(slot) => slot,
-                None => {
-                    waiters.slots.push(None);
-                    waiters.slots.len() - 1
-                }
-            }
-        };
+        let slot = lock(&self.waiters).take();
         Watcher {
             fanout: self.clone(),
             slot,
@@ -125,9 +111,7 @@ impl Fanout {
     }
 
     fn wake_all(&self) {
-        for waker in lock(&self.waiters).slots.iter().flatten() {
-            waker.wake_by_ref();
-        }
+        lock(&self.waiters).wake_all();
     }
 }
 
@@ -148,7 +132,7 @@ fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 /// A viewer's place at a [`Fanout`]: its slot, and what it has seen.
 pub(crate) struct Watcher {
     fanout: Arc<Fanout>,
-    slot: usize,
+    slot: u32,
     /// The number of the frame it took last.
     seen: u64,
     /// The pings it answered.
@@ -184,7 +168,7 @@ impl Watcher {
     /// Wakes `waker` on every frame, ping and end from now on. Once per waker: a viewer whose task
     /// keeps its waker registers once; call [`next`](Watcher::next) again after it.
     pub(crate) fn register(&self, waker: &Waker) {
-        lock(&self.fanout.waiters).slots[self.slot] = Some(waker.clone());
+        lock(&self.fanout.waiters).set(self.slot, waker);
     }
 
     /// Takes the latest frame again on the next [`next`](Watcher::next): a stream that catches
@@ -197,11 +181,7 @@ impl Watcher {
 
 impl Drop for Watcher {
     fn drop(&mut self) {
-        {
-            let mut waiters = lock(&self.fanout.waiters);
-            waiters.slots[self.slot] = None;
-            waiters.free.push(self.slot);
-        }
+        lock(&self.fanout.waiters).release(self.slot);
         if self.fanout.viewers.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.fanout.left.notify_one();
         }
@@ -277,7 +257,7 @@ mod tests {
         let (a, b) = (fanout.watch(), fanout.watch());
         drop(a);
         let c = fanout.watch();
-        assert_eq!(lock(&fanout.waiters).slots.len(), 2);
+        assert_eq!(lock(&fanout.waiters).slots(), 2);
         assert_eq!(fanout.viewers(), 2);
         drop((b, c));
         tokio::time::timeout(std::time::Duration::from_secs(5), fanout.all_left())
