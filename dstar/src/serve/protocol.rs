@@ -107,16 +107,12 @@ impl Builders {
     }
 
     /// Serves `service` on `io` in `protocol` (HTTP/1.1 with upgrades, or HTTP/2).
-    pub(crate) fn serve<I, S, B>(&self, protocol: Protocol, io: I, service: S) -> Served<I, S>
-    where
-        I: Read + Write + Unpin + Send + 'static,
-        S: HttpService<Incoming, ResBody = B>,
-        S::Error: Into<Box<dyn StdError + Send + Sync>>,
-        S::Future: Send + 'static,
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<Box<dyn StdError + Send + Sync>>,
-    {
+    pub(crate) fn serve<I: Io, S: Service>(
+        &self,
+        protocol: Protocol,
+        io: I,
+        service: S,
+    ) -> Served<I, S> {
         match protocol {
             Protocol::Http1 => Served::Http1 {
                 conn: self.http1.serve_connection(io, service).with_upgrades(),
@@ -126,6 +122,34 @@ impl Builders {
             },
         }
     }
+}
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// A connection's socket, as hyper serves it in either protocol.
+pub(crate) trait Io: Read + Write + Unpin + Send + 'static {}
+impl<I: Read + Write + Unpin + Send + 'static> Io for I {}
+
+/// A service hyper can serve in either protocol: the bounds of its HTTP/1 and HTTP/2
+/// connections, named once.
+pub(crate) trait Service:
+    HttpService<
+        Incoming,
+        Error: Into<BoxError>,
+        Future: Send + 'static,
+        ResBody: Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
+    >
+{
+}
+
+impl<S> Service for S where
+    S: HttpService<
+            Incoming,
+            Error: Into<BoxError>,
+            Future: Send + 'static,
+            ResBody: Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
+        >
+{
 }
 
 pin_project_lite::pin_project! {
@@ -142,17 +166,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<I, S> Served<I, S>
-where
-    S: HttpService<Incoming>,
-    S::Error: Into<Box<dyn StdError + Send + Sync>>,
-    S::ResBody: 'static,
-    <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
-    I: Read + Write + Unpin + Send + 'static,
-    S::Future: Send + 'static,
-    S::ResBody: Send,
-    <S::ResBody as Body>::Data: Send,
-{
+impl<I: Io, S: Service> Served<I, S> {
     /// Stops taking requests (HTTP/1.1: after the one in flight; HTTP/2: `GOAWAY`) and lets the
     /// ones in flight finish.
     pub(crate) fn graceful_shutdown(self: Pin<&mut Self>) {
@@ -163,17 +177,7 @@ where
     }
 }
 
-impl<I, S> Future for Served<I, S>
-where
-    S: HttpService<Incoming>,
-    S::Error: Into<Box<dyn StdError + Send + Sync>>,
-    S::ResBody: 'static,
-    <S::ResBody as Body>::Error: Into<Box<dyn StdError + Send + Sync>>,
-    I: Read + Write + Unpin + Send + 'static,
-    S::Future: Send + 'static,
-    S::ResBody: Send,
-    <S::ResBody as Body>::Data: Send,
-{
+impl<I: Io, S: Service> Future for Served<I, S> {
     type Output = Result<(), hyper::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

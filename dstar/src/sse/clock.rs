@@ -209,34 +209,27 @@ impl Drop for Seat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-
-    struct Count(AtomicU64);
-    impl std::task::Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use crate::sse::wakers::Count;
 
     #[test]
     fn a_clock_beats_once_per_period_and_wakes_its_seats() {
         let clock = clock(Duration::from_millis(7));
         assert!(std::ptr::eq(clock, super::clock(Duration::from_millis(7))));
         let seat = clock.seat();
-        let woken = Arc::new(Count(AtomicU64::new(0)));
-        seat.park(&Waker::from(woken.clone()));
+        let (waker, woken) = Count::waker();
+        seat.park(&waker);
         let start = clock.beats();
         let deadline = Instant::now() + Duration::from_secs(10);
         while clock.beats() < start + 3 {
             assert!(Instant::now() < deadline, "the clock beats");
             std::thread::sleep(Duration::from_millis(2));
         }
-        assert!(woken.0.load(Ordering::SeqCst) >= 2);
+        assert!(woken.get() >= 2);
         // a seat that leaves gives its slot back: no beat wakes it any more
         drop(seat);
-        let after = woken.0.load(Ordering::SeqCst);
+        let after = woken.get();
         clock.beat();
-        assert_eq!(woken.0.load(Ordering::SeqCst), after);
+        assert_eq!(woken.get(), after);
     }
 
     #[test]

@@ -44,38 +44,46 @@ impl WakerSlots {
     }
 }
 
+/// A waker that counts its wake-ups, for tests of what wakes whom.
+#[cfg(test)]
+pub(crate) struct Count(std::sync::atomic::AtomicUsize);
+
+#[cfg(test)]
+impl Count {
+    /// A waker, and what it counts.
+    pub(crate) fn waker() -> (Waker, std::sync::Arc<Count>) {
+        let count = std::sync::Arc::new(Count(Default::default()));
+        (Waker::from(count.clone()), count)
+    }
+
+    /// Wake-ups so far.
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+impl std::task::Wake for Count {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    struct Count(AtomicUsize);
-    impl std::task::Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     #[test]
     fn set_slots_are_woken_and_released_ones_reused() {
         let mut slots = WakerSlots::default();
         let (a, b) = (slots.take(), slots.take());
-        let woken = Arc::new(Count(AtomicUsize::new(0)));
-        slots.set(a, &Waker::from(woken.clone()));
+        let (waker, woken) = Count::waker();
+        slots.set(a, &waker);
         slots.wake_all();
-        assert_eq!(
-            woken.0.load(Ordering::SeqCst),
-            1,
-            "only the slot with a waker"
-        );
+        assert_eq!(woken.get(), 1, "only the slot with a waker");
         slots.release(a);
         slots.wake_all();
-        assert_eq!(
-            woken.0.load(Ordering::SeqCst),
-            1,
-            "a released slot is not woken"
-        );
+        assert_eq!(woken.get(), 1, "a released slot is not woken");
         assert_eq!(slots.take(), a);
         assert_ne!(a, b);
         assert_eq!(slots.slots(), 2);

@@ -191,16 +191,8 @@ impl Drop for Watcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sse::wakers::Count;
     use bytes::Bytes;
-    use std::sync::atomic::AtomicUsize;
-    use std::task::Wake;
-
-    struct Count(AtomicUsize);
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     fn patch(text: &'static str) -> Frame {
         Frame::Patch(Bytes::from_static(text.as_bytes()))
@@ -228,16 +220,16 @@ mod tests {
     fn registered_viewers_are_woken_by_frames_pings_and_the_end() {
         let fanout = Arc::new(Fanout::new());
         let mut watcher = fanout.watch();
-        let woken = Arc::new(Count(AtomicUsize::new(0)));
-        watcher.register(&Waker::from(woken.clone()));
+        let (waker, woken) = Count::waker();
+        watcher.register(&waker);
         fanout.send(patch("1"));
         fanout.ping();
-        assert_eq!(woken.0.load(Ordering::SeqCst), 2);
+        assert_eq!(woken.get(), 2);
         assert!(matches!(watcher.next(), Some(Update::Frame(_))));
         assert!(matches!(watcher.next(), Some(Update::Ping)));
         assert!(watcher.next().is_none());
         fanout.close();
-        assert_eq!(woken.0.load(Ordering::SeqCst), 3);
+        assert_eq!(woken.get(), 3);
         assert!(matches!(watcher.next(), Some(Update::Closed)));
     }
 
